@@ -1,0 +1,43 @@
+namespace CyLlm.Models;
+
+/// <summary>Hyperparameters of a Llama-family model, independent of the file format it came from.</summary>
+public sealed record ModelConfig
+{
+    public required ModelArchitecture Architecture { get; init; }
+
+    /// <summary>Embedding width (d_model).</summary>
+    public required int Dim { get; init; }
+
+    /// <summary>FFN inner width.</summary>
+    public required int HiddenDim { get; init; }
+
+    public required int Layers { get; init; }
+    public required int Heads { get; init; }
+    public required int KvHeads { get; init; }
+
+    /// <summary>Per-head width; usually Dim / Heads.</summary>
+    public required int HeadDim { get; init; }
+
+    public required int VocabSize { get; init; }
+
+    /// <summary>Maximum context the model supports (tokens).</summary>
+    public required int ContextLength { get; init; }
+
+    public float RmsNormEps { get; init; } = 1e-5f;
+    public float RopeTheta { get; init; } = 10000f;
+
+    /// <summary>Number of leading head dimensions RoPE rotates (GGUF rope.dimension_count); = HeadDim usually.</summary>
+    public int RopeDimensions { get; init; }
+
+    public RopeLayout RopeLayout { get; init; } = RopeLayout.Interleaved;
+    public RopeScaling? RopeScaling { get; init; }
+
+    /// <summary>Q, K and V projections carry biases (Qwen2).</summary>
+    public bool AttentionBias { get; init; }
+
+    /// <summary>The output head shares the token embedding matrix.</summary>
+    public bool TiedEmbeddings { get; init; }
+
+    /// <summary>Human-readable name from the file, if any.</summary>
+    public string? Name { get; init; }
+}
