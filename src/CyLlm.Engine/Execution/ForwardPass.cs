@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using CyLlm.Models;
+using CyLlm.Tensors;
+using CyLlm.Tensors.Threading;
+
+namespace CyLlm.Engine.Execution;
+
+/// <summary>
+/// The Llama-family forward pass over a batch of tokens that may belong to different sequences: embedding,
+/// per block RMSNorm → QKV (+bias) → RoPE → cache write → causal attention → output projection → residual,
+/// RMSNorm → SwiGLU FFN → residual; final norm and the output head for the rows that need logits.
+/// All scratch memory is allocated once for <see cref="MaxBatch"/> tokens: the decode loop allocates nothing.
+/// </summary>
+internal sealed unsafe class ForwardPass : IDisposable
+{
+    private readonly ModelWeights _w;
+    private readonly MatMul _mm;
+    private readonly AttentionJob _attention;
+    private readonly int _dim, _qDim, _kvDim, _hidden, _vocab;
+    private float* _x, _sig, _xb, _q, _k, _v, _att, _hb, _hb2, _logits, _cos, _sin, _normed;
+    private int* _positions, _sequences;
+
+    public ForwardPass(ModelWeights weights, WorkerPool pool, int maxBatch, int context)
+    {
+        _w = weights;
+        var c = weights.Config;
+        MaxBatch = maxBatch;
+        _dim = c.Dim;
+        _qDim = c.Heads * c.HeadDim;
+        _kvDim = c.KvHeads * c.HeadDim;
+        _hidden = c.HiddenDim;
+        _vocab = c.VocabSize;
+        _mm = new MatMul(pool);
+        _attention = new AttentionJob(pool.ThreadCount, context);
+        _x = Alloc(maxBatch * _dim);
+        _xb = Alloc(maxBatch * Math.Max(_dim, _qDim));
+        _q = Alloc(maxBatch * _qDim);
+        _k = Alloc(maxBatch * _kvDim);
+        _v = Alloc(maxBatch * _kvDim);
+        _att = Alloc(maxBatch * _qDim);
+        _hb = Alloc(maxBatch * _hidden);
+        _hb2 = Alloc(maxBatch * _hidden);
+        _sig = Alloc(maxBatch * _hidden);
+        _logits = Alloc((long)maxBatch * _vocab);
+        _normed = Alloc(maxBatch * _dim);
+        _cos = Alloc(maxBatch * (weights.RopeDims / 2));
+        _sin = Alloc(maxBatch * (weights.RopeDims / 2));
+        _positions = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
+        _sequences = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
+    }
+
+    public int MaxBatch { get; }
+
+    public ModelConfig Config => _w.Config;
+
+    private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, floats) * sizeof(float)), 64);
+
+    /// <summary>
+    /// Runs the tokens through the model, writing their keys and values into <paramref name="cache"/>.
+    /// <paramref name="logitRows"/> lists batch indices whose logits are wanted; their logits are returned
+    /// in that order, [logitRows.Length, vocab], valid until the next call.
+    /// </summary>
+    public ReadOnlySpan<float> Forward(IKvCache cache, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> sequences, ReadOnlySpan<int> logitRows)
+    {
+        int n = tokens.Length;
+        if (n == 0 || n > MaxBatch || positions.Length != n || sequences.Length != n || logitRows.Length > n)
+        {
+            throw new ArgumentException($"batch of {n} tokens does not fit (max {MaxBatch}) or spans differ in length");
+        }
+
+        var c = _w.Config;
+        for (int i = 0; i < n; i++)
+        {
+            if ((uint)tokens[i] >= (uint)_vocab)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {tokens[i]} is outside the vocabulary (0..{_vocab - 1})");
+            }
+
+            _positions[i] = positions[i];
+            _sequences[i] = sequences[i];
+            _w.EmbeddingRow(tokens[i], _x + ((nint)i * _dim));
+        }
+
+        int half = _w.RopeDims / 2;
+        var inv = _w.InverseFrequencies;
+        for (int i = 0; i < n; i++)
+        {
+            Rope.Angles(positions[i], inv, new Span<float>(_cos + ((nint)i * half), half), new Span<float>(_sin + ((nint)i * half), half));
+        }
+
+        for (int l = 0; l < c.Layers; l++)
+        {
+            Layer(cache, l, n);
+        }
+
+        int rows = logitRows.Length;
+        for (int r = 0; r < rows; r++)
+        {
+            int i = logitRows[r];
+            Debug.Assert((uint)i < (uint)n);
+            RmsNorm.Apply(new ReadOnlySpan<float>(_x + ((nint)i * _dim), _dim), _w.OutputNorm, new Span<float>(_normed + ((nint)r * _dim), _dim), c.RmsNormEps);
+        }
+
+        if (rows > 0)
+        {
+            var output = _w.Output;
+            _mm.Run(in output, _normed, rows, _logits);
+        }
+
+        return new ReadOnlySpan<float>(_logits, rows * _vocab);
+    }
+
+    /// <summary>The final hidden state (after the output norm) of the last logit row; for embeddings.</summary>
+    public ReadOnlySpan<float> LastNormedHidden(int row) => new(_normed + ((nint)row * _dim), _dim);
+
+    private void Layer(IKvCache cache, int l, int n)
+    {
+        var c = _w.Config;
+        var lw = _w.Layers[l];
+        float eps = c.RmsNormEps;
+        RmsNorm.Rows(_x, Pin(lw.AttnNorm), _xb, n, _dim, eps);
+        var wq = lw.Wq;
+        var wk = lw.Wk;
+        var wv = lw.Wv;
+        _mm.Run(in wq, _q, in wk, _k, in wv, _v, _xb, n);
+        int half = _w.RopeDims / 2;
+        for (int i = 0; i < n; i++)
+        {
+            float* q = _q + ((nint)i * _qDim);
+            float* k = _k + ((nint)i * _kvDim);
+            float* v = _v + ((nint)i * _kvDim);
+            if (lw.Bq is not null)
+            {
+                AddInPlace(q, lw.Bq, _qDim);
+                AddInPlace(k, lw.Bk!, _kvDim);
+                AddInPlace(v, lw.Bv!, _kvDim);
+            }
+
+            float* cs = _cos + ((nint)i * half);
+            float* sn = _sin + ((nint)i * half);
+            if (c.RopeLayout == RopeLayout.Interleaved)
+            {
+                Rope.Interleaved(q, c.Heads, c.HeadDim, _w.RopeDims, cs, sn);
+                Rope.Interleaved(k, c.KvHeads, c.HeadDim, _w.RopeDims, cs, sn);
+            }
+            else
+            {
+                Rope.HalfSplit(q, c.Heads, c.HeadDim, _w.RopeDims, cs, sn);
+                Rope.HalfSplit(k, c.KvHeads, c.HeadDim, _w.RopeDims, cs, sn);
+            }
+
+            int pos = _positions[i];
+            int bt = cache.BlockTokens;
+            int block = pos / bt;
+            int slot = pos % bt;
+            Buffer.MemoryCopy(k, cache.KeyBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim * sizeof(float), _kvDim * sizeof(float));
+            Buffer.MemoryCopy(v, cache.ValueBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim * sizeof(float), _kvDim * sizeof(float));
+        }
+
+        _attention.Cache = cache;
+        _attention.Layer = l;
+        _attention.Heads = c.Heads;
+        _attention.KvHeads = c.KvHeads;
+        _attention.HeadDim = c.HeadDim;
+        _attention.Q = _q;
+        _attention.Out = _att;
+        _attention.Positions = _positions;
+        _attention.Sequences = _sequences;
+        _mm.Pool.Run(_attention, n * c.Heads);
+
+        var wo = lw.Wo;
+        _mm.Run(in wo, _att, n, _xb);
+        AddInPlace(_x, _xb, n * _dim);
+
+        RmsNorm.Rows(_x, Pin(lw.FfnNorm), _xb, n, _dim, eps);
+        var wg = lw.WGate;
+        var wu = lw.WUp;
+        _mm.Run(in wg, _hb, in wu, _hb2, _xb, n);
+        var gate = new Span<float>(_hb, n * _hidden);
+        Activations.SwiGlu(gate, new ReadOnlySpan<float>(_hb2, n * _hidden), new Span<float>(_sig, n * _hidden));
+        var wd = lw.WDown;
+        _mm.Run(in wd, _hb, n, _xb);
+        AddInPlace(_x, _xb, n * _dim);
+    }
+
+    private static float* Pin(float[] array) => (float*)Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
+
+    private static void AddInPlace(float* x, float* y, int n)
+    {
+        var xs = new Span<float>(x, n);
+        TensorPrimitives.Add(xs, new ReadOnlySpan<float>(y, n), xs);
+    }
+
+    private static void AddInPlace(float* x, float[] y, int n)
+    {
+        var xs = new Span<float>(x, n);
+        TensorPrimitives.Add(xs, y, xs);
+    }
+
+    public void Dispose()
+    {
+        foreach (nint p in new[] { (nint)_x, (nint)_xb, (nint)_q, (nint)_k, (nint)_v, (nint)_att, (nint)_hb, (nint)_hb2, (nint)_sig, (nint)_logits, (nint)_normed, (nint)_cos, (nint)_sin })
+        {
+            NativeMemory.AlignedFree((void*)p);
+        }
+
+        NativeMemory.Free(_positions);
+        NativeMemory.Free(_sequences);
+        _mm.Dispose();
+    }
+}

@@ -1,0 +1,20 @@
+using CyLlm.Tensors;
+
+namespace CyLlm.Engine.Execution;
+
+/// <summary>One transformer block's weights: matrices in their storage type, norms and biases as floats.</summary>
+internal sealed class LayerWeights
+{
+    public required float[] AttnNorm { get; init; }     // [dim]
+    public required QuantMatrix Wq { get; init; }        // [heads*headDim, dim]
+    public required QuantMatrix Wk { get; init; }        // [kvHeads*headDim, dim]
+    public required QuantMatrix Wv { get; init; }        // [kvHeads*headDim, dim]
+    public required QuantMatrix Wo { get; init; }        // [dim, heads*headDim]
+    public float[]? Bq { get; init; }                    // [heads*headDim] (Qwen2)
+    public float[]? Bk { get; init; }                    // [kvHeads*headDim]
+    public float[]? Bv { get; init; }                    // [kvHeads*headDim]
+    public required float[] FfnNorm { get; init; }      // [dim]
+    public required QuantMatrix WGate { get; init; }     // [hidden, dim]
+    public required QuantMatrix WUp { get; init; }       // [hidden, dim]
+    public required QuantMatrix WDown { get; init; }     // [dim, hidden]
+}

@@ -1,0 +1,108 @@
+using CyLlm.Models;
+using CyLlm.Tensors;
+using CyLlm.Tensors.Quant;
+
+namespace CyLlm.Engine.Execution;
+
+/// <summary>
+/// The weights of a <see cref="LoadedModel"/> bound for computation. Matrices stay in the memory-mapped file
+/// (no copy); only the small 1-D tensors (norms, biases) are decoded into float arrays.
+/// </summary>
+internal sealed unsafe class ModelWeights
+{
+    public ModelWeights(LoadedModel model)
+    {
+        var c = model.Config;
+        Config = c;
+        Model = model;
+        int qDim = c.Heads * c.HeadDim;
+        int kvDim = c.KvHeads * c.HeadDim;
+        Embedding = model.Get("token_embd.weight");
+        Expect(Embedding, c.Dim, c.VocabSize);
+        OutputNorm = Vector(model.Get("output_norm.weight"), c.Dim);
+        var output = model.TryGet("output.weight") ?? Embedding;
+        Output = Matrix(output, c.VocabSize, c.Dim);
+        Layers = new LayerWeights[c.Layers];
+        for (int i = 0; i < c.Layers; i++)
+        {
+            string p = $"blk.{i}.";
+            Layers[i] = new LayerWeights
+            {
+                AttnNorm = Vector(model.Get(p + "attn_norm.weight"), c.Dim),
+                Wq = Matrix(model.Get(p + "attn_q.weight"), qDim, c.Dim),
+                Wk = Matrix(model.Get(p + "attn_k.weight"), kvDim, c.Dim),
+                Wv = Matrix(model.Get(p + "attn_v.weight"), kvDim, c.Dim),
+                Wo = Matrix(model.Get(p + "attn_output.weight"), c.Dim, qDim),
+                Bq = OptionalVector(model.TryGet(p + "attn_q.bias"), qDim),
+                Bk = OptionalVector(model.TryGet(p + "attn_k.bias"), kvDim),
+                Bv = OptionalVector(model.TryGet(p + "attn_v.bias"), kvDim),
+                FfnNorm = Vector(model.Get(p + "ffn_norm.weight"), c.Dim),
+                WGate = Matrix(model.Get(p + "ffn_gate.weight"), c.HiddenDim, c.Dim),
+                WUp = Matrix(model.Get(p + "ffn_up.weight"), c.HiddenDim, c.Dim),
+                WDown = Matrix(model.Get(p + "ffn_down.weight"), c.Dim, c.HiddenDim),
+            };
+        }
+
+        var freqs = model.TryGet("rope_freqs.weight");
+        int ropeDims = c.RopeDimensions > 0 ? c.RopeDimensions : c.HeadDim;
+        float[] factors = freqs is not null ? Vector(freqs, ropeDims / 2)
+            : c.RopeScaling is { } rs ? Rope.Llama3FreqFactors(ropeDims, c.RopeTheta, rs.Factor, rs.LowFreqFactor, rs.HighFreqFactor, rs.OriginalContextLength)
+            : [];
+        InverseFrequencies = Rope.InverseFrequencies(ropeDims, c.RopeTheta, factors);
+        RopeDims = ropeDims;
+    }
+
+    public LoadedModel Model { get; }
+    public ModelConfig Config { get; }
+    public WeightTensor Embedding { get; }
+    public float[] OutputNorm { get; }
+    public QuantMatrix Output { get; }
+    public LayerWeights[] Layers { get; }
+    public float[] InverseFrequencies { get; }
+    public int RopeDims { get; }
+
+    /// <summary>Decodes the embedding row of <paramref name="token"/> into <paramref name="dst"/> (length dim).</summary>
+    public void EmbeddingRow(int token, float* dst)
+    {
+        long rowBytes = GgmlTypeInfo.RowBytes(Embedding.Type, Config.Dim);
+        Dequantize.Row(Embedding.Type, (byte*)Embedding.Data + (token * rowBytes), dst, Config.Dim);
+    }
+
+    private static void Expect(WeightTensor t, long cols, long rows)
+    {
+        if (t.Shape.Length < 1 || t.Columns != cols || t.Rows != rows)
+        {
+            throw new ModelFormatException($"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected [{cols}, {rows}]");
+        }
+
+        if (!GgmlTypeInfo.IsSupported(t.Type))
+        {
+            throw new ModelFormatException($"tensor '{t.Name}' has unsupported type {t.Type}");
+        }
+    }
+
+    private static QuantMatrix Matrix(WeightTensor t, int rows, int cols)
+    {
+        Expect(t, cols, rows);
+        return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data);
+    }
+
+    private static float[] Vector(WeightTensor t, int n)
+    {
+        if (t.ElementCount != n)
+        {
+            throw new ModelFormatException($"tensor '{t.Name}' has {t.ElementCount} elements, expected {n}");
+        }
+
+        // Pinned: the forward pass hands these to kernels by address.
+        var v = GC.AllocateArray<float>(n, pinned: true);
+        fixed (float* d = v)
+        {
+            Dequantize.Row(t.Type, (byte*)t.Data, d, n);
+        }
+
+        return v;
+    }
+
+    private static float[]? OptionalVector(WeightTensor? t, int n) => t is null ? null : Vector(t, n);
+}

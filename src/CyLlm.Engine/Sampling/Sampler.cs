@@ -1,0 +1,317 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+
+namespace CyLlm.Engine.Sampling;
+
+/// <summary>
+/// Chooses the next token from logits. Order, as vLLM: logit bias → min-tokens EOS ban → repetition,
+/// presence and frequency penalties → (logprobs are taken here) → temperature → top-k → top-p → min-p →
+/// a draw from the seeded generator. One instance per sequence: it owns its random state and token counts.
+/// Scratch is allocated once per vocabulary size; sampling a token allocates only the optional logprob array.
+/// </summary>
+public sealed class Sampler
+{
+    private readonly SamplingParams _p;
+    private readonly Random _random;
+    private readonly Dictionary<int, int> _outputCounts = new();
+    private readonly HashSet<int> _promptTokens = new();
+    private readonly IReadOnlyList<int> _eogIds;
+    private float[] _work = [];
+    private int[] _index = [];
+    private int _generated;
+
+    public Sampler(SamplingParams parameters, IReadOnlyList<int> endOfGenerationIds, IEnumerable<int>? promptTokens = null)
+    {
+        _p = parameters;
+        _eogIds = endOfGenerationIds;
+        _random = parameters.Seed is long s ? new Random(unchecked((int)(s ^ (s >> 32)))) : new Random();
+        if (promptTokens is not null && parameters.RepetitionPenalty != 1f)
+        {
+            foreach (int t in promptTokens)
+            {
+                _promptTokens.Add(t);
+            }
+        }
+    }
+
+    /// <summary>Records a token appended to the output without sampling (e.g. a forced or replayed one).</summary>
+    public void Accept(int token)
+    {
+        _outputCounts[token] = _outputCounts.TryGetValue(token, out int c) ? c + 1 : 1;
+        _generated++;
+    }
+
+    /// <summary>Picks the next token; <paramref name="logits"/> is modified in place.</summary>
+    public SampleResult Sample(Span<float> logits)
+    {
+        int vocab = logits.Length;
+        if (_work.Length != vocab)
+        {
+            _work = new float[vocab];
+            _index = new int[vocab];
+        }
+
+        ApplyBiasAndPenalties(logits);
+
+        int chosen;
+        if (_p.IsGreedy)
+        {
+            chosen = TensorPrimitives.IndexOfMax(logits);
+        }
+        else
+        {
+            chosen = Draw(logits);
+        }
+
+        float logprob = 0;
+        TokenLogprob[]? top = null;
+        if (_p.Logprobs || _p.TopLogprobs > 0)
+        {
+            (logprob, top) = Logprobs(logits, chosen);
+        }
+
+        Accept(chosen);
+        return new SampleResult(chosen, logprob, top);
+    }
+
+    private void ApplyBiasAndPenalties(Span<float> logits)
+    {
+        if (_p.LogitBias is { } bias)
+        {
+            foreach (var (id, b) in bias)
+            {
+                if ((uint)id < (uint)logits.Length)
+                {
+                    logits[id] += b;
+                }
+            }
+        }
+
+        if (_generated < _p.MinTokens)
+        {
+            foreach (int id in _eogIds)
+            {
+                if ((uint)id < (uint)logits.Length)
+                {
+                    logits[id] = float.NegativeInfinity;
+                }
+            }
+
+            foreach (int id in _p.StopTokenIds)
+            {
+                if ((uint)id < (uint)logits.Length)
+                {
+                    logits[id] = float.NegativeInfinity;
+                }
+            }
+        }
+
+        float rp = _p.RepetitionPenalty;
+        if (rp != 1f)
+        {
+            foreach (int id in _promptTokens)
+            {
+                Penalize(logits, id, rp);
+            }
+
+            foreach (var (id, _) in _outputCounts)
+            {
+                if (!_promptTokens.Contains(id))
+                {
+                    Penalize(logits, id, rp);
+                }
+            }
+        }
+
+        if (_p.PresencePenalty != 0 || _p.FrequencyPenalty != 0)
+        {
+            foreach (var (id, count) in _outputCounts)
+            {
+                if ((uint)id < (uint)logits.Length)
+                {
+                    logits[id] -= (_p.FrequencyPenalty * count) + _p.PresencePenalty;
+                }
+            }
+        }
+    }
+
+    private static void Penalize(Span<float> logits, int id, float rp)
+    {
+        if ((uint)id < (uint)logits.Length)
+        {
+            logits[id] = logits[id] > 0 ? logits[id] / rp : logits[id] * rp;
+        }
+    }
+
+    private int Draw(Span<float> logits)
+    {
+        int vocab = logits.Length;
+        var work = _work.AsSpan(0, vocab);
+        TensorPrimitives.Divide(logits, _p.Temperature, work);
+
+        // Candidates sorted by logit, most likely first: a full sort only when top-p needs it; top-k alone
+        // needs just the k best.
+        var idx = _index.AsSpan(0, vocab);
+        int k = _p.TopK > 0 ? Math.Min(_p.TopK, vocab) : vocab;
+        int n = SortCandidates(work, idx, k, needSorted: _p.TopP < 1f || _p.MinP > 0f || k < vocab);
+
+        // Softmax over the candidates.
+        float max = work[idx[0]];
+        double total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            total += Math.Exp(work[idx[i]] - max);
+        }
+
+        if (_p.TopP < 1f)
+        {
+            double cum = 0;
+            int keep = n;
+            for (int i = 0; i < n; i++)
+            {
+                cum += Math.Exp(work[idx[i]] - max) / total;
+                if (cum >= _p.TopP)
+                {
+                    keep = i + 1;
+                    break;
+                }
+            }
+
+            n = keep;
+        }
+
+        if (_p.MinP > 0f)
+        {
+            // p_i ≥ minP·p_max  ⇔  logit_i − max ≥ ln(minP)
+            float threshold = max + MathF.Log(_p.MinP);
+            int keep = 1;
+            while (keep < n && work[idx[keep]] >= threshold)
+            {
+                keep++;
+            }
+
+            n = keep;
+        }
+
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            sum += Math.Exp(work[idx[i]] - max);
+        }
+
+        double r = _random.NextDouble() * sum;
+        double acc = 0;
+        for (int i = 0; i < n; i++)
+        {
+            acc += Math.Exp(work[idx[i]] - max);
+            if (r < acc)
+            {
+                return idx[i];
+            }
+        }
+
+        return idx[n - 1];
+    }
+
+    /// <summary>
+    /// Puts the candidate indices into <paramref name="idx"/>: the best <paramref name="k"/> in descending
+    /// order when sorting is needed, else all indices with the best first. Returns the candidate count.
+    /// </summary>
+    private static int SortCandidates(Span<float> values, Span<int> idx, int k, bool needSorted)
+    {
+        int vocab = values.Length;
+        if (!needSorted)
+        {
+            int best = TensorPrimitives.IndexOfMax(values);
+            for (int i = 0; i < vocab; i++)
+            {
+                idx[i] = i;
+            }
+
+            (idx[0], idx[best]) = (idx[best], idx[0]);
+            return vocab;
+        }
+
+        if (k < vocab)
+        {
+            // Partial selection: keep a min-heap of the k best (k is small in practice).
+            var heap = new PriorityQueue<int, float>(k);
+            for (int i = 0; i < vocab; i++)
+            {
+                float v = values[i];
+                if (heap.Count < k)
+                {
+                    heap.Enqueue(i, v);
+                }
+                else if (heap.TryPeek(out _, out float least) && v > least)
+                {
+                    heap.EnqueueDequeue(i, v);
+                }
+            }
+
+            int c = heap.Count;
+            for (int i = c - 1; i >= 0; i--)
+            {
+                idx[i] = heap.Dequeue();
+            }
+
+            return c;
+        }
+
+        for (int i = 0; i < vocab; i++)
+        {
+            idx[i] = i;
+        }
+
+        var keys = values.ToArray();
+        var span = idx[..vocab];
+        // Descending by value; ties by lower id first for determinism.
+        span.Sort((a, b) =>
+        {
+            int c = keys[b].CompareTo(keys[a]);
+            return c != 0 ? c : a.CompareTo(b);
+        });
+        return vocab;
+    }
+
+    private (float Chosen, TokenLogprob[]? Top) Logprobs(ReadOnlySpan<float> logits, int chosen)
+    {
+        float max = TensorPrimitives.Max(logits);
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            sum += Math.Exp(logits[i] - max);
+        }
+
+        float logZ = max + (float)Math.Log(sum);
+        float chosenLp = logits[chosen] - logZ;
+        int n = Math.Min(_p.TopLogprobs, logits.Length);
+        if (n <= 0)
+        {
+            return (chosenLp, null);
+        }
+
+        var heap = new PriorityQueue<int, float>(n);
+        for (int i = 0; i < logits.Length; i++)
+        {
+            if (heap.Count < n)
+            {
+                heap.Enqueue(i, logits[i]);
+            }
+            else if (heap.TryPeek(out _, out float least) && logits[i] > least)
+            {
+                heap.EnqueueDequeue(i, logits[i]);
+            }
+        }
+
+        var top = new TokenLogprob[heap.Count];
+        for (int i = top.Length - 1; i >= 0; i--)
+        {
+            heap.TryDequeue(out int id, out float v);
+            top[i] = new TokenLogprob(id, v - logZ);
+        }
+
+        Debug.Assert(top.Length == 0 || top[0].Logprob >= top[^1].Logprob);
+        return (chosenLp, top);
+    }
+}

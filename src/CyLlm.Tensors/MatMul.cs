@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using CyLlm.Tensors.Quant;
+using CyLlm.Tensors.Threading;
+
+namespace CyLlm.Tensors;
+
+/// <summary>
+/// y = W·x for one or more weight matrices that share the same input, over a batch of tokens, on a
+/// <see cref="WorkerPool"/>. Inputs are [tokens, cols] row-major floats; each output is [tokens, rows].
+/// Activations are quantized once per call for the integer kernels. Work is split into row chunks; within a
+/// chunk every weight row is dotted with all tokens while it is hot in L1, so prompt processing reads each
+/// weight once. One instance per engine (it owns scratch memory); not thread-safe.
+/// </summary>
+public sealed unsafe class MatMul : IParallelJob, IDisposable
+{
+    private const int MaxMatrices = 3;
+
+    private readonly WorkerPool _pool;
+    private readonly QuantMatrix[] _w = new QuantMatrix[MaxMatrices];
+    private readonly nint[] _y = new nint[MaxMatrices];
+    private readonly int[] _partStart = new int[MaxMatrices + 1];
+    private readonly int[] _chunk = new int[MaxMatrices];
+    private int _count;
+    private float* _x;
+    private int _tokens;
+    private int _cols;
+    private Q8Block* _q8;        // [tokens, cols/32] quantized activations
+    private nint _q8Capacity;    // in blocks
+
+    public MatMul(WorkerPool pool)
+    {
+        _pool = pool;
+    }
+
+    public WorkerPool Pool => _pool;
+
+    /// <summary>y = W·x for <paramref name="tokens"/> rows of x.</summary>
+    public void Run(in QuantMatrix w, float* x, int tokens, float* y)
+    {
+        _w[0] = w;
+        _y[0] = (nint)y;
+        Dispatch(1, x, tokens);
+    }
+
+    /// <summary>y0 = W0·x and y1 = W1·x in one dispatch (e.g. the FFN gate and up projections).</summary>
+    public void Run(in QuantMatrix w0, float* y0, in QuantMatrix w1, float* y1, float* x, int tokens)
+    {
+        _w[0] = w0;
+        _y[0] = (nint)y0;
+        _w[1] = w1;
+        _y[1] = (nint)y1;
+        Dispatch(2, x, tokens);
+    }
+
+    /// <summary>Three matrices sharing the input (e.g. the Q, K and V projections).</summary>
+    public void Run(in QuantMatrix w0, float* y0, in QuantMatrix w1, float* y1, in QuantMatrix w2, float* y2, float* x, int tokens)
+    {
+        _w[0] = w0;
+        _y[0] = (nint)y0;
+        _w[1] = w1;
+        _y[1] = (nint)y1;
+        _w[2] = w2;
+        _y[2] = (nint)y2;
+        Dispatch(3, x, tokens);
+    }
+
+    private void Dispatch(int count, float* x, int tokens)
+    {
+        int cols = _w[0].Cols;
+        bool q8 = false;
+        for (int i = 0; i < count; i++)
+        {
+            if (_w[i].Cols != cols)
+            {
+                throw new ArgumentException("matrices sharing an input must have the same column count");
+            }
+
+            q8 |= _w[i].UsesQ8Activations;
+        }
+
+        _count = count;
+        _x = x;
+        _tokens = tokens;
+        _cols = cols;
+        if (q8)
+        {
+            EnsureQ8(tokens * (nint)(cols / 32));
+            for (int t = 0; t < tokens; t++)
+            {
+                ActivationQuantizer.ToQ8(x + ((nint)t * cols), _q8 + ((nint)t * (cols / 32)), cols);
+            }
+        }
+
+        // Chunks: enough parts per thread for balance, each a multiple of 4 rows.
+        int threads = _pool.ThreadCount;
+        int parts = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int rows = _w[i].Rows;
+            int target = Math.Max(1, threads * 4 * (tokens > 1 ? 2 : 1));
+            int chunk = Math.Max(4, (rows + target - 1) / target);
+            chunk = (chunk + 3) & ~3;
+            _chunk[i] = chunk;
+            _partStart[i] = parts;
+            parts += (rows + chunk - 1) / chunk;
+        }
+
+        _partStart[count] = parts;
+        _pool.Run(this, parts);
+    }
+
+    private void EnsureQ8(nint blocks)
+    {
+        if (blocks <= _q8Capacity)
+        {
+            return;
+        }
+
+        if (_q8 != null)
+        {
+            NativeMemory.AlignedFree(_q8);
+        }
+
+        _q8 = (Q8Block*)NativeMemory.AlignedAlloc((nuint)(blocks * Q8Block.Size), 64);
+        _q8Capacity = blocks;
+    }
+
+    void IParallelJob.Execute(int index, int worker)
+    {
+        int m = 0;
+        while (index >= _partStart[m + 1])
+        {
+            m++;
+        }
+
+        ref readonly QuantMatrix w = ref _w[m];
+        int r0 = (index - _partStart[m]) * _chunk[m];
+        int r1 = Math.Min(w.Rows, r0 + _chunk[m]);
+        RowRange(in w, (float*)_y[m], r0, r1);
+    }
+
+    private void RowRange(in QuantMatrix w, float* y, int r0, int r1)
+    {
+        int cols = _cols;
+        int tokens = _tokens;
+        int rows = w.Rows;
+        int blocks32 = cols / 32;
+        switch (w.Type)
+        {
+            case GgmlType.F32:
+                for (int r = r0; r < r1; r++)
+                {
+                    float* row = (float*)w.Row(r);
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        y[((nint)t * rows) + r] = VecDot.F32(row, _x + ((nint)t * cols), cols);
+                    }
+                }
+
+                break;
+            case GgmlType.F16:
+                for (int r = r0; r < r1; r++)
+                {
+                    ushort* row = (ushort*)w.Row(r);
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        y[((nint)t * rows) + r] = VecDot.F16(row, _x + ((nint)t * cols), cols);
+                    }
+                }
+
+                break;
+            case GgmlType.BF16:
+                for (int r = r0; r < r1; r++)
+                {
+                    ushort* row = (ushort*)w.Row(r);
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        y[((nint)t * rows) + r] = VecDot.BF16(row, _x + ((nint)t * cols), cols);
+                    }
+                }
+
+                break;
+            case GgmlType.Q4_K:
+            case GgmlType.Q5_K:
+            case GgmlType.Q6_K:
+                for (int r = r0; r < r1; r++)
+                {
+                    byte* row = w.Row(r);
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        y[((nint)t * rows) + r] = VecDot.KQuant(w.Type, row, _x + ((nint)t * cols), cols / 256);
+                    }
+                }
+
+                break;
+            default:
+                for (int r = r0; r < r1; r++)
+                {
+                    byte* row = w.Row(r);
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        y[((nint)t * rows) + r] = DotQ8(w.Type, row, _q8 + ((nint)t * blocks32), blocks32);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotQ8(GgmlType type, byte* row, Q8Block* a, int blocks)
+    {
+        Debug.Assert(type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1);
+        return type switch
+        {
+            GgmlType.Q8_0 => VecDot.Q8_0(row, a, blocks),
+            GgmlType.Q4_0 => VecDot.Q4_0(row, a, blocks),
+            GgmlType.Q4_1 => VecDot.Q4_1(row, a, blocks),
+            GgmlType.Q5_0 => VecDot.Q5_0(row, a, blocks),
+            _ => VecDot.Q5_1(row, a, blocks),
+        };
+    }
+
+    public void Dispose()
+    {
+        if (_q8 != null)
+        {
+            NativeMemory.AlignedFree(_q8);
+            _q8 = null;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CyLlm.Tensors.Quant;
+
+/// <summary>Quantizes float activations to <see cref="Q8Block"/>s (symmetric int8 per 32, round to nearest even).</summary>
+public static unsafe class ActivationQuantizer
+{
+    /// <summary>Quantizes <paramref name="n"/> floats (a multiple of 32) into n/32 blocks.</summary>
+    public static void ToQ8(float* x, Q8Block* dst, int n)
+    {
+        Debug.Assert(n % 32 == 0);
+        int blocks = n / 32;
+        if (Avx512F.IsSupported && Avx512BW.IsSupported)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                ToQ8Avx512(x + b * 32, dst + b);
+            }
+        }
+        else if (Avx2.IsSupported)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                ToQ8Avx2(x + b * 32, dst + b);
+            }
+        }
+        else
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                ToQ8Scalar(x + b * 32, dst + b);
+            }
+        }
+    }
+
+    internal static void ToQ8Scalar(float* x, Q8Block* dst)
+    {
+        float amax = 0;
+        for (int j = 0; j < 32; j++)
+        {
+            amax = MathF.Max(amax, MathF.Abs(x[j]));
+        }
+
+        // As ggml: the reciprocal comes from the exact scale, the stored scale is rounded through f16.
+        float d = amax / 127f;
+        float id = d != 0 ? 1f / d : 0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++)
+        {
+            int q = (int)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+            dst->Q[j] = (sbyte)q;
+            sum += q;
+        }
+
+        dst->D = RoundThroughHalf(d);
+        dst->Sum = sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RoundThroughHalf(float d) => (float)(Half)d;
+
+    private static void ToQ8Avx2(float* x, Q8Block* dst)
+    {
+        var v0 = Avx.LoadVector256(x);
+        var v1 = Avx.LoadVector256(x + 8);
+        var v2 = Avx.LoadVector256(x + 16);
+        var v3 = Avx.LoadVector256(x + 24);
+        var m = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+        float amax = HorizontalMax(m);
+        // As ggml: the reciprocal comes from the exact scale, the stored scale is rounded through f16.
+        float d = amax / 127f;
+        float id = d != 0 ? 1f / d : 0f;
+        var vid = Vector256.Create(id);
+        var i0 = Avx.ConvertToVector256Int32(Avx.Multiply(v0, vid));
+        var i1 = Avx.ConvertToVector256Int32(Avx.Multiply(v1, vid));
+        var i2 = Avx.ConvertToVector256Int32(Avx.Multiply(v2, vid));
+        var i3 = Avx.ConvertToVector256Int32(Avx.Multiply(v3, vid));
+        var s = Avx2.Add(Avx2.Add(i0, i1), Avx2.Add(i2, i3));
+        dst->Sum = Vector256.Sum(s);
+        // Pack int32 → int16 → int8; the packs interleave 128-bit lanes, so undo that with a permute.
+        var p01 = Avx2.PackSignedSaturate(i0, i1);
+        var p23 = Avx2.PackSignedSaturate(i2, i3);
+        var p = Avx2.PackSignedSaturate(p01, p23);
+        p = Avx2.PermuteVar8x32(p.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte();
+        p.Store(dst->Q);
+        dst->D = RoundThroughHalf(d);
+    }
+
+    private static void ToQ8Avx512(float* x, Q8Block* dst)
+    {
+        var v0 = Avx512F.LoadVector512(x);
+        var v1 = Avx512F.LoadVector512(x + 16);
+        var m = Vector512.Max(Vector512.Abs(v0), Vector512.Abs(v1));
+        float amax = HorizontalMax(Vector256.Max(m.GetLower(), m.GetUpper()));
+        // As ggml: the reciprocal comes from the exact scale, the stored scale is rounded through f16.
+        float d = amax / 127f;
+        float id = d != 0 ? 1f / d : 0f;
+        var vid = Vector512.Create(id);
+        var i0 = Avx512F.ConvertToVector512Int32(Avx512F.Multiply(v0, vid));
+        var i1 = Avx512F.ConvertToVector512Int32(Avx512F.Multiply(v1, vid));
+        dst->Sum = Vector512.Sum(Avx512F.Add(i0, i1));
+        Avx512F.ConvertToVector128SByteWithSaturation(i0).Store(dst->Q);
+        Avx512F.ConvertToVector128SByteWithSaturation(i1).Store(dst->Q + 16);
+        dst->D = RoundThroughHalf(d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        var m = Vector128.Max(v.GetLower(), v.GetUpper());
+        m = Vector128.Max(m, Sse.Shuffle(m, m, 0b_01_00_11_10));
+        m = Vector128.Max(m, Sse.Shuffle(m, m, 0b_10_11_00_01));
+        return m.ToScalar();
+    }
+}

@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace CyLlm.Tensors.Quant;
+
+/// <summary>
+/// Scalar dequantization of every supported ggml type: the reference the vector kernels are tested against,
+/// and the path for rarely used tensors (embedding rows, norms). Block layouts follow ggml-common.h.
+/// </summary>
+public static unsafe class Dequantize
+{
+    /// <summary>Decodes <paramref name="dst"/>.Length elements of <paramref name="type"/> from <paramref name="src"/>.</summary>
+    public static void Row(GgmlType type, ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        long need = GgmlTypeInfo.RowBytes(type, dst.Length);
+        if (!GgmlTypeInfo.IsSupported(type))
+        {
+            throw new NotSupportedException($"tensor type {type} is not supported");
+        }
+
+        if (need < 0)
+        {
+            throw new ArgumentException($"{dst.Length} elements is not a whole number of {type} blocks", nameof(dst));
+        }
+
+        if (src.Length < need)
+        {
+            throw new ArgumentException($"{type} row of {dst.Length} elements needs {need} bytes, got {src.Length}", nameof(src));
+        }
+
+        fixed (byte* s = src)
+        fixed (float* d = dst)
+        {
+            Row(type, s, d, dst.Length);
+        }
+    }
+
+    /// <summary>Unchecked form: <paramref name="n"/> must be a whole number of blocks.</summary>
+    public static void Row(GgmlType type, byte* src, float* dst, int n)
+    {
+        Debug.Assert(n % GgmlTypeInfo.BlockSize(type) == 0);
+        switch (type)
+        {
+            case GgmlType.F32:
+                new ReadOnlySpan<float>(src, n).CopyTo(new Span<float>(dst, n));
+                break;
+            case GgmlType.F16:
+                for (int i = 0; i < n; i++)
+                {
+                    dst[i] = Fp16.ToFloat(((ushort*)src)[i]);
+                }
+
+                break;
+            case GgmlType.BF16:
+                for (int i = 0; i < n; i++)
+                {
+                    dst[i] = Fp16.BF16ToFloat(((ushort*)src)[i]);
+                }
+
+                break;
+            case GgmlType.Q8_0:
+                for (int b = 0; b < n / 32; b++, src += 34, dst += 32)
+                {
+                    float d = Fp16.ToFloat(*(ushort*)src);
+                    sbyte* q = (sbyte*)(src + 2);
+                    for (int j = 0; j < 32; j++)
+                    {
+                        dst[j] = q[j] * d;
+                    }
+                }
+
+                break;
+            case GgmlType.Q4_0:
+                for (int b = 0; b < n / 32; b++, src += 18, dst += 32)
+                {
+                    float d = Fp16.ToFloat(*(ushort*)src);
+                    byte* q = src + 2;
+                    for (int j = 0; j < 16; j++)
+                    {
+                        dst[j] = ((q[j] & 0x0F) - 8) * d;
+                        dst[j + 16] = ((q[j] >> 4) - 8) * d;
+                    }
+                }
+
+                break;
+            case GgmlType.Q4_1:
+                for (int b = 0; b < n / 32; b++, src += 20, dst += 32)
+                {
+                    float d = Fp16.ToFloat(*(ushort*)src);
+                    float m = Fp16.ToFloat(*(ushort*)(src + 2));
+                    byte* q = src + 4;
+                    for (int j = 0; j < 16; j++)
+                    {
+                        dst[j] = (q[j] & 0x0F) * d + m;
+                        dst[j + 16] = (q[j] >> 4) * d + m;
+                    }
+                }
+
+                break;
+            case GgmlType.Q5_0:
+                for (int b = 0; b < n / 32; b++, src += 22, dst += 32)
+                {
+                    float d = Fp16.ToFloat(*(ushort*)src);
+                    uint qh = Unsafe.ReadUnaligned<uint>(src + 2);
+                    byte* q = src + 6;
+                    for (int j = 0; j < 16; j++)
+                    {
+                        int xh0 = (int)(((qh >> j) << 4) & 0x10);
+                        int xh1 = (int)((qh >> (j + 12)) & 0x10);
+                        dst[j] = (((q[j] & 0x0F) | xh0) - 16) * d;
+                        dst[j + 16] = (((q[j] >> 4) | xh1) - 16) * d;
+                    }
+                }
+
+                break;
+            case GgmlType.Q5_1:
+                for (int b = 0; b < n / 32; b++, src += 24, dst += 32)
+                {
+                    float d = Fp16.ToFloat(*(ushort*)src);
+                    float m = Fp16.ToFloat(*(ushort*)(src + 2));
+                    uint qh = Unsafe.ReadUnaligned<uint>(src + 4);
+                    byte* q = src + 8;
+                    for (int j = 0; j < 16; j++)
+                    {
+                        int xh0 = (int)(((qh >> j) << 4) & 0x10);
+                        int xh1 = (int)((qh >> (j + 12)) & 0x10);
+                        dst[j] = ((q[j] & 0x0F) | xh0) * d + m;
+                        dst[j + 16] = ((q[j] >> 4) | xh1) * d + m;
+                    }
+                }
+
+                break;
+            case GgmlType.Q4_K:
+                for (int b = 0; b < n / 256; b++, src += 144, dst += 256)
+                {
+                    Q4KBlock(src, dst);
+                }
+
+                break;
+            case GgmlType.Q5_K:
+                for (int b = 0; b < n / 256; b++, src += 176, dst += 256)
+                {
+                    Q5KBlock(src, dst);
+                }
+
+                break;
+            case GgmlType.Q6_K:
+                for (int b = 0; b < n / 256; b++, src += 210, dst += 256)
+                {
+                    Q6KBlock(src, dst);
+                }
+
+                break;
+            default:
+                throw new NotSupportedException($"tensor type {type} is not supported");
+        }
+    }
+
+    /// <summary>The 6-bit scale and min of sub-block <paramref name="j"/> (0..7) of a Q4_K/Q5_K super-block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ScaleMinK4(int j, byte* q, out int scale, out int min)
+    {
+        if (j < 4)
+        {
+            scale = q[j] & 63;
+            min = q[j + 4] & 63;
+        }
+        else
+        {
+            scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+            min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+        }
+    }
+
+    // block_q4_K: f16 d, f16 dmin, u8 scales[12], u8 qs[128]
+    internal static void Q4KBlock(byte* block, float* y)
+    {
+        float d = Fp16.ToFloat(*(ushort*)block);
+        float dmin = Fp16.ToFloat(*(ushort*)(block + 2));
+        byte* scales = block + 4;
+        byte* q = block + 16;
+        int idx = 0;
+        for (int j = 0; j < 256; j += 64)
+        {
+            ScaleMinK4(idx, scales, out int sc, out int m);
+            float d1 = d * sc, m1 = dmin * m;
+            ScaleMinK4(idx + 1, scales, out sc, out m);
+            float d2 = d * sc, m2 = dmin * m;
+            for (int l = 0; l < 32; l++)
+            {
+                *y++ = d1 * (q[l] & 0xF) - m1;
+            }
+
+            for (int l = 0; l < 32; l++)
+            {
+                *y++ = d2 * (q[l] >> 4) - m2;
+            }
+
+            q += 32;
+            idx += 2;
+        }
+    }
+
+    // block_q5_K: f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]
+    internal static void Q5KBlock(byte* block, float* y)
+    {
+        float d = Fp16.ToFloat(*(ushort*)block);
+        float dmin = Fp16.ToFloat(*(ushort*)(block + 2));
+        byte* scales = block + 4;
+        byte* qh = block + 16;
+        byte* ql = block + 48;
+        int idx = 0;
+        int u1 = 1, u2 = 2;
+        for (int j = 0; j < 256; j += 64)
+        {
+            ScaleMinK4(idx, scales, out int sc, out int m);
+            float d1 = d * sc, m1 = dmin * m;
+            ScaleMinK4(idx + 1, scales, out sc, out m);
+            float d2 = d * sc, m2 = dmin * m;
+            for (int l = 0; l < 32; l++)
+            {
+                *y++ = d1 * ((ql[l] & 0xF) + ((qh[l] & u1) != 0 ? 16 : 0)) - m1;
+            }
+
+            for (int l = 0; l < 32; l++)
+            {
+                *y++ = d2 * ((ql[l] >> 4) + ((qh[l] & u2) != 0 ? 16 : 0)) - m2;
+            }
+
+            ql += 32;
+            idx += 2;
+            u1 <<= 2;
+            u2 <<= 2;
+        }
+    }
+
+    // block_q6_K: u8 ql[128], u8 qh[64], i8 scales[16], f16 d
+    internal static void Q6KBlock(byte* block, float* y)
+    {
+        byte* ql = block;
+        byte* qh = block + 128;
+        sbyte* sc = (sbyte*)(block + 192);
+        float d = Fp16.ToFloat(*(ushort*)(block + 208));
+        for (int n = 0; n < 256; n += 128)
+        {
+            for (int l = 0; l < 32; l++)
+            {
+                int s = l / 16;
+                int q1 = (sbyte)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                int q2 = (sbyte)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                int q3 = (sbyte)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                int q4 = (sbyte)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                y[l] = d * sc[s] * q1;
+                y[l + 32] = d * sc[s + 2] * q2;
+                y[l + 64] = d * sc[s + 4] * q3;
+                y[l + 96] = d * sc[s + 6] * q4;
+            }
+
+            y += 128;
+            ql += 64;
+            qh += 32;
+            sc += 8;
+        }
+    }
+}
