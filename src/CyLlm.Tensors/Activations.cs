@@ -13,6 +13,11 @@ public static class Activations
             throw new ArgumentException("SwiGlu length mismatch");
         }
 
+        if (gate.IsEmpty)
+        {
+            return;
+        }
+
         var s = scratch[..gate.Length];
         TensorPrimitives.Sigmoid(gate, s);
         TensorPrimitives.Multiply(gate, s, gate);
