@@ -46,6 +46,10 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Total bytes of the weight files.</summary>
     public long FileBytes { get; }
 
+    /// <summary>The same model with another tokenizer; ownership of the mapped files moves to the result.</summary>
+    public LoadedModel WithTokenizer(TokenizerData tokenizer) =>
+        new(Format, Config, Tensors, tokenizer, Metadata, FileBytes, _owned);
+
     public WeightTensor Get(string name) =>
         Tensors.TryGetValue(name, out var t) ? t : throw new ModelFormatException($"model has no tensor '{name}'");
 

@@ -1,0 +1,30 @@
+using System.CommandLine;
+
+namespace CyLlm.Cli.Commands;
+
+/// <summary>Options shared by the model commands.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> Model() => new("--model", "-m")
+    {
+        Description = "model file: GGUF, llama2.c .bin, or a Hugging Face folder",
+        Required = true,
+    };
+
+    public static Option<string?> Tokenizer() => new("--tokenizer")
+    {
+        Description = "tokenizer file when the model has none inside (llama2.c tokenizer.bin, tokenizer.json)",
+    };
+
+    public static Option<int> Threads() => new("--threads", "-t")
+    {
+        Description = "worker threads (0 = one per core)",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static Option<int> Context() => new("--context", "-c")
+    {
+        Description = "context length in tokens (0 = the model's, capped at 4096)",
+        DefaultValueFactory = _ => 0,
+    };
+}

@@ -1,0 +1,16 @@
+namespace CyLlm.Engine;
+
+/// <summary>How an engine instance is sized.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Worker threads for kernels (the caller included); 0 = one per processor.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Context length in tokens; 0 = the model's own, capped at <see cref="DefaultContextCap"/>.</summary>
+    public int ContextTokens { get; init; }
+
+    /// <summary>Largest batch of tokens one forward pass processes (prompt chunks).</summary>
+    public int MaxBatch { get; init; } = 256;
+
+    public const int DefaultContextCap = 4096;
+}

@@ -1,0 +1,20 @@
+using CyLlm.Engine.Sampling;
+
+namespace CyLlm.Engine.Generation;
+
+/// <summary>A prompt (text or token ids) and how to continue it.</summary>
+public sealed record GenerationRequest
+{
+    /// <summary>Prompt text; ignored when <see cref="PromptTokens"/> is set.</summary>
+    public string Prompt { get; init; } = "";
+
+    public IReadOnlyList<int>? PromptTokens { get; init; }
+
+    /// <summary>Prepend BOS; null = the tokenizer's default.</summary>
+    public bool? AddBos { get; init; }
+
+    /// <summary>Recognise special-token text (e.g. chat template markers) in the prompt.</summary>
+    public bool ParseSpecial { get; init; } = true;
+
+    public SamplingParams Sampling { get; init; } = new();
+}

@@ -1,0 +1,19 @@
+using CyLlm.Engine.Sampling;
+
+namespace CyLlm.Engine.Generation;
+
+/// <summary>The outcome of one generation, with timings in milliseconds.</summary>
+public sealed record GenerationResult(
+    int[] PromptTokenIds,
+    int[] TokenIds,
+    string Text,
+    FinishReason FinishReason,
+    IReadOnlyList<SampleResult> Samples,
+    double PromptMs,
+    double GenerationMs,
+    double TtftMs)
+{
+    public double PromptTokensPerSecond => PromptMs > 0 ? PromptTokenIds.Length / (PromptMs / 1000) : 0;
+
+    public double GenerationTokensPerSecond => GenerationMs > 0 && TokenIds.Length > 1 ? (TokenIds.Length - 1) / (GenerationMs / 1000) : 0;
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using CyLlm.Engine.Execution;
+using CyLlm.Models;
+using CyLlm.Tensors.Threading;
+
+namespace CyLlm.Engine;
+
+/// <summary>
+/// A loaded model ready to generate: weights bound from the memory-mapped file, a worker pool and one
+/// single-stream session. The serving engine (continuous batching) builds on the same forward pass.
+/// </summary>
+public sealed partial class InferenceEngine : IDisposable
+{
+    private readonly ModelWeights _weights;
+    private readonly WorkerPool _pool;
+    private readonly EngineOptions _options;
+    private Session? _session;
+
+    private InferenceEngine(LoadedModel model, EngineOptions options)
+    {
+        Model = model;
+        _options = options;
+        _weights = new ModelWeights(model);
+        int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        _pool = new WorkerPool(threads);
+        int ctx = options.ContextTokens > 0 ? options.ContextTokens : Math.Min(model.Config.ContextLength, EngineOptions.DefaultContextCap);
+        ContextTokens = Math.Max(1, ctx);
+        InitTokenizer();
+    }
+
+    public LoadedModel Model { get; }
+
+    public ModelConfig Config => Model.Config;
+
+    public int ContextTokens { get; }
+
+    public int Threads => _pool.ThreadCount;
+
+    /// <summary>Opens a model file (GGUF, llama2.c .bin or a Hugging Face folder).</summary>
+    public static InferenceEngine Load(string modelPath, string? tokenizerPath = null, EngineOptions? options = null, IProgress<double>? progress = null)
+    {
+        var model = ModelLoader.Load(modelPath, tokenizerPath, progress);
+        try
+        {
+            return new InferenceEngine(model, options ?? new EngineOptions());
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private Session GetSession()
+    {
+        _session ??= new Session(_weights, _pool, ContextTokens, Math.Max(1, _options.MaxBatch));
+        _session.Reset();
+        return _session;
+    }
+
+    /// <summary>
+    /// Measures prompt processing of <paramref name="promptTokens"/> tokens and generation of
+    /// <paramref name="genTokens"/> tokens (greedy), with the prompt of ../shared/peer/bench.mjs.
+    /// Returns medians over <paramref name="repetitions"/> runs after one warm-up.
+    /// </summary>
+    public BenchResult Bench(int promptTokens, int genTokens, int repetitions)
+    {
+        if (promptTokens < 1 || genTokens < 0 || promptTokens + genTokens > ContextTokens)
+        {
+            throw new ArgumentException($"prompt {promptTokens} + generation {genTokens} tokens must be positive and fit the {ContextTokens}-token context");
+        }
+
+        long rssAfterLoad = Environment.WorkingSet;
+        int bos = Tokenizer?.BosId ?? 1;
+        var prompt = PromptSynth.Tokens(promptTokens, Config.VocabSize, 42, bos);
+        var pp = new List<double>();
+        var tg = new List<double>();
+        var ttft = new List<double>();
+        var session = GetSession();
+        var one = new int[1];
+        for (int rep = -1; rep < repetitions; rep++)
+        {
+            session.Reset();
+            long t0 = Stopwatch.GetTimestamp();
+            var logits = session.Append(prompt);
+            int next = ArgMax(logits);
+            double prefillSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            long t1 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < genTokens; i++)
+            {
+                one[0] = next;
+                next = ArgMax(session.Append(one));
+            }
+
+            double genSeconds = Stopwatch.GetElapsedTime(t1).TotalSeconds;
+            if (rep >= 0)
+            {
+                pp.Add(promptTokens / prefillSeconds);
+                ttft.Add(prefillSeconds * 1000);
+                if (genTokens > 0)
+                {
+                    tg.Add(genTokens / genSeconds);
+                }
+            }
+        }
+
+        using var proc = Process.GetCurrentProcess();
+        return new BenchResult(promptTokens, genTokens, Threads, repetitions, Median(pp), tg.Count > 0 ? Median(tg) : 0, Median(ttft),
+            Model.FileBytes, session.KvBytes, rssAfterLoad, proc.PeakWorkingSet64);
+    }
+
+    /// <summary>Logits after the last of <paramref name="tokens"/> (a fresh sequence), [vocab].</summary>
+    public float[] PromptLogits(IReadOnlyList<int> tokens)
+    {
+        var session = GetSession();
+        return session.Append(tokens.ToArray()).ToArray();
+    }
+
+    internal static int ArgMax(ReadOnlySpan<float> logits) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits);
+
+    private static double Median(List<double> v)
+    {
+        if (v.Count == 0)
+        {
+            return 0;
+        }
+
+        v.Sort();
+        return v.Count % 2 == 1 ? v[v.Count / 2] : (v[(v.Count / 2) - 1] + v[v.Count / 2]) / 2;
+    }
+
+    public void Dispose()
+    {
+        _session?.Dispose();
+        _pool.Dispose();
+        Model.Dispose();
+    }
+}
