@@ -84,7 +84,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         _x = x;
         _tokens = tokens;
         _cols = cols;
-        if (q8)
+        if (q8 && tokens < GemmMinTokens)
         {
             EnsureQ8(tokens * (nint)(cols / 32));
             for (int t = 0; t < tokens; t++)
@@ -138,7 +138,96 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         ref readonly QuantMatrix w = ref _w[m];
         int r0 = (index - _partStart[m]) * _chunk[m];
         int r1 = Math.Min(w.Rows, r0 + _chunk[m]);
-        RowRange(in w, (float*)_y[m], r0, r1);
+        if (_tokens >= GemmMinTokens)
+        {
+            GemmRange(in w, (float*)_y[m], r0, r1, worker);
+        }
+        else
+        {
+            RowRange(in w, (float*)_y[m], r0, r1);
+        }
+    }
+
+    /// <summary>Tokens at which prompt processing switches to the tiled float GEMM.</summary>
+    private const int GemmMinTokens = 4;
+
+    private float*[] _scratch = [];   // per worker: 4 dequantized weight rows [4, cols]
+    private int _scratchCols;
+
+    private float* Scratch(int worker, int cols)
+    {
+        if (_scratch.Length != _pool.ThreadCount || _scratchCols < cols)
+        {
+            lock (_pool)
+            {
+                if (_scratch.Length != _pool.ThreadCount || _scratchCols < cols)
+                {
+                    foreach (var p in _scratch)
+                    {
+                        NativeMemory.AlignedFree(p);
+                    }
+
+                    var s = new float*[_pool.ThreadCount];
+                    for (int i = 0; i < s.Length; i++)
+                    {
+                        s[i] = (float*)NativeMemory.AlignedAlloc((nuint)(4 * cols * sizeof(float)), 64);
+                    }
+
+                    _scratchCols = cols;
+                    _scratch = s;
+                }
+            }
+        }
+
+        return _scratch[worker];
+    }
+
+    /// <summary>
+    /// Prompt processing: blocks of 4 weight rows (dequantized once into per-worker scratch unless already
+    /// F32) against blocks of 4 tokens through the register-tiled float kernel. Activations stay in float,
+    /// so this path is at least as precise as the integer one.
+    /// </summary>
+    private void GemmRange(in QuantMatrix w, float* y, int r0, int r1, int worker)
+    {
+        int cols = _cols;
+        int tokens = _tokens;
+        int rows = w.Rows;
+        float* buf = w.Type == GgmlType.F32 ? null : Scratch(worker, cols);
+        for (int r = r0; r < r1; r += 4)
+        {
+            int nr = Math.Min(4, r1 - r);
+            float* wr;
+            if (buf == null)
+            {
+                wr = (float*)w.Row(r);
+            }
+            else
+            {
+                for (int i = 0; i < nr; i++)
+                {
+                    Dequantize.Row(w.Type, w.Row(r + i), buf + ((nint)i * cols), cols);
+                }
+
+                wr = buf;
+            }
+
+            int t = 0;
+            if (nr == 4)
+            {
+                for (; t + 4 <= tokens; t += 4)
+                {
+                    Gemm.Tile4x4(wr, cols, _x + ((nint)t * cols), cols, y + ((nint)t * rows) + r, rows, cols);
+                }
+            }
+
+            for (; t < tokens; t++)
+            {
+                for (int i = 0; i < nr; i++)
+                {
+                    y[((nint)t * rows) + r + i] = VecDot.F32(wr + ((nint)i * cols), _x + ((nint)t * cols), cols);
+                }
+            }
+        }
     }
 
     private void RowRange(in QuantMatrix w, float* y, int r0, int r1)
@@ -225,6 +314,12 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
 
     public void Dispose()
     {
+        foreach (var p in _scratch)
+        {
+            NativeMemory.AlignedFree(p);
+        }
+
+        _scratch = [];
         if (_q8 != null)
         {
             NativeMemory.AlignedFree(_q8);
