@@ -27,6 +27,9 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     private int _tokens;
     private int _cols;
     private Q8Block* _q8;        // [tokens, cols/32] quantized activations
+    private float* _xScaled;     // x·2^112 for the F16 decode kernel, or null
+    private float* _xScaledBuffer;
+    private int _xScaledCapacity;
     private nint _q8Capacity;    // in blocks
 
     public MatMul(WorkerPool pool)
@@ -90,6 +93,31 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
             for (int t = 0; t < tokens; t++)
             {
                 ActivationQuantizer.ToQ8(x + ((nint)t * cols), _q8 + ((nint)t * (cols / 32)), cols);
+            }
+        }
+
+        // F16 decode: scale x by 2^112 once so the kernel skips the per-element rebias multiply.
+        _xScaled = null;
+        bool f16 = false;
+        for (int i = 0; i < count; i++)
+        {
+            f16 |= _w[i].Type == GgmlType.F16;
+        }
+
+        if (f16 && tokens == 1)
+        {
+            var xs = new ReadOnlySpan<float>(x, cols);
+            if (System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(xs) is float mx && MathF.Abs(mx) < VecDot.PreScaleLimit)
+            {
+                if (_xScaledCapacity < cols)
+                {
+                    NativeMemory.AlignedFree(_xScaledBuffer);
+                    _xScaledBuffer = (float*)NativeMemory.AlignedAlloc((nuint)(cols * sizeof(float)), 64);
+                    _xScaledCapacity = cols;
+                }
+
+                System.Numerics.Tensors.TensorPrimitives.Multiply(xs, VecDot.PreScale, new Span<float>(_xScaledBuffer, cols));
+                _xScaled = _xScaledBuffer;
             }
         }
 
@@ -249,6 +277,13 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
                 }
 
                 break;
+            case GgmlType.F16 when _xScaled != null:
+                for (int r = r0; r < r1; r++)
+                {
+                    y[r] = VecDot.F16PreScaled((ushort*)w.Row(r), _xScaled, cols);
+                }
+
+                break;
             case GgmlType.F16:
                 for (int r = r0; r < r1; r++)
                 {
@@ -320,6 +355,8 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         }
 
         _scratch = [];
+        NativeMemory.AlignedFree(_xScaledBuffer);
+        _xScaledBuffer = null;
         if (_q8 != null)
         {
             NativeMemory.AlignedFree(_q8);

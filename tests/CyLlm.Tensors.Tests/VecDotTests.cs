@@ -56,6 +56,24 @@ public unsafe class VecDotTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(AllLengths))]
+    public void F16_prescaled_matches_reference(int n)
+    {
+        var rng = new Random(5000 + n);
+        var x = QuantTestData.RandomFloats(n, rng, 100);
+        var xs = x.Select(v => v * VecDot.PreScale).ToArray();
+        var w = QuantTestData.RandomRow(GgmlType.F16, n, rng);
+        var wf = new float[n];
+        Dequantize.Row(GgmlType.F16, w, wf);
+        fixed (byte* pw = w)
+        fixed (float* px = x, pxs = xs, pwf = wf)
+        {
+            double expected = VecDot.F32Reference(pwf, px, n);
+            Assert.Equal(expected, VecDot.F16PreScaled((ushort*)pw, pxs, n), 1e-2 * Math.Max(1, Math.Sqrt(n)));
+        }
+    }
+
     [Fact]
     public void F16_vector_conversion_is_exact_for_every_finite_half()
     {
