@@ -1,0 +1,153 @@
+using System.Text;
+using System.Text.Json;
+using CyLlm.Models;
+using CyLlm.Tensors;
+using CyLlm.Tensors.Quant;
+
+namespace CyLlm.Engine.Tests;
+
+/// <summary>
+/// Writes a loaded Llama model as a Hugging Face folder (config.json + safetensors), the way the HF
+/// conversion does: names mapped back, Q and K rows permuted from the interleaved RoPE layout to the
+/// half-split one, tensors in F32, F16 or BF16, optionally split into shards with an index.
+/// </summary>
+internal static unsafe class HfCheckpointWriter
+{
+    public static void Write(LoadedModel model, string folder, string dtype, int shards = 1, string modelType = "llama")
+    {
+        Directory.CreateDirectory(folder);
+        var c = model.Config;
+        var tensors = new List<(string Name, long[] Shape, float[] Data)>();
+        void Add(string hf, string gguf, bool permuteHeads = false, int heads = 0)
+        {
+            var t = model.Get(gguf);
+            var data = new float[t.ElementCount];
+            fixed (float* d = data)
+            {
+                Dequantize.Row(t.Type, (byte*)t.Data, d, data.Length);
+            }
+
+            long[] shape = t.Shape.Reverse().ToArray(); // ggml [in, out] → HF [out, in]
+            if (permuteHeads)
+            {
+                data = Permute(data, heads, (int)shape[0], (int)shape[1]);
+            }
+
+            tensors.Add((hf, shape, data));
+        }
+
+        Add("model.embed_tokens.weight", "token_embd.weight");
+        for (int i = 0; i < c.Layers; i++)
+        {
+            string p = $"model.layers.{i}.";
+            Add(p + "input_layernorm.weight", $"blk.{i}.attn_norm.weight");
+            Add(p + "self_attn.q_proj.weight", $"blk.{i}.attn_q.weight", true, c.Heads);
+            Add(p + "self_attn.k_proj.weight", $"blk.{i}.attn_k.weight", true, c.KvHeads);
+            Add(p + "self_attn.v_proj.weight", $"blk.{i}.attn_v.weight");
+            Add(p + "self_attn.o_proj.weight", $"blk.{i}.attn_output.weight");
+            Add(p + "post_attention_layernorm.weight", $"blk.{i}.ffn_norm.weight");
+            Add(p + "mlp.gate_proj.weight", $"blk.{i}.ffn_gate.weight");
+            Add(p + "mlp.up_proj.weight", $"blk.{i}.ffn_up.weight");
+            Add(p + "mlp.down_proj.weight", $"blk.{i}.ffn_down.weight");
+            if (modelType == "qwen2")
+            {
+                // Zero biases: the output must not change, but the bias path runs.
+                tensors.Add((p + "self_attn.q_proj.bias", [c.Heads * c.HeadDim], new float[c.Heads * c.HeadDim]));
+                tensors.Add((p + "self_attn.k_proj.bias", [c.KvHeads * c.HeadDim], new float[c.KvHeads * c.HeadDim]));
+                tensors.Add((p + "self_attn.v_proj.bias", [c.KvHeads * c.HeadDim], new float[c.KvHeads * c.HeadDim]));
+            }
+        }
+
+        Add("model.norm.weight", "output_norm.weight");
+        if (!c.TiedEmbeddings)
+        {
+            Add("lm_head.weight", "output.weight");
+        }
+
+        var config = new Dictionary<string, object>
+        {
+            ["model_type"] = modelType,
+            ["hidden_size"] = c.Dim,
+            ["intermediate_size"] = c.HiddenDim,
+            ["num_hidden_layers"] = c.Layers,
+            ["num_attention_heads"] = c.Heads,
+            ["num_key_value_heads"] = c.KvHeads,
+            ["vocab_size"] = c.VocabSize,
+            ["max_position_embeddings"] = c.ContextLength,
+            ["rms_norm_eps"] = c.RmsNormEps,
+            ["rope_theta"] = c.RopeTheta,
+            ["tie_word_embeddings"] = c.TiedEmbeddings,
+        };
+        File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(config));
+        int per = (tensors.Count + shards - 1) / shards;
+        var weightMap = new Dictionary<string, string>();
+        for (int s = 0; s < shards; s++)
+        {
+            string file = shards == 1 ? "model.safetensors" : $"model-{s + 1:00000}-of-{shards:00000}.safetensors";
+            var part = tensors.Skip(s * per).Take(per).ToList();
+            WriteSafetensors(Path.Combine(folder, file), part, dtype);
+            foreach (var t in part)
+            {
+                weightMap[t.Name] = file;
+            }
+        }
+
+        if (shards > 1)
+        {
+            File.WriteAllText(Path.Combine(folder, "model.safetensors.index.json"), JsonSerializer.Serialize(new { metadata = new { }, weight_map = weightMap }));
+        }
+    }
+
+    /// <summary>Interleaved pairs (2i, 2i+1) → half-split (i, i+d/2) per head, as HF's conversion permutes.</summary>
+    private static float[] Permute(float[] w, int heads, int rows, int cols)
+    {
+        int hd = rows / heads;
+        var o = new float[w.Length];
+        for (int h = 0; h < heads; h++)
+        {
+            for (int i = 0; i < hd / 2; i++)
+            {
+                Array.Copy(w, ((h * hd) + (2 * i)) * cols, o, ((h * hd) + i) * cols, cols);
+                Array.Copy(w, ((h * hd) + (2 * i) + 1) * cols, o, ((h * hd) + i + (hd / 2)) * cols, cols);
+            }
+        }
+
+        return o;
+    }
+
+    private static void WriteSafetensors(string path, List<(string Name, long[] Shape, float[] Data)> tensors, string dtype)
+    {
+        int size = dtype == "F32" ? 4 : 2;
+        var header = new Dictionary<string, object>();
+        long offset = 0;
+        foreach (var t in tensors)
+        {
+            long bytes = t.Data.Length * size;
+            header[t.Name] = new { dtype, shape = t.Shape, data_offsets = new[] { offset, offset + bytes } };
+            offset += bytes;
+        }
+
+        byte[] json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
+        using var f = File.Create(path);
+        f.Write(BitConverter.GetBytes((ulong)json.Length));
+        f.Write(json);
+        foreach (var t in tensors)
+        {
+            foreach (float v in t.Data)
+            {
+                switch (dtype)
+                {
+                    case "F32":
+                        f.Write(BitConverter.GetBytes(v));
+                        break;
+                    case "F16":
+                        f.Write(BitConverter.GetBytes(Fp16.FromFloat(v)));
+                        break;
+                    default:
+                        f.Write(BitConverter.GetBytes(Fp16.FloatToBF16(v)));
+                        break;
+                }
+            }
+        }
+    }
+}
