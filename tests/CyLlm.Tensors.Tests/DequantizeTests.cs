@@ -164,3 +164,39 @@ public class DequantizeTests
         Assert.Throws<NotSupportedException>(() => Dequantize.Row(GgmlType.IQ2_XXS, new byte[66], new float[256]));
     }
 }
+
+/// <summary>Vector dequantization against the scalar reference for every type and whole-block length 0–256.</summary>
+public unsafe class DequantizeVectorTests
+{
+    public static TheoryData<GgmlType, int> Cases()
+    {
+        var d = new TheoryData<GgmlType, int>();
+        foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
+        {
+            int bs = GgmlTypeInfo.BlockSize(t);
+            for (int n = 0; n <= 256; n += bs)
+            {
+                d.Add(t, n);
+            }
+        }
+
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Vector_dequantization_equals_reference(GgmlType type, int n)
+    {
+        var w = QuantTestData.RandomRow(type, n, new Random(n + (int)type));
+        var fast = new float[n];
+        var slow = new float[n];
+        fixed (byte* pw = w)
+        fixed (float* pf = fast, ps = slow)
+        {
+            Dequantize.Row(type, pw, pf, n);
+            Dequantize.RowReference(type, pw, ps, n);
+        }
+
+        Assert.Equal(slow, fast);
+    }
+}

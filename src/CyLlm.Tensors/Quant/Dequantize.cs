@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CyLlm.Tensors.Quant;
 
@@ -35,10 +37,91 @@ public static unsafe class Dequantize
         }
     }
 
-    /// <summary>Unchecked form: <paramref name="n"/> must be a whole number of blocks.</summary>
+    /// <summary>Unchecked form: <paramref name="n"/> must be a whole number of blocks. Vectorized for the types
+    /// prompt processing dequantizes most (F16, BF16, Q8_0, Q4_0); the others take the scalar path.</summary>
     public static void Row(GgmlType type, byte* src, float* dst, int n)
     {
         Debug.Assert(n % GgmlTypeInfo.BlockSize(type) == 0);
+        if (Avx512F.IsSupported && Avx512BW.IsSupported)
+        {
+            switch (type)
+            {
+                case GgmlType.F16:
+                    F16Avx512((short*)src, dst, n);
+                    return;
+                case GgmlType.BF16:
+                    BF16Avx512((ushort*)src, dst, n);
+                    return;
+                case GgmlType.Q8_0:
+                    Q8_0Avx512(src, dst, n);
+                    return;
+                case GgmlType.Q4_0:
+                    Q4_0Avx512(src, dst, n);
+                    return;
+            }
+        }
+
+        RowReference(type, src, dst, n);
+    }
+
+    private static void F16Avx512(short* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            VecDot.HalfToSingle(Avx.LoadVector256(src + i)).Store(dst + i);
+        }
+
+        for (; i < n; i++)
+        {
+            dst[i] = Fp16.ToFloat((ushort)src[i]);
+        }
+    }
+
+    private static void BF16Avx512(ushort* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Avx.LoadVector256(src + i)), 16).AsSingle().Store(dst + i);
+        }
+
+        for (; i < n; i++)
+        {
+            dst[i] = Fp16.BF16ToFloat(src[i]);
+        }
+    }
+
+    private static void Q8_0Avx512(byte* src, float* dst, int n)
+    {
+        for (int b = 0; b < n / 32; b++, src += 34, dst += 32)
+        {
+            var d = Vector512.Create(Fp16.ToFloat(*(ushort*)src));
+            var q0 = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128((sbyte*)(src + 2)));
+            var q1 = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128((sbyte*)(src + 18)));
+            Avx512F.Multiply(Avx512F.ConvertToVector512Single(q0), d).Store(dst);
+            Avx512F.Multiply(Avx512F.ConvertToVector512Single(q1), d).Store(dst + 16);
+        }
+    }
+
+    private static void Q4_0Avx512(byte* src, float* dst, int n)
+    {
+        var eight = Vector512.Create(8);
+        var low = Vector512.Create(0x0F);
+        for (int b = 0; b < n / 32; b++, src += 18, dst += 32)
+        {
+            var d = Vector512.Create(Fp16.ToFloat(*(ushort*)src));
+            var bytes = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(src + 2));
+            var lo = Avx512F.Subtract(Avx512F.And(bytes, low), eight);
+            var hi = Avx512F.Subtract(Avx512F.ShiftRightLogical(bytes, 4), eight);
+            Avx512F.Multiply(Avx512F.ConvertToVector512Single(lo), d).Store(dst);
+            Avx512F.Multiply(Avx512F.ConvertToVector512Single(hi), d).Store(dst + 16);
+        }
+    }
+
+    /// <summary>The scalar reference for every type (the vector paths are tested against it).</summary>
+    public static void RowReference(GgmlType type, byte* src, float* dst, int n)
+    {
         switch (type)
         {
             case GgmlType.F32:
