@@ -11,11 +11,12 @@ public static unsafe partial class VecDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Nibbles(byte* q)
     {
-        var raw = Sse2.LoadVector128(q);
-        var m = Vector128.Create((byte)0x0F);
-        var lo = Sse2.And(raw, m);
-        var hi = Sse2.And(Sse2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte(), m);
-        return Vector256.Create(lo, hi);
+        // Both halves hold the 16 bytes; the upper half is shifted by 4 and picked by a dword blend, so one
+        // mask serves both: 4 instructions instead of 5.
+        var v = Avx2.BroadcastVector128ToVector256(q);
+        var shifted = Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte();
+        var both = Avx2.Blend(v.AsInt32(), shifted.AsInt32(), 0xF0).AsByte();
+        return Avx2.And(both, Vector256.Create((byte)0x0F));
     }
 
     /// <summary>Q4_0 (18 bytes: f16 d, 16 bytes of nibbles; value = (n − 8)·d) · Q8 activations.</summary>
@@ -23,15 +24,27 @@ public static unsafe partial class VecDot
     {
         if (Avx2.IsSupported && Fma.IsSupported)
         {
-            var acc = Vector256<float>.Zero;
-            for (int b = 0; b < blocks; b++, w += 18, a++)
+            // Two blocks per iteration into independent accumulators: the loop is compute-bound during
+            // decode, and two dependency chains keep both vector pipes busy.
+            var acc0 = Vector256<float>.Zero;
+            var acc1 = Vector256<float>.Zero;
+            int b = 0;
+            for (; b + 2 <= blocks; b += 2, w += 36, a += 2)
             {
                 // Σ (n−8)·q = Σ n·q − 8·Σq: seed lane 0 with the offset term instead of subtracting per byte.
-                var dot = DotU8S8(Vector256.CreateScalar(-8 * a->Sum), Nibbles(w + 2), Avx.LoadVector256(a->Q));
-                acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(Fp16.ToFloat(*(ushort*)w) * a->D), acc);
+                var dot0 = DotU8S8(Vector256.CreateScalar(-8 * a[0].Sum), Nibbles(w + 2), Avx.LoadVector256(a[0].Q));
+                var dot1 = DotU8S8(Vector256.CreateScalar(-8 * a[1].Sum), Nibbles(w + 20), Avx.LoadVector256(a[1].Q));
+                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot0), Vector256.Create(Fp16.ToFloat(*(ushort*)w) * a[0].D), acc0);
+                acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot1), Vector256.Create(Fp16.ToFloat(*(ushort*)(w + 18)) * a[1].D), acc1);
             }
 
-            return HSum(acc);
+            for (; b < blocks; b++, w += 18, a++)
+            {
+                var dot = DotU8S8(Vector256.CreateScalar(-8 * a->Sum), Nibbles(w + 2), Avx.LoadVector256(a->Q));
+                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(Fp16.ToFloat(*(ushort*)w) * a->D), acc0);
+            }
+
+            return HSum(acc0 + acc1);
         }
 
         return Q4_0Reference(w, a, blocks);
