@@ -97,3 +97,17 @@ public class GoldenTests
         }
     }
 }
+
+public class ChatRenderingTests
+{
+    [Fact]
+    public void A_model_without_a_template_renders_through_the_chatml_fallback_and_encodes_special_text()
+    {
+        using var engine = InferenceEngine.Load(TestPaths.Model("llama-2-tiny-random.gguf"), null, new EngineOptions { Threads = 2 });
+        Assert.Equal("chatml", engine.ChatTemplateName);
+        var messages = new[] { new CyLlm.ChatTemplates.ChatMessage("user", "Hello") };
+        Assert.Equal("<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n", engine.RenderChat(messages));
+        var ids = engine.EncodeChat(messages);
+        Assert.Equal(1, ids[0]); // BOS by the model's rule: the template did not write it
+    }
+}

@@ -1,0 +1,8 @@
+namespace CyLlm.ChatTemplates.Jinja;
+
+internal enum SegmentKind
+{
+    Text,
+    Output,
+    Statement,
+}

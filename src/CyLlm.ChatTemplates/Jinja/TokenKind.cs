@@ -1,0 +1,12 @@
+namespace CyLlm.ChatTemplates.Jinja;
+
+/// <summary>Kinds of expression tokens inside {{ }} and {% %}.</summary>
+internal enum TokenKind
+{
+    Name,
+    String,
+    Integer,
+    Float,
+    Operator,
+    End,
+}

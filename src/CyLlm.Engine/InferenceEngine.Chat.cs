@@ -1,0 +1,42 @@
+using CyLlm.ChatTemplates;
+
+namespace CyLlm.Engine;
+
+public sealed partial class InferenceEngine
+{
+    private (ChatTemplate Template, string Name)? _chatTemplate;
+
+    /// <summary>The chat template in use: "model" for the model's own, else the built-in fallback's name.</summary>
+    public string ChatTemplateName => ResolveChatTemplate().Name;
+
+    private (ChatTemplate Template, string Name) ResolveChatTemplate() =>
+        _chatTemplate ??= ChatTemplateSelector.Resolve(Model.Tokenizer?.ChatTemplate);
+
+    /// <summary>
+    /// Renders a conversation into the prompt text the model was trained on (its own chat template, or the
+    /// ChatML fallback), with the model's BOS/EOS texts. The result is encoded with special tokens parsed
+    /// and without an extra BOS when the template already starts with it.
+    /// </summary>
+    public string RenderChat(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true)
+    {
+        var tok = RequireTokenizer();
+        string bos = tok.BosId >= 0 ? Model.Tokenizer!.Tokens[tok.BosId] : "";
+        string eos = tok.EosId >= 0 ? Model.Tokenizer!.Tokens[tok.EosId] : "";
+        return ResolveChatTemplate().Template.Render(messages, new ChatTemplateOptions
+        {
+            AddGenerationPrompt = addGenerationPrompt,
+            BosToken = bos,
+            EosToken = eos,
+        });
+    }
+
+    /// <summary>Token ids of a rendered conversation: BOS is added only when the template did not write it.</summary>
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true)
+    {
+        var tok = RequireTokenizer();
+        string text = RenderChat(messages, addGenerationPrompt);
+        string bos = tok.BosId >= 0 ? Model.Tokenizer!.Tokens[tok.BosId] : "";
+        bool templateHasBos = bos.Length > 0 && text.StartsWith(bos, StringComparison.Ordinal);
+        return tok.Encode(text, tok.AddBosByDefault && !templateHasBos, parseSpecial: true);
+    }
+}
