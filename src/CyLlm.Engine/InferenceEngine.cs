@@ -30,6 +30,10 @@ public sealed partial class InferenceEngine : IDisposable
 
     public LoadedModel Model { get; }
 
+    internal ModelWeights Weights => _weights;
+
+    internal WorkerPool Pool => _pool;
+
     public ModelConfig Config => Model.Config;
 
     public int ContextTokens { get; }

@@ -1,0 +1,57 @@
+using System.Threading.Channels;
+using CyLlm.Engine.Generation;
+using CyLlm.Engine.KvCache;
+using CyLlm.Engine.Sampling;
+using CyLlm.Tokenizers;
+
+namespace CyLlm.Engine.Scheduling;
+
+/// <summary>One request inside the engine loop. Owned by the loop thread only.</summary>
+internal sealed class SequenceState
+{
+    public required long Id { get; init; }
+    public required long Arrival { get; init; }
+    public required ServingRequest Request { get; init; }
+    public required Sampler Sampler { get; init; }
+    public required IncrementalDecoder Decoder { get; init; }
+    public required StopStringMatcher Stops { get; init; }
+    public required Channel<GeneratedToken> Output { get; init; }
+    public required TaskCompletionSource<GenerationResult> Completion { get; init; }
+    public required CancellationToken Cancel { get; init; }
+
+    /// <summary>Prompt followed by generated tokens.</summary>
+    public List<int> Tokens { get; } = [];
+
+    public int PromptLength { get; init; }
+
+    /// <summary>Tokens whose keys and values are in the cache.</summary>
+    public int Computed { get; set; }
+
+    /// <summary>Prompt tokens served from the prefix cache.</summary>
+    public int CachedTokens { get; set; }
+
+    public List<BlockId> Blocks { get; } = [];
+
+    /// <summary>Prefix hashes of the full blocks so far (chain order).</summary>
+    public List<long> BlockHashes { get; } = [];
+
+    public List<SampleResult> Samples { get; } = [];
+
+    public System.Text.StringBuilder Text { get; } = new();
+
+    public bool Running { get; set; }
+
+    public int Preemptions { get; set; }
+
+    public long EnqueuedTicks { get; init; }
+
+    public long FirstTokenTicks { get; set; }
+
+    public long LastTokenTicks { get; set; }
+
+    public long ScheduledTicks { get; set; }
+
+    public int Generated => Tokens.Count - PromptLength;
+
+    public int Priority => Request.Priority;
+}

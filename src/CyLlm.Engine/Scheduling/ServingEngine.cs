@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using CyLlm.Engine.Execution;
+using CyLlm.Engine.Generation;
+using CyLlm.Engine.KvCache;
+using CyLlm.Engine.Sampling;
+using CyLlm.Tokenizers;
+
+namespace CyLlm.Engine.Scheduling;
+
+/// <summary>
+/// Continuous batching over a paged KV cache, vLLM-style: every iteration the scheduler fills a token budget
+/// with one decode token per running sequence and prefill chunks of waiting ones (priority first, FCFS
+/// within a priority), reusing cached prefix blocks; when blocks run out the lowest-priority, latest-arrived
+/// sequence is preempted and recomputed later. One loop thread owns all state; callers submit requests and
+/// read tokens from a channel. The model and its weights are shared with the <see cref="InferenceEngine"/>.
+/// </summary>
+public sealed partial class ServingEngine : IDisposable
+{
+    private readonly InferenceEngine _engine;
+    private readonly ITokenizer _tokenizer;
+    private readonly ForwardPass _forward;
+    private readonly PagedKvStorage _storage;
+    private readonly BlockPool _pool;
+    private readonly ServingOptions _options;
+    private readonly ConcurrentQueue<SequenceState> _incoming = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly List<SequenceState> _waiting = [];
+    private readonly List<SequenceState> _running = [];
+    private readonly Thread _loop;
+    private readonly long _blockBytes;
+    private volatile bool _stopping;
+    private long _nextId;
+    private int _waitingCount;
+    private long _waitingTokens;
+
+    public ServingEngine(InferenceEngine engine, ServingOptions? options = null)
+    {
+        _engine = engine;
+        _options = options ?? new ServingOptions();
+        _tokenizer = engine.Tokenizer ?? throw new InvalidOperationException("the model has no tokenizer");
+        var c = engine.Config;
+        int kvDim = c.KvHeads * c.HeadDim;
+        _blockBytes = PagedKvStorage.BlockBytes(c.Layers, kvDim, _options.BlockTokens);
+        int blocks = (int)Math.Min(int.MaxValue, _options.KvCacheBytes / _blockBytes);
+        int minBlocks = (Math.Min(engine.ContextTokens, 64) + _options.BlockTokens - 1) / _options.BlockTokens;
+        if (blocks < minBlocks)
+        {
+            throw new KvCapacityException(
+                $"a KV cache budget of {_options.KvCacheBytes >> 20} MiB holds {blocks} blocks of {_options.BlockTokens} tokens " +
+                $"({_blockBytes} bytes each) but at least {minBlocks} are needed; raise the budget or shorten the context");
+        }
+
+        _storage = new PagedKvStorage(c.Layers, kvDim, _options.BlockTokens, blocks);
+        _pool = new BlockPool(blocks, _options.Eviction);
+        _forward = new ForwardPass(engine.Weights, engine.Pool, _options.TokenBudget, engine.ContextTokens);
+        Metrics = new ServingMetrics(() => Volatile.Read(ref _runningCount), () => Volatile.Read(ref _waitingCount), () => KvUsage);
+        _loop = new Thread(Loop) { IsBackground = true, Name = "cyllm-serving-loop" };
+        _loop.Start();
+    }
+
+    public ServingMetrics Metrics { get; }
+
+    public InferenceEngine Engine => _engine;
+
+    public int TotalBlocks => _pool.Total;
+
+    /// <summary>Blocks referenced by running sequences (a snapshot; the loop thread updates it).</summary>
+    public int UsedBlocks => Volatile.Read(ref _usedBlocks);
+
+    public double KvUsage => (double)UsedBlocks / _pool.Total;
+
+    public long PrefixQueries => Volatile.Read(ref _prefixQueries);
+
+    public long PrefixHits => Volatile.Read(ref _prefixHits);
+
+    public long TotalPreemptions => Volatile.Read(ref _preemptions);
+
+    private int _usedBlocks;
+    private int _runningCount;
+    private long _prefixQueries;
+    private long _prefixHits;
+    private long _preemptions;
+
+    /// <summary>
+    /// Queues a request. Tokens arrive on the handle's channel as they are generated; cancelling
+    /// <paramref name="cancellationToken"/> stops it within one iteration and frees its blocks.
+    /// </summary>
+    public ServingHandle Submit(ServingRequest request, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        var sp = request.Sampling;
+        if (sp.Validate() is { } error)
+        {
+            throw new ArgumentException(error);
+        }
+
+        if (request.PromptTokens.Length == 0)
+        {
+            throw new ArgumentException("the prompt is empty");
+        }
+
+        foreach (int t in request.PromptTokens)
+        {
+            if ((uint)t >= (uint)_engine.Config.VocabSize)
+            {
+                throw new ArgumentException($"prompt token id {t} is outside the vocabulary (0..{_engine.Config.VocabSize - 1})");
+            }
+        }
+
+        int maxTokens = request.PromptTokens.Length + sp.MaxTokens;
+        if (maxTokens > _engine.ContextTokens)
+        {
+            throw new ContextLengthException(request.PromptTokens.Length, sp.MaxTokens, _engine.ContextTokens);
+        }
+
+        int blocksNeeded = (maxTokens + _options.BlockTokens - 1) / _options.BlockTokens;
+        if (blocksNeeded > _pool.Total)
+        {
+            throw KvCapacityException.ForRequest(maxTokens, _options.BlockTokens, blocksNeeded, _pool.Total, _blockBytes);
+        }
+
+        if (Interlocked.Increment(ref _waitingCount) > _options.MaxWaiting
+            || Interlocked.Add(ref _waitingTokens, request.PromptTokens.Length) > _options.MaxWaitingTokens)
+        {
+            Interlocked.Decrement(ref _waitingCount);
+            Interlocked.Add(ref _waitingTokens, -request.PromptTokens.Length);
+            throw new ServerOverloadedException($"the server is overloaded: {_options.MaxWaiting} requests or {_options.MaxWaitingTokens} prompt tokens are already waiting; retry later");
+        }
+
+        var seq = new SequenceState
+        {
+            Id = Interlocked.Increment(ref _nextId),
+            Arrival = Stopwatch.GetTimestamp(),
+            Request = request,
+            Sampler = new Sampler(sp, _tokenizer.EndOfGenerationIds, request.PromptTokens),
+            Decoder = new IncrementalDecoder(_tokenizer, stripLeadingSpace: request.PromptTokens[^1] == _tokenizer.BosId),
+            Stops = new StopStringMatcher(sp.Stop),
+            Output = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }),
+            Completion = new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously),
+            Cancel = cancellationToken,
+            PromptLength = request.PromptTokens.Length,
+            EnqueuedTicks = Stopwatch.GetTimestamp(),
+        };
+        seq.Tokens.AddRange(request.PromptTokens);
+        _incoming.Enqueue(seq);
+        _signal.Release();
+        if (cancellationToken.CanBeCanceled)
+        {
+            cancellationToken.Register(() => _signal.Release());
+        }
+
+        return new ServingHandle(seq.Output.Reader, seq.Completion.Task, () => seq.CachedTokens);
+    }
+
+    /// <summary>Runs a request to completion and returns its result (tokens are not streamed).</summary>
+    public Task<GenerationResult> GenerateAsync(ServingRequest request, CancellationToken cancellationToken = default) =>
+        Submit(request, cancellationToken).Completion;
+
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _signal.Release();
+        _loop.Join();
+        foreach (var s in _waiting.Concat(_running))
+        {
+            s.Completion.TrySetCanceled();
+            s.Output.Writer.TryComplete();
+        }
+
+        _forward.Dispose();
+        _storage.Dispose();
+        Metrics.Dispose();
+        _signal.Dispose();
+    }
+}

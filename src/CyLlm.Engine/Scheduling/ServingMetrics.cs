@@ -1,0 +1,48 @@
+using System.Diagnostics.Metrics;
+
+namespace CyLlm.Engine.Scheduling;
+
+/// <summary>
+/// The serving engine's instruments (Meter "CyLlm.Engine"; the gateway exports them), plus sliding windows
+/// of recent latencies for percentiles in `cyllm bench` and status endpoints.
+/// </summary>
+public sealed class ServingMetrics : IDisposable
+{
+    public const string MeterName = "CyLlm.Engine";
+
+    private readonly Meter _meter = new(MeterName);
+
+    public ServingMetrics(Func<int> running, Func<int> waiting, Func<double> kvUsage)
+    {
+        QueueTime = _meter.CreateHistogram<double>("cyllm_queue_time_seconds", "s");
+        Ttft = _meter.CreateHistogram<double>("cyllm_time_to_first_token_seconds", "s");
+        InterToken = _meter.CreateHistogram<double>("cyllm_inter_token_latency_seconds", "s");
+        EndToEnd = _meter.CreateHistogram<double>("cyllm_e2e_request_latency_seconds", "s");
+        PromptTokens = _meter.CreateCounter<long>("cyllm_prompt_tokens_total");
+        GenerationTokens = _meter.CreateCounter<long>("cyllm_generation_tokens_total");
+        PrefixQueries = _meter.CreateCounter<long>("cyllm_prefix_cache_queries_total");
+        PrefixHits = _meter.CreateCounter<long>("cyllm_prefix_cache_hits_total");
+        Preemptions = _meter.CreateCounter<long>("cyllm_preemptions_total");
+        _meter.CreateObservableGauge("cyllm_requests_running", running);
+        _meter.CreateObservableGauge("cyllm_requests_waiting", waiting);
+        _meter.CreateObservableGauge("cyllm_kv_cache_usage_ratio", kvUsage);
+    }
+
+    public Histogram<double> QueueTime { get; }
+    public Histogram<double> Ttft { get; }
+    public Histogram<double> InterToken { get; }
+    public Histogram<double> EndToEnd { get; }
+    public Counter<long> PromptTokens { get; }
+    public Counter<long> GenerationTokens { get; }
+    public Counter<long> PrefixQueries { get; }
+    public Counter<long> PrefixHits { get; }
+    public Counter<long> Preemptions { get; }
+
+    /// <summary>Recent time-to-first-token samples (seconds) for percentiles.</summary>
+    public SlidingWindow TtftWindow { get; } = new(4096);
+
+    /// <summary>Recent inter-token latencies (seconds).</summary>
+    public SlidingWindow InterTokenWindow { get; } = new(16384);
+
+    public void Dispose() => _meter.Dispose();
+}

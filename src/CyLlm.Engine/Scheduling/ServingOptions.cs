@@ -1,0 +1,30 @@
+using CyLlm.Engine.KvCache;
+
+namespace CyLlm.Engine.Scheduling;
+
+/// <summary>Sizing of the serving engine (continuous batching over a paged KV cache).</summary>
+public sealed record ServingOptions
+{
+    /// <summary>Tokens per KV block.</summary>
+    public int BlockTokens { get; init; } = 16;
+
+    /// <summary>Bytes for the KV pool; the block count follows from it.</summary>
+    public long KvCacheBytes { get; init; } = 256L << 20;
+
+    /// <summary>Most sequences decoding in one step.</summary>
+    public int MaxRunning { get; init; } = 64;
+
+    /// <summary>Most tokens (decode + prefill chunks) in one step; long prompts are prefilled in chunks.</summary>
+    public int TokenBudget { get; init; } = 256;
+
+    /// <summary>Waiting requests beyond this are rejected at once as server_overloaded.</summary>
+    public int MaxWaiting { get; init; } = 256;
+
+    /// <summary>Prompt tokens waiting beyond this are rejected at once as server_overloaded.</summary>
+    public long MaxWaitingTokens { get; init; } = 1 << 20;
+
+    public EvictionPolicy Eviction { get; init; } = EvictionPolicy.Lru;
+
+    /// <summary>Reuse cached KV blocks of identical prefixes.</summary>
+    public bool PrefixCaching { get; init; } = true;
+}

@@ -1,0 +1,131 @@
+using CyLlm.Engine.Generation;
+using CyLlm.Engine.Sampling;
+using CyLlm.Engine.Scheduling;
+
+namespace CyLlm.Engine.Tests;
+
+/// <summary>Continuous batching on stories260K: outputs are token-exact whatever else runs beside them.</summary>
+public sealed class ServingEngineTests : IDisposable
+{
+    private readonly InferenceEngine _engine = InferenceEngine.Load(TestPaths.Model("stories260K.gguf"), null, new EngineOptions { Threads = 2, ContextTokens = 512 });
+
+    public void Dispose() => _engine.Dispose();
+
+    private static SamplingParams Greedy(int n) => new() { Temperature = 0, MaxTokens = n, IgnoreEos = true };
+
+    private int[] Alone(int[] prompt, int n) =>
+        _engine.Generate(new GenerationRequest { PromptTokens = prompt, Sampling = Greedy(n) }).TokenIds;
+
+    private int[] Prompt(string text) => _engine.Encode(text);
+
+    [Fact]
+    public async Task Sixteen_mixed_requests_in_one_batch_equal_their_single_runs()
+    {
+        string[] texts =
+        [
+            "Once upon a time", "The little dog", "Lily and Tom went", "One day, a big", "The sun was", "She wanted to",
+            "A girl named Sue", "In the park", "Tim had a red", "The cat sat", "Mom said", "They played with",
+            "Once upon a time there was", "The bird flew", "He was very", "At night the moon",
+        ];
+        var expected = texts.Select((t, i) => Alone(Prompt(t), 20 + i)).ToArray();
+        using var serving = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = 16 << 20, TokenBudget = 64 });
+        var tasks = texts.Select((t, i) => serving.GenerateAsync(new ServingRequest(Prompt(t), Greedy(20 + i)))).ToArray();
+        var results = await Task.WhenAll(tasks);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(expected[i], results[i].TokenIds);
+        }
+
+        Assert.Equal(0, serving.UsedBlocks);
+    }
+
+    [Fact]
+    public async Task Prefix_hits_give_identical_outputs_and_are_counted()
+    {
+        var prompt = Prompt(string.Concat(Enumerable.Repeat("Once upon a time, there was a little girl named Lily. ", 4)) + "She");
+        var expected = Alone(prompt, 24);
+        using var serving = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = 16 << 20 });
+        var first = await serving.GenerateAsync(new ServingRequest(prompt, Greedy(24)));
+        var handle = serving.Submit(new ServingRequest(prompt, Greedy(24)));
+        var second = await handle.Completion;
+        Assert.Equal(expected, first.TokenIds);
+        Assert.Equal(expected, second.TokenIds);
+        Assert.True(handle.CachedTokens >= (prompt.Length - 1) / 16 * 16, $"cached {handle.CachedTokens} of {prompt.Length}");
+        Assert.True(serving.PrefixHits > 0);
+        // A different tenant salt never sees the cache.
+        var other = serving.Submit(new ServingRequest(prompt, Greedy(4)) { CacheSalt = 99 });
+        await other.Completion;
+        Assert.Equal(0, other.CachedTokens);
+    }
+
+    [Fact]
+    public async Task Preempted_requests_resume_with_identical_outputs()
+    {
+        // A pool far too small for all requests at once forces preemption and recomputation.
+        string[] texts = ["Once upon a time", "The little dog", "Lily and Tom went", "One day, a big", "The sun was", "She wanted to"];
+        var expected = texts.Select(t => Alone(Prompt(t), 60)).ToArray();
+        long blockBytes = 2L * _engine.Config.Layers * 16 * _engine.Config.KvHeads * _engine.Config.HeadDim * sizeof(float);
+        using var serving = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = blockBytes * 12, BlockTokens = 16 });
+        var results = await Task.WhenAll(texts.Select((t, i) => serving.GenerateAsync(new ServingRequest(Prompt(t), Greedy(60)) { Priority = i % 3 })));
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(expected[i], results[i].TokenIds);
+        }
+
+        Assert.True(serving.TotalPreemptions > 0, "the test did not exercise preemption");
+        Assert.Equal(0, serving.UsedBlocks);
+    }
+
+    [Fact]
+    public async Task High_priority_request_starts_before_queued_low_priority_work()
+    {
+        using var serving = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = 16 << 20, MaxRunning = 1 });
+        var order = new List<string>();
+        var low = Enumerable.Range(0, 3).Select(i => serving.Submit(new ServingRequest(Prompt("The little dog"), Greedy(30)) { Priority = 10 })).ToArray();
+        var high = serving.Submit(new ServingRequest(Prompt("Once upon a time"), Greedy(5)) { Priority = -5 });
+        var highDone = high.Completion.ContinueWith(_ => { lock (order) { order.Add("high"); } });
+        var lowDone = low.Select((h, i) => h.Completion.ContinueWith(_ => { lock (order) { order.Add($"low{i}"); } })).ToArray();
+        await Task.WhenAll(lowDone.Append(highDone));
+        // At most the first low request (already running) finishes before the high-priority one.
+        Assert.True(order.IndexOf("high") <= 1, string.Join(",", order));
+    }
+
+    [Fact]
+    public async Task Cancelled_request_frees_its_blocks()
+    {
+        using var serving = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = 16 << 20 });
+        using var cts = new CancellationTokenSource();
+        var h = serving.Submit(new ServingRequest(Prompt("Once upon a time"), Greedy(400)), cts.Token);
+        await h.Tokens.ReadAsync();
+        cts.Cancel();
+        var r = await h.Completion;
+        Assert.Equal(FinishReason.Cancelled, r.FinishReason);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (serving.UsedBlocks != 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Yield();
+        }
+
+        Assert.Equal(0, serving.UsedBlocks);
+    }
+
+    [Fact]
+    public void Overflow_is_rejected_at_once_and_impossible_requests_explain_themselves()
+    {
+        using var serving = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = 16 << 20, MaxWaiting = 2, MaxRunning = 1 });
+        var handles = new List<ServingHandle>();
+        var ex = Record.Exception(() =>
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                handles.Add(serving.Submit(new ServingRequest(Prompt("Once upon a time"), Greedy(200))));
+            }
+        });
+        Assert.IsType<ServerOverloadedException>(ex);
+        Assert.Throws<ContextLengthException>(() => serving.Submit(new ServingRequest(Prompt("Once"), Greedy(10_000))));
+        long blockBytes = 2L * _engine.Config.Layers * 16 * _engine.Config.KvHeads * _engine.Config.HeadDim * sizeof(float);
+        using var tiny = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = blockBytes * 4 });
+        var cap = Assert.Throws<KvCapacityException>(() => tiny.Submit(new ServingRequest(Prompt("Once"), Greedy(300))));
+        Assert.Contains("raise the KV cache budget", cap.Message);
+    }
+}
