@@ -129,3 +129,26 @@ public sealed class ServingEngineTests : IDisposable
         Assert.Contains("raise the KV cache budget", cap.Message);
     }
 }
+
+public sealed class EngineChatClientTests
+{
+    [Fact]
+    public async Task Chat_client_streams_the_same_text_it_returns()
+    {
+        using var engine = InferenceEngine.Load(TestPaths.Model("stories260K.gguf"), null, new EngineOptions { Threads = 2, ContextTokens = 256 });
+        using var serving = new ServingEngine(engine, new ServingOptions { KvCacheBytes = 8 << 20 });
+        Microsoft.Extensions.AI.IChatClient client = new EngineChatClient(serving, "stories260K");
+        var options = new Microsoft.Extensions.AI.ChatOptions { Temperature = 0, MaxOutputTokens = 20 };
+        var messages = new[] { new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "Once upon a time") };
+        var full = await client.GetResponseAsync(messages, options);
+        var streamed = new System.Text.StringBuilder();
+        await foreach (var u in client.GetStreamingResponseAsync(messages, options))
+        {
+            streamed.Append(u.Text);
+        }
+
+        Assert.False(string.IsNullOrEmpty(full.Text));
+        Assert.Equal(full.Text, streamed.ToString());
+        Assert.Equal(20, full.Usage!.OutputTokenCount);
+    }
+}

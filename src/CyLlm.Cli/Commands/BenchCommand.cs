@@ -15,9 +15,11 @@ internal static class BenchCommand
         var gen = new Option<int>("--gen-tokens", "-n") { Description = "tokens to generate N", DefaultValueFactory = _ => 64 };
         var reps = new Option<int>("--repetitions", "-r") { Description = "measured runs (median reported)", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "print one JSON line (the default output)" };
+        var concurrency = new Option<int>("--concurrency") { Description = "concurrent streams through the serving engine (0 = single-stream generation)", DefaultValueFactory = _ => 0 };
+        var sharedPrefix = new Option<int>("--shared-prefix") { Description = "with --concurrency: tokens of prompt prefix shared by every request (prefix-cache TTFT)", DefaultValueFactory = _ => 0 };
         var cmd = new Command("bench", "measure prompt and generation tokens/s and time to first token")
         {
-            model, threads, prompt, gen, reps, json,
+            model, threads, prompt, gen, reps, json, concurrency, sharedPrefix,
         };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
@@ -30,6 +32,12 @@ internal static class BenchCommand
             }
 
             string path = parse.GetValue(model)!;
+            int c = parse.GetValue(concurrency);
+            if (c > 0)
+            {
+                return RunConcurrent(path, parse.GetValue(threads), p, n, c, parse.GetValue(sharedPrefix));
+            }
+
             using var engine = InferenceEngine.Load(path, null, new EngineOptions
             {
                 Threads = parse.GetValue(threads),
@@ -57,5 +65,42 @@ internal static class BenchCommand
             return 0;
         }));
         return cmd;
+    }
+
+    private static int RunConcurrent(string path, int threads, int p, int n, int c, int sharedPrefix)
+    {
+        using var engine = InferenceEngine.Load(path, null, new EngineOptions { Threads = threads, ContextTokens = p + n + 16 });
+        int blockTokens = 16;
+        long blockBytes = 2L * engine.Config.Layers * blockTokens * engine.Config.KvHeads * engine.Config.HeadDim * sizeof(float);
+        long blocksPerRequest = (p + n + blockTokens - 1) / blockTokens;
+        var options = new CyLlm.Engine.Scheduling.ServingOptions
+        {
+            BlockTokens = blockTokens,
+            KvCacheBytes = blockBytes * ((blocksPerRequest * (c + 3)) + 8),
+            MaxRunning = Math.Max(c, 1),
+            TokenBudget = Math.Max(256, c),
+        };
+        var r = CyLlm.Engine.Scheduling.ConcurrencyBench.RunAsync(engine, options, c, p, n, sharedPrefix).GetAwaiter().GetResult();
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            model = Path.GetFileName(path),
+            engine = "cyllm",
+            threads = engine.Threads,
+            concurrency = r.Concurrency,
+            prompt_tokens = r.PromptTokens,
+            gen_tokens = r.GenTokens,
+            aggregate_generation_tokens_per_second = Math.Round(r.AggregateGenerationTokensPerSecond, 2),
+            total_tokens_per_second = Math.Round(r.TotalTokensPerSecond, 2),
+            wall_seconds = Math.Round(r.WallSeconds, 3),
+            ttft_p50_ms = Math.Round(r.TtftP50Ms, 2),
+            ttft_p99_ms = Math.Round(r.TtftP99Ms, 2),
+            itl_p50_ms = Math.Round(r.ItlP50Ms, 2),
+            itl_p99_ms = Math.Round(r.ItlP99Ms, 2),
+            shared_prefix = sharedPrefix,
+            cold_ttft_ms = Math.Round(r.ColdTtftMs, 2),
+            prefix_hit_ttft_ms = Math.Round(r.PrefixHitTtftMs, 2),
+            preemptions = r.Preemptions,
+        }));
+        return 0;
     }
 }
