@@ -115,7 +115,7 @@ internal static unsafe class HfCheckpointWriter
         return o;
     }
 
-    private static void WriteSafetensors(string path, List<(string Name, long[] Shape, float[] Data)> tensors, string dtype)
+    internal static void WriteSafetensors(string path, List<(string Name, long[] Shape, float[] Data)> tensors, string dtype)
     {
         int size = dtype == "F32" ? 4 : 2;
         var header = new Dictionary<string, object>();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using CyLlm.Engine.Lora;
 using CyLlm.Models;
 using CyLlm.Tensors;
 using CyLlm.Tensors.Threading;
@@ -48,6 +49,7 @@ internal sealed unsafe class ForwardPass : IDisposable
         _cos = Alloc(maxBatch * (weights.RopeDims / 2));
         _sin = Alloc(maxBatch * (weights.RopeDims / 2));
         _positions = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
+        _adapters = new LoraAdapter?[maxBatch];
         _sequences = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
     }
 
@@ -62,7 +64,7 @@ internal sealed unsafe class ForwardPass : IDisposable
     /// <paramref name="logitRows"/> lists batch indices whose logits are wanted; their logits are returned
     /// in that order, [logitRows.Length, vocab], valid until the next call.
     /// </summary>
-    public ReadOnlySpan<float> Forward(IKvCache cache, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> sequences, ReadOnlySpan<int> logitRows)
+    public ReadOnlySpan<float> Forward(IKvCache cache, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> sequences, ReadOnlySpan<int> logitRows, ReadOnlySpan<LoraAdapter?> adapters = default)
     {
         int n = tokens.Length;
         if (n == 0 || n > MaxBatch || positions.Length != n || sequences.Length != n || logitRows.Length > n)
@@ -81,6 +83,13 @@ internal sealed unsafe class ForwardPass : IDisposable
             _positions[i] = positions[i];
             _sequences[i] = sequences[i];
             _w.EmbeddingRow(tokens[i], _x + ((nint)i * _dim));
+        }
+
+        _anyAdapter = false;
+        for (int i = 0; i < n; i++)
+        {
+            _adapters[i] = adapters.IsEmpty ? null : adapters[i];
+            _anyAdapter |= _adapters[i] is not null;
         }
 
         int half = _w.RopeDims / 2;
@@ -125,6 +134,13 @@ internal sealed unsafe class ForwardPass : IDisposable
         var wk = lw.Wk;
         var wv = lw.Wv;
         _mm.Run(in wq, _q, in wk, _k, in wv, _v, _xb, n);
+        if (_anyAdapter)
+        {
+            ApplyLora(l, LoraTarget.Q, _xb, _dim, _q, _qDim, n);
+            ApplyLora(l, LoraTarget.K, _xb, _dim, _k, _kvDim, n);
+            ApplyLora(l, LoraTarget.V, _xb, _dim, _v, _kvDim, n);
+        }
+
         int half = _w.RopeDims / 2;
         for (int i = 0; i < n; i++)
         {
@@ -172,17 +188,73 @@ internal sealed unsafe class ForwardPass : IDisposable
 
         var wo = lw.Wo;
         _mm.Run(in wo, _att, n, _xb);
+        if (_anyAdapter)
+        {
+            ApplyLora(l, LoraTarget.O, _att, _qDim, _xb, _dim, n);
+        }
+
         AddInPlace(_x, _xb, n * _dim);
 
         RmsNorm.Rows(_x, Pin(lw.FfnNorm), _xb, n, _dim, eps);
         var wg = lw.WGate;
         var wu = lw.WUp;
         _mm.Run(in wg, _hb, in wu, _hb2, _xb, n);
+        if (_anyAdapter)
+        {
+            ApplyLora(l, LoraTarget.Gate, _xb, _dim, _hb, _hidden, n);
+            ApplyLora(l, LoraTarget.Up, _xb, _dim, _hb2, _hidden, n);
+        }
+
         var gate = new Span<float>(_hb, n * _hidden);
         Activations.SwiGlu(gate, new ReadOnlySpan<float>(_hb2, n * _hidden), new Span<float>(_sig, n * _hidden));
         var wd = lw.WDown;
         _mm.Run(in wd, _hb, n, _xb);
+        if (_anyAdapter)
+        {
+            ApplyLora(l, LoraTarget.Down, _hb, _hidden, _xb, _dim, n);
+        }
+
         AddInPlace(_x, _xb, n * _dim);
+    }
+
+    private readonly LoraAdapter?[] _adapters;
+    private bool _anyAdapter;
+    private float[] _loraTmp = new float[64];
+
+    /// <summary>y_i += scale·B·(A·x_i) for every token whose adapter adapts this projection; each row
+    /// uses its own adapter, so neighbours in a batch never affect one another.</summary>
+    private void ApplyLora(int layer, LoraTarget target, float* x, int inDim, float* y, int outDim, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            var adapter = _adapters[i];
+            var w = adapter?.Get(layer, target);
+            if (w is null)
+            {
+                continue;
+            }
+
+            if (_loraTmp.Length < w.Rank)
+            {
+                _loraTmp = new float[w.Rank];
+            }
+
+            float* xi = x + ((nint)i * inDim);
+            float* yi = y + ((nint)i * outDim);
+            fixed (float* a = w.A, b = w.B, tmp = _loraTmp)
+            {
+                for (int r = 0; r < w.Rank; r++)
+                {
+                    tmp[r] = VecDot.F32(a + ((nint)r * inDim), xi, inDim);
+                }
+
+                float scale = adapter!.Scale;
+                for (int o = 0; o < outDim; o++)
+                {
+                    yi[o] += scale * VecDot.F32(b + ((nint)o * w.Rank), tmp, w.Rank);
+                }
+            }
+        }
     }
 
     private static float* Pin(float[] array) => (float*)Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);

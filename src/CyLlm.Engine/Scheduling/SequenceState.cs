@@ -54,4 +54,7 @@ internal sealed class SequenceState
     public int Generated => Tokens.Count - PromptLength;
 
     public int Priority => Request.Priority;
+
+    /// <summary>The request's adapter, resolved at submission (held in use until it completes).</summary>
+    public AdapterEntry? Adapter { get; init; }
 }

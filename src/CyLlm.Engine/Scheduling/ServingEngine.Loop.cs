@@ -14,6 +14,8 @@ public sealed partial class ServingEngine
     private readonly List<int> _stepSlots = [];
     private readonly List<int> _logitRows = [];
     private readonly List<SequenceState> _logitSeqs = [];
+    private readonly List<Lora.LoraAdapter?> _stepAdapters = [];
+    private readonly HashSet<int> _batchAdapters = [];
     private float[] _work = [];
 
     private static readonly Comparison<SequenceState> ByPriority = (a, b) =>
@@ -92,6 +94,7 @@ public sealed partial class ServingEngine
     private void Step()
     {
         _batch.Clear();
+        _batchAdapters.Clear();
         int budget = _options.TokenBudget;
         _running.Sort(ByPriority);
         // Running sequences first: one decode token each, or the next chunk of an unfinished prefill.
@@ -103,12 +106,18 @@ public sealed partial class ServingEngine
                 continue; // preempted earlier in this step
             }
 
+            if (!AdapterFits(s))
+            {
+                continue;
+            }
+
             int n = Math.Min(s.Tokens.Count - s.Computed, budget);
             if (!EnsureBlocks(s, s.Computed + n) && !(PreemptFor(s) && EnsureBlocks(s, s.Computed + n)))
             {
                 continue;
             }
 
+            TakeAdapter(s);
             _batch.Add((s, n));
             budget -= n;
         }
@@ -120,6 +129,11 @@ public sealed partial class ServingEngine
         while (budget > 0 && _running.Count < _options.MaxRunning && _waiting.Count > 0)
         {
             var s = _waiting[0];
+            if (!AdapterFits(s))
+            {
+                break; // max_loras distinct adapters already in this batch
+            }
+
             if (s.Computed == 0 && s.Blocks.Count == 0)
             {
                 AttachCachedPrefix(s);
@@ -137,6 +151,7 @@ public sealed partial class ServingEngine
             s.ScheduledTicks = Stopwatch.GetTimestamp();
             Metrics.QueueTime.Record(Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds);
             _running.Add(s);
+            TakeAdapter(s);
             _batch.Add((s, n));
             budget -= n;
         }
@@ -149,6 +164,17 @@ public sealed partial class ServingEngine
         }
 
         RunBatch();
+    }
+
+    private bool AdapterFits(SequenceState s) =>
+        s.Adapter is null || _batchAdapters.Contains(s.Adapter.Id) || _batchAdapters.Count < _options.MaxLoras;
+
+    private void TakeAdapter(SequenceState s)
+    {
+        if (s.Adapter is not null)
+        {
+            _batchAdapters.Add(s.Adapter.Id);
+        }
     }
 
     private void LeaveWaiting(SequenceState s)
@@ -177,7 +203,7 @@ public sealed partial class ServingEngine
                 block[i] = tokens[(b * bt) + i];
             }
 
-            long h = PrefixHash.Block(parent, block, 0, s.Request.CacheSalt);
+            long h = PrefixHash.Block(parent, block, s.Adapter?.Id ?? 0, s.Request.CacheSalt);
             Metrics.PrefixQueries.Add(1);
             var hit = _pool.Lookup(h);
             if (hit is null)
@@ -282,6 +308,7 @@ public sealed partial class ServingEngine
         _stepTokens.Clear();
         _stepPositions.Clear();
         _stepSlots.Clear();
+        _stepAdapters.Clear();
         _logitRows.Clear();
         _logitSeqs.Clear();
         var tables = new List<BlockId>[_batch.Count];
@@ -294,6 +321,7 @@ public sealed partial class ServingEngine
                 _stepTokens.Add(s.Tokens[s.Computed + i]);
                 _stepPositions.Add(s.Computed + i);
                 _stepSlots.Add(slot);
+                _stepAdapters.Add(s.Adapter?.Adapter);
             }
 
             if (s.Computed + n == s.Tokens.Count)
@@ -309,7 +337,8 @@ public sealed partial class ServingEngine
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepTokens),
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepPositions),
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepSlots),
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_logitRows));
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_logitRows),
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepAdapters));
         foreach (var (s, n) in _batch)
         {
             s.Computed += n;
@@ -349,7 +378,7 @@ public sealed partial class ServingEngine
             }
 
             long parent = b == 0 ? 0 : s.BlockHashes[b - 1];
-            long h = PrefixHash.Block(parent, block, 0, s.Request.CacheSalt);
+            long h = PrefixHash.Block(parent, block, s.Adapter?.Id ?? 0, s.Request.CacheSalt);
             s.BlockHashes.Add(h);
             _pool.Publish(s.Blocks[b], h);
         }
@@ -430,6 +459,7 @@ public sealed partial class ServingEngine
         double ttftMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.EnqueuedTicks, s.FirstTokenTicks).TotalMilliseconds;
         var result = new GenerationResult(
             s.Tokens.Take(s.PromptLength).ToArray(), s.Tokens.Skip(s.PromptLength).ToArray(), s.Text.ToString(), reason, s.Samples, promptMs, genMs, ttftMs);
+        ReleaseAdapter(s);
         s.Output.Writer.TryComplete();
         s.Completion.TrySetResult(result);
     }
@@ -439,6 +469,7 @@ public sealed partial class ServingEngine
         _running.Remove(s);
         _waiting.Remove(s);
         ReleaseBlocks(s);
+        ReleaseAdapter(s);
         s.Output.Writer.TryComplete(ex);
         s.Completion.TrySetException(ex);
     }

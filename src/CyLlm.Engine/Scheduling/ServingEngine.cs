@@ -129,8 +129,10 @@ public sealed partial class ServingEngine : IDisposable
             throw new ServerOverloadedException($"the server is overloaded: {_options.MaxWaiting} requests or {_options.MaxWaitingTokens} prompt tokens are already waiting; retry later");
         }
 
+        var adapter = Acquire(request.Adapter);
         var seq = new SequenceState
         {
+            Adapter = adapter,
             Id = Interlocked.Increment(ref _nextId),
             Arrival = Stopwatch.GetTimestamp(),
             Request = request,

@@ -27,4 +27,10 @@ public sealed record ServingOptions
 
     /// <summary>Reuse cached KV blocks of identical prefixes.</summary>
     public bool PrefixCaching { get; init; } = true;
+
+    /// <summary>Most distinct LoRA adapters in one batch (vLLM's max_loras).</summary>
+    public int MaxLoras { get; init; } = 4;
+
+    /// <summary>Most adapters kept loaded; loading another unloads the least recently used idle one.</summary>
+    public int MaxCpuLoras { get; init; } = 8;
 }

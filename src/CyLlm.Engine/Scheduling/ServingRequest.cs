@@ -9,4 +9,7 @@ public sealed record ServingRequest(int[] PromptTokens, SamplingParams Sampling)
     public int Priority { get; init; }
 
     public long CacheSalt { get; init; }
+
+    /// <summary>Name of a loaded LoRA adapter to apply, or null for the base model.</summary>
+    public string? Adapter { get; init; }
 }
