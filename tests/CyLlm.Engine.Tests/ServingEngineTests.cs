@@ -64,8 +64,8 @@ public sealed class ServingEngineTests : IDisposable
         // A pool far too small for all requests at once forces preemption and recomputation.
         string[] texts = ["Once upon a time", "The little dog", "Lily and Tom went", "One day, a big", "The sun was", "She wanted to"];
         var expected = texts.Select(t => Alone(Prompt(t), 60)).ToArray();
-        long blockBytes = 2L * _engine.Config.Layers * 16 * _engine.Config.KvHeads * _engine.Config.HeadDim * sizeof(float);
-        using var serving = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = blockBytes * 12, BlockTokens = 16 });
+        var opts = new ServingOptions { BlockTokens = 16, KvType = Engine.KvCache.KvCacheType.F32 };
+        using var serving = new ServingEngine(_engine, opts with { KvCacheBytes = ServingEngine.BlockBytes(_engine.Config, opts) * 12 });
         var results = await Task.WhenAll(texts.Select((t, i) => serving.GenerateAsync(new ServingRequest(Prompt(t), Greedy(60)) { Priority = i % 3 })));
         for (int i = 0; i < texts.Length; i++)
         {
@@ -123,7 +123,7 @@ public sealed class ServingEngineTests : IDisposable
         });
         Assert.IsType<ServerOverloadedException>(ex);
         Assert.Throws<ContextLengthException>(() => serving.Submit(new ServingRequest(Prompt("Once"), Greedy(10_000))));
-        long blockBytes = 2L * _engine.Config.Layers * 16 * _engine.Config.KvHeads * _engine.Config.HeadDim * sizeof(float);
+        long blockBytes = ServingEngine.BlockBytes(_engine.Config, new ServingOptions());
         using var tiny = new ServingEngine(_engine, new ServingOptions { KvCacheBytes = blockBytes * 4 });
         var cap = Assert.Throws<KvCapacityException>(() => tiny.Submit(new ServingRequest(Prompt("Once"), Greedy(300))));
         Assert.Contains("raise the KV cache budget", cap.Message);

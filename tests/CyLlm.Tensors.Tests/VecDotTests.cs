@@ -74,6 +74,31 @@ public unsafe class VecDotTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(AllLengths))]
+    public void AxpyF16_matches_reference(int n)
+    {
+        var rng = new Random(7000 + n);
+        var w = QuantTestData.RandomRow(GgmlType.F16, n, rng);
+        var y = QuantTestData.RandomFloats(n, rng);
+        var expected = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            expected[i] = y[i] + (0.75f * Fp16.ToFloat(BitConverter.ToUInt16(w, i * 2)));
+        }
+
+        fixed (byte* pw = w)
+        fixed (float* py = y)
+        {
+            VecDot.AxpyF16((ushort*)pw, 0.75f, py, n);
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(expected[i], y[i], 1e-5f);
+        }
+    }
+
     [Fact]
     public void F16_vector_conversion_is_exact_for_every_finite_half()
     {

@@ -71,7 +71,7 @@ internal static class BenchCommand
     {
         using var engine = InferenceEngine.Load(path, null, new EngineOptions { Threads = threads, ContextTokens = p + n + 16 });
         int blockTokens = 16;
-        long blockBytes = 2L * engine.Config.Layers * blockTokens * engine.Config.KvHeads * engine.Config.HeadDim * sizeof(float);
+        long blockBytes = CyLlm.Engine.Scheduling.ServingEngine.BlockBytes(engine.Config, new CyLlm.Engine.Scheduling.ServingOptions { BlockTokens = blockTokens });
         long blocksPerRequest = (p + n + blockTokens - 1) / blockTokens;
         var options = new CyLlm.Engine.Scheduling.ServingOptions
         {

@@ -44,17 +44,29 @@ internal sealed unsafe class AttentionJob : IParallelJob
         float* o = Out + ((nint)t * Heads * hd) + ((nint)h * hd);
         float scale = 1f / MathF.Sqrt(hd);
         int bt = Cache.BlockTokens;
+        bool f16 = Cache.IsF16;
         int n = pos + 1;
         float[] scoresArr = _scores[worker];
         fixed (float* scores = scoresArr)
         {
             for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
             {
-                float* kb = Cache.KeyBlock(Layer, seq, b) + ((nint)g * hd);
                 int m = Math.Min(bt, n - j0);
-                for (int j = 0; j < m; j++)
+                if (f16)
                 {
-                    scores[j0 + j] = VecDot.F32(q, kb + ((nint)j * kvDim), hd) * scale;
+                    ushort* kh = (ushort*)Cache.KeyBlock(Layer, seq, b) + ((nint)g * hd);
+                    for (int j = 0; j < m; j++)
+                    {
+                        scores[j0 + j] = VecDot.F16(kh + ((nint)j * kvDim), q, hd) * scale;
+                    }
+                }
+                else
+                {
+                    float* kb = Cache.KeyBlock(Layer, seq, b) + ((nint)g * hd);
+                    for (int j = 0; j < m; j++)
+                    {
+                        scores[j0 + j] = VecDot.F32(q, kb + ((nint)j * kvDim), hd) * scale;
+                    }
                 }
             }
 
@@ -64,11 +76,22 @@ internal sealed unsafe class AttentionJob : IParallelJob
             outSpan.Clear();
             for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
             {
-                float* vb = Cache.ValueBlock(Layer, seq, b) + ((nint)g * hd);
                 int m = Math.Min(bt, n - j0);
-                for (int j = 0; j < m; j++)
+                if (f16)
                 {
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(vb + ((nint)j * kvDim), hd), scores[j0 + j], outSpan, outSpan);
+                    ushort* vh = (ushort*)Cache.ValueBlock(Layer, seq, b) + ((nint)g * hd);
+                    for (int j = 0; j < m; j++)
+                    {
+                        VecDot.AxpyF16(vh + ((nint)j * kvDim), scores[j0 + j], o, hd);
+                    }
+                }
+                else
+                {
+                    float* vb = Cache.ValueBlock(Layer, seq, b) + ((nint)g * hd);
+                    for (int j = 0; j < m; j++)
+                    {
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(vb + ((nint)j * kvDim), hd), scores[j0 + j], outSpan, outSpan);
+                    }
                 }
             }
         }

@@ -28,6 +28,8 @@ internal sealed unsafe class ContiguousKvCache : IKvCache, IDisposable
 
     public int BlockTokens { get; }
 
+    public bool IsF16 => false;
+
     public long Bytes { get; }
 
     public float* KeyBlock(int layer, int seq, int block) => _keys + Offset(layer, seq);

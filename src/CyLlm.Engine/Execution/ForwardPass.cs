@@ -171,8 +171,18 @@ internal sealed unsafe class ForwardPass : IDisposable
             int bt = cache.BlockTokens;
             int block = pos / bt;
             int slot = pos % bt;
-            Buffer.MemoryCopy(k, cache.KeyBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim * sizeof(float), _kvDim * sizeof(float));
-            Buffer.MemoryCopy(v, cache.ValueBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim * sizeof(float), _kvDim * sizeof(float));
+            if (cache.IsF16)
+            {
+                var kd = new Span<Half>((Half*)cache.KeyBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim);
+                var vd = new Span<Half>((Half*)cache.ValueBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim);
+                TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(k, _kvDim), kd);
+                TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(v, _kvDim), vd);
+            }
+            else
+            {
+                Buffer.MemoryCopy(k, cache.KeyBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim * sizeof(float), _kvDim * sizeof(float));
+                Buffer.MemoryCopy(v, cache.ValueBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim * sizeof(float), _kvDim * sizeof(float));
+            }
         }
 
         _attention.Cache = cache;

@@ -14,4 +14,8 @@ internal unsafe interface IKvCache
     float* KeyBlock(int layer, int seq, int block);
 
     float* ValueBlock(int layer, int seq, int block);
+
+    /// <summary>True when blocks hold IEEE halves; then <see cref="KeyBlock"/>/<see cref="ValueBlock"/> return
+    /// the address of [BlockTokens, kvDim] halves (reinterpret as ushort*).</summary>
+    bool IsF16 { get; }
 }

@@ -4,8 +4,8 @@ using CyLlm.Engine.Execution;
 namespace CyLlm.Engine.KvCache;
 
 /// <summary>
-/// The memory of the paged KV cache: keys and values as [layer, block, slot, kvDim] floats (F32), one native
-/// allocation each, sized from a byte budget. The forward pass reads it through the block tables of the
+/// The memory of the paged KV cache: keys and values as [layer, block, slot, kvDim] elements (F16 or F32),
+/// one native allocation each, sized from a byte budget. The forward pass reads it through the block tables of the
 /// sequences in the current batch (indexed by batch sequence slot).
 /// </summary>
 internal sealed unsafe class PagedKvStorage : IKvCache, IDisposable
@@ -15,20 +15,27 @@ internal sealed unsafe class PagedKvStorage : IKvCache, IDisposable
     private float* _keys;
     private float* _values;
 
-    public PagedKvStorage(int layers, int kvDim, int blockTokens, int blocks)
+    private readonly int _elementBytes;
+
+    public PagedKvStorage(int layers, int kvDim, int blockTokens, int blocks, KvCacheType type)
     {
         _layers = layers;
         _kvDim = kvDim;
         BlockTokens = blockTokens;
         Blocks = blocks;
-        nuint bytes = (nuint)layers * (nuint)blocks * (nuint)blockTokens * (nuint)kvDim * sizeof(float);
+        IsF16 = type == KvCacheType.F16;
+        _elementBytes = IsF16 ? 2 : 4;
+        nuint bytes = (nuint)layers * (nuint)blocks * (nuint)blockTokens * (nuint)kvDim * (nuint)_elementBytes;
         _keys = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         _values = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         Bytes = (long)bytes * 2;
     }
 
     /// <summary>Bytes of one block across all layers, keys and values.</summary>
-    public static long BlockBytes(int layers, int kvDim, int blockTokens) => 2L * layers * blockTokens * kvDim * sizeof(float);
+    public static long BlockBytes(int layers, int kvDim, int blockTokens, KvCacheType type) =>
+        2L * layers * blockTokens * kvDim * (type == KvCacheType.F16 ? 2 : 4);
+
+    public bool IsF16 { get; }
 
     public int BlockTokens { get; }
 
@@ -39,11 +46,12 @@ internal sealed unsafe class PagedKvStorage : IKvCache, IDisposable
     /// <summary>Block tables of the sequences in the current batch, by sequence slot.</summary>
     public List<BlockId>[] Tables { get; set; } = [];
 
-    public float* KeyBlock(int layer, int seq, int block) => _keys + Offset(layer, Tables[seq][block].Value);
+    public float* KeyBlock(int layer, int seq, int block) => (float*)((byte*)_keys + Offset(layer, Tables[seq][block].Value));
 
-    public float* ValueBlock(int layer, int seq, int block) => _values + Offset(layer, Tables[seq][block].Value);
+    public float* ValueBlock(int layer, int seq, int block) => (float*)((byte*)_values + Offset(layer, Tables[seq][block].Value));
 
-    private nint Offset(int layer, int physical) => (((nint)layer * Blocks) + physical) * BlockTokens * _kvDim;
+    /// <summary>Byte offset of a block within one of the two arrays.</summary>
+    private nint Offset(int layer, int physical) => (((nint)layer * Blocks) + physical) * BlockTokens * _kvDim * _elementBytes;
 
     public void Dispose()
     {

@@ -42,7 +42,7 @@ public sealed partial class ServingEngine : IDisposable
         _tokenizer = engine.Tokenizer ?? throw new InvalidOperationException("the model has no tokenizer");
         var c = engine.Config;
         int kvDim = c.KvHeads * c.HeadDim;
-        _blockBytes = PagedKvStorage.BlockBytes(c.Layers, kvDim, _options.BlockTokens);
+        _blockBytes = PagedKvStorage.BlockBytes(c.Layers, kvDim, _options.BlockTokens, _options.KvType);
         int blocks = (int)Math.Min(int.MaxValue, _options.KvCacheBytes / _blockBytes);
         int minBlocks = (Math.Min(engine.ContextTokens, 64) + _options.BlockTokens - 1) / _options.BlockTokens;
         if (blocks < minBlocks)
@@ -52,7 +52,7 @@ public sealed partial class ServingEngine : IDisposable
                 $"({_blockBytes} bytes each) but at least {minBlocks} are needed; raise the budget or shorten the context");
         }
 
-        _storage = new PagedKvStorage(c.Layers, kvDim, _options.BlockTokens, blocks);
+        _storage = new PagedKvStorage(c.Layers, kvDim, _options.BlockTokens, blocks, _options.KvType);
         _pool = new BlockPool(blocks, _options.Eviction);
         _forward = new ForwardPass(engine.Weights, engine.Pool, _options.TokenBudget, engine.ContextTokens);
         Metrics = new ServingMetrics(() => Volatile.Read(ref _runningCount), () => Volatile.Read(ref _waitingCount), () => KvUsage);
@@ -61,6 +61,10 @@ public sealed partial class ServingEngine : IDisposable
     }
 
     public ServingMetrics Metrics { get; }
+
+    /// <summary>Bytes of one KV block (all layers, keys and values) for a model and options.</summary>
+    public static long BlockBytes(Models.ModelConfig config, ServingOptions options) =>
+        PagedKvStorage.BlockBytes(config.Layers, config.KvHeads * config.HeadDim, options.BlockTokens, options.KvType);
 
     public InferenceEngine Engine => _engine;
 

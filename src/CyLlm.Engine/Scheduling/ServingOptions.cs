@@ -25,6 +25,9 @@ public sealed record ServingOptions
 
     public EvictionPolicy Eviction { get; init; } = EvictionPolicy.Lru;
 
+    /// <summary>Element type of the KV pool (F16 by default, as llama.cpp and vLLM).</summary>
+    public KvCacheType KvType { get; init; } = KvCacheType.F16;
+
     /// <summary>Reuse cached KV blocks of identical prefixes.</summary>
     public bool PrefixCaching { get; init; } = true;
 
