@@ -34,6 +34,7 @@ internal static class CliRunner
             ArgumentException a => (2, a.Message),
             InvalidOperationException i => (1, i.Message),
             NotSupportedException n => (1, n.Message),
+            InsufficientMemoryException m => (1, m.Message),
             OutOfMemoryException => (1, "not enough memory for this model and context; try a smaller --context or a smaller quantization"),
             _ => (3, $"internal error ({ex.GetType().Name}): {ex.Message}"),
         };

@@ -13,4 +13,7 @@ public sealed record EngineOptions
     public int MaxBatch { get; init; } = 256;
 
     public const int DefaultContextCap = 4096;
+
+    /// <summary>Memory the engine may assume is available (0 = ask the runtime); for capacity planning and tests.</summary>
+    public long MemoryLimitBytes { get; init; }
 }

@@ -21,11 +21,14 @@ public sealed partial class InferenceEngine : IDisposable
         Model = model;
         _options = options;
         _weights = new ModelWeights(model);
-        int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
-        _pool = new WorkerPool(threads);
         int ctx = options.ContextTokens > 0 ? options.ContextTokens : Math.Min(model.Config.ContextLength, EngineOptions.DefaultContextCap);
         ContextTokens = Math.Max(1, ctx);
+        var c = model.Config;
+        long kvBytes = 2L * c.Layers * ContextTokens * c.KvHeads * c.HeadDim * sizeof(float);
+        MemoryBudget.Check(model.FileBytes, kvBytes, ContextTokens, options.MemoryLimitBytes > 0 ? options.MemoryLimitBytes : MemoryBudget.Available());
         InitTokenizer();
+        int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        _pool = new WorkerPool(threads);
     }
 
     public LoadedModel Model { get; }

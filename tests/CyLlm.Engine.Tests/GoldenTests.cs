@@ -111,3 +111,16 @@ public class ChatRenderingTests
         Assert.Equal(1, ids[0]); // BOS by the model's rule: the template did not write it
     }
 }
+
+public class MemoryBudgetTests
+{
+    [Fact]
+    public void A_model_that_does_not_fit_fails_with_needs_availability_and_suggestions()
+    {
+        var e = Assert.Throws<InsufficientMemoryException>(() =>
+            InferenceEngine.Load(TestPaths.Model("stories260K.gguf"), null, new EngineOptions { MemoryLimitBytes = 512 * 1024, ContextTokens = 2048 }));
+        Assert.Contains("not enough memory", e.Message);
+        Assert.Contains("KiB", e.Message.Replace("MiB", "KiB", StringComparison.Ordinal));
+        Assert.Contains("smaller quantization", e.Message);
+    }
+}

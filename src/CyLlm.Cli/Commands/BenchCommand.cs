@@ -100,6 +100,8 @@ internal static class BenchCommand
             cold_ttft_ms = Math.Round(r.ColdTtftMs, 2),
             prefix_hit_ttft_ms = Math.Round(r.PrefixHitTtftMs, 2),
             preemptions = r.Preemptions,
+            scheduler_overhead_p50 = Math.Round(r.SchedulerOverheadP50, 4),
+            scheduler_overhead_p99 = Math.Round(r.SchedulerOverheadP99, 4),
         }));
         return 0;
     }

@@ -23,7 +23,9 @@ public static class ConcurrencyBench
         double ItlP99Ms,
         double ColdTtftMs,
         double PrefixHitTtftMs,
-        long Preemptions);
+        long Preemptions,
+        double SchedulerOverheadP50,
+        double SchedulerOverheadP99);
 
     public static async Task<Result> RunAsync(InferenceEngine engine, ServingOptions options, int concurrency, int promptTokens, int genTokens, int sharedPrefix)
     {
@@ -74,6 +76,7 @@ public static class ConcurrencyBench
             wall,
             m.TtftWindow.Percentile(0.5) * 1000, m.TtftWindow.Percentile(0.99) * 1000,
             m.InterTokenWindow.Percentile(0.5) * 1000, m.InterTokenWindow.Percentile(0.99) * 1000,
-            cold, hit, serving.TotalPreemptions);
+            cold, hit, serving.TotalPreemptions,
+            m.SchedulerOverhead.Percentile(0.5), m.SchedulerOverhead.Percentile(0.99));
     }
 }

@@ -17,6 +17,7 @@ public sealed partial class ServingEngine
     private readonly List<Lora.LoraAdapter?> _stepAdapters = [];
     private readonly HashSet<int> _batchAdapters = [];
     private float[] _work = [];
+    private long _forwardTicks;
 
     private static readonly Comparison<SequenceState> ByPriority = (a, b) =>
     {
@@ -43,7 +44,14 @@ public sealed partial class ServingEngine
 
             try
             {
+                long t0 = Stopwatch.GetTimestamp();
+                _forwardTicks = 0;
                 Step();
+                long total = Stopwatch.GetTimestamp() - t0;
+                if (_forwardTicks > 0 && total > 0)
+                {
+                    Metrics.SchedulerOverhead.Add((double)(total - _forwardTicks) / total);
+                }
             }
             catch (Exception ex)
             {
@@ -332,6 +340,7 @@ public sealed partial class ServingEngine
         }
 
         _storage.Tables = tables;
+        long f0 = Stopwatch.GetTimestamp();
         var logits = _forward.Forward(
             _storage,
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepTokens),
@@ -339,6 +348,7 @@ public sealed partial class ServingEngine
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepSlots),
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_logitRows),
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepAdapters));
+        _forwardTicks = Stopwatch.GetTimestamp() - f0;
         foreach (var (s, n) in _batch)
         {
             s.Computed += n;

@@ -41,6 +41,10 @@ public sealed class ServingMetrics : IDisposable
     /// <summary>Recent time-to-first-token samples (seconds) for percentiles.</summary>
     public SlidingWindow TtftWindow { get; } = new(4096);
 
+    /// <summary>Per iteration: the share of the step spent outside the forward pass (scheduling, sampling,
+    /// bookkeeping), 0..1.</summary>
+    public SlidingWindow SchedulerOverhead { get; } = new(4096);
+
     /// <summary>Recent inter-token latencies (seconds).</summary>
     public SlidingWindow InterTokenWindow { get; } = new(16384);
 
