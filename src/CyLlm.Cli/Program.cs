@@ -8,5 +8,6 @@ var root = new RootCommand("CyLlm — LLM inference, serving and fine-tuning for
     GenerateCommand.Create(),
     BenchCommand.Create(),
     InspectCommand.Create(),
+    ServeCommand.Create(),
 };
 return CliRunner.Invoke(root, args);

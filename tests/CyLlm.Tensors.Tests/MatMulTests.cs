@@ -105,6 +105,18 @@ public unsafe class MatMulTests
     }
 
     [Fact]
+    public void A_single_thread_pool_runs_inline_and_disposes_cleanly()
+    {
+        var job = new CountingJob { Hits = new int[5] };
+        using (var pool = new WorkerPool(1))
+        {
+            pool.Run(job, 5);
+        }
+
+        Assert.All(job.Hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
     public void Worker_pool_runs_every_part_exactly_once()
     {
         var job = new CountingJob();

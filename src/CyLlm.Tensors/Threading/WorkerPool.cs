@@ -91,7 +91,7 @@ public sealed class WorkerPool : IDisposable
             long gen = Volatile.Read(ref _generation) + 1;
             Volatile.Write(ref _generation, gen);
             Interlocked.Exchange(ref _ticket, gen << 32);
-            if (Volatile.Read(ref _sleeping) > 0)
+            if (Volatile.Read(ref _sleeping) > 0 && _threads.Length > 0)
             {
                 _wake.Release(_threads.Length);
             }
@@ -186,7 +186,10 @@ public sealed class WorkerPool : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        _wake.Release(_threads.Length);
+        if (_threads.Length > 0)
+        {
+            _wake.Release(_threads.Length);
+        }
         foreach (var t in _threads)
         {
             t.Join();

@@ -1,0 +1,26 @@
+using CyLlm.Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CyLlm.Gateway.Endpoints.Health;
+
+/// <summary>GET /health: 200 once the model is loaded, 503 while it loads (or if loading failed).</summary>
+public static class HealthRoutes
+{
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", (HttpContext ctx) =>
+        {
+            var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+            if (state.Model.Backend is null)
+            {
+                return Results.Text(state.Model.Loading.IsFaulted ? "model failed to load" : "loading", statusCode: 503);
+            }
+
+            return Results.Text("ok");
+        });
+        return app;
+    }
+}

@@ -1,0 +1,29 @@
+using CyLlm.Gateway.Endpoints.Shared;
+using CyLlm.Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CyLlm.Gateway.Endpoints.Models;
+
+/// <summary>GET /v1/models and GET /v1/models/{id}.</summary>
+public static class ModelRoutes
+{
+    public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/models", (HttpContext ctx) =>
+        {
+            var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+            return JsonResults.Ok(new ModelList("list", [Describe(state, state.RequireBackend())]));
+        });
+        app.MapGet("/v1/models/{id}", (HttpContext ctx, string id) =>
+        {
+            var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+            return JsonResults.Ok(Describe(state, state.ResolveModel(id)));
+        });
+        return app;
+    }
+
+    private static ModelObject Describe(GatewayState state, IInferenceBackend b) => new(b.ModelId, "model", state.StartedAt, "cyllm", b.ContextTokens);
+}

@@ -1,0 +1,133 @@
+using CyLlm.Engine.Generation;
+using CyLlm.Engine.Sampling;
+using CyLlm.Gateway.Errors;
+using CyLlm.Gateway.Hosting;
+
+namespace CyLlm.Gateway.Endpoints.Shared;
+
+/// <summary>Checks the shared fields and turns them into the engine's <see cref="SamplingParams"/>.</summary>
+public static class SamplingMapper
+{
+    public const int MaxStops = 16;
+    public const int MaxStopLength = 256;
+
+    /// <summary>Rejects unknown fields and the values the engine cannot honour.</summary>
+    public static void CheckCommon(SamplingRequest r)
+    {
+        if (r.Extra is { Count: > 0 })
+        {
+            throw ApiError.Unsupported(r.Extra.Keys.First());
+        }
+
+        if (r.StreamOptions is { } so)
+        {
+            if (so.Extra is { Count: > 0 })
+            {
+                throw ApiError.Unsupported("stream_options." + so.Extra.Keys.First());
+            }
+
+            if (r.Stream != true)
+            {
+                throw ApiError.BadRequest("stream_options is only allowed when stream is true", "stream_options");
+            }
+        }
+
+        if (r.N is { } n && n != 1)
+        {
+            throw ApiError.BadRequest($"n must be 1 (got {n}); this server generates one choice per request", "n");
+        }
+
+        if (r.Stop is { } stops)
+        {
+            if (stops.Count > MaxStops)
+            {
+                throw ApiError.BadRequest($"stop has {stops.Count} entries; at most {MaxStops} are allowed", "stop");
+            }
+
+            foreach (var s in stops)
+            {
+                if (s.Length == 0 || s.Length > MaxStopLength)
+                {
+                    throw ApiError.BadRequest($"each stop string must have 1 to {MaxStopLength} characters", "stop");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Builds the engine request for <paramref name="prompt"/> tokens; checks the context
+    /// (400 context_length_exceeded) and every sampling range (400 naming the parameter).
+    /// </summary>
+    public static GenerationRequest Build(SamplingRequest r, IInferenceBackend backend, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs)
+    {
+        int ctx = backend.ContextTokens;
+        int room = ctx - Math.Max(1, prompt.Length);
+        if (room < 1)
+        {
+            throw new ApiError(400, ErrorCodes.ContextLengthExceeded,
+                $"This model's maximum context length is {ctx} tokens, but the prompt has {prompt.Length} tokens. Fix: shorten the prompt or the messages", "messages");
+        }
+
+        if (maxTokens is { } mt && mt > room)
+        {
+            throw new ApiError(400, ErrorCodes.ContextLengthExceeded,
+                $"This model's maximum context length is {ctx} tokens; the prompt has {prompt.Length} tokens and max_tokens asks for {mt}. Fix: lower max_tokens to at most {room} or shorten the prompt", "max_tokens");
+        }
+
+        Dictionary<int, float>? bias = null;
+        if (r.LogitBias is { } lb)
+        {
+            bias = new Dictionary<int, float>(lb.Count);
+            foreach (var (key, value) in lb)
+            {
+                if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) || id >= backend.VocabSize)
+                {
+                    throw ApiError.BadRequest($"logit_bias key '{key}' is not a token id of this model (0..{backend.VocabSize - 1})", "logit_bias");
+                }
+
+                bias[id] = value;
+            }
+        }
+
+        if (r.StopTokenIds is { } sti)
+        {
+            foreach (int id in sti)
+            {
+                if ((uint)id >= (uint)backend.VocabSize)
+                {
+                    throw ApiError.BadRequest($"stop_token_ids contains {id}, outside the vocabulary (0..{backend.VocabSize - 1})", "stop_token_ids");
+                }
+            }
+        }
+
+        var sp = new SamplingParams
+        {
+            Temperature = r.Temperature ?? 1f,
+            TopP = r.TopP ?? 1f,
+            TopK = r.TopK ?? 0,
+            MinP = r.MinP ?? 0f,
+            RepetitionPenalty = r.RepetitionPenalty ?? 1f,
+            PresencePenalty = r.PresencePenalty ?? 0f,
+            FrequencyPenalty = r.FrequencyPenalty ?? 0f,
+            LogitBias = bias,
+            Seed = r.Seed,
+            MaxTokens = maxTokens ?? room,
+            MinTokens = r.MinTokens ?? 0,
+            Stop = r.Stop ?? [],
+            StopTokenIds = r.StopTokenIds ?? [],
+            IgnoreEos = r.IgnoreEos ?? false,
+            Logprobs = logprobs,
+            TopLogprobs = topLogprobs,
+        };
+        if (sp.Validate() is { } error)
+        {
+            int space = error.IndexOf(' ');
+            string param = space > 0 ? error[..space] : error;
+            throw ApiError.BadRequest(error, param);
+        }
+
+        return new GenerationRequest { PromptTokens = prompt, Sampling = sp };
+    }
+
+    public static string FinishReasonName(FinishReason f) => f == FinishReason.Length ? "length" : "stop";
+}

@@ -1,0 +1,102 @@
+using CyLlm.Gateway.Endpoints.Chat;
+using CyLlm.Gateway.Endpoints.Completions;
+using CyLlm.Gateway.Endpoints.Health;
+using CyLlm.Gateway.Endpoints.Models;
+using CyLlm.Gateway.Endpoints.Tokenize;
+using CyLlm.Gateway.Errors;
+using CyLlm.Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CyLlm.Gateway;
+
+/// <summary>
+/// The OpenAI-compatible server: Kestrel, the error middleware, one route map per resource, the model host
+/// and the generation worker. <see cref="Build"/> composes it; <see cref="StartAsync"/> binds the port.
+/// </summary>
+public sealed class GatewayApp : IAsyncDisposable
+{
+    private GatewayApp(WebApplication app, GatewayState state)
+    {
+        App = app;
+        State = state;
+    }
+
+    public WebApplication App { get; }
+
+    public GatewayState State { get; }
+
+    /// <summary>The first bound address (e.g. http://127.0.0.1:51234) once started.</summary>
+    public string BaseUrl => App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+        ?? throw new InvalidOperationException("the gateway is not started");
+
+    /// <summary>Composes the server; throws <see cref="ArgumentException"/> listing every invalid setting.</summary>
+    public static GatewayApp Build(GatewayOptions options)
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("invalid configuration: " + string.Join("; ", problems));
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        // One line per request from ASP.NET Core's internals is noise at Information; the gateway logs its own.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // Kestrel's limit backs up the gateway's own check (which answers with a JSON 413 sooner).
+            k.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1;
+            k.AddServerHeader = false;
+        });
+        builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
+
+        builder.Services.AddSingleton(sp =>
+        {
+            var logs = sp.GetRequiredService<ILoggerFactory>();
+            var model = new ModelHost(options, logs.CreateLogger("CyLlm.Gateway.Model"));
+            var worker = new GenerationWorker(options.MaxQueue, () => model.Backend, logs.CreateLogger("CyLlm.Gateway.Worker"));
+            return new GatewayState(options, model, worker);
+        });
+        var app = builder.Build();
+        // Resolving the state starts loading the model now, so /health reports progress from the first request.
+        var state = app.Services.GetRequiredService<GatewayState>();
+        return Compose(app, state);
+    }
+
+    private static GatewayApp Compose(WebApplication app, GatewayState state)
+    {
+        app.UseMiddleware<ErrorMiddleware>();
+        app.MapChat();
+        app.MapCompletions();
+        app.MapModels();
+        app.MapTokenize();
+        app.MapHealth();
+        app.MapFallback((HttpContext ctx) => throw new ApiError(404, ErrorCodes.NotFound,
+            $"No route {ctx.Request.Method} {ctx.Request.Path}. Fix: use one of /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize, /health"));
+        return new GatewayApp(app, state);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
+
+    public Task RunAsync(CancellationToken cancellationToken = default) => App.RunAsync(cancellationToken);
+
+    /// <summary>Completes when the host stops (Ctrl+C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => App.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        State.Worker.Dispose();
+        State.Model.Dispose();
+    }
+}

@@ -1,0 +1,35 @@
+using CyLlm.Gateway.Errors;
+
+namespace CyLlm.Gateway.Hosting;
+
+/// <summary>The per-server singletons handlers share: options, the model and the generation worker.</summary>
+public sealed class GatewayState(GatewayOptions options, ModelHost model, GenerationWorker worker)
+{
+    public GatewayOptions Options { get; } = options;
+
+    public ModelHost Model { get; } = model;
+
+    public GenerationWorker Worker { get; } = worker;
+
+    /// <summary>Unix seconds at start-up; the "created" of the model object.</summary>
+    public long StartedAt { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    /// <summary>The backend, or 503 while the model loads.</summary>
+    public IInferenceBackend RequireBackend() => Model.Backend ?? throw new ApiError(503, ErrorCodes.ServerOverloaded,
+        Model.Loading.IsFaulted
+            ? "The model failed to load. Fix: check the server log and restart it with a valid --model"
+            : "The model is still loading. Fix: wait until GET /health returns 200 and retry");
+
+    /// <summary>Resolves the request's "model" (null = the served model) or throws 404 model_not_found.</summary>
+    public IInferenceBackend ResolveModel(string? requested)
+    {
+        var b = RequireBackend();
+        if (requested is not null && requested != b.ModelId)
+        {
+            throw new ApiError(404, ErrorCodes.ModelNotFound,
+                $"The model '{requested}' does not exist on this server. Fix: use '{b.ModelId}' (see GET /v1/models)", "model");
+        }
+
+        return b;
+    }
+}

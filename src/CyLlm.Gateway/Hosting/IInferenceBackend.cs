@@ -1,0 +1,35 @@
+using CyLlm.ChatTemplates;
+using CyLlm.Engine.Generation;
+
+namespace CyLlm.Gateway.Hosting;
+
+/// <summary>
+/// What the gateway needs from a model. <see cref="Generate"/> is called from one worker thread only; the
+/// other members are thread-safe and called from request threads.
+/// </summary>
+public interface IInferenceBackend : IDisposable
+{
+    /// <summary>The id clients pass as "model".</summary>
+    string ModelId { get; }
+
+    /// <summary>Context length in tokens (prompt + completion).</summary>
+    int ContextTokens { get; }
+
+    int VocabSize { get; }
+
+    /// <summary>Tokens of a prompt as the model expects them (BOS by the tokenizer's rule).</summary>
+    int[] Encode(string text, bool? addBos = null);
+
+    string Decode(IReadOnlyList<int> ids);
+
+    /// <summary>Raw bytes of one token (UTF-8 fragments for byte-level pieces).</summary>
+    byte[] PieceBytes(int id);
+
+    /// <summary>The chat template applied to <paramref name="messages"/>, ending with the assistant prompt.</summary>
+    string RenderChat(IReadOnlyList<ChatMessage> messages);
+
+    /// <summary>Token ids of the rendered conversation (BOS only when the template did not write it).</summary>
+    int[] EncodeChat(IReadOnlyList<ChatMessage> messages);
+
+    GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken);
+}

@@ -1,0 +1,44 @@
+using CyLlm.Engine;
+using Microsoft.Extensions.Logging;
+
+namespace CyLlm.Gateway.Hosting;
+
+/// <summary>Loads the model in the background so the server answers /health (503) while it loads.</summary>
+public sealed class ModelHost : IDisposable
+{
+    private readonly Task<IInferenceBackend> _loading;
+    private volatile IInferenceBackend? _backend;
+
+    public ModelHost(GatewayOptions options, ILogger log)
+    {
+        ModelId = options.ModelId ?? (options.ModelPath is { } p ? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(p)) : "model");
+        _loading = Task.Run(() =>
+        {
+            try
+            {
+                var b = options.BackendFactory?.Invoke() ?? new EngineBackend(
+                    InferenceEngine.Load(options.ModelPath!, options.TokenizerPath, new EngineOptions { Threads = options.Threads, ContextTokens = options.ContextTokens }),
+                    ModelId);
+                _backend = b;
+                log.LogInformation("model {Model} ready, context {Context} tokens", b.ModelId, b.ContextTokens);
+                return b;
+            }
+            catch (Exception e)
+            {
+                log.LogError("model failed to load: {Message}", e.Message);
+                throw;
+            }
+        });
+    }
+
+    /// <summary>The id served before the backend is known; replaced by the backend's own once loaded.</summary>
+    public string ModelId { get; }
+
+    /// <summary>The backend, or null while loading (or after a failed load).</summary>
+    public IInferenceBackend? Backend => _backend;
+
+    /// <summary>Completes when loading ends (faults if it failed).</summary>
+    public Task<IInferenceBackend> Loading => _loading;
+
+    public void Dispose() => _backend?.Dispose();
+}

@@ -1,0 +1,100 @@
+using CyLlm.ChatTemplates;
+using CyLlm.Engine.Generation;
+using CyLlm.Engine.Sampling;
+using CyLlm.Gateway.Hosting;
+
+namespace CyLlm.Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A controllable backend for queue, timeout and disconnect tests: each generation first waits for
+/// <see cref="Gate"/> (when closed), then emits "x" tokens until max_tokens — or, with
+/// <see cref="UntilCancelled"/>, until the request is cancelled.
+/// </summary>
+public sealed class FakeBackend : IInferenceBackend
+{
+    private int _started;
+    private int _cancelled;
+
+    /// <summary>Open (set) by default; Reset() makes every generation wait for Set().</summary>
+    public ManualResetEventSlim Gate { get; } = new(true);
+
+    /// <summary>Set when a generation starts (tests wait on it instead of sleeping).</summary>
+    public SemaphoreSlim StartedSignal { get; } = new(0);
+
+    /// <summary>Released when a generation observes its cancellation.</summary>
+    public SemaphoreSlim CancelledSignal { get; } = new(0);
+
+    public bool UntilCancelled { get; set; }
+
+    public int Started => Volatile.Read(ref _started);
+
+    public int Cancelled => Volatile.Read(ref _cancelled);
+
+    public string ModelId => "fake";
+
+    public int ContextTokens => 1024;
+
+    public int VocabSize => 128;
+
+    public int[] Encode(string text, bool? addBos = null)
+    {
+        var ids = new int[text.Length + 1];
+        ids[0] = 1;
+        for (int i = 0; i < text.Length; i++)
+        {
+            ids[i + 1] = text[i] % 128;
+        }
+
+        return ids;
+    }
+
+    public string Decode(IReadOnlyList<int> ids) => new(ids.Select(i => (char)i).ToArray());
+
+    public byte[] PieceBytes(int id) => [(byte)id];
+
+    public string RenderChat(IReadOnlyList<ChatMessage> messages) => string.Join("\n", messages.Select(m => m.Role + ": " + m.Content));
+
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => Encode(RenderChat(messages));
+
+    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _started);
+        StartedSignal.Release();
+        var prompt = request.PromptTokens!.ToArray();
+        try
+        {
+            Gate.Wait(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return Cancel(prompt, []);
+        }
+
+        var ids = new List<int>();
+        while (UntilCancelled || ids.Count < request.Sampling.MaxTokens)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return Cancel(prompt, ids);
+            }
+
+            ids.Add('x');
+            onToken?.Invoke(new GeneratedToken('x', "x", new SampleResult('x', -0.5f, null)));
+            // Paces the endless mode so a stream produces a few hundred events a second, not millions.
+            cancellationToken.WaitHandle.WaitOne(UntilCancelled ? 2 : 0);
+        }
+
+        return new GenerationResult(prompt, ids.ToArray(), new string('x', ids.Count), FinishReason.Length, [], 0, 0, 0);
+    }
+
+    private GenerationResult Cancel(int[] prompt, List<int> ids)
+    {
+        Interlocked.Increment(ref _cancelled);
+        CancelledSignal.Release();
+        return new GenerationResult(prompt, ids.ToArray(), "", FinishReason.Cancelled, [], 0, 0, 0);
+    }
+
+    public void Dispose()
+    {
+    }
+}
