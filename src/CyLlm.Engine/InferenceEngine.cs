@@ -140,6 +140,7 @@ public sealed partial class InferenceEngine : IDisposable
     {
         _session?.Dispose();
         _pool.Dispose();
+        _weights.Dispose();
         Model.Dispose();
     }
 }

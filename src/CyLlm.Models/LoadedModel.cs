@@ -55,6 +55,18 @@ public sealed class LoadedModel : IDisposable
 
     public WeightTensor? TryGet(string name) => Tensors.TryGetValue(name, out var t) ? t : null;
 
+    /// <summary>Hands the resident pages of a mapped range back to the OS (see <see cref="MappedFile.ReleasePages"/>).</summary>
+    public void ReleasePages(nint address, long length)
+    {
+        foreach (var d in _owned)
+        {
+            if (d is MappedFile f && f.Contains(address))
+            {
+                f.ReleasePages(address, length);
+            }
+        }
+    }
+
     public void Dispose()
     {
         foreach (var d in _owned)

@@ -33,6 +33,32 @@ public sealed unsafe class MappedFile : IDisposable
     /// <summary>The first min(Length, int.MaxValue) bytes, enough for any header.</summary>
     public ReadOnlySpan<byte> HeaderSpan => new(_pointer, (int)Math.Min(Length, int.MaxValue));
 
+    /// <summary>True when <paramref name="address"/> lies inside this map.</summary>
+    public bool Contains(nint address) => address >= (nint)_pointer && address < (nint)_pointer + (nint)Length;
+
+    /// <summary>
+    /// Drops the resident pages of a range from this process (madvise DONTNEED on Linux): the data stays in
+    /// the page cache and faults back in if read again. Used after weights were copied into another layout.
+    /// </summary>
+    public void ReleasePages(nint address, long length)
+    {
+        if (!OperatingSystem.IsLinux() || !Contains(address))
+        {
+            return;
+        }
+
+        long page = Environment.SystemPageSize;
+        long start = ((long)address + page - 1) / page * page;
+        long end = ((long)address + length) / page * page;
+        if (end > start)
+        {
+            _ = Madvise((nint)start, (nuint)(end - start), 4 /* MADV_DONTNEED */);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static extern int Madvise(nint address, nuint length, int advice);
+
     public static MappedFile Open(string path)
     {
         var info = new FileInfo(path);

@@ -87,7 +87,13 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         _x = x;
         _tokens = tokens;
         _cols = cols;
-        if (q8 && tokens < GemmMinTokens)
+        bool packed = false;
+        for (int i = 0; i < count; i++)
+        {
+            packed |= _w[i].Packed != null;
+        }
+
+        if (q8 && (tokens < GemmMinTokens || packed))
         {
             EnsureQ8(tokens * (nint)(cols / 32));
             for (int t = 0; t < tokens; t++)
@@ -129,7 +135,8 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
             int rows = _w[i].Rows;
             int target = Math.Max(1, threads * 4 * (tokens > 1 ? 2 : 1));
             int chunk = Math.Max(4, (rows + target - 1) / target);
-            chunk = (chunk + 3) & ~3;
+            // Repacked matrices are processed 16 rows at a time.
+            chunk = _w[i].Packed != null ? (chunk + 15) & ~15 : (chunk + 3) & ~3;
             _chunk[i] = chunk;
             _partStart[i] = parts;
             parts += (rows + chunk - 1) / chunk;
@@ -166,7 +173,11 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         ref readonly QuantMatrix w = ref _w[m];
         int r0 = (index - _partStart[m]) * _chunk[m];
         int r1 = Math.Min(w.Rows, r0 + _chunk[m]);
-        if (_tokens >= GemmMinTokens)
+        if (w.Packed != null)
+        {
+            PackedRange(in w, (float*)_y[m], r0, r1);
+        }
+        else if (_tokens >= GemmMinTokens)
         {
             GemmRange(in w, (float*)_y[m], r0, r1, worker);
         }
@@ -254,6 +265,20 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
                 {
                     y[((nint)t * rows) + r + i] = VecDot.F32(wr + ((nint)i * cols), _x + ((nint)t * cols), cols);
                 }
+            }
+        }
+    }
+
+    /// <summary>Repacked Q4_0: 16 rows × up to 4 tokens per kernel call, integer dot products throughout.</summary>
+    private void PackedRange(in QuantMatrix w, float* y, int r0, int r1)
+    {
+        int blocks = _cols / 32;
+        int rows = w.Rows;
+        for (int g = r0 / Q4_0x16.Rows; g * Q4_0x16.Rows < r1; g++)
+        {
+            for (int t = 0; t < _tokens; t += 4)
+            {
+                Q4_0x16.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(4, _tokens - t), y + ((nint)t * rows) + (g * Q4_0x16.Rows), rows);
             }
         }
     }

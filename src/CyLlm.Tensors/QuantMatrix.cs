@@ -30,6 +30,9 @@ public readonly unsafe struct QuantMatrix
         RowBytes = rowBytes;
     }
 
+    /// <summary>The same weights repacked for the 16-rows-in-lanes Q4_0 kernel (<see cref="Quant.Q4_0x16"/>), or null.</summary>
+    public byte* Packed { get; init; }
+
     public GgmlType Type { get; }
     public int Rows { get; }
     public int Cols { get; }

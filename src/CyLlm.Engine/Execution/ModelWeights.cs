@@ -1,5 +1,6 @@
 using CyLlm.Models;
 using CyLlm.Tensors;
+using System.Runtime.InteropServices;
 using CyLlm.Tensors.Quant;
 
 namespace CyLlm.Engine.Execution;
@@ -8,8 +9,10 @@ namespace CyLlm.Engine.Execution;
 /// The weights of a <see cref="LoadedModel"/> bound for computation. Matrices stay in the memory-mapped file
 /// (no copy); only the small 1-D tensors (norms, biases) are decoded into float arrays.
 /// </summary>
-internal sealed unsafe class ModelWeights
+internal sealed unsafe class ModelWeights : IDisposable
 {
+    private readonly List<nint> _owned = [];
+
     public ModelWeights(LoadedModel model)
     {
         var c = model.Config;
@@ -81,10 +84,33 @@ internal sealed unsafe class ModelWeights
         }
     }
 
-    private static QuantMatrix Matrix(WeightTensor t, int rows, int cols)
+    private QuantMatrix Matrix(WeightTensor t, int rows, int cols)
     {
         Expect(t, cols, rows);
+        if (t.Type == GgmlType.Q4_0 && rows % Q4_0x16.Rows == 0 && Q4_0x16.IsSupported)
+        {
+            // Q4_0 runs from a rows-in-lanes copy; the mapped pages are handed back so the resident set
+            // holds one copy of the weights, not two (they fault back in if the tensor is read again).
+            byte* packed = Q4_0x16.Repack((byte*)t.Data, rows, cols);
+            _owned.Add((nint)packed);
+            Model.ReleasePages(t.Data, t.ByteLength);
+            return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data) { Packed = packed };
+        }
+
         return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data);
+    }
+
+    /// <summary>Bytes of repacked weights held besides the mapped file.</summary>
+    public long PackedBytes { get; private set; }
+
+    public void Dispose()
+    {
+        foreach (var p in _owned)
+        {
+            NativeMemory.AlignedFree((void*)p);
+        }
+
+        _owned.Clear();
     }
 
     private static float[] Vector(WeightTensor t, int n)

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CyLlm.Tensors.Quant;
+
+/// <summary>
+/// Q4_0 repacked with rows in vector lanes, for AVX-512BW: each group of 16 rows and each 32-element block
+/// becomes 320 bytes — the 16 scales as float, then 4 × 64 bytes where lane r holds bytes 4s..4s+3 of row r's
+/// block (elements 4s..4s+3 in the low nibbles, 16+4s..16+4s+3 in the high ones). One 512-bit multiply-add then
+/// advances 16 rows at once and the block scale is applied once per 16 rows instead of once per row, which
+/// makes decode memory-bound and prompt processing integer-speed. Layout: [group, block, 320 bytes].
+/// </summary>
+public static unsafe class Q4_0x16
+{
+    public const int Rows = 16;
+    public const int BlockBytes = 320;
+
+    public static bool IsSupported => Avx512F.IsSupported && Avx512BW.IsSupported;
+
+    /// <summary>Bytes of the repacked form of a [rows, cols] Q4_0 matrix.</summary>
+    public static long Size(int rows, int cols) => (long)(rows / Rows) * (cols / 32) * BlockBytes;
+
+    /// <summary>Repacks a row-major Q4_0 matrix (rows a multiple of 16) into native memory owned by the caller.</summary>
+    public static byte* Repack(byte* q4, int rows, int cols)
+    {
+        Debug.Assert(rows % Rows == 0 && cols % 32 == 0);
+        int blocks = cols / 32;
+        long rowBytes = blocks * 18L;
+        var dst = (byte*)NativeMemory.AlignedAlloc((nuint)Size(rows, cols), 64);
+        for (int g = 0; g < rows / Rows; g++)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                byte* o = dst + (((long)g * blocks) + b) * BlockBytes;
+                for (int r = 0; r < Rows; r++)
+                {
+                    byte* blk = q4 + (((long)g * Rows) + r) * rowBytes + (b * 18L);
+                    ((float*)o)[r] = Fp16.ToFloat(*(ushort*)blk);
+                    for (int s = 0; s < 4; s++)
+                    {
+                        *(uint*)(o + 64 + (s * 64) + (r * 4)) = Unsafe.ReadUnaligned<uint>(blk + 2 + (s * 4));
+                    }
+                }
+            }
+        }
+
+        return dst;
+    }
+
+    /// <summary>
+    /// y[t·yStride + r] for the 16 rows of group <paramref name="group"/> and <paramref name="tokens"/> (1–4)
+    /// tokens of Q8 activations ([tokens, blocks], row stride <paramref name="aStride"/> blocks).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Group(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
+    {
+        Debug.Assert(tokens is >= 1 and <= 4);
+        byte* p = packed + ((long)group * blocks * BlockBytes);
+        var mask = Vector512.Create((byte)0x0F);
+        var ones = Vector512.Create((short)1);
+        Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (int b = 0; b < blocks; b++, p += BlockBytes)
+        {
+            var dw = Avx512F.LoadVector512((float*)p);
+            var v0 = Avx512F.LoadVector512(p + 64);
+            var v1 = Avx512F.LoadVector512(p + 128);
+            var v2 = Avx512F.LoadVector512(p + 192);
+            var v3 = Avx512F.LoadVector512(p + 256);
+            var l0 = Avx512F.And(v0, mask);
+            var l1 = Avx512F.And(v1, mask);
+            var l2 = Avx512F.And(v2, mask);
+            var l3 = Avx512F.And(v3, mask);
+            var h0 = Avx512F.And(Avx512BW.ShiftRightLogical(v0.AsUInt16(), 4).AsByte(), mask);
+            var h1 = Avx512F.And(Avx512BW.ShiftRightLogical(v1.AsUInt16(), 4).AsByte(), mask);
+            var h2 = Avx512F.And(Avx512BW.ShiftRightLogical(v2.AsUInt16(), 4).AsByte(), mask);
+            var h3 = Avx512F.And(Avx512BW.ShiftRightLogical(v3.AsUInt16(), 4).AsByte(), mask);
+            acc0 = Token(a + b, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc0);
+            if (tokens > 1)
+            {
+                acc1 = Token(a + aStride + b, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc1);
+                if (tokens > 2)
+                {
+                    acc2 = Token(a + (2 * aStride) + b, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc2);
+                    if (tokens > 3)
+                    {
+                        acc3 = Token(a + (3 * aStride) + b, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc3);
+                    }
+                }
+            }
+        }
+
+        acc0.Store(y);
+        if (tokens > 1)
+        {
+            acc1.Store(y + yStride);
+        }
+
+        if (tokens > 2)
+        {
+            acc2.Store(y + (2 * yStride));
+        }
+
+        if (tokens > 3)
+        {
+            acc3.Store(y + (3 * yStride));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Token(
+        Q8Block* a, Vector512<byte> l0, Vector512<byte> l1, Vector512<byte> l2, Vector512<byte> l3,
+        Vector512<byte> h0, Vector512<byte> h1, Vector512<byte> h2, Vector512<byte> h3,
+        Vector512<float> dw, Vector512<short> ones, Vector512<float> acc)
+    {
+        int* q = (int*)a->Q;
+        // Pair sums stay within int16: 8 terms of at most 2·15·127.
+        var s = Avx512BW.MultiplyAddAdjacent(l0, Vector512.Create(q[0]).AsSByte());
+        s = Avx512BW.Add(s, Avx512BW.MultiplyAddAdjacent(l1, Vector512.Create(q[1]).AsSByte()));
+        s = Avx512BW.Add(s, Avx512BW.MultiplyAddAdjacent(l2, Vector512.Create(q[2]).AsSByte()));
+        s = Avx512BW.Add(s, Avx512BW.MultiplyAddAdjacent(l3, Vector512.Create(q[3]).AsSByte()));
+        s = Avx512BW.Add(s, Avx512BW.MultiplyAddAdjacent(h0, Vector512.Create(q[4]).AsSByte()));
+        s = Avx512BW.Add(s, Avx512BW.MultiplyAddAdjacent(h1, Vector512.Create(q[5]).AsSByte()));
+        s = Avx512BW.Add(s, Avx512BW.MultiplyAddAdjacent(h2, Vector512.Create(q[6]).AsSByte()));
+        s = Avx512BW.Add(s, Avx512BW.MultiplyAddAdjacent(h3, Vector512.Create(q[7]).AsSByte()));
+        var dot = Avx512F.Subtract(Avx512BW.MultiplyAddAdjacent(s, ones), Vector512.Create(8 * a->Sum));
+        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(dot), Avx512F.Multiply(dw, Vector512.Create(a->D)), acc);
+    }
+}
