@@ -4,89 +4,62 @@ namespace CyLlm.Tokenizers;
 
 /// <summary>
 /// Turns a stream of token ids into text deltas without ever splitting a UTF-8 character: bytes of an
-/// incomplete character are held until it completes; bytes that can no longer complete become U+FFFD.
-/// One instance per stream.
+/// incomplete character are held until it completes; bytes that can no longer complete become U+FFFD (the
+/// same U+FFFDs as decoding all bytes at once). The concatenation of every <see cref="Push"/> and the final
+/// <see cref="Flush"/> equals <see cref="ITokenizer.Decode"/> of the ids. One instance per stream; not
+/// thread-safe.
 /// </summary>
 public sealed class IncrementalDecoder
 {
     private readonly ITokenizer _tokenizer;
-    private readonly List<byte> _pending = new(8);
+    private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
+    private readonly bool _renderSpecial;
     private bool _stripLeadingSpace;
+    private char[] _chars = new char[64];
 
-    /// <param name="stripLeadingSpace">Drop a leading space of the first piece (the space prefix that
-    /// SentencePiece adds after BOS), as llama2.c and llama.cpp print it.</param>
-    public IncrementalDecoder(ITokenizer tokenizer, bool stripLeadingSpace = false)
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="stripLeadingSpace">Drop the leading space of the first piece that has any bytes: the space
+    /// prefix SentencePiece adds to text after BOS, which llama2.c and llama.cpp do not print. Applies only to
+    /// tokenizers that add a space prefix (<see cref="ITokenizer.AddsSpacePrefix"/>); byte-level BPE spaces are
+    /// real text and stay.</param>
+    /// <param name="renderSpecial">Print the text of control tokens (e.g. &lt;|im_end|&gt;) instead of nothing.</param>
+    public IncrementalDecoder(ITokenizer tokenizer, bool stripLeadingSpace = false, bool renderSpecial = false)
     {
+        ArgumentNullException.ThrowIfNull(tokenizer);
         _tokenizer = tokenizer;
-        _stripLeadingSpace = stripLeadingSpace;
+        _stripLeadingSpace = stripLeadingSpace && tokenizer.AddsSpacePrefix;
+        _renderSpecial = renderSpecial;
     }
 
+    /// <summary>Adds one token; returns the text completed by it (often empty inside a multi-byte character).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The id is outside the vocabulary.</exception>
     public string Push(int tokenId)
     {
-        var bytes = _tokenizer.PieceBytes(tokenId);
-        int start = 0;
-        if (_stripLeadingSpace && bytes.Length > 0)
+        var bytes = _tokenizer.PieceBytes(tokenId, _renderSpecial);
+        if (_stripLeadingSpace && !bytes.IsEmpty)
         {
             _stripLeadingSpace = false;
             if (bytes[0] == (byte)' ')
             {
-                start = 1;
+                bytes = bytes[1..];
             }
         }
 
-        for (int i = start; i < bytes.Length; i++)
-        {
-            _pending.Add(bytes[i]);
-        }
-
-        return Drain(final: false);
+        return Decode(bytes, flush: false);
     }
 
-    public string Flush() => Drain(final: true);
+    /// <summary>Ends the stream: bytes still held (an incomplete character) come out as U+FFFD.</summary>
+    public string Flush() => Decode([], flush: true);
 
-    private string Drain(bool final)
+    private string Decode(ReadOnlySpan<byte> bytes, bool flush)
     {
-        if (_pending.Count == 0)
+        int count = _utf8.GetCharCount(bytes, flush);
+        if (count > _chars.Length)
         {
-            return "";
+            _chars = new char[Math.Max(count, _chars.Length * 2)];
         }
 
-        // Emit everything up to the last complete character; keep a trailing incomplete sequence.
-        int complete = final ? _pending.Count : CompletePrefixLength(_pending);
-        if (complete == 0)
-        {
-            return "";
-        }
-
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending)[..complete];
-        string s = Encoding.UTF8.GetString(span);
-        _pending.RemoveRange(0, complete);
-        return s;
-    }
-
-    /// <summary>Length of the prefix that ends on a character boundary (a trailing sequence that could still
-    /// complete is excluded; one that cannot is included and decodes to U+FFFD).</summary>
-    internal static int CompletePrefixLength(List<byte> b)
-    {
-        int n = b.Count;
-        // Look back at most 3 bytes for the lead byte of the last sequence.
-        for (int back = 1; back <= Math.Min(4, n); back++)
-        {
-            byte c = b[n - back];
-            if ((c & 0xC0) == 0x80)
-            {
-                continue; // continuation byte
-            }
-
-            int need = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 1;
-            if (need > back && c >= 0xC2)
-            {
-                return n - back; // incomplete but still valid so far: hold it back
-            }
-
-            return n;
-        }
-
-        return n; // only continuation bytes: cannot complete
+        int written = _utf8.GetChars(bytes, _chars, flush);
+        return written == 0 ? "" : new string(_chars, 0, written);
     }
 }

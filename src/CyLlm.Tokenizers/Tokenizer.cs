@@ -6,10 +6,16 @@ namespace CyLlm.Tokenizers;
 /// <summary>Builds the tokenizer a <see cref="TokenizerData"/> describes.</summary>
 public static class Tokenizer
 {
-    public static ITokenizer Create(TokenizerData data) => data.Kind switch
+    /// <exception cref="ArgumentException">The data is inconsistent (empty vocabulary, array lengths differ, ids out of range).</exception>
+    /// <exception cref="NotSupportedException">The kind or the byte-level pre-tokenizer name is not supported.</exception>
+    public static ITokenizer Create(TokenizerData data)
     {
-        TokenizerKind.SentencePiece => new SentencePieceTokenizer(data),
-        TokenizerKind.ByteLevelBpe => new ByteLevelBpeTokenizer(data),
-        _ => throw new NotSupportedException($"tokenizer kind {data.Kind} is not supported"),
-    };
+        ArgumentNullException.ThrowIfNull(data);
+        return data.Kind switch
+        {
+            TokenizerKind.SentencePiece => new SentencePieceTokenizer(data),
+            TokenizerKind.ByteLevelBpe => new ByteLevelBpeTokenizer(data),
+            _ => throw new NotSupportedException($"tokenizer kind {data.Kind} is not supported"),
+        };
+    }
 }

@@ -62,15 +62,6 @@ public class ByteLevelBpeTests
         Assert.DoesNotContain(t.EosId, plain);
     }
 
-    [Theory]
-    [InlineData("gpt2", "Hello world's 123", new[] { "Hello", " world", "'s", " 123" })]
-    [InlineData("llama-bpe", "Hello world's 12345", new[] { "Hello", " world", "'s", " ", "123", "45" })]
-    [InlineData("llama-bpe", "a\n\nb  c", new[] { "a", "\n\n", "b", " ", " c" })]
-    [InlineData("qwen2", "x 12345", new[] { "x", " ", "1", "2", "3", "4", "5" })]
-    [InlineData("smollm", "Hi 42", new[] { "Hi", " ", "4", "2" })]
-    public void Pre_tokenizers_split_as_llama_cpp(string pre, string text, string[] expected) =>
-        Assert.Equal(expected, new PreTokenizer(pre).Split(text));
-
     [Fact]
     public void Any_text_round_trips()
     {
@@ -86,5 +77,100 @@ public class ByteLevelBpeTests
         var t = Tokenizer.Create(Vocab("gpt2"));
         Assert.Throws<ArgumentOutOfRangeException>(() => t.PieceBytes(-1));
         Assert.Throws<ArgumentOutOfRangeException>(() => t.PieceBytes(t.VocabSize));
+    }
+
+    private static string[] Pieces(ITokenizer t, int[] ids) => ids.Select(t.GetTokenText).ToArray();
+
+    [Fact]
+    public void Lower_ranks_join_first_wherever_they_are()
+    {
+        var t = Tokenizer.Create(TestVocab.ByteLevel(["b c", "a b"]));
+        Assert.Equal(["a", "bc"], Pieces(t, t.Encode("abc", false, false)));
+        var u = Tokenizer.Create(TestVocab.ByteLevel(["a b", "b c"]));
+        Assert.Equal(["ab", "c"], Pieces(u, u.Encode("abc", false, false)));
+    }
+
+    [Fact]
+    public void Equal_pairs_join_leftmost_first()
+    {
+        var t = Tokenizer.Create(TestVocab.ByteLevel(["a a"]));
+        Assert.Equal(["aa", "a"], Pieces(t, t.Encode("aaa", false, false)));
+        var u = Tokenizer.Create(TestVocab.ByteLevel(["a a", "aa aa"]));
+        Assert.Equal(["aaaa", "aa", "a"], Pieces(u, u.Encode("aaaaaaa", false, false)));
+    }
+
+    [Fact]
+    public void Merges_never_cross_pre_tokenizer_words()
+    {
+        var t = Tokenizer.Create(TestVocab.ByteLevel(["o Ġ", "g o"]));
+        Assert.Equal(["go", "Ġ", "go"], Pieces(t, t.Encode("go go", false, false)));
+    }
+
+    [Fact]
+    public void Bytes_are_spelled_in_the_gpt2_alphabet()
+    {
+        for (int b = 0; b < 256; b++)
+        {
+            Assert.True(ByteLevelAlphabet.TryToByte(ByteLevelAlphabet.ToChar((byte)b), out byte back));
+            Assert.Equal((byte)b, back);
+        }
+
+        Assert.Equal('Ġ', ByteLevelAlphabet.ToChar((byte)' '));
+        Assert.Equal('Ċ', ByteLevelAlphabet.ToChar((byte)'\n'));
+        Assert.Equal('a', ByteLevelAlphabet.ToChar((byte)'a'));
+        Assert.False(ByteLevelAlphabet.TryToByte('\u4E00', out _));
+        var t = Tokenizer.Create(TestVocab.ByteLevel(["Ġ a"]));
+        Assert.Equal(" a", t.DecodePiece(t.FindToken("Ġa")));
+        Assert.Equal([0xE6, 0x97, 0xA5], t.Encode("日", false, false)); // id = byte value in this vocabulary
+    }
+
+    [Fact]
+    public void A_merge_result_missing_from_the_vocabulary_falls_back_to_its_ascii_characters_as_llama_cpp()
+    {
+        var t = Tokenizer.Create(TestVocab.ByteLevel(["a b", "Ġ a"], omit: ["ab", "Ġa"]));
+        Assert.Equal(["a", "b"], Pieces(t, t.Encode("ab", false, false)));
+        // llama.cpp looks each UTF-8 byte of the piece up as a token: 'Ġ' is two bytes, neither a token.
+        Assert.Equal(["x", "a"], Pieces(t, t.Encode("x a", false, false)));
+    }
+
+    [Fact]
+    public void Llama3_takes_whole_words_that_are_tokens_before_merging()
+    {
+        (string, int)[] word = [("abc", 1)];
+        var llama3 = Tokenizer.Create(TestVocab.ByteLevel(["a b"], pre: "llama-bpe", extras: word));
+        Assert.Equal(["abc"], Pieces(llama3, llama3.Encode("abc", false, false)));
+        var dbrx = Tokenizer.Create(TestVocab.ByteLevel(["a b"], pre: "dbrx", extras: word)); // same regex, no ignore_merges
+        Assert.Equal(["ab", "c"], Pieces(dbrx, dbrx.Encode("abc", false, false)));
+    }
+
+    [Fact]
+    public void Without_token_types_angle_bar_tokens_are_control_tokens()
+    {
+        var data = TestVocab.ByteLevel(["h i"], extras: [("<|im_end|>", 1), ("<|x|>", 1)]);
+        var t = Tokenizer.Create(new TokenizerData { Kind = data.Kind, Tokens = data.Tokens, Merges = data.Merges, PreTokenizer = "qwen2" });
+        int imEnd = t.FindToken("<|im_end|>"), x = t.FindToken("<|x|>");
+        Assert.True(t.IsControl(x));
+        Assert.Equal([t.FindToken("hi"), x, imEnd], t.Encode("hi<|x|><|im_end|>", false, true));
+        Assert.DoesNotContain(x, t.Encode("hi<|x|>", false, false));
+        Assert.Equal([imEnd], t.EndOfGenerationIds);
+        Assert.Equal("hi", t.Decode(t.Encode("hi<|x|>", false, true)));
+        Assert.Equal("hi<|x|>", t.Decode(t.Encode("hi<|x|>", false, true), skipSpecial: false));
+    }
+
+    [Fact]
+    public void Malformed_merge_lines_are_ignored()
+    {
+        var t = Tokenizer.Create(TestVocab.ByteLevel(["", "a", "a ", " a", "a b c", "a b"]));
+        Assert.Equal(["ab"], Pieces(t, t.Encode("ab", false, false)));
+    }
+
+    [Fact]
+    public void Words_are_cached_without_changing_results_across_threads()
+    {
+        var t = Tokenizer.Create(TestVocab.ByteLevel(["t h", "th e", "Ġ th", "Ġth e", "Ġ c", "Ġc at"], pre: "llama-bpe"));
+        string text = string.Concat(Enumerable.Repeat("the cat sat on the mat, the end. ", 200));
+        int[] expected = t.Encode(text, false, false);
+        Parallel.For(0, 8, _ => Assert.Equal(expected, t.Encode(text, false, false)));
+        Assert.Equal(text, t.Decode(expected));
     }
 }
