@@ -32,6 +32,12 @@ public sealed record GatewayOptions
     /// <summary>Requests that may wait for the engine; more are refused with 503 server_overloaded.</summary>
     public int MaxQueue { get; init; } = 64;
 
+    /// <summary>Serve through the continuous-batching engine (concurrent requests share forward passes).</summary>
+    public bool ContinuousBatching { get; init; } = true;
+
+    /// <summary>KV cache budget of the serving engine, in bytes.</summary>
+    public long KvCacheBytes { get; init; } = 256L << 20;
+
     /// <summary>Largest request body in bytes (413 request_too_large beyond).</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;
 

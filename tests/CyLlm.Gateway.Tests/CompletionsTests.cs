@@ -107,3 +107,23 @@ public sealed class CompletionsTests(StoriesServerFixture fx)
         return JsonDocument.Parse(json).RootElement.Clone();
     }
 }
+
+/// <summary>Requests in flight together are batched by the serving engine and answer as they would alone.</summary>
+[Collection(StoriesCollection.Name)]
+public sealed class ConcurrencyTests(StoriesServerFixture fx)
+{
+    [Fact]
+    public async Task Concurrent_greedy_completions_equal_their_single_runs()
+    {
+        string[] prompts = ["Once upon a time", "The little dog", "Lily and Tom", "One day", "The sun was", "She wanted", "Tim had", "The bird"];
+        var expected = prompts.Select(p => fx.Engine.Generate(new GenerationRequest { Prompt = p, Sampling = new SamplingParams { Temperature = 0, MaxTokens = 24 } }).Text).ToArray();
+        var responses = await Task.WhenAll(prompts.Select(async p =>
+        {
+            using var resp = await fx.Server.PostJsonAsync("/v1/completions", JsonSerializer.Serialize(new { model = fx.ModelId, prompt = p, max_tokens = 24, temperature = 0 }));
+            string json = await resp.Content.ReadAsStringAsync();
+            Assert.True(resp.IsSuccessStatusCode, json);
+            return JsonDocument.Parse(json).RootElement.GetProperty("choices")[0].GetProperty("text").GetString();
+        }));
+        Assert.Equal(expected, responses);
+    }
+}

@@ -1,19 +1,27 @@
 using CyLlm.ChatTemplates;
 using CyLlm.Engine;
 using CyLlm.Engine.Generation;
+using CyLlm.Engine.Scheduling;
 using CyLlm.Tokenizers;
 
 namespace CyLlm.Gateway.Hosting;
 
-/// <summary>An <see cref="IInferenceBackend"/> over one loaded <see cref="InferenceEngine"/>.</summary>
+/// <summary>
+/// An <see cref="IInferenceBackend"/> over one loaded <see cref="InferenceEngine"/>: through the serving engine
+/// (continuous batching, prefix cache) when one is given, else the single-stream session.
+/// </summary>
 public sealed class EngineBackend : IInferenceBackend
 {
     private readonly InferenceEngine _engine;
     private readonly ITokenizer _tokenizer;
     private readonly bool _ownsEngine;
 
-    public EngineBackend(InferenceEngine engine, string modelId, bool ownsEngine = true)
+    private readonly ServingEngine? _serving;
+
+    public EngineBackend(InferenceEngine engine, string modelId, bool ownsEngine = true, ServingOptions? serving = null)
     {
+        _serving = serving is null ? null : new ServingEngine(engine, serving);
+        MaxConcurrency = serving?.MaxRunning ?? 1;
         _engine = engine;
         _tokenizer = engine.Tokenizer ?? throw new InvalidOperationException("the model has no tokenizer; pass one with --tokenizer");
         _ownsEngine = ownsEngine;
@@ -38,11 +46,37 @@ public sealed class EngineBackend : IInferenceBackend
 
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => _engine.EncodeChat(messages, addGenerationPrompt: true);
 
-    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken) =>
-        _engine.Generate(request, onToken, cancellationToken);
+    public int MaxConcurrency { get; }
+
+    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
+    {
+        if (_serving is null)
+        {
+            return _engine.Generate(request, onToken, cancellationToken);
+        }
+
+        int[] prompt = request.PromptTokens is { } ids ? ids.ToArray() : _engine.Encode(request.Prompt, request.AddBos, request.ParseSpecial);
+        if (prompt.Length == 0)
+        {
+            prompt = [_tokenizer.BosId >= 0 ? _tokenizer.BosId : 0];
+        }
+
+        var handle = _serving.Submit(new ServingRequest(prompt, request.Sampling), cancellationToken);
+        // Forward tokens as they come; this thread is one of the worker's concurrent slots.
+        while (handle.Tokens.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
+        {
+            while (handle.Tokens.TryRead(out var t))
+            {
+                onToken?.Invoke(t);
+            }
+        }
+
+        return handle.Completion.GetAwaiter().GetResult();
+    }
 
     public void Dispose()
     {
+        _serving?.Dispose();
         if (_ownsEngine)
         {
             _engine.Dispose();

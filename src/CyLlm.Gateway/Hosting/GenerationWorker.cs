@@ -69,9 +69,31 @@ public sealed class GenerationWorker : IDisposable
             }
 
             Interlocked.Decrement(ref _waiting);
-            Process(item);
+            int concurrency = _backend()?.MaxConcurrency ?? 1;
+            if (concurrency <= 1)
+            {
+                Process(item);
+                continue;
+            }
+
+            // A batching backend: keep up to `concurrency` generations in flight; the engine batches them.
+            _slots ??= new SemaphoreSlim(concurrency, concurrency);
+            _slots.Wait();
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    Process(item);
+                }
+                finally
+                {
+                    _slots.Release();
+                }
+            });
         }
     }
+
+    private SemaphoreSlim? _slots;
 
     private void Process(WorkItem item)
     {

@@ -4,8 +4,8 @@ using CyLlm.Engine.Generation;
 namespace CyLlm.Gateway.Hosting;
 
 /// <summary>
-/// What the gateway needs from a model. <see cref="Generate"/> is called from one worker thread only; the
-/// other members are thread-safe and called from request threads.
+/// What the gateway needs from a model. <see cref="Generate"/> is called by the worker from at most
+/// <see cref="MaxConcurrency"/> threads at once; the other members are thread-safe and called from request threads.
 /// </summary>
 public interface IInferenceBackend : IDisposable
 {
@@ -32,4 +32,7 @@ public interface IInferenceBackend : IDisposable
     int[] EncodeChat(IReadOnlyList<ChatMessage> messages);
 
     GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken);
+
+    /// <summary>Generations the backend runs at once (continuous batching); 1 = strictly one after another.</summary>
+    int MaxConcurrency => 1;
 }

@@ -18,7 +18,8 @@ public sealed class ModelHost : IDisposable
             {
                 var b = options.BackendFactory?.Invoke() ?? new EngineBackend(
                     InferenceEngine.Load(options.ModelPath!, options.TokenizerPath, new EngineOptions { Threads = options.Threads, ContextTokens = options.ContextTokens }),
-                    ModelId);
+                    ModelId,
+                    serving: options.ContinuousBatching ? new CyLlm.Engine.Scheduling.ServingOptions { KvCacheBytes = options.KvCacheBytes } : null);
                 _backend = b;
                 log.LogInformation("model {Model} ready, context {Context} tokens", b.ModelId, b.ContextTokens);
                 return b;
