@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Serving throughput, CyLlm vs llama.cpp, same model, same threads, one run:
+#   cyllm bench --concurrency C (continuous batching) and llama-batched-bench (-npl C), C in 1 and 16;
+#   plus CyLlm's prefix-cache TTFT with a 1,024-token shared prefix.
+#   bench/batched.sh PEER_DIR [MODEL] [THREADS]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PEER=${1:?peer dir}; MODEL=${2:-$PEER/models/small-q8_0.gguf}; T=${3:-2}
+dotnet build src/CyLlm.Cli -c Release -v q -nologo >/dev/null || exit 1
+CYLLM=src/CyLlm.Cli/bin/Release/net10.0/cyllm.dll
+for c in 1 16; do
+  dotnet "$CYLLM" bench --model "$MODEL" -t "$T" -p 128 -n 64 --concurrency "$c"
+done
+dotnet "$CYLLM" bench --model "$MODEL" -t "$T" -p 1100 -n 8 --concurrency 4 --shared-prefix 1024
+dotnet "$CYLLM" bench --model "$MODEL" -t "$T" -p 32 -n 64 --concurrency 64
+"$PEER"/llama.cpp-src/build/bin/llama-batched-bench -m "$MODEL" -c 8192 -b 2048 -ub 512 -npp 128 -ntg 64 -npl 1,16 -t "$T" --output-format jsonl 2>/dev/null | grep '^{'
