@@ -35,6 +35,14 @@ public sealed partial class InferenceEngine
     /// </summary>
     public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken = null, CancellationToken cancellationToken = default)
     {
+        lock (_sessionLock)
+        {
+            return GenerateLocked(request, onToken, cancellationToken);
+        }
+    }
+
+    private GenerationResult GenerateLocked(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
+    {
         var tok = RequireTokenizer();
         var sp = request.Sampling;
         if (sp.Validate() is { } error)

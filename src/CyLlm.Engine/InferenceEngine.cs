@@ -119,9 +119,41 @@ public sealed partial class InferenceEngine : IDisposable
     /// <summary>Logits after the last of <paramref name="tokens"/> (a fresh sequence), [vocab].</summary>
     public float[] PromptLogits(IReadOnlyList<int> tokens)
     {
-        var session = GetSession();
-        return session.Append(tokens.ToArray()).ToArray();
+        lock (_sessionLock)
+        {
+            var session = GetSession();
+            return session.Append(tokens.ToArray()).ToArray();
+        }
     }
+
+    /// <summary>
+    /// An embedding of <paramref name="tokens"/>: the final normed hidden states mean-pooled over the tokens,
+    /// L2-normalized, [dim].
+    /// </summary>
+    public float[] Embed(IReadOnlyList<int> tokens)
+    {
+        if (tokens.Count == 0 || tokens.Count > ContextTokens)
+        {
+            throw new ArgumentException($"an embedding input needs 1 to {ContextTokens} tokens, got {tokens.Count}");
+        }
+
+        float[] mean;
+        lock (_sessionLock)
+        {
+            mean = GetSession().MeanHidden(tokens.ToArray(), Config.Dim);
+        }
+
+        float norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(mean));
+        if (norm > 0)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Divide(mean, norm, mean);
+        }
+
+        return mean;
+    }
+
+    /// <summary>The single-stream session serves one caller at a time.</summary>
+    private readonly Lock _sessionLock = new();
 
     internal static int ArgMax(ReadOnlySpan<float> logits) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits);
 

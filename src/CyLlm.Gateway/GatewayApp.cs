@@ -1,10 +1,12 @@
 using CyLlm.Gateway.Endpoints.Chat;
 using CyLlm.Gateway.Endpoints.Completions;
+using CyLlm.Gateway.Endpoints.Embeddings;
 using CyLlm.Gateway.Endpoints.Health;
 using CyLlm.Gateway.Endpoints.Models;
 using CyLlm.Gateway.Endpoints.Tokenize;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
+using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -59,6 +61,11 @@ public sealed class GatewayApp : IAsyncDisposable
         });
         builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
 
+        // Prometheus text at /metrics: the engine's instruments (queue time, TTFT, inter-token latency, tokens,
+        // running/waiting, KV usage, prefix cache, preemptions) and ASP.NET Core's request metrics.
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(CyLlm.Engine.Scheduling.ServingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
         builder.Services.AddSingleton(sp =>
         {
             var logs = sp.GetRequiredService<ILoggerFactory>();
@@ -75,13 +82,15 @@ public sealed class GatewayApp : IAsyncDisposable
     private static GatewayApp Compose(WebApplication app, GatewayState state)
     {
         app.UseMiddleware<ErrorMiddleware>();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapChat();
         app.MapCompletions();
         app.MapModels();
+        app.MapEmbeddings();
         app.MapTokenize();
         app.MapHealth();
         app.MapFallback((HttpContext ctx) => throw new ApiError(404, ErrorCodes.NotFound,
-            $"No route {ctx.Request.Method} {ctx.Request.Path}. Fix: use one of /v1/chat/completions, /v1/completions, /v1/models, /tokenize, /detokenize, /health"));
+            $"No route {ctx.Request.Method} {ctx.Request.Path}. Fix: use one of /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /tokenize, /detokenize, /health, /metrics"));
         return new GatewayApp(app, state);
     }
 

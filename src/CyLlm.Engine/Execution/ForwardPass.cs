@@ -62,9 +62,10 @@ internal sealed unsafe class ForwardPass : IDisposable
     /// <summary>
     /// Runs the tokens through the model, writing their keys and values into <paramref name="cache"/>.
     /// <paramref name="logitRows"/> lists batch indices whose logits are wanted; their logits are returned
-    /// in that order, [logitRows.Length, vocab], valid until the next call.
+    /// in that order, [logitRows.Length, vocab], valid until the next call. With <paramref name="computeLogits"/>
+    /// false the final normed hidden states of those rows are returned instead, [logitRows.Length, dim].
     /// </summary>
-    public ReadOnlySpan<float> Forward(IKvCache cache, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> sequences, ReadOnlySpan<int> logitRows, ReadOnlySpan<LoraAdapter?> adapters = default)
+    public ReadOnlySpan<float> Forward(IKvCache cache, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions, ReadOnlySpan<int> sequences, ReadOnlySpan<int> logitRows, ReadOnlySpan<LoraAdapter?> adapters = default, bool computeLogits = true)
     {
         int n = tokens.Length;
         if (n == 0 || n > MaxBatch || positions.Length != n || sequences.Length != n || logitRows.Length > n)
@@ -112,13 +113,13 @@ internal sealed unsafe class ForwardPass : IDisposable
             RmsNorm.Apply(new ReadOnlySpan<float>(_x + ((nint)i * _dim), _dim), _w.OutputNorm, new Span<float>(_normed + ((nint)r * _dim), _dim), c.RmsNormEps);
         }
 
-        if (rows > 0)
+        if (rows > 0 && computeLogits)
         {
             var output = _w.Output;
             _mm.Run(in output, _normed, rows, _logits);
         }
 
-        return new ReadOnlySpan<float>(_logits, rows * _vocab);
+        return computeLogits ? new ReadOnlySpan<float>(_logits, rows * _vocab) : new ReadOnlySpan<float>(_normed, rows * _dim);
     }
 
     /// <summary>The final hidden state (after the output norm) of the last logit row; for embeddings.</summary>

@@ -74,6 +74,44 @@ internal sealed class Session : IDisposable
 
     public ReadOnlySpan<float> LastNormedHidden => _forward.LastNormedHidden(0);
 
+    /// <summary>Mean of the final normed hidden states over all <paramref name="tokens"/> (a fresh sequence).</summary>
+    public float[] MeanHidden(ReadOnlySpan<int> tokens, int dim)
+    {
+        Reset();
+        var sum = new double[dim];
+        int max = _forward.MaxBatch;
+        var rows = new int[Math.Min(max, tokens.Length)];
+        for (int start = 0; start < tokens.Length; start += max)
+        {
+            int n = Math.Min(max, tokens.Length - start);
+            for (int i = 0; i < n; i++)
+            {
+                _positions[i] = Length + i;
+                _sequences[i] = 0;
+                rows[i] = i;
+            }
+
+            var hidden = _forward.Forward(_cache, tokens.Slice(start, n), _positions.AsSpan(0, n), _sequences.AsSpan(0, n), rows.AsSpan(0, n), computeLogits: false);
+            for (int i = 0; i < n; i++)
+            {
+                for (int d = 0; d < dim; d++)
+                {
+                    sum[d] += hidden[(i * dim) + d];
+                }
+            }
+
+            Length += n;
+        }
+
+        var mean = new float[dim];
+        for (int d = 0; d < dim; d++)
+        {
+            mean[d] = (float)(sum[d] / tokens.Length);
+        }
+
+        return mean;
+    }
+
     public void Dispose()
     {
         _forward.Dispose();

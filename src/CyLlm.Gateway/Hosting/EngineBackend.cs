@@ -48,6 +48,8 @@ public sealed class EngineBackend : IInferenceBackend
 
     public int MaxConcurrency { get; }
 
+    public float[] Embed(int[] tokens) => _engine.Embed(tokens);
+
     public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
     {
         if (_serving is null)

@@ -1,3 +1,4 @@
+using CyLlm.Gateway.Errors;
 using CyLlm.ChatTemplates;
 using CyLlm.Engine.Generation;
 
@@ -32,6 +33,9 @@ public interface IInferenceBackend : IDisposable
     int[] EncodeChat(IReadOnlyList<ChatMessage> messages);
 
     GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken);
+
+    /// <summary>Mean-pooled, L2-normalized final hidden state of <paramref name="tokens"/>.</summary>
+    float[] Embed(int[] tokens) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This model does not serve embeddings. Fix: use a model loaded by cyllm serve");
 
     /// <summary>Generations the backend runs at once (continuous batching); 1 = strictly one after another.</summary>
     int MaxConcurrency => 1;
