@@ -17,4 +17,7 @@ public sealed record GenerationRequest
     public bool ParseSpecial { get; init; } = true;
 
     public SamplingParams Sampling { get; init; } = new();
+
+    /// <summary>Scheduling priority for the serving engine: lower runs first (vLLM's convention).</summary>
+    public int Priority { get; init; }
 }

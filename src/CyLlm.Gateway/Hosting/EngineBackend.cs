@@ -63,7 +63,7 @@ public sealed class EngineBackend : IInferenceBackend
             prompt = [_tokenizer.BosId >= 0 ? _tokenizer.BosId : 0];
         }
 
-        var handle = _serving.Submit(new ServingRequest(prompt, request.Sampling), cancellationToken);
+        var handle = _serving.Submit(new ServingRequest(prompt, request.Sampling) { Priority = request.Priority }, cancellationToken);
         // Forward tokens as they come; this thread is one of the worker's concurrent slots.
         while (handle.Tokens.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {

@@ -126,7 +126,7 @@ public static class SamplingMapper
             throw ApiError.BadRequest(error, param);
         }
 
-        return new GenerationRequest { PromptTokens = prompt, Sampling = sp };
+        return new GenerationRequest { PromptTokens = prompt, Sampling = sp, Priority = r.Priority ?? 0 };
     }
 
     public static string FinishReasonName(FinishReason f) => f == FinishReason.Length ? "length" : "stop";
