@@ -269,16 +269,30 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>Repacked Q4_0: 16 rows × up to 4 tokens per kernel call, integer dot products throughout.</summary>
+    /// <summary>Repacked Q4_0 (16 rows) or Q8_0 (8 rows) × up to 4 tokens per kernel call, integer dot products
+    /// throughout. Chunks are multiples of 16 rows, so groups never straddle two parts.</summary>
     private void PackedRange(in QuantMatrix w, float* y, int r0, int r1)
     {
         int blocks = _cols / 32;
         int rows = w.Rows;
-        for (int g = r0 / Q4_0x16.Rows; g * Q4_0x16.Rows < r1; g++)
+        if (w.Type == GgmlType.Q4_0)
+        {
+            for (int g = r0 / Q4_0x16.Rows; g * Q4_0x16.Rows < r1; g++)
+            {
+                for (int t = 0; t < _tokens; t += 4)
+                {
+                    Q4_0x16.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(4, _tokens - t), y + ((nint)t * rows) + (g * Q4_0x16.Rows), rows);
+                }
+            }
+
+            return;
+        }
+
+        for (int g = r0 / Q8_0x8.Rows; g * Q8_0x8.Rows < r1; g++)
         {
             for (int t = 0; t < _tokens; t += 4)
             {
-                Q4_0x16.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(4, _tokens - t), y + ((nint)t * rows) + (g * Q4_0x16.Rows), rows);
+                Q8_0x8.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(4, _tokens - t), y + ((nint)t * rows) + (g * Q8_0x8.Rows), rows);
             }
         }
     }

@@ -97,6 +97,14 @@ internal sealed unsafe class ModelWeights : IDisposable
             return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data) { Packed = packed };
         }
 
+        if (t.Type == GgmlType.Q8_0 && rows % 16 == 0 && Q8_0x8.IsSupported)
+        {
+            byte* packed = Q8_0x8.Repack((byte*)t.Data, rows, cols);
+            _owned.Add((nint)packed);
+            Model.ReleasePages(t.Data, t.ByteLength);
+            return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data) { Packed = packed };
+        }
+
         return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data);
     }
 

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CyLlm.Tensors.Quant;
+
+/// <summary>
+/// Q8_0 repacked with rows in vector lanes, for AVX-VNNI, in exactly the bytes of the original: each group of
+/// 8 rows and each 32-element block becomes 272 bytes — the 8 f16 scales, then 8 × 32 bytes where lane r of
+/// part g holds quants 4g..4g+3 of row r stored as w+128. VNNI multiplies unsigned by signed bytes, so the
+/// weights are the unsigned side and Σ (w+128)·q − 128·Σq recovers Σ w·q exactly with int32 accumulation;
+/// Σq comes with the activation block. Decode stays at the memory floor (no extra bytes) while batches run
+/// at integer speed. Layout: [group, block, 272 bytes].
+/// </summary>
+public static unsafe class Q8_0x8
+{
+    public const int Rows = 8;
+    public const int BlockBytes = 272;
+
+    public static bool IsSupported => AvxVnni.IsSupported && Avx2.IsSupported && Fma.IsSupported;
+
+    public static long Size(int rows, int cols) => (long)(rows / Rows) * (cols / 32) * BlockBytes;
+
+    public static byte* Repack(byte* q8, int rows, int cols)
+    {
+        Debug.Assert(rows % Rows == 0 && cols % 32 == 0);
+        int blocks = cols / 32;
+        long rowBytes = blocks * 34L;
+        var dst = (byte*)NativeMemory.AlignedAlloc((nuint)Size(rows, cols), 64);
+        for (int g = 0; g < rows / Rows; g++)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                byte* o = dst + (((long)g * blocks) + b) * BlockBytes;
+                for (int r = 0; r < Rows; r++)
+                {
+                    byte* blk = q8 + (((long)g * Rows) + r) * rowBytes + (b * 34L);
+                    ((ushort*)o)[r] = *(ushort*)blk;
+                    for (int part = 0; part < 8; part++)
+                    {
+                        // Flipping the top bit of each byte turns the signed w into the unsigned w+128.
+                        *(uint*)(o + 16 + (part * 32) + (r * 4)) = Unsafe.ReadUnaligned<uint>(blk + 2 + (part * 4)) ^ 0x80808080u;
+                    }
+                }
+            }
+        }
+
+        return dst;
+    }
+
+    /// <summary>y[t·yStride + r] for the 8 rows of <paramref name="group"/> and 1–4 tokens of Q8 activations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Group(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
+    {
+        Debug.Assert(tokens is >= 1 and <= 4);
+        byte* p = packed + ((long)group * blocks * BlockBytes);
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (int b = 0; b < blocks; b++, p += BlockBytes)
+        {
+            var dw = VecDot.HalfToSingle(Sse2.LoadVector128((short*)p));
+            var w0 = Avx.LoadVector256(p + 16);
+            var w1 = Avx.LoadVector256(p + 48);
+            var w2 = Avx.LoadVector256(p + 80);
+            var w3 = Avx.LoadVector256(p + 112);
+            var w4 = Avx.LoadVector256(p + 144);
+            var w5 = Avx.LoadVector256(p + 176);
+            var w6 = Avx.LoadVector256(p + 208);
+            var w7 = Avx.LoadVector256(p + 240);
+            acc0 = Token(a + b, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc0);
+            if (tokens > 1)
+            {
+                acc1 = Token(a + aStride + b, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc1);
+                if (tokens > 2)
+                {
+                    acc2 = Token(a + (2 * aStride) + b, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc2);
+                    if (tokens > 3)
+                    {
+                        acc3 = Token(a + (3 * aStride) + b, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc3);
+                    }
+                }
+            }
+        }
+
+        acc0.Store(y);
+        if (tokens > 1)
+        {
+            acc1.Store(y + yStride);
+        }
+
+        if (tokens > 2)
+        {
+            acc2.Store(y + (2 * yStride));
+        }
+
+        if (tokens > 3)
+        {
+            acc3.Store(y + (3 * yStride));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Token(
+        Q8Block* a, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7,
+        Vector256<float> dw, Vector256<float> acc)
+    {
+        int* q = (int*)a->Q;
+        var s = AvxVnni.MultiplyWideningAndAdd(Vector256.Create(-128 * a->Sum), w0, Vector256.Create(q[0]).AsSByte());
+        s = AvxVnni.MultiplyWideningAndAdd(s, w1, Vector256.Create(q[1]).AsSByte());
+        s = AvxVnni.MultiplyWideningAndAdd(s, w2, Vector256.Create(q[2]).AsSByte());
+        s = AvxVnni.MultiplyWideningAndAdd(s, w3, Vector256.Create(q[3]).AsSByte());
+        s = AvxVnni.MultiplyWideningAndAdd(s, w4, Vector256.Create(q[4]).AsSByte());
+        s = AvxVnni.MultiplyWideningAndAdd(s, w5, Vector256.Create(q[5]).AsSByte());
+        s = AvxVnni.MultiplyWideningAndAdd(s, w6, Vector256.Create(q[6]).AsSByte());
+        s = AvxVnni.MultiplyWideningAndAdd(s, w7, Vector256.Create(q[7]).AsSByte());
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(s), Avx.Multiply(dw, Vector256.Create(a->D)), acc);
+    }
+}
