@@ -7,16 +7,16 @@ using System.Runtime.Intrinsics.X86;
 namespace CyLlm.Tensors.Quant;
 
 /// <summary>
-/// Q4_0 repacked with rows in vector lanes, for AVX-512BW: each group of 16 rows and each 32-element block
-/// becomes 320 bytes — the 16 scales as float, then 4 × 64 bytes where lane r holds bytes 4s..4s+3 of row r's
+/// Q4_0 repacked with rows in vector lanes, for AVX-512BW, in exactly the bytes of the original: each group of
+/// 16 rows and each 32-element block becomes 288 bytes — the 16 f16 scales, then 4 × 64 bytes where lane r holds bytes 4s..4s+3 of row r's
 /// block (elements 4s..4s+3 in the low nibbles, 16+4s..16+4s+3 in the high ones). One 512-bit multiply-add then
 /// advances 16 rows at once and the block scale is applied once per 16 rows instead of once per row, which
-/// makes decode memory-bound and prompt processing integer-speed. Layout: [group, block, 320 bytes].
+/// makes decode memory-bound and prompt processing integer-speed. Layout: [group, block, 288 bytes].
 /// </summary>
 public static unsafe class Q4_0x16
 {
     public const int Rows = 16;
-    public const int BlockBytes = 320;
+    public const int BlockBytes = 288;
 
     public static bool IsSupported => Avx512F.IsSupported && Avx512BW.IsSupported;
 
@@ -38,10 +38,10 @@ public static unsafe class Q4_0x16
                 for (int r = 0; r < Rows; r++)
                 {
                     byte* blk = q4 + (((long)g * Rows) + r) * rowBytes + (b * 18L);
-                    ((float*)o)[r] = Fp16.ToFloat(*(ushort*)blk);
+                    ((ushort*)o)[r] = *(ushort*)blk;
                     for (int s = 0; s < 4; s++)
                     {
-                        *(uint*)(o + 64 + (s * 64) + (r * 4)) = Unsafe.ReadUnaligned<uint>(blk + 2 + (s * 4));
+                        *(uint*)(o + 32 + (s * 64) + (r * 4)) = Unsafe.ReadUnaligned<uint>(blk + 2 + (s * 4));
                     }
                 }
             }
@@ -64,11 +64,11 @@ public static unsafe class Q4_0x16
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         for (int b = 0; b < blocks; b++, p += BlockBytes)
         {
-            var dw = Avx512F.LoadVector512((float*)p);
-            var v0 = Avx512F.LoadVector512(p + 64);
-            var v1 = Avx512F.LoadVector512(p + 128);
-            var v2 = Avx512F.LoadVector512(p + 192);
-            var v3 = Avx512F.LoadVector512(p + 256);
+            var dw = VecDot.HalfToSingle(Avx.LoadVector256((short*)p));
+            var v0 = Avx512F.LoadVector512(p + 32);
+            var v1 = Avx512F.LoadVector512(p + 96);
+            var v2 = Avx512F.LoadVector512(p + 160);
+            var v3 = Avx512F.LoadVector512(p + 224);
             var l0 = Avx512F.And(v0, mask);
             var l1 = Avx512F.And(v1, mask);
             var l2 = Avx512F.And(v2, mask);
