@@ -1,3 +1,4 @@
+using CyLlm.Gateway.Endpoints.Adapters;
 using CyLlm.Gateway.Endpoints.Chat;
 using CyLlm.Gateway.Endpoints.Completions;
 using CyLlm.Gateway.Endpoints.Embeddings;
@@ -87,6 +88,7 @@ public sealed class GatewayApp : IAsyncDisposable
         app.MapCompletions();
         app.MapModels();
         app.MapEmbeddings();
+        app.MapAdapters();
         app.MapTokenize();
         app.MapHealth();
         app.MapFallback((HttpContext ctx) => throw new ApiError(404, ErrorCodes.NotFound,

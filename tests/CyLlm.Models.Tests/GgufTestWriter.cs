@@ -1,18 +1,28 @@
+using System.Collections;
 using System.Text;
 using CyLlm.Models.Gguf;
 using CyLlm.Tensors;
 
 namespace CyLlm.Models.Tests;
 
-/// <summary>Writes small GGUF files for tests: any metadata, any tensors (raw bytes), v2 or v3, any alignment.</summary>
+/// <summary>
+/// Writes small GGUF files for tests: any metadata (every value type, nested arrays), any tensors (raw bytes,
+/// laid out aligned in order), v2 or v3, any alignment. <see cref="RawTensor"/> adds a tensor info written
+/// exactly as given (type number, dims, offset) with no data, for hostile inputs.
+/// </summary>
 internal sealed class GgufTestWriter
 {
     private readonly List<(string Key, GgufValueType Type, object Value)> _kv = [];
     private readonly List<(string Name, long[] Shape, GgmlType Type, byte[] Data)> _tensors = [];
+    private readonly List<(string Name, ulong[] Dims, uint Type, ulong Offset)> _raw = [];
 
     public uint Version { get; init; } = 3;
 
+    /// <summary>Alignment; a value other than 32 is also written as general.alignment (uint32).</summary>
     public int Alignment { get; init; } = 32;
+
+    /// <summary>An array value for <see cref="Meta"/>: element type and elements.</summary>
+    public static (GgufValueType, IList) Arr(GgufValueType elementType, IList items) => (elementType, items);
 
     public GgufTestWriter Meta(string key, GgufValueType type, object value)
     {
@@ -20,9 +30,36 @@ internal sealed class GgufTestWriter
         return this;
     }
 
+    /// <summary>A KV pair written as key, <paramref name="rawType"/> and then <paramref name="payload"/> verbatim.</summary>
+    public GgufTestWriter RawMeta(string key, uint rawType, byte[] payload)
+    {
+        _kv.Add((key, (GgufValueType)rawType, new Raw(payload)));
+        return this;
+    }
+
+    /// <summary>Removes every KV pair named <paramref name="key"/>.</summary>
+    public GgufTestWriter Without(string key)
+    {
+        _kv.RemoveAll(k => k.Key == key);
+        _tensors.RemoveAll(t => t.Name == key);
+        return this;
+    }
+
+    /// <summary>Replaces the value of <paramref name="key"/> (or adds it).</summary>
+    public GgufTestWriter Set(string key, GgufValueType type, object value) => Without(key).Meta(key, type, value);
+
     public GgufTestWriter Tensor(string name, GgmlType type, long[] shape, byte[] data)
     {
         _tensors.Add((name, shape, type, data));
+        return this;
+    }
+
+    /// <summary>The bytes given for tensor <paramref name="name"/>.</summary>
+    public byte[] TensorData(string name) => _tensors.First(t => t.Name == name).Data;
+
+    public GgufTestWriter RawTensor(string name, ulong[] dims, uint type, ulong offset)
+    {
+        _raw.Add((name, dims, type, offset));
         return this;
     }
 
@@ -32,7 +69,7 @@ internal sealed class GgufTestWriter
         var w = new BinaryWriter(ms);
         w.Write("GGUF"u8);
         w.Write(Version);
-        w.Write((ulong)_tensors.Count);
+        w.Write((ulong)(_tensors.Count + _raw.Count));
         w.Write((ulong)(_kv.Count + (Alignment != 32 ? 1 : 0)));
         if (Alignment != 32)
         {
@@ -49,16 +86,8 @@ internal sealed class GgufTestWriter
         }
 
         ulong offset = 0;
-        var offsets = new List<ulong>();
         foreach (var t in _tensors)
         {
-            offsets.Add(offset);
-            offset += (ulong)((t.Data.Length + Alignment - 1) / Alignment * Alignment);
-        }
-
-        for (int i = 0; i < _tensors.Count; i++)
-        {
-            var t = _tensors[i];
             Str(w, t.Name);
             w.Write((uint)t.Shape.Length);
             foreach (var d in t.Shape)
@@ -67,25 +96,43 @@ internal sealed class GgufTestWriter
             }
 
             w.Write((uint)t.Type);
-            w.Write(offsets[i]);
+            w.Write(offset);
+            offset += (ulong)((t.Data.Length + Alignment - 1) / Alignment * Alignment);
+        }
+
+        foreach (var r in _raw)
+        {
+            Str(w, r.Name);
+            w.Write((uint)r.Dims.Length);
+            foreach (var d in r.Dims)
+            {
+                w.Write(d);
+            }
+
+            w.Write(r.Type);
+            w.Write(r.Offset);
         }
 
         w.Flush();
-        while (ms.Length % Alignment != 0)
+        Pad(ms);
+        for (int i = 0; i < _tensors.Count; i++)
         {
-            ms.WriteByte(0);
-        }
-
-        foreach (var t in _tensors)
-        {
-            ms.Write(t.Data);
-            while (ms.Length % Alignment != 0)
+            ms.Write(_tensors[i].Data);
+            if (i < _tensors.Count - 1)
             {
-                ms.WriteByte(0);
+                Pad(ms);
             }
         }
 
         return ms.ToArray();
+    }
+
+    private void Pad(MemoryStream ms)
+    {
+        while (ms.Length % Alignment != 0)
+        {
+            ms.WriteByte(0);
+        }
     }
 
     private static void Str(BinaryWriter w, string s)
@@ -97,6 +144,12 @@ internal sealed class GgufTestWriter
 
     private static void Value(BinaryWriter w, GgufValueType t, object v)
     {
+        if (v is Raw raw)
+        {
+            w.Write(raw.Bytes);
+            return;
+        }
+
         switch (t)
         {
             case GgufValueType.UInt8: w.Write(Convert.ToByte(v)); break;
@@ -113,7 +166,7 @@ internal sealed class GgufTestWriter
             case GgufValueType.Float64: w.Write(Convert.ToDouble(v)); break;
             case GgufValueType.Array:
             {
-                var (et, items) = ((GgufValueType, System.Collections.IList))v;
+                var (et, items) = ((GgufValueType, IList))v;
                 w.Write((uint)et);
                 w.Write((ulong)items.Count);
                 foreach (var item in items)
@@ -123,65 +176,101 @@ internal sealed class GgufTestWriter
 
                 break;
             }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(t));
         }
     }
 
-    /// <summary>A minimal valid one-layer llama model (dim 32, F32 weights) to mutate in hostile tests.</summary>
-    public static GgufTestWriter TinyLlama(GgmlType matrixType = GgmlType.F32, uint version = 3, int alignment = 32)
+    private sealed record Raw(byte[] Bytes);
+
+    /// <summary>
+    /// A minimal valid one-layer model (4 heads, 2 KV heads, vocab 8): F32 norms and embedding, matrices of
+    /// <paramref name="matrixType"/> (dim must be a multiple of that type's block). Qwen2 adds Q/K/V biases.
+    /// </summary>
+    public static GgufTestWriter TinyLlama(GgmlType matrixType = GgmlType.F32, uint version = 3, int alignment = 32,
+        int dim = 32, string arch = "llama", bool tied = false, int seed = 1)
     {
-        const int dim = 32, hidden = 64, vocab = 8;
+        int hidden = 2 * dim, vocab = 8, kvDim = dim / 2;
         var w = new GgufTestWriter { Version = version, Alignment = alignment }
-            .Meta("general.architecture", GgufValueType.String, "llama")
+            .Meta("general.architecture", GgufValueType.String, arch)
             .Meta("general.name", GgufValueType.String, "tiny")
-            .Meta("llama.embedding_length", GgufValueType.UInt32, dim)
-            .Meta("llama.feed_forward_length", GgufValueType.UInt32, hidden)
-            .Meta("llama.block_count", GgufValueType.UInt32, 1)
-            .Meta("llama.attention.head_count", GgufValueType.UInt32, 4)
-            .Meta("llama.attention.head_count_kv", GgufValueType.UInt32, 2)
-            .Meta("llama.context_length", GgufValueType.UInt32, 64)
-            .Meta("llama.attention.layer_norm_rms_epsilon", GgufValueType.Float32, 1e-5f)
+            .Meta($"{arch}.embedding_length", GgufValueType.UInt32, dim)
+            .Meta($"{arch}.feed_forward_length", GgufValueType.UInt32, hidden)
+            .Meta($"{arch}.block_count", GgufValueType.UInt32, 1)
+            .Meta($"{arch}.attention.head_count", GgufValueType.UInt32, 4)
+            .Meta($"{arch}.attention.head_count_kv", GgufValueType.UInt32, 2)
+            .Meta($"{arch}.context_length", GgufValueType.UInt32, 64)
+            .Meta($"{arch}.attention.layer_norm_rms_epsilon", GgufValueType.Float32, 1e-5f)
             .Meta("tokenizer.ggml.model", GgufValueType.String, "llama")
-            .Meta("tokenizer.ggml.tokens", GgufValueType.Array, (GgufValueType.String, (System.Collections.IList)new[] { "<unk>", "<s>", "</s>", "\u2581a", "\u2581b", "a", "b", "\u2581" }))
-            .Meta("tokenizer.ggml.scores", GgufValueType.Array, (GgufValueType.Float32, (System.Collections.IList)new[] { 0f, 0f, 0f, -1f, -2f, -3f, -4f, -5f }))
-            .Meta("tokenizer.ggml.token_type", GgufValueType.Array, (GgufValueType.Int32, (System.Collections.IList)new[] { 2, 3, 3, 1, 1, 1, 1, 1 }))
+            .Meta("tokenizer.ggml.tokens", GgufValueType.Array, Arr(GgufValueType.String, new[] { "<unk>", "<s>", "</s>", "\u2581a", "\u2581b", "a", "b", "\u2581" }))
+            .Meta("tokenizer.ggml.scores", GgufValueType.Array, Arr(GgufValueType.Float32, new[] { 0f, 0f, 0f, -1f, -2f, -3f, -4f, -5f }))
+            .Meta("tokenizer.ggml.token_type", GgufValueType.Array, Arr(GgufValueType.Int32, new[] { 2, 3, 3, 1, 1, 1, 1, 1 }))
             .Meta("tokenizer.ggml.bos_token_id", GgufValueType.UInt32, 1u)
             .Meta("tokenizer.ggml.eos_token_id", GgufValueType.UInt32, 2u);
-        var rng = new Random(1);
-        byte[] M(GgmlType t, int cols, int rows)
+        var rng = new Random(seed);
+        w.Tensor("token_embd.weight", GgmlType.F32, [dim, vocab], RandomRows(rng, GgmlType.F32, dim, vocab))
+         .Tensor("output_norm.weight", GgmlType.F32, [dim], Ones(dim))
+         .Tensor("blk.0.attn_norm.weight", GgmlType.F32, [dim], Ones(dim))
+         .Tensor("blk.0.attn_q.weight", matrixType, [dim, dim], RandomRows(rng, matrixType, dim, dim))
+         .Tensor("blk.0.attn_k.weight", matrixType, [dim, kvDim], RandomRows(rng, matrixType, dim, kvDim))
+         .Tensor("blk.0.attn_v.weight", matrixType, [dim, kvDim], RandomRows(rng, matrixType, dim, kvDim))
+         .Tensor("blk.0.attn_output.weight", matrixType, [dim, dim], RandomRows(rng, matrixType, dim, dim))
+         .Tensor("blk.0.ffn_norm.weight", GgmlType.F32, [dim], Ones(dim))
+         .Tensor("blk.0.ffn_gate.weight", matrixType, [dim, hidden], RandomRows(rng, matrixType, dim, hidden))
+         .Tensor("blk.0.ffn_up.weight", matrixType, [dim, hidden], RandomRows(rng, matrixType, dim, hidden))
+         .Tensor("blk.0.ffn_down.weight", matrixType, [hidden, dim], RandomRows(rng, matrixType, hidden, dim));
+        if (arch == "qwen2")
         {
-            var b = new byte[GgmlTypeInfo.RowBytes(t, cols) * rows];
-            if (t == GgmlType.F32)
+            w.Tensor("blk.0.attn_q.bias", GgmlType.F32, [dim], RandomRows(rng, GgmlType.F32, dim, 1))
+             .Tensor("blk.0.attn_k.bias", GgmlType.F32, [kvDim], RandomRows(rng, GgmlType.F32, kvDim, 1))
+             .Tensor("blk.0.attn_v.bias", GgmlType.F32, [kvDim], RandomRows(rng, GgmlType.F32, kvDim, 1));
+        }
+
+        if (!tied)
+        {
+            w.Tensor("output.weight", GgmlType.F32, [dim, vocab], RandomRows(rng, GgmlType.F32, dim, vocab));
+        }
+
+        return w;
+    }
+
+    /// <summary>Random contents for a [cols, rows] tensor of <paramref name="type"/>: small floats for F32,
+    /// random bytes with a sane f16 scale at the start of each block otherwise.</summary>
+    public static byte[] RandomRows(Random rng, GgmlType type, int cols, int rows)
+    {
+        var b = new byte[GgmlTypeInfo.RowBytes(type, cols) * rows];
+        if (type == GgmlType.F32)
+        {
+            for (int i = 0; i < b.Length / 4; i++)
             {
-                for (int i = 0; i < b.Length / 4; i++)
-                {
-                    BitConverter.TryWriteBytes(b.AsSpan(i * 4), (float)((rng.NextDouble() * 2) - 1) * 0.1f);
-                }
-            }
-            else
-            {
-                rng.NextBytes(b);
-                int bb = GgmlTypeInfo.BlockBytes(t);
-                for (int off = 0; off < b.Length; off += bb)
-                {
-                    BitConverter.TryWriteBytes(b.AsSpan(off), Fp16.FromFloat(0.01f));
-                }
+                BitConverter.TryWriteBytes(b.AsSpan(i * 4), (float)((rng.NextDouble() * 2) - 1) * 0.1f);
             }
 
             return b;
         }
 
-        byte[] Ones(int n) => Enumerable.Range(0, n).SelectMany(_ => BitConverter.GetBytes(1f)).ToArray();
-        w.Tensor("token_embd.weight", GgmlType.F32, [dim, vocab], M(GgmlType.F32, dim, vocab))
-         .Tensor("output_norm.weight", GgmlType.F32, [dim], Ones(dim))
-         .Tensor("blk.0.attn_norm.weight", GgmlType.F32, [dim], Ones(dim))
-         .Tensor("blk.0.attn_q.weight", matrixType, [dim, dim], M(matrixType, dim, dim))
-         .Tensor("blk.0.attn_k.weight", matrixType, [dim, 16], M(matrixType, dim, 16))
-         .Tensor("blk.0.attn_v.weight", matrixType, [dim, 16], M(matrixType, dim, 16))
-         .Tensor("blk.0.attn_output.weight", matrixType, [dim, dim], M(matrixType, dim, dim))
-         .Tensor("blk.0.ffn_norm.weight", GgmlType.F32, [dim], Ones(dim))
-         .Tensor("blk.0.ffn_gate.weight", matrixType, [dim, hidden], M(matrixType, dim, hidden))
-         .Tensor("blk.0.ffn_up.weight", matrixType, [dim, hidden], M(matrixType, dim, hidden))
-         .Tensor("blk.0.ffn_down.weight", matrixType, [hidden, dim], M(matrixType, hidden, dim));
-        return w;
+        rng.NextBytes(b);
+        if (GgmlTypeInfo.BlockSize(type) > 1 && type != GgmlType.Q6_K)
+        {
+            int bb = GgmlTypeInfo.BlockBytes(type);
+            for (int off = 0; off < b.Length; off += bb)
+            {
+                BitConverter.TryWriteBytes(b.AsSpan(off), Fp16.FromFloat(0.01f));
+            }
+        }
+
+        return b;
+    }
+
+    private static byte[] Ones(int n)
+    {
+        var b = new byte[n * 4];
+        for (int i = 0; i < n; i++)
+        {
+            BitConverter.TryWriteBytes(b.AsSpan(i * 4), 1f);
+        }
+
+        return b;
     }
 }

@@ -20,4 +20,7 @@ public sealed record GenerationRequest
 
     /// <summary>Scheduling priority for the serving engine: lower runs first (vLLM's convention).</summary>
     public int Priority { get; init; }
+
+    /// <summary>LoRA adapter to apply (serving engine only), or null for the base model.</summary>
+    public string? Adapter { get; init; }
 }

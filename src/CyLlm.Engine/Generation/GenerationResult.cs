@@ -13,6 +13,9 @@ public sealed record GenerationResult(
     double GenerationMs,
     double TtftMs)
 {
+    /// <summary>Prompt tokens served from the prefix cache.</summary>
+    public int CachedTokens { get; init; }
+
     public double PromptTokensPerSecond => PromptMs > 0 ? PromptTokenIds.Length / (PromptMs / 1000) : 0;
 
     public double GenerationTokensPerSecond => GenerationMs > 0 && TokenIds.Length > 1 ? (TokenIds.Length - 1) / (GenerationMs / 1000) : 0;

@@ -468,7 +468,10 @@ public sealed partial class ServingEngine
         double genMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.FirstTokenTicks).TotalMilliseconds;
         double ttftMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.EnqueuedTicks, s.FirstTokenTicks).TotalMilliseconds;
         var result = new GenerationResult(
-            s.Tokens.Take(s.PromptLength).ToArray(), s.Tokens.Skip(s.PromptLength).ToArray(), s.Text.ToString(), reason, s.Samples, promptMs, genMs, ttftMs);
+            s.Tokens.Take(s.PromptLength).ToArray(), s.Tokens.Skip(s.PromptLength).ToArray(), s.Text.ToString(), reason, s.Samples, promptMs, genMs, ttftMs)
+        {
+            CachedTokens = s.CachedTokens,
+        };
         ReleaseAdapter(s);
         s.Output.Writer.TryComplete();
         s.Completion.TrySetResult(result);

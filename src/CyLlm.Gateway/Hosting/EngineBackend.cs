@@ -50,10 +50,23 @@ public sealed class EngineBackend : IInferenceBackend
 
     public float[] Embed(int[] tokens) => _engine.Embed(tokens);
 
+    public IReadOnlyList<string> Adapters => _serving?.AdapterNames ?? [];
+
+    public void LoadAdapter(string name, string path) =>
+        (_serving ?? throw new InvalidOperationException("LoRA adapters need the serving engine")).LoadAdapter(name, path);
+
+    public Task UnloadAdapterAsync(string name) =>
+        (_serving ?? throw new InvalidOperationException("LoRA adapters need the serving engine")).UnloadAdapterAsync(name);
+
     public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
     {
         if (_serving is null)
         {
+            if (request.Adapter is not null)
+            {
+                throw new ArgumentException("LoRA adapters need the serving engine (continuous batching)");
+            }
+
             return _engine.Generate(request, onToken, cancellationToken);
         }
 
@@ -63,7 +76,7 @@ public sealed class EngineBackend : IInferenceBackend
             prompt = [_tokenizer.BosId >= 0 ? _tokenizer.BosId : 0];
         }
 
-        var handle = _serving.Submit(new ServingRequest(prompt, request.Sampling) { Priority = request.Priority }, cancellationToken);
+        var handle = _serving.Submit(new ServingRequest(prompt, request.Sampling) { Priority = request.Priority, Adapter = request.Adapter }, cancellationToken);
         // Forward tokens as they come; this thread is one of the worker's concurrent slots.
         while (handle.Tokens.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {

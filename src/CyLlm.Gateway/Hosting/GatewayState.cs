@@ -21,11 +21,22 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
             : "The model is still loading. Fix: wait until GET /health returns 200 and retry");
 
     /// <summary>Resolves the request's "model" (null = the served model) or throws 404 model_not_found.</summary>
-    public IInferenceBackend ResolveModel(string? requested)
+    public IInferenceBackend ResolveModel(string? requested) => ResolveModel(requested, out _);
+
+    /// <summary>Resolves "model": the base id, "base:adapter", or a loaded adapter's name alone.</summary>
+    public IInferenceBackend ResolveModel(string? requested, out string? adapter)
     {
         var b = RequireBackend();
+        adapter = null;
         if (requested is not null && requested != b.ModelId)
         {
+            string? name = requested.StartsWith(b.ModelId + ":", StringComparison.Ordinal) ? requested[(b.ModelId.Length + 1)..] : requested;
+            if (b.Adapters.Contains(name))
+            {
+                adapter = name;
+                return b;
+            }
+
             throw new ApiError(404, ErrorCodes.ModelNotFound,
                 $"The model '{requested}' does not exist on this server. Fix: use '{b.ModelId}' (see GET /v1/models)", "model");
         }

@@ -37,6 +37,13 @@ public interface IInferenceBackend : IDisposable
     /// <summary>Mean-pooled, L2-normalized final hidden state of <paramref name="tokens"/>.</summary>
     float[] Embed(int[] tokens) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This model does not serve embeddings. Fix: use a model loaded by cyllm serve");
 
+    /// <summary>Loaded LoRA adapters (each served as a model named "base:adapter" or just "adapter").</summary>
+    IReadOnlyList<string> Adapters => [];
+
+    void LoadAdapter(string name, string path) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This server does not load LoRA adapters. Fix: run cyllm serve with continuous batching");
+
+    Task UnloadAdapterAsync(string name) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This server does not load LoRA adapters. Fix: run cyllm serve with continuous batching");
+
     /// <summary>Generations the backend runs at once (continuous batching); 1 = strictly one after another.</summary>
     int MaxConcurrency => 1;
 }

@@ -14,6 +14,9 @@ public static class RequestReader
 {
     public const int MaxJsonDepth = 32;
 
+    /// <summary>Oversized bodies up to this size are drained before the 413 is sent.</summary>
+    private const long DrainLimitBytes = 32L << 20;
+
     public static async Task<T> ReadAsync<T>(HttpContext ctx, long maxBytes)
         where T : class
     {
@@ -51,8 +54,15 @@ public static class RequestReader
     /// <summary>Reads the whole body, refusing more than <paramref name="maxBytes"/> without buffering it.</summary>
     public static async Task<byte[]> ReadBodyAsync(HttpContext ctx, long maxBytes)
     {
-        if (ctx.Request.ContentLength > maxBytes)
+        if (ctx.Request.ContentLength is long declared && declared > maxBytes)
         {
+            // Read (and drop) a moderately oversized body before answering: a client still sending would
+            // otherwise see a connection reset instead of the 413. Absurd sizes are refused at once.
+            if (declared <= DrainLimitBytes)
+            {
+                await ctx.Request.Body.CopyToAsync(Stream.Null, ctx.RequestAborted);
+            }
+
             throw TooLarge(maxBytes);
         }
 

@@ -1,33 +1,22 @@
-using System.Globalization;
+using System.Diagnostics;
 using CyLlm.Tokenizers;
+using static CyLlm.Models.Gguf.GgufMetadata;
 
 namespace CyLlm.Models.Gguf;
 
-/// <summary>Opens a GGUF file as a <see cref="LoadedModel"/> (architectures "llama" and "qwen2").</summary>
+/// <summary>
+/// Opens a GGUF file (v2/v3) as a <see cref="LoadedModel"/>: architectures "llama" (and "mistral" written with
+/// the llama key set) and "qwen2". Tensors keep their GGUF names and point into the read-only memory map.
+/// </summary>
 public static unsafe class GgufModelLoader
 {
+    /// <summary>Memory-maps and loads <paramref name="path"/>; the result owns the map.</summary>
     public static LoadedModel Load(string path)
     {
         var file = MappedFile.Open(path);
         try
         {
-            var header = GgufReader.ReadHeader(file.HeaderSpan, Path.GetFileName(path));
-            var tensors = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
-            foreach (var t in header.Tensors)
-            {
-                tensors[t.Name] = new WeightTensor
-                {
-                    Name = t.Name,
-                    Type = t.Type,
-                    Shape = t.Shape,
-                    Data = (nint)(file.Pointer + header.DataOffset + (long)t.Offset),
-                    ByteLength = t.ByteLength,
-                };
-            }
-
-            var config = Config(header.Metadata, tensors, Path.GetFileName(path));
-            var tokenizer = Tokenizer(header.Metadata);
-            return new LoadedModel("gguf", config, tensors, tokenizer, header.Metadata, file.Length, file);
+            return Load(file.Pointer, file.Length, Path.GetFileName(path), file);
         }
         catch
         {
@@ -36,7 +25,50 @@ public static unsafe class GgufModelLoader
         }
     }
 
-    private static ModelConfig Config(IReadOnlyDictionary<string, object> m, Dictionary<string, WeightTensor> tensors, string file)
+    /// <summary>Reads only the tokenizer of a GGUF file (any architecture, no tensor checks).</summary>
+    public static TokenizerData? LoadTokenizer(string path)
+    {
+        using var file = MappedFile.Open(path);
+        var header = GgufReader.ReadHeader(file.HeaderSpan, file.Length, Path.GetFileName(path));
+        return GgufTokenizer.FromMetadata(header.Metadata, Path.GetFileName(path));
+    }
+
+    /// <summary>
+    /// Loads a GGUF image of <paramref name="length"/> bytes at <paramref name="data"/> (a mapped file, or
+    /// memory in tests). <paramref name="owner"/>, if any, is disposed with the model and must keep the bytes alive.
+    /// </summary>
+    internal static LoadedModel Load(byte* data, long length, string name, IDisposable? owner)
+    {
+        Debug.Assert(data != null && length >= 0, "a valid image");
+        var header = GgufReader.ReadHeader(new ReadOnlySpan<byte>(data, (int)Math.Min(length, int.MaxValue)), length, name);
+        var tensors = new Dictionary<string, WeightTensor>(header.Tensors.Count, StringComparer.Ordinal);
+        foreach (var t in header.Tensors)
+        {
+            tensors[t.Name] = new WeightTensor
+            {
+                Name = t.Name,
+                Type = t.Type,
+                Shape = t.Shape,
+                Data = (nint)(data + header.DataOffset + (long)t.Offset),
+                ByteLength = t.ByteLength,
+            };
+        }
+
+        var tokenizer = GgufTokenizer.FromMetadata(header.Metadata, name);
+        var config = Config(header.Metadata, tensors, tokenizer, name);
+        ModelValidator.Validate(config, tensors, name);
+        var metadata = new Dictionary<string, object>(header.Metadata, StringComparer.Ordinal)
+        {
+            ["gguf.version"] = header.Version,
+            ["gguf.tensor_count"] = header.Tensors.Count,
+            ["gguf.data_offset"] = header.DataOffset,
+        };
+        return owner is null
+            ? new LoadedModel("gguf", config, tensors, tokenizer, metadata, length)
+            : new LoadedModel("gguf", config, tensors, tokenizer, metadata, length, owner);
+    }
+
+    private static ModelConfig Config(IReadOnlyDictionary<string, object> m, Dictionary<string, WeightTensor> tensors, TokenizerData? tokenizer, string file)
     {
         string arch = Str(m, "general.architecture") ?? throw new ModelFormatException($"{file}: general.architecture is missing");
         var architecture = arch switch
@@ -45,50 +77,50 @@ public static unsafe class GgufModelLoader
             "qwen2" => ModelArchitecture.Qwen2,
             _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2)"),
         };
-        int dim = Req(m, $"{arch}.embedding_length", file);
-        int heads = Req(m, $"{arch}.attention.head_count", file);
-        int layers = Req(m, $"{arch}.block_count", file);
-        int hidden = Req(m, $"{arch}.feed_forward_length", file);
-        int kvHeads = Int(m, $"{arch}.attention.head_count_kv") ?? heads;
-        if (dim <= 0 || heads <= 0 || layers <= 0 || hidden <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || layers > 1024)
+
+        // llama.cpp writes Mistral models as "llama"; a file that says "mistral" is accepted when it uses the
+        // llama key set, under either prefix.
+        string k = arch == "mistral" && !m.ContainsKey("mistral.embedding_length") ? "llama" : arch;
+        if ((Int(m, $"{k}.expert_count") ?? 0) > 0)
         {
-            throw new ModelFormatException($"{file}: inconsistent hyperparameters (dim {dim}, heads {heads}, kv heads {kvHeads}, layers {layers}, ffn {hidden})");
+            throw new ModelFormatException($"{file}: mixture-of-experts models ({k}.expert_count {Int(m, $"{k}.expert_count")}) are not supported");
         }
 
-        int headDim = Int(m, $"{arch}.attention.key_length") ?? (dim / heads);
-        if (!tensors.TryGetValue("token_embd.weight", out var emb))
+        int dim = Req(IntOrUniformArray(m, $"{k}.embedding_length"), $"{k}.embedding_length", file);
+        int heads = Req(IntOrUniformArray(m, $"{k}.attention.head_count"), $"{k}.attention.head_count", file);
+        int layers = Req(Int(m, $"{k}.block_count"), $"{k}.block_count", file);
+        int hidden = Req(IntOrUniformArray(m, $"{k}.feed_forward_length"), $"{k}.feed_forward_length", file);
+        int context = Req(Int(m, $"{k}.context_length"), $"{k}.context_length", file);
+        float eps = Req(Float(m, $"{k}.attention.layer_norm_rms_epsilon"), $"{k}.attention.layer_norm_rms_epsilon", file);
+        int kvHeads = IntOrUniformArray(m, $"{k}.attention.head_count_kv") ?? heads;
+        if (heads <= 0 || dim <= 0)
         {
-            throw new ModelFormatException($"{file}: tensor token_embd.weight is missing");
+            throw new ModelFormatException($"{file}: embedding_length {dim} and head_count {heads} must be positive");
         }
 
-        int vocab = (int)emb.Rows;
-        if (m.TryGetValue("tokenizer.ggml.tokens", out var toks) && toks is string[] list && list.Length != vocab)
+        int? keyLength = Int(m, $"{k}.attention.key_length");
+        int? valueLength = Int(m, $"{k}.attention.value_length");
+        if (keyLength is null && dim % heads != 0)
         {
-            throw new ModelFormatException($"{file}: the tokenizer has {list.Length} tokens but the embedding has {vocab} rows");
+            throw new ModelFormatException($"{file}: embedding_length {dim} is not a multiple of head_count {heads} and attention.key_length is absent");
         }
 
-        for (int i = 0; i < layers; i++)
+        int headDim = keyLength ?? (dim / heads);
+        if (valueLength is int vl && vl != headDim)
         {
-            foreach (var n in new[] { "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down" })
-            {
-                if (!tensors.ContainsKey($"blk.{i}.{n}.weight"))
-                {
-                    throw new ModelFormatException($"{file}: tensor blk.{i}.{n}.weight is missing");
-                }
-            }
+            throw new ModelFormatException($"{file}: attention.value_length {vl} differs from key_length {headDim}, which CyLlm does not support");
         }
 
-        if (!tensors.ContainsKey("output_norm.weight"))
+        var emb = tensors.GetValueOrDefault("token_embd.weight") ?? throw new ModelFormatException($"{file}: tensor token_embd.weight is missing");
+        int vocab = tokenizer?.Tokens.Count ?? (int)Math.Min(emb.Rows, int.MaxValue);
+        if (emb.Rows != vocab)
         {
-            throw new ModelFormatException($"{file}: tensor output_norm.weight is missing");
+            throw new ModelFormatException($"{file}: the tokenizer has {vocab} tokens but token_embd.weight has {emb.Rows} rows");
         }
 
-        RopeScaling? scaling = null;
-        if (Str(m, $"{arch}.rope.scaling.type") == "llama3" && !tensors.ContainsKey("rope_freqs.weight"))
+        if (Int(m, $"{k}.vocab_size") is int declared && declared != vocab)
         {
-            scaling = new RopeScaling(
-                Flt(m, $"{arch}.rope.scaling.factor") ?? 8f, 1f, 4f,
-                Int(m, $"{arch}.rope.scaling.original_context_length") ?? 8192);
+            throw new ModelFormatException($"{file}: {k}.vocab_size is {declared} but the vocabulary has {vocab} tokens");
         }
 
         return new ModelConfig
@@ -101,100 +133,47 @@ public static unsafe class GgufModelLoader
             KvHeads = kvHeads,
             HeadDim = headDim,
             VocabSize = vocab,
-            ContextLength = Int(m, $"{arch}.context_length") ?? 2048,
-            RmsNormEps = Flt(m, $"{arch}.attention.layer_norm_rms_epsilon") ?? 1e-5f,
-            RopeTheta = Flt(m, $"{arch}.rope.freq_base") ?? 10000f,
-            RopeDimensions = Int(m, $"{arch}.rope.dimension_count") ?? headDim,
-            // llama.cpp's converter permutes Q/K of "llama" so adjacent pairs rotate; qwen2 keeps NEOX order.
+            ContextLength = context,
+            RmsNormEps = eps,
+            RopeTheta = Float(m, $"{k}.rope.freq_base") ?? 10000f,
+            RopeDimensions = Int(m, $"{k}.rope.dimension_count") ?? headDim,
+            // llama.cpp's converter permutes Q/K of "llama" so that adjacent pairs rotate; qwen2 keeps the
+            // NEOX (half-split) order of the Hugging Face weights.
             RopeLayout = architecture == ModelArchitecture.Qwen2 ? RopeLayout.HalfSplit : RopeLayout.Interleaved,
-            RopeScaling = scaling,
+            RopeScaling = Scaling(m, k, file),
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
             TiedEmbeddings = !tensors.ContainsKey("output.weight"),
             Name = Str(m, "general.name"),
         };
     }
 
-    private static TokenizerData? Tokenizer(IReadOnlyDictionary<string, object> m)
+    /// <summary>
+    /// {arch}.rope.scaling.*: "llama3" maps to <see cref="RopeScaling"/> (llama.cpp's converter instead bakes
+    /// Llama 3 scaling into the rope_freqs.weight tensor, which the forward pass prefers when present);
+    /// "none" or a factor of 1 is no scaling; linear, YaRN and LongRoPE are refused rather than ignored.
+    /// </summary>
+    private static RopeScaling? Scaling(IReadOnlyDictionary<string, object> m, string k, string file)
     {
-        string? model = Str(m, "tokenizer.ggml.model");
-        if (model is null || !m.TryGetValue("tokenizer.ggml.tokens", out var t) || t is not string[] tokens)
+        string? type = Str(m, $"{k}.rope.scaling.type");
+        float factor = Float(m, $"{k}.rope.scaling.factor") ?? 1f;
+        if (type is null or "none" || (type != "llama3" && factor == 1f))
         {
             return null;
         }
 
-        var kind = model switch
+        if (type != "llama3")
         {
-            "llama" => TokenizerKind.SentencePiece,
-            "gpt2" => TokenizerKind.ByteLevelBpe,
-            _ => throw new ModelFormatException($"tokenizer model '{model}' is not supported (supported: llama, gpt2)"),
-        };
-        float[]? scores = m.TryGetValue("tokenizer.ggml.scores", out var s) ? s as float[] : null;
-        int[]? types = m.TryGetValue("tokenizer.ggml.token_type", out var ty) ? ty as int[] : null;
-        string[]? merges = m.TryGetValue("tokenizer.ggml.merges", out var mg) ? mg as string[] : null;
-        if ((scores is not null && scores.Length != tokens.Length) || (types is not null && types.Length != tokens.Length))
-        {
-            throw new ModelFormatException("tokenizer scores or token types do not match the token count");
+            throw new ModelFormatException($"{file}: RoPE scaling type '{type}' (factor {factor}) is not supported (supported: llama3)");
         }
 
-        var eot = new List<int>();
-        foreach (var key in new[] { "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
-        {
-            if (Int(m, key) is int id && id >= 0 && id < tokens.Length)
-            {
-                eot.Add(id);
-            }
-        }
-
-        return new TokenizerData
-        {
-            Kind = kind,
-            Tokens = tokens,
-            Scores = scores,
-            TokenTypes = types,
-            Merges = merges,
-            PreTokenizer = Str(m, "tokenizer.ggml.pre"),
-            BosId = Int(m, "tokenizer.ggml.bos_token_id") ?? (kind == TokenizerKind.SentencePiece ? 1 : -1),
-            EosId = Int(m, "tokenizer.ggml.eos_token_id") ?? (kind == TokenizerKind.SentencePiece ? 2 : -1),
-            UnkId = Int(m, "tokenizer.ggml.unknown_token_id") ?? (kind == TokenizerKind.SentencePiece ? 0 : -1),
-            PadId = Int(m, "tokenizer.ggml.padding_token_id") ?? -1,
-            EotIds = eot,
-            AddBos = Bool(m, "tokenizer.ggml.add_bos_token") ?? (kind == TokenizerKind.SentencePiece),
-            AddEos = Bool(m, "tokenizer.ggml.add_eos_token") ?? false,
-            AddSpacePrefix = Bool(m, "tokenizer.ggml.add_space_prefix") ?? (kind == TokenizerKind.SentencePiece),
-            ChatTemplate = Str(m, "tokenizer.chat_template"),
-        };
+        return new RopeScaling(
+            factor,
+            Float(m, $"{k}.rope.scaling.low_freq_factor") ?? 1f,
+            Float(m, $"{k}.rope.scaling.high_freq_factor") ?? 4f,
+            Int(m, $"{k}.rope.scaling.original_context_length") ?? 8192);
     }
 
-    private static string? Str(IReadOnlyDictionary<string, object> m, string key) => m.TryGetValue(key, out var v) ? v as string : null;
-
-    private static int? Int(IReadOnlyDictionary<string, object> m, string key)
-    {
-        if (!m.TryGetValue(key, out var v) || v is string or Array or bool)
-        {
-            return null;
-        }
-
-        // Token ids are written as uint32 with 0xFFFFFFFF meaning "none" (llama.cpp's LLAMA_TOKEN_NULL).
-        if (v is uint u && u == uint.MaxValue)
-        {
-            return -1;
-        }
-
-        try
-        {
-            return checked((int)Convert.ToInt64(v, CultureInfo.InvariantCulture));
-        }
-        catch (OverflowException)
-        {
-            throw new ModelFormatException($"metadata '{key}' value {v} is out of range");
-        }
-    }
-
-    private static float? Flt(IReadOnlyDictionary<string, object> m, string key) =>
-        m.TryGetValue(key, out var v) && v is not string and not Array and not bool ? Convert.ToSingle(v, CultureInfo.InvariantCulture) : null;
-
-    private static bool? Bool(IReadOnlyDictionary<string, object> m, string key) => m.TryGetValue(key, out var v) && v is bool b ? b : null;
-
-    private static int Req(IReadOnlyDictionary<string, object> m, string key, string file) =>
-        Int(m, key) ?? throw new ModelFormatException($"{file}: metadata '{key}' is missing");
+    private static T Req<T>(T? value, string key, string file)
+        where T : struct =>
+        value ?? throw new ModelFormatException($"{file}: metadata '{key}' is missing");
 }

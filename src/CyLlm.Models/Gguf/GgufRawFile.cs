@@ -24,7 +24,7 @@ public sealed unsafe class GgufRawFile : IDisposable
         var file = MappedFile.Open(path);
         try
         {
-            var header = GgufReader.ReadHeader(file.HeaderSpan, Path.GetFileName(path));
+            var header = GgufReader.ReadHeader(file.HeaderSpan, file.Length, Path.GetFileName(path));
             var tensors = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
             foreach (var t in header.Tensors)
             {

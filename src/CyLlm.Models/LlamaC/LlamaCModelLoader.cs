@@ -1,34 +1,37 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using CyLlm.Tensors;
 
 namespace CyLlm.Models.LlamaC;
 
 /// <summary>
 /// llama2.c checkpoints: the legacy (version 0) header of 7 int32 and the version-1 header ("ak42" magic,
-/// 256 bytes). All weights are float32, row-major [out][in]; layer-stacked arrays become per-layer views
-/// into the map. RoPE rotates adjacent pairs (llama2.c's complex multiplication).
+/// version, the same 7 int32, a shared-classifier byte, zero padding to 256 bytes). All weights are float32,
+/// row-major [out][in] (= ggml shape [in, out]); the layer-stacked arrays become per-layer views into the map,
+/// never copies. RoPE rotates adjacent pairs (llama2.c's complex multiplication): <see cref="RopeLayout.Interleaved"/>.
 /// </summary>
 public static unsafe class LlamaCModelLoader
 {
-    private const uint Version1Magic = 0x616b3432;
+    /// <summary>"ak42" read as a little-endian uint32: the magic of versioned (v1, v2) checkpoints.</summary>
+    public const uint VersionedMagic = 0x616b3432;
 
-    /// <summary>True when the file's first bytes look like a llama2.c checkpoint header.</summary>
+    private const int LegacyHeaderBytes = 7 * sizeof(int);
+    private const int VersionedHeaderBytes = 256;
+
+    /// <summary>
+    /// True when <paramref name="head"/> (the first 28+ bytes) can start a llama2.c checkpoint: the "ak42" magic,
+    /// or a legacy header whose first field (dim) is plausible. Loose on purpose: <see cref="Load(string)"/> then
+    /// validates every field and the file size strictly, with a message that names the bad values, while text
+    /// and other binaries (whose first int32 is large) stay "unrecognised".
+    /// </summary>
     public static bool LooksLikeCheckpoint(ReadOnlySpan<byte> head)
     {
-        if (head.Length < 28)
-        {
-            return false;
-        }
-
-        if (BinaryPrimitives.ReadUInt32LittleEndian(head) == Version1Magic)
+        if (head.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(head) == VersionedMagic)
         {
             return true;
         }
 
-        int dim = BinaryPrimitives.ReadInt32LittleEndian(head);
-        int layers = BinaryPrimitives.ReadInt32LittleEndian(head[8..]);
-        int heads = BinaryPrimitives.ReadInt32LittleEndian(head[12..]);
-        return dim is > 0 and <= 65536 && layers is > 0 and <= 1024 && heads is > 0 and <= 1024;
+        return head.Length >= LegacyHeaderBytes && Read(head, 0).Dim is > 0 and <= 65536;
     }
 
     public static LoadedModel Load(string path)
@@ -36,7 +39,7 @@ public static unsafe class LlamaCModelLoader
         var file = MappedFile.Open(path);
         try
         {
-            return Load(file, Path.GetFileName(path));
+            return Load(file.Pointer, file.Length, Path.GetFileName(path), file);
         }
         catch
         {
@@ -45,171 +48,209 @@ public static unsafe class LlamaCModelLoader
         }
     }
 
-    private static LoadedModel Load(MappedFile file, string name)
+    /// <summary>Loads a checkpoint image of <paramref name="length"/> bytes at <paramref name="data"/>;
+    /// <paramref name="owner"/>, if any, is disposed with the model.</summary>
+    internal static LoadedModel Load(byte* data, long length, string name, IDisposable? owner)
     {
-        var head = file.HeaderSpan;
-        if (head.Length < 28)
+        Debug.Assert(data != null && length >= 0, "a valid image");
+        var head = new ReadOnlySpan<byte>(data, (int)Math.Min(length, VersionedHeaderBytes));
+        if (head.Length < LegacyHeaderBytes)
         {
-            throw new ModelFormatException($"{name}: too short for a llama2.c checkpoint header");
+            throw new ModelFormatException($"{name}: {length} bytes is too short for a llama2.c checkpoint header");
         }
 
         int version = 0;
-        int offset = 0;
-        bool? shared = null;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(head) == Version1Magic)
+        Header h;
+        bool shared;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(head) == VersionedMagic)
         {
-            if (head.Length < 256)
+            if (head.Length < VersionedHeaderBytes)
             {
-                throw new ModelFormatException($"{name}: truncated version-1 header");
+                throw new ModelFormatException($"{name}: truncated llama2.c header ({length} of {VersionedHeaderBytes} bytes)");
             }
 
             version = BinaryPrimitives.ReadInt32LittleEndian(head[4..]);
+            if (version == 2)
+            {
+                throw new ModelFormatException($"{name}: llama2.c version-2 checkpoints (int8 group-quantized) are not supported; export version 1 (fp32) or convert to GGUF");
+            }
+
             if (version != 1)
             {
-                throw new ModelFormatException($"{name}: llama2.c checkpoint version {version} is not supported (0 and 1 are; version 2 is int8-quantized)");
+                throw new ModelFormatException($"{name}: unknown llama2.c checkpoint version {version} (0 and 1 are supported)");
             }
 
-            offset = 8;
-        }
+            h = Read(head, 8);
+            byte flag = head[8 + LegacyHeaderBytes];
+            if (flag > 1)
+            {
+                throw new ModelFormatException($"{name}: shared-classifier flag {flag} is not 0 or 1");
+            }
 
-        var prm = head.Slice(offset, 28);
-        int dim = BinaryPrimitives.ReadInt32LittleEndian(prm);
-        int hidden = BinaryPrimitives.ReadInt32LittleEndian(prm[4..]);
-        int layers = BinaryPrimitives.ReadInt32LittleEndian(prm[8..]);
-        int heads = BinaryPrimitives.ReadInt32LittleEndian(prm[12..]);
-        int kvHeads = BinaryPrimitives.ReadInt32LittleEndian(prm[16..]);
-        int vocab = BinaryPrimitives.ReadInt32LittleEndian(prm[20..]);
-        int seqLen = BinaryPrimitives.ReadInt32LittleEndian(prm[24..]);
-        if (version == 1)
-        {
-            shared = head[offset + 28] != 0;
+            shared = flag == 1;
         }
         else
         {
-            shared = vocab > 0;
-            vocab = Math.Abs(vocab);
+            h = Read(head, 0);
+            shared = h.Vocab > 0; // a negative vocab size marks a separate classifier
+            h = h with { Vocab = h.Vocab == int.MinValue ? 0 : Math.Abs(h.Vocab) };
         }
 
-        if (dim <= 0 || hidden <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || vocab <= 0 || seqLen <= 0
-            || dim > 65536 || hidden > 1 << 20 || layers > 1024 || vocab > 1 << 22 || seqLen > 1 << 24
-            || dim % heads != 0 || heads % kvHeads != 0)
+        if (h.Dim <= 0 || h.Hidden <= 0 || h.Layers <= 0 || h.Heads <= 0 || h.KvHeads <= 0 || h.Vocab <= 0 || h.SeqLen <= 0
+            || h.Dim > 65536 || h.Hidden > 1 << 20 || h.Layers > 1024 || h.Heads > h.Dim || h.Vocab > 1 << 22 || h.SeqLen > 1 << 24
+            || h.Dim % h.Heads != 0 || h.Heads % h.KvHeads != 0 || (h.Dim / h.Heads) % 2 != 0)
         {
-            throw new ModelFormatException($"{name}: implausible llama2.c header (dim {dim}, hidden {hidden}, layers {layers}, heads {heads}, kv heads {kvHeads}, vocab {vocab}, seq_len {seqLen})");
+            throw new ModelFormatException($"{name}: implausible llama2.c header (dim {h.Dim}, hidden {h.Hidden}, layers {h.Layers}, heads {h.Heads}, kv heads {h.KvHeads}, vocab {h.Vocab}, seq_len {h.SeqLen})");
         }
 
-        int headDim = dim / heads;
-        int kvDim = kvHeads * headDim;
-        long pos = version == 1 ? 256 : 28;
-        var tensors = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
-
-        WeightTensor View(string tname, long cols, long rows)
+        int headDim = h.Dim / h.Heads;
+        var layout = new Layout(data, length, name, version == 1 ? VersionedHeaderBytes : LegacyHeaderBytes);
+        var tensors = version == 0 ? layout.Legacy(h, shared) : layout.Version1(h, shared);
+        if (layout.Position != length)
         {
-            long bytes = cols * rows * sizeof(float);
-            if (pos + bytes > file.Length)
-            {
-                throw new ModelFormatException($"{name}: truncated: '{tname}' needs {bytes} bytes at offset {pos}, the file has {file.Length}");
-            }
-
-            var t = new WeightTensor
-            {
-                Name = tname,
-                Type = GgmlType.F32,
-                Shape = rows == 1 ? [cols] : [cols, rows],
-                Data = (nint)(file.Pointer + pos),
-                ByteLength = bytes,
-            };
-            pos += bytes;
-            return t;
-        }
-
-        void Stacked(string suffix, long cols, long rows)
-        {
-            for (int l = 0; l < layers; l++)
-            {
-                var t = View($"blk.{l}.{suffix}", cols, rows);
-                tensors[t.Name] = t;
-            }
-        }
-
-        void Single(string tname, long cols, long rows)
-        {
-            var t = View(tname, cols, rows);
-            tensors[t.Name] = t;
-        }
-
-        if (version == 0)
-        {
-            Single("token_embd.weight", dim, vocab);
-            Stacked("attn_norm.weight", dim, 1);
-            Stacked("attn_q.weight", dim, dim);
-            Stacked("attn_k.weight", dim, kvDim);
-            Stacked("attn_v.weight", dim, kvDim);
-            Stacked("attn_output.weight", dim, dim);
-            Stacked("ffn_norm.weight", dim, 1);
-            Stacked("ffn_gate.weight", dim, hidden);   // w1
-            Stacked("ffn_down.weight", hidden, dim);   // w2
-            Stacked("ffn_up.weight", dim, hidden);     // w3
-            Single("output_norm.weight", dim, 1);
-            pos += 2L * seqLen * (headDim / 2) * sizeof(float); // freq_cis_real, freq_cis_imag: unused
-            if (!shared.Value)
-            {
-                Single("output.weight", dim, vocab);
-            }
-        }
-        else
-        {
-            Stacked("attn_norm.weight", dim, 1);
-            Stacked("ffn_norm.weight", dim, 1);
-            Single("output_norm.weight", dim, 1);
-            Single("token_embd.weight", dim, vocab);
-            Stacked("attn_q.weight", dim, dim);
-            Stacked("attn_k.weight", dim, kvDim);
-            Stacked("attn_v.weight", dim, kvDim);
-            Stacked("attn_output.weight", dim, dim);
-            Stacked("ffn_gate.weight", dim, hidden);
-            Stacked("ffn_down.weight", hidden, dim);
-            Stacked("ffn_up.weight", dim, hidden);
-            if (!shared.Value)
-            {
-                Single("output.weight", dim, vocab);
-            }
-        }
-
-        if (pos > file.Length)
-        {
-            throw new ModelFormatException($"{name}: truncated: the weights need {pos} bytes, the file has {file.Length}");
+            throw new ModelFormatException($"{name}: a llama2.c v{version} checkpoint with these hyperparameters (dim {h.Dim}, hidden {h.Hidden}, layers {h.Layers}, heads {h.Heads}, kv heads {h.KvHeads}, vocab {h.Vocab}, seq_len {h.SeqLen}) is {layout.Position} bytes; the file has {length}");
         }
 
         var config = new ModelConfig
         {
             Architecture = ModelArchitecture.Llama,
-            Dim = dim,
-            HiddenDim = hidden,
-            Layers = layers,
-            Heads = heads,
-            KvHeads = kvHeads,
+            Dim = h.Dim,
+            HiddenDim = h.Hidden,
+            Layers = h.Layers,
+            Heads = h.Heads,
+            KvHeads = h.KvHeads,
             HeadDim = headDim,
-            VocabSize = vocab,
-            ContextLength = seqLen,
+            VocabSize = h.Vocab,
+            ContextLength = h.SeqLen,
             RmsNormEps = 1e-5f,
             RopeTheta = 10000f,
             RopeDimensions = headDim,
             RopeLayout = RopeLayout.Interleaved,
-            TiedEmbeddings = shared.Value,
+            TiedEmbeddings = shared,
             Name = Path.GetFileNameWithoutExtension(name),
         };
-        var meta = new Dictionary<string, object>
+        ModelValidator.Validate(config, tensors, name);
+        var meta = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["llama2c.version"] = version,
-            ["llama2c.dim"] = dim,
-            ["llama2c.hidden_dim"] = hidden,
-            ["llama2c.n_layers"] = layers,
-            ["llama2c.n_heads"] = heads,
-            ["llama2c.n_kv_heads"] = kvHeads,
-            ["llama2c.vocab_size"] = vocab,
-            ["llama2c.seq_len"] = seqLen,
-            ["llama2c.shared_classifier"] = shared.Value,
+            ["llama2c.dim"] = h.Dim,
+            ["llama2c.hidden_dim"] = h.Hidden,
+            ["llama2c.n_layers"] = h.Layers,
+            ["llama2c.n_heads"] = h.Heads,
+            ["llama2c.n_kv_heads"] = h.KvHeads,
+            ["llama2c.vocab_size"] = h.Vocab,
+            ["llama2c.seq_len"] = h.SeqLen,
+            ["llama2c.shared_classifier"] = shared,
         };
-        return new LoadedModel("llama2c", config, tensors, null, meta, file.Length, file);
+        return owner is null
+            ? new LoadedModel("llama2c", config, tensors, null, meta, length)
+            : new LoadedModel("llama2c", config, tensors, null, meta, length, owner);
+    }
+
+    private static Header Read(ReadOnlySpan<byte> head, int offset)
+    {
+        var p = head.Slice(offset, LegacyHeaderBytes);
+        return new Header(
+            BinaryPrimitives.ReadInt32LittleEndian(p),
+            BinaryPrimitives.ReadInt32LittleEndian(p[4..]),
+            BinaryPrimitives.ReadInt32LittleEndian(p[8..]),
+            BinaryPrimitives.ReadInt32LittleEndian(p[12..]),
+            BinaryPrimitives.ReadInt32LittleEndian(p[16..]),
+            BinaryPrimitives.ReadInt32LittleEndian(p[20..]),
+            BinaryPrimitives.ReadInt32LittleEndian(p[24..]));
+    }
+
+    /// <summary>The seven hyperparameters of both header versions, in file order.</summary>
+    private readonly record struct Header(int Dim, int Hidden, int Layers, int Heads, int KvHeads, int Vocab, int SeqLen);
+
+    /// <summary>Walks the weights in file order, handing out views. Sizes are computed in long: with the
+    /// header bounds above no product overflows.</summary>
+    private sealed class Layout(byte* data, long length, string name, long start)
+    {
+        private readonly Dictionary<string, WeightTensor> _tensors = new(StringComparer.Ordinal);
+
+        public long Position { get; private set; } = start;
+
+        public Dictionary<string, WeightTensor> Legacy(Header h, bool shared)
+        {
+            long kvDim = (long)h.KvHeads * (h.Dim / h.Heads);
+            Single("token_embd.weight", h.Dim, h.Vocab);
+            Stacked(h, "attn_norm.weight", h.Dim, 1);
+            Stacked(h, "attn_q.weight", h.Dim, h.Dim);
+            Stacked(h, "attn_k.weight", h.Dim, kvDim);
+            Stacked(h, "attn_v.weight", h.Dim, kvDim);
+            Stacked(h, "attn_output.weight", h.Dim, h.Dim);
+            Stacked(h, "ffn_norm.weight", h.Dim, 1);
+            Stacked(h, "ffn_gate.weight", h.Dim, h.Hidden);   // w1
+            Stacked(h, "ffn_down.weight", h.Hidden, h.Dim);   // w2
+            Stacked(h, "ffn_up.weight", h.Dim, h.Hidden);     // w3
+            Single("output_norm.weight", h.Dim, 1);
+            Skip("freq_cis", 2L * h.SeqLen * (h.Dim / h.Heads / 2) * sizeof(float)); // real and imag: recomputed
+            if (!shared)
+            {
+                Single("output.weight", h.Dim, h.Vocab);
+            }
+
+            return _tensors;
+        }
+
+        public Dictionary<string, WeightTensor> Version1(Header h, bool shared)
+        {
+            long kvDim = (long)h.KvHeads * (h.Dim / h.Heads);
+            Stacked(h, "attn_norm.weight", h.Dim, 1);
+            Stacked(h, "ffn_norm.weight", h.Dim, 1);
+            Single("output_norm.weight", h.Dim, 1);
+            Single("token_embd.weight", h.Dim, h.Vocab);
+            Stacked(h, "attn_q.weight", h.Dim, h.Dim);
+            Stacked(h, "attn_k.weight", h.Dim, kvDim);
+            Stacked(h, "attn_v.weight", h.Dim, kvDim);
+            Stacked(h, "attn_output.weight", h.Dim, h.Dim);
+            Stacked(h, "ffn_gate.weight", h.Dim, h.Hidden);
+            Stacked(h, "ffn_down.weight", h.Hidden, h.Dim);
+            Stacked(h, "ffn_up.weight", h.Dim, h.Hidden);
+            if (!shared)
+            {
+                Single("output.weight", h.Dim, h.Vocab);
+            }
+
+            return _tensors;
+        }
+
+        private void Stacked(Header h, string suffix, long cols, long rows)
+        {
+            for (int l = 0; l < h.Layers; l++)
+            {
+                Single($"blk.{l}.{suffix}", cols, rows);
+            }
+        }
+
+        private void Single(string tname, long cols, long rows)
+        {
+            long bytes = cols * rows * sizeof(float);
+            if (bytes > length - Position)
+            {
+                throw new ModelFormatException($"{name}: truncated: '{tname}' needs {bytes} bytes at offset {Position}, the file has {length}");
+            }
+
+            _tensors[tname] = new WeightTensor
+            {
+                Name = tname,
+                Type = GgmlType.F32,
+                Shape = rows == 1 ? [cols] : [cols, rows],
+                Data = (nint)(data + Position),
+                ByteLength = bytes,
+            };
+            Position += bytes;
+        }
+
+        private void Skip(string what, long bytes)
+        {
+            if (bytes > length - Position)
+            {
+                throw new ModelFormatException($"{name}: truncated: '{what}' needs {bytes} bytes at offset {Position}, the file has {length}");
+            }
+
+            Position += bytes;
+        }
     }
 }

@@ -1,35 +1,23 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace CyLlm.Models.Safetensors;
 
 /// <summary>
-/// Hugging Face model folders: config.json, model.safetensors or model.safetensors.index.json with shards,
-/// and tokenizer.json / tokenizer_config.json. Tensor names are mapped to the canonical GGUF names; Q/K are
-/// not permuted in HF checkpoints, so RoPE uses the half-split layout.
+/// Hugging Face model folders: config.json, model.safetensors or model.safetensors.index.json with shards, and
+/// tokenizer.json (+ tokenizer_config.json). Every shard is memory-mapped; tensor names are mapped to the
+/// canonical GGUF names and shapes reversed to ggml order (HF [out, in] → [in, out]). HF checkpoints keep Q/K
+/// unpermuted, so RoPE rotates half-split pairs (<see cref="RopeLayout.HalfSplit"/>).
 /// </summary>
 public static partial class HfModelLoader
 {
-    [GeneratedRegex(@"^model\.layers\.(\d+)\.(.+)$")]
-    private static partial Regex LayerName();
+    private const long MaxConfigBytes = 16 << 20;
 
-    private static readonly Dictionary<string, string> LayerMap = new(StringComparer.Ordinal)
-    {
-        ["input_layernorm.weight"] = "attn_norm.weight",
-        ["self_attn.q_proj.weight"] = "attn_q.weight",
-        ["self_attn.k_proj.weight"] = "attn_k.weight",
-        ["self_attn.v_proj.weight"] = "attn_v.weight",
-        ["self_attn.q_proj.bias"] = "attn_q.bias",
-        ["self_attn.k_proj.bias"] = "attn_k.bias",
-        ["self_attn.v_proj.bias"] = "attn_v.bias",
-        ["self_attn.o_proj.weight"] = "attn_output.weight",
-        ["post_attention_layernorm.weight"] = "ffn_norm.weight",
-        ["mlp.gate_proj.weight"] = "ffn_gate.weight",
-        ["mlp.up_proj.weight"] = "ffn_up.weight",
-        ["mlp.down_proj.weight"] = "ffn_down.weight",
-    };
+    /// <summary>Loads the folder; <paramref name="loadTokenizer"/> false skips its tokenizer.json (the caller
+    /// supplies another one, which then need not be one CyLlm can read).</summary>
+    public static LoadedModel Load(string folder, bool loadTokenizer = true) =>
+        HfJson.Guard(Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), () => LoadFolder(folder, loadTokenizer));
 
-    public static LoadedModel Load(string folder)
+    private static LoadedModel LoadFolder(string folder, bool loadTokenizer)
     {
         string configPath = Path.Combine(folder, "config.json");
         if (!File.Exists(configPath))
@@ -37,99 +25,53 @@ public static partial class HfModelLoader
             throw new ModelFormatException($"{folder}: no config.json (a Hugging Face model folder needs one)");
         }
 
-        JsonElement cfg;
+        using var configDoc = HfJson.ParseFile(configPath, MaxConfigBytes);
+        var cfg = configDoc.RootElement;
+        var files = ShardFiles(folder, out var index);
+        var maps = new List<MappedFile>(files.Count);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
-            cfg = doc.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException($"config.json is not valid JSON: {e.Message}");
-        }
-
-        string modelType = Str(cfg, "model_type") ?? "";
-        var arch = modelType switch
-        {
-            "llama" or "mistral" => ModelArchitecture.Llama,
-            "qwen2" => ModelArchitecture.Qwen2,
-            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, qwen2)"),
-        };
-
-        var files = ShardFiles(folder);
-        var maps = new List<MappedFile>();
-        var tensors = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
-        try
-        {
+            var tensors = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
+            var metadata = new Dictionary<string, object>(StringComparer.Ordinal);
+            Flatten(cfg, "config", metadata);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             long bytes = 0;
             foreach (var f in files)
             {
                 var map = MappedFile.Open(f);
                 maps.Add(map);
                 bytes += map.Length;
-                foreach (var t in SafetensorsFile.Read(map))
-                {
-                    string? canonical = Canonical(t.Name);
-                    if (canonical is null)
-                    {
-                        continue; // e.g. rotary_emb.inv_freq
-                    }
+                AddTensors(map, index, tensors, seen, metadata);
+            }
 
-                    tensors[canonical] = new WeightTensor { Name = canonical, Type = t.Type, Shape = t.Shape, Data = t.Data, ByteLength = t.ByteLength };
+            if (index is not null)
+            {
+                foreach (var (hfName, shard) in index)
+                {
+                    if (!seen.Contains(hfName))
+                    {
+                        throw new ModelFormatException($"model.safetensors.index.json lists '{hfName}' in {shard}, but that shard does not hold it");
+                    }
                 }
             }
 
-            int dim = Req(cfg, "hidden_size");
-            int heads = Req(cfg, "num_attention_heads");
-            int kvHeads = Int(cfg, "num_key_value_heads") ?? heads;
-            int headDim = Int(cfg, "head_dim") ?? (dim / heads);
-            bool tied = Bool(cfg, "tie_word_embeddings") ?? false;
-            if (tied || !tensors.ContainsKey("output.weight"))
+            var config = Config(cfg, tensors, folder);
+            if (config.TiedEmbeddings)
             {
+                // Some checkpoints save lm_head even when it is tied; the embedding is the one used.
                 tensors.Remove("output.weight");
-                tied = true;
             }
 
-            RopeScaling? scaling = null;
-            if (cfg.TryGetProperty("rope_scaling", out var rs) && rs.ValueKind == JsonValueKind.Object
-                && (Str(rs, "rope_type") ?? Str(rs, "type")) == "llama3")
+            ModelValidator.Validate(config, tensors, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+            string tokenizerJson = Path.Combine(folder, "tokenizer.json");
+            var tokenizer = loadTokenizer && File.Exists(tokenizerJson) ? HfTokenizerLoader.Load(tokenizerJson, config.VocabSize) : null;
+            if (tokenizer is not null && tokenizer.Tokens.Count != config.VocabSize)
             {
-                scaling = new RopeScaling(Flt(rs, "factor") ?? 8f, Flt(rs, "low_freq_factor") ?? 1f, Flt(rs, "high_freq_factor") ?? 4f, Int(rs, "original_max_position_embeddings") ?? 8192);
+                throw new ModelFormatException($"tokenizer.json has {tokenizer.Tokens.Count} tokens but config.json vocab_size is {config.VocabSize}");
             }
 
-            var config = new ModelConfig
-            {
-                Architecture = arch,
-                Dim = dim,
-                HiddenDim = Req(cfg, "intermediate_size"),
-                Layers = Req(cfg, "num_hidden_layers"),
-                Heads = heads,
-                KvHeads = kvHeads,
-                HeadDim = headDim,
-                VocabSize = Req(cfg, "vocab_size"),
-                ContextLength = Int(cfg, "max_position_embeddings") ?? 2048,
-                RmsNormEps = Flt(cfg, "rms_norm_eps") ?? 1e-5f,
-                RopeTheta = Flt(cfg, "rope_theta") ?? 10000f,
-                RopeDimensions = headDim,
-                RopeLayout = RopeLayout.HalfSplit,
-                RopeScaling = scaling,
-                AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
-                TiedEmbeddings = tied,
-                Name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar)),
-            };
-            if (!tensors.ContainsKey("token_embd.weight"))
-            {
-                throw new ModelFormatException($"{folder}: model.embed_tokens.weight is missing");
-            }
-
-            var tok = File.Exists(Path.Combine(folder, "tokenizer.json")) ? HfTokenizerLoader.Load(folder, Path.Combine(folder, "tokenizer.json")) : null;
-            var meta = new Dictionary<string, object>();
-            foreach (var p in cfg.EnumerateObject())
-            {
-                meta["config." + p.Name] = p.Value.ToString();
-            }
-
-            return new LoadedModel("safetensors", config, tensors, tok, meta, bytes, maps.ToArray());
+            metadata["hf.shards"] = files.Count;
+            return new LoadedModel("safetensors", config, tensors, tokenizer, metadata, bytes, maps.ToArray());
         }
         catch
         {
@@ -142,64 +84,132 @@ public static partial class HfModelLoader
         }
     }
 
-    private static List<string> ShardFiles(string folder)
+    /// <summary>Maps one shard's tensors into <paramref name="tensors"/> under canonical names.</summary>
+    private static void AddTensors(MappedFile map, Dictionary<string, string>? index, Dictionary<string, WeightTensor> tensors, HashSet<string> seen, Dictionary<string, object> metadata)
     {
+        string shard = Path.GetFileName(map.Path);
+        var header = SafetensorsFile.ReadHeader(map.HeaderSpan, map.Length, shard);
+        foreach (var (k, v) in header.Metadata)
+        {
+            metadata[$"safetensors.{k}"] = v;
+        }
+
+        foreach (var e in header.Entries)
+        {
+            if (index is not null && index.TryGetValue(e.Name, out var listed) && listed != shard)
+            {
+                throw new ModelFormatException($"{shard} holds '{e.Name}', which model.safetensors.index.json places in {listed}");
+            }
+
+            if (!seen.Add(e.Name))
+            {
+                throw new ModelFormatException($"{shard}: tensor '{e.Name}' appears in more than one shard");
+            }
+
+            string? canonical = HfTensorNames.Canonical(e.Name);
+            if (canonical is null)
+            {
+                continue;
+            }
+
+            var t = SafetensorsFile.ToWeight(map, header, e, canonical);
+            if (!tensors.TryAdd(canonical, t))
+            {
+                throw new ModelFormatException($"{shard}: tensor '{e.Name}' ({canonical}) appears twice in the checkpoint");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The weight files: model.safetensors, or the shards named by model.safetensors.index.json ("weight_map":
+    /// tensor → file). <paramref name="index"/> is that map, null for a single file.
+    /// </summary>
+    private static List<string> ShardFiles(string folder, out Dictionary<string, string>? index)
+    {
+        index = null;
         string single = Path.Combine(folder, "model.safetensors");
         if (File.Exists(single))
         {
             return [single];
         }
 
-        string index = Path.Combine(folder, "model.safetensors.index.json");
-        if (!File.Exists(index))
+        string indexPath = Path.Combine(folder, "model.safetensors.index.json");
+        if (!File.Exists(indexPath))
         {
             throw new ModelFormatException($"{folder}: neither model.safetensors nor model.safetensors.index.json exists");
         }
 
-        using var doc = JsonDocument.Parse(File.ReadAllText(index));
+        using var doc = HfJson.ParseFile(indexPath, MaxConfigBytes);
+        var weightMap = HfJson.Obj(doc.RootElement, "weight_map") ?? throw new ModelFormatException("model.safetensors.index.json has no weight_map object");
+        index = new Dictionary<string, string>(StringComparer.Ordinal);
         var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var p in doc.RootElement.GetProperty("weight_map").EnumerateObject())
+        foreach (var p in weightMap.EnumerateObject())
         {
-            string shard = p.Value.GetString() ?? "";
-            if (shard.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(shard))
+            string shard = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : "";
+            // Shards are plain file names beside the index: anything else could point outside the folder.
+            if (shard.Length == 0 || shard != Path.GetFileName(shard) || shard is "." or ".." || !shard.EndsWith(".safetensors", StringComparison.Ordinal))
             {
-                throw new ModelFormatException($"index names an unsafe shard path '{shard}'");
+                throw new ModelFormatException($"model.safetensors.index.json names an invalid shard '{shard}' for '{p.Name}'");
             }
 
+            index[p.Name] = shard;
             names.Add(shard);
         }
 
-        return names.Select(n => Path.Combine(folder, n)).ToList();
+        if (names.Count == 0)
+        {
+            throw new ModelFormatException("model.safetensors.index.json lists no tensors");
+        }
+
+        var files = new List<string>(names.Count);
+        foreach (var n in names)
+        {
+            string f = Path.Combine(folder, n);
+            if (!File.Exists(f))
+            {
+                throw new ModelFormatException($"shard {n} named by model.safetensors.index.json is missing");
+            }
+
+            files.Add(f);
+        }
+
+        return files;
     }
 
-    private static string? Canonical(string hf)
+    /// <summary>config.json as metadata: nested objects flattened with dots, numbers as long or double, arrays
+    /// of numbers/strings as typed arrays, anything else as its JSON text.</summary>
+    private static void Flatten(JsonElement e, string prefix, Dictionary<string, object> into)
     {
-        switch (hf)
+        foreach (var p in e.EnumerateObject())
         {
-            case "model.embed_tokens.weight":
-                return "token_embd.weight";
-            case "model.norm.weight":
-                return "output_norm.weight";
-            case "lm_head.weight":
-                return "output.weight";
+            string key = $"{prefix}.{p.Name}";
+            var v = p.Value;
+            switch (v.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    Flatten(v, key, into);
+                    break;
+                case JsonValueKind.String:
+                    into[key] = v.GetString()!;
+                    break;
+                case JsonValueKind.True or JsonValueKind.False:
+                    into[key] = v.GetBoolean();
+                    break;
+                case JsonValueKind.Number:
+                    into[key] = HfJson.AsLong(v) is long l ? l : v.TryGetDouble(out double d) ? d : v.GetRawText();
+                    break;
+                case JsonValueKind.Array when v.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number && HfJson.AsLong(x) is not null):
+                    into[key] = v.EnumerateArray().Select(x => HfJson.AsLong(x)!.Value).ToArray();
+                    break;
+                case JsonValueKind.Array when v.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String):
+                    into[key] = v.EnumerateArray().Select(x => x.GetString()!).ToArray();
+                    break;
+                case JsonValueKind.Null:
+                    break;
+                default:
+                    into[key] = v.GetRawText();
+                    break;
+            }
         }
-
-        var m = LayerName().Match(hf);
-        if (m.Success && LayerMap.TryGetValue(m.Groups[2].Value, out var suffix))
-        {
-            return $"blk.{m.Groups[1].Value}.{suffix}";
-        }
-
-        return null;
     }
-
-    internal static string? Str(JsonElement e, string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    internal static int? Int(JsonElement e, string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : null;
-
-    private static float? Flt(JsonElement e, string k) => e.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetSingle() : null;
-
-    internal static bool? Bool(JsonElement e, string k) => e.TryGetProperty(k, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
-
-    private static int Req(JsonElement e, string k) => Int(e, k) is int i && i > 0 ? i : throw new ModelFormatException($"config.json: '{k}' is missing or not a positive integer");
 }

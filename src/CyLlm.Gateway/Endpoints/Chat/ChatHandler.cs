@@ -20,7 +20,7 @@ public static class ChatHandler
         var state = ctx.RequestServices.GetRequiredService<GatewayState>();
         var req = await RequestReader.ReadAsync<ChatCompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
-        var backend = state.ResolveModel(req.Model);
+        var backend = state.ResolveModel(req.Model, out string? adapter);
         if (req.ResponseFormat is { } rf && rf.ValueKind != JsonValueKind.Null &&
             !(rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "text"))
         {
@@ -36,7 +36,7 @@ public static class ChatHandler
         }
 
         int[] ids = backend.EncodeChat(messages);
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top);
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top) with { Adapter = adapter };
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = logprobs ? new LogprobFormatter(backend) : null;
@@ -62,7 +62,7 @@ public static class ChatHandler
 
         var body = new ChatCompletion(id, "chat.completion", created, backend.ModelId,
             [new ChatChoice(0, new ChatResponseMessage("assistant", result.Text), lp, SamplingMapper.FinishReasonName(result.FinishReason))],
-            Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length), null);
+            Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);
         ctx.Response.ContentType = "application/json";
         await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, GatewayJson.Options), ctx.RequestAborted);
     }

@@ -28,7 +28,7 @@ public sealed class ChatStreamShaper(string id, long created, string model, Logp
             [new ChatChunkChoice(0, new ChatDelta(null, null), null, SamplingMapper.FinishReasonName(result.FinishReason))], null, null);
         if (includeUsage)
         {
-            yield return new ChatCompletionChunk(id, "chat.completion.chunk", created, model, [], Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length), null);
+            yield return new ChatCompletionChunk(id, "chat.completion.chunk", created, model, [], Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);
         }
     }
 }

@@ -17,7 +17,7 @@ public static class CompletionHandler
         var state = ctx.RequestServices.GetRequiredService<GatewayState>();
         var req = await RequestReader.ReadAsync<CompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
-        var backend = state.ResolveModel(req.Model);
+        var backend = state.ResolveModel(req.Model, out string? adapter);
         if (req.Echo == true)
         {
             throw ApiError.Unsupported("echo");
@@ -40,7 +40,7 @@ public static class CompletionHandler
             throw ApiError.BadRequest($"logprobs must be between 0 and 20 (got {k})", "logprobs");
         }
 
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null, lpCount ?? 0);
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null, lpCount ?? 0) with { Adapter = adapter };
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = lpCount is not null ? new LogprobFormatter(backend) : null;
@@ -54,7 +54,7 @@ public static class CompletionHandler
         var result = await runner.RunAsync(genRequest);
         var body = new TextCompletion(id, "text_completion", created, backend.ModelId,
             [new TextChoice(result.Text, 0, formatter is null ? null : Logprobs(result, formatter), SamplingMapper.FinishReasonName(result.FinishReason))],
-            Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length), null);
+            Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);
         ctx.Response.ContentType = "application/json";
         await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, GatewayJson.Options), ctx.RequestAborted);
     }

@@ -37,7 +37,7 @@ public sealed class CompletionStreamShaper(string id, long created, string model
         yield return new TextCompletion(id, "text_completion", created, model, [new TextChoice("", 0, null, SamplingMapper.FinishReasonName(result.FinishReason))], null, null);
         if (includeUsage)
         {
-            yield return new TextCompletion(id, "text_completion", created, model, [], Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length), null);
+            yield return new TextCompletion(id, "text_completion", created, model, [], Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);
         }
     }
 }

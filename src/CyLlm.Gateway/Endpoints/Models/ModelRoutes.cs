@@ -15,7 +15,14 @@ public static class ModelRoutes
         app.MapGet("/v1/models", (HttpContext ctx) =>
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-            return JsonResults.Ok(new ModelList("list", [Describe(state, state.RequireBackend())]));
+            var b = state.RequireBackend();
+            var list = new List<ModelObject> { Describe(state, b) };
+            foreach (var a in b.Adapters)
+            {
+                list.Add(new ModelObject($"{b.ModelId}:{a}", "model", state.StartedAt, "cyllm", b.ContextTokens));
+            }
+
+            return JsonResults.Ok(new ModelList("list", list.ToArray()));
         });
         app.MapGet("/v1/models/{id}", (HttpContext ctx, string id) =>
         {

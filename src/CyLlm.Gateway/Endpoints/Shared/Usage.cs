@@ -3,5 +3,5 @@ namespace CyLlm.Gateway.Endpoints.Shared;
 /// <summary>OpenAI's <c>usage</c> object (tokens).</summary>
 public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens, PromptTokensDetails PromptTokensDetails)
 {
-    public static Usage Of(int prompt, int completion) => new(prompt, completion, prompt + completion, new PromptTokensDetails(0));
+    public static Usage Of(int prompt, int completion, int cached = 0) => new(prompt, completion, prompt + completion, new PromptTokensDetails(cached));
 }

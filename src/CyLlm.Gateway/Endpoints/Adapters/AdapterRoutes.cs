@@ -1,0 +1,70 @@
+using CyLlm.Engine.Scheduling;
+using CyLlm.Gateway.Endpoints.Shared;
+using CyLlm.Gateway.Errors;
+using CyLlm.Gateway.Hosting;
+using CyLlm.Gateway.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CyLlm.Gateway.Endpoints.Adapters;
+
+/// <summary>
+/// LoRA adapters at run time, as vLLM exposes them: load and unload without reloading the base model. A loaded
+/// adapter is served as the model "base:adapter" (or just "adapter"). Unloading waits for its requests.
+/// </summary>
+public static class AdapterRoutes
+{
+    public static IEndpointRouteBuilder MapAdapters(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/load_lora_adapter", async (HttpContext ctx) =>
+        {
+            var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+            var req = await Read(ctx, state);
+            string path = req.LoraPath ?? throw ApiError.BadRequest("lora_path is required", "lora_path");
+            try
+            {
+                state.RequireBackend().LoadAdapter(req.LoraName!, path);
+            }
+            catch (Exception e) when (e is CyLlm.Models.ModelFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidOperationException)
+            {
+                throw ApiError.BadRequest($"cannot load adapter '{req.LoraName}': {e.Message}", "lora_path");
+            }
+
+            return JsonResults.Ok(new { status = "loaded", lora_name = req.LoraName });
+        });
+        app.MapPost("/v1/unload_lora_adapter", async (HttpContext ctx) =>
+        {
+            var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+            var req = await Read(ctx, state);
+            try
+            {
+                await state.RequireBackend().UnloadAdapterAsync(req.LoraName!);
+            }
+            catch (AdapterNotFoundException e)
+            {
+                throw new ApiError(404, ErrorCodes.ModelNotFound, $"{e.Message}. Fix: GET /v1/models lists the loaded adapters", "lora_name");
+            }
+
+            return JsonResults.Ok(new { status = "unloaded", lora_name = req.LoraName });
+        });
+        return app;
+    }
+
+    private static async Task<LoadAdapterRequest> Read(HttpContext ctx, GatewayState state)
+    {
+        var req = await RequestReader.ReadAsync<LoadAdapterRequest>(ctx, state.Options.MaxBodyBytes);
+        if (req.Extra is { Count: > 0 })
+        {
+            throw ApiError.Unsupported(req.Extra.Keys.First());
+        }
+
+        if (string.IsNullOrWhiteSpace(req.LoraName) || req.LoraName.Contains(':', StringComparison.Ordinal))
+        {
+            throw ApiError.BadRequest("lora_name is required and must not contain ':'", "lora_name");
+        }
+
+        return req;
+    }
+}

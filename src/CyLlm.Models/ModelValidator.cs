@@ -1,0 +1,132 @@
+using CyLlm.Tensors;
+
+namespace CyLlm.Models;
+
+/// <summary>
+/// Checks, for every format, that a model's configuration is sane and that its tensors (under canonical GGUF
+/// names) are exactly those the Llama/Qwen2 forward pass uses, with the shapes the configuration implies. A
+/// weight that is present but would be ignored (an output bias, a MoE expert) is an error, as it is in
+/// llama.cpp ("wrong number of tensors"): silently skipping it would give wrong output.
+/// </summary>
+internal static class ModelValidator
+{
+    // Generous upper bounds: larger values are corrupt headers, not models.
+    private const int MaxDim = 1 << 17;
+    private const int MaxLayers = 4096;
+    private const int MaxHeads = 4096;
+    private const int MaxVocab = 1 << 22;
+
+    public static void Validate(ModelConfig c, IReadOnlyDictionary<string, WeightTensor> tensors, string file)
+    {
+        ValidateConfig(c, file);
+        int qDim = c.Heads * c.HeadDim;
+        int kvDim = c.KvHeads * c.HeadDim;
+        var expected = new Dictionary<string, (long Cols, long Rows)>(StringComparer.Ordinal)
+        {
+            ["token_embd.weight"] = (c.Dim, c.VocabSize),
+            ["output_norm.weight"] = (c.Dim, 1),
+        };
+        if (!c.TiedEmbeddings)
+        {
+            expected["output.weight"] = (c.Dim, c.VocabSize);
+        }
+
+        for (int i = 0; i < c.Layers; i++)
+        {
+            string p = $"blk.{i}.";
+            expected[p + "attn_norm.weight"] = (c.Dim, 1);
+            expected[p + "attn_q.weight"] = (c.Dim, qDim);
+            expected[p + "attn_k.weight"] = (c.Dim, kvDim);
+            expected[p + "attn_v.weight"] = (c.Dim, kvDim);
+            expected[p + "attn_output.weight"] = (qDim, c.Dim);
+            expected[p + "ffn_norm.weight"] = (c.Dim, 1);
+            expected[p + "ffn_gate.weight"] = (c.Dim, c.HiddenDim);
+            expected[p + "ffn_up.weight"] = (c.Dim, c.HiddenDim);
+            expected[p + "ffn_down.weight"] = (c.HiddenDim, c.Dim);
+            if (c.AttentionBias)
+            {
+                expected[p + "attn_q.bias"] = (qDim, 1);
+                expected[p + "attn_k.bias"] = (kvDim, 1);
+                expected[p + "attn_v.bias"] = (kvDim, 1);
+            }
+        }
+
+        foreach (var (name, (cols, rows)) in expected)
+        {
+            if (!tensors.TryGetValue(name, out var t))
+            {
+                throw new ModelFormatException($"{file}: tensor {name} is missing");
+            }
+
+            CheckShape(t, cols, rows, file);
+        }
+
+        int ropeDims = c.RopeDimensions > 0 ? c.RopeDimensions : c.HeadDim;
+        foreach (var (name, t) in tensors)
+        {
+            if (expected.ContainsKey(name))
+            {
+                continue;
+            }
+
+            if (name == "rope_freqs.weight")
+            {
+                // Llama 3 frequency factors, one per rotated pair (llama.cpp's converter bakes rope_scaling into it).
+                CheckShape(t, ropeDims / 2, 1, file);
+                continue;
+            }
+
+            throw new ModelFormatException(name.EndsWith("attn_q.bias", StringComparison.Ordinal) || name.EndsWith("attn_k.bias", StringComparison.Ordinal) || name.EndsWith("attn_v.bias", StringComparison.Ordinal)
+                ? $"{file}: tensor {name} is present but the other Q/K/V biases are not (all of attn_q/k/v.bias are needed in every layer)"
+                : $"{file}: tensor {name} is not used by CyLlm's {c.Architecture} forward pass (unsupported model variant)");
+        }
+    }
+
+    private static void ValidateConfig(ModelConfig c, string file)
+    {
+        bool ok = c.Dim is > 0 and <= MaxDim && c.HiddenDim is > 0 and <= 8 * MaxDim && c.Layers is > 0 and <= MaxLayers
+            && c.Heads is > 0 and <= MaxHeads && c.KvHeads is > 0 and <= MaxHeads && c.Heads % c.KvHeads == 0
+            && c.HeadDim is > 0 and <= MaxDim && c.HeadDim % 2 == 0 && c.VocabSize is > 0 and <= MaxVocab
+            && c.ContextLength > 0;
+        if (!ok)
+        {
+            throw new ModelFormatException($"{file}: inconsistent hyperparameters (dim {c.Dim}, ffn {c.HiddenDim}, layers {c.Layers}, heads {c.Heads}, kv heads {c.KvHeads}, head dim {c.HeadDim}, vocab {c.VocabSize}, context {c.ContextLength})");
+        }
+
+        int ropeDims = c.RopeDimensions > 0 ? c.RopeDimensions : c.HeadDim;
+        if (ropeDims % 2 != 0 || ropeDims > c.HeadDim || c.RopeDimensions < 0)
+        {
+            throw new ModelFormatException($"{file}: RoPE dimension count {c.RopeDimensions} must be even and at most the head dimension {c.HeadDim}");
+        }
+
+        if (!(float.IsFinite(c.RmsNormEps) && c.RmsNormEps > 0 && c.RmsNormEps < 1))
+        {
+            throw new ModelFormatException($"{file}: RMS norm epsilon {c.RmsNormEps} is not a small positive number");
+        }
+
+        if (!(float.IsFinite(c.RopeTheta) && c.RopeTheta > 1))
+        {
+            throw new ModelFormatException($"{file}: RoPE base frequency {c.RopeTheta} is not a number above 1");
+        }
+
+        if (c.RopeScaling is { } s && !(float.IsFinite(s.Factor) && s.Factor >= 1 && float.IsFinite(s.LowFreqFactor) && float.IsFinite(s.HighFreqFactor)
+            && s.HighFreqFactor > s.LowFreqFactor && s.LowFreqFactor > 0 && s.OriginalContextLength > 0))
+        {
+            throw new ModelFormatException($"{file}: llama3 RoPE scaling (factor {s.Factor}, low {s.LowFreqFactor}, high {s.HighFreqFactor}, original context {s.OriginalContextLength}) is not valid");
+        }
+    }
+
+    private static void CheckShape(WeightTensor t, long cols, long rows, string file)
+    {
+        // Trailing dimensions of 1 are tolerated ([n] and [n, 1] describe the same vector).
+        if (t.Columns != cols || t.ElementCount != cols * rows)
+        {
+            throw new ModelFormatException($"{file}: tensor {t.Name} has shape [{string.Join(", ", t.Shape)}], expected [{cols}{(rows == 1 ? "" : $", {rows}")}] (ggml order) for this configuration");
+        }
+
+        if (!GgmlTypeInfo.IsSupported(t.Type))
+        {
+            throw new ModelFormatException($"{file}: tensor {t.Name} has unsupported type {t.Type}");
+        }
+    }
+}

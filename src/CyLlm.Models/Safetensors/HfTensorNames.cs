@@ -1,0 +1,59 @@
+namespace CyLlm.Models.Safetensors;
+
+/// <summary>Hugging Face (transformers Llama/Mistral/Qwen2) tensor names → canonical GGUF names.</summary>
+public static class HfTensorNames
+{
+    private static readonly Dictionary<string, string> LayerMap = new(StringComparer.Ordinal)
+    {
+        ["input_layernorm.weight"] = "attn_norm.weight",
+        ["self_attn.q_proj.weight"] = "attn_q.weight",
+        ["self_attn.k_proj.weight"] = "attn_k.weight",
+        ["self_attn.v_proj.weight"] = "attn_v.weight",
+        ["self_attn.q_proj.bias"] = "attn_q.bias",
+        ["self_attn.k_proj.bias"] = "attn_k.bias",
+        ["self_attn.v_proj.bias"] = "attn_v.bias",
+        ["self_attn.o_proj.weight"] = "attn_output.weight",
+        ["post_attention_layernorm.weight"] = "ffn_norm.weight",
+        ["mlp.gate_proj.weight"] = "ffn_gate.weight",
+        ["mlp.up_proj.weight"] = "ffn_up.weight",
+        ["mlp.down_proj.weight"] = "ffn_down.weight",
+    };
+
+    /// <summary>
+    /// The canonical name of <paramref name="hf"/>; null for tensors that carry no weights (the rotary
+    /// inv_freq buffer older checkpoints saved); unknown names are returned unchanged so that the model
+    /// validation reports them as unsupported instead of dropping them silently.
+    /// </summary>
+    public static string? Canonical(string hf)
+    {
+        switch (hf)
+        {
+            case "model.embed_tokens.weight":
+                return "token_embd.weight";
+            case "model.norm.weight":
+                return "output_norm.weight";
+            case "lm_head.weight":
+                return "output.weight";
+        }
+
+        const string prefix = "model.layers.";
+        if (!hf.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return hf;
+        }
+
+        int dot = hf.IndexOf('.', prefix.Length);
+        if (dot < 0 || !int.TryParse(hf.AsSpan(prefix.Length, dot - prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int layer))
+        {
+            return hf;
+        }
+
+        string rest = hf[(dot + 1)..];
+        if (rest.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return LayerMap.TryGetValue(rest, out var suffix) ? $"blk.{layer}.{suffix}" : hf;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text;
+using System.Text.Json;
+using CyLlm.Gateway.Tests.Infrastructure;
+
+namespace CyLlm.Gateway.Tests;
+
+/// <summary>POST /v1/load_lora_adapter and /v1/unload_lora_adapter, and serving an adapter as "base:adapter".</summary>
+[Collection(StoriesCollection.Name)]
+public sealed class AdapterTests(StoriesServerFixture fx) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cyllm-gw-lora-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A rank-4 PEFT adapter on every layer's q_proj with random factors.</summary>
+    private string WritePeft()
+    {
+        var c = fx.Engine.Config;
+        var rng = new Random(5);
+        const int r = 4;
+        var tensors = new List<(string Name, int[] Shape, float[] Data)>();
+        for (int l = 0; l < c.Layers; l++)
+        {
+            tensors.Add(($"base_model.model.model.layers.{l}.self_attn.q_proj.lora_A.weight", [r, c.Dim], Rand(r * c.Dim)));
+            tensors.Add(($"base_model.model.model.layers.{l}.self_attn.q_proj.lora_B.weight", [c.Dim, r], Rand(c.Dim * r)));
+        }
+
+        float[] Rand(int n) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        var header = new Dictionary<string, object>();
+        long offset = 0;
+        foreach (var t in tensors)
+        {
+            header[t.Name] = new { dtype = "F32", shape = t.Shape, data_offsets = new[] { offset, offset + (t.Data.Length * 4) } };
+            offset += t.Data.Length * 4;
+        }
+
+        string folder = Path.Combine(_dir, "peft");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "adapter_config.json"), "{\"r\": 4, \"lora_alpha\": 8}");
+        using var f = File.Create(Path.Combine(folder, "adapter_model.safetensors"));
+        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
+        f.Write(BitConverter.GetBytes((ulong)json.Length));
+        f.Write(json);
+        foreach (var t in tensors)
+        {
+            foreach (var v in t.Data)
+            {
+                f.Write(BitConverter.GetBytes(v));
+            }
+        }
+
+        return folder;
+    }
+
+    private async Task<JsonElement> Post(string path, object body, int status)
+    {
+        using var resp = await fx.Server.PostJsonAsync(path, JsonSerializer.Serialize(body));
+        string text = await resp.Content.ReadAsStringAsync();
+        Assert.True((int)resp.StatusCode == status, $"{(int)resp.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    [Fact]
+    public async Task An_adapter_loads_serves_as_its_own_model_and_unloads()
+    {
+        string name = "gw" + Guid.NewGuid().ToString("N")[..6];
+        await Post("/v1/load_lora_adapter", new { lora_name = name, lora_path = WritePeft() }, 200);
+        using (var models = await fx.Server.Http.GetAsync("/v1/models"))
+        {
+            Assert.Contains($"{fx.ModelId}:{name}", await models.Content.ReadAsStringAsync());
+        }
+
+        var plain = await Post("/v1/completions", new { prompt = "Once upon a time", max_tokens = 20, temperature = 0 }, 200);
+        var adapted = await Post("/v1/completions", new { model = $"{fx.ModelId}:{name}", prompt = "Once upon a time", max_tokens = 20, temperature = 0 }, 200);
+        var byName = await Post("/v1/completions", new { model = name, prompt = "Once upon a time", max_tokens = 20, temperature = 0 }, 200);
+        string Text(JsonElement e) => e.GetProperty("choices")[0].GetProperty("text").GetString()!;
+        Assert.NotEqual(Text(plain), Text(adapted));
+        Assert.Equal(Text(adapted), Text(byName));
+
+        await Post("/v1/unload_lora_adapter", new { lora_name = name }, 200);
+        var gone = await Post("/v1/completions", new { model = $"{fx.ModelId}:{name}", prompt = "x", max_tokens = 2 }, 404);
+        Assert.Equal("model_not_found", gone.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Bad_adapter_requests_are_clear_errors()
+    {
+        var missing = await Post("/v1/load_lora_adapter", new { lora_name = "nope", lora_path = Path.Combine(_dir, "missing") }, 400);
+        Assert.Equal("lora_path", missing.GetProperty("error").GetProperty("param").GetString());
+        await Post("/v1/load_lora_adapter", new { lora_path = "x" }, 400);
+        await Post("/v1/unload_lora_adapter", new { lora_name = "never-loaded" }, 404);
+    }
+}
