@@ -1,45 +1,65 @@
+using System.Collections.Frozen;
+using System.Reflection;
+
 namespace CyLlm.ChatTemplates;
 
 /// <summary>
-/// Named fallback templates for models that carry none: the real Jinja sources published with those
-/// models (tokenizer_config.json on Hugging Face; Qwen2.5's with the tool-calling branch left out).
+/// Named fallback templates for models that carry none. Each is the Jinja source its model publishes in
+/// tokenizer_config.json (embedded from Templates/*.jinja): chatml (teknium/OpenHermes-2.5-Mistral-7B),
+/// llama2 (meta-llama/Llama-2-7b-chat-hf), llama3 (meta-llama/Meta-Llama-3-8B-Instruct), mistral
+/// (mistralai/Mistral-7B-Instruct-v0.2, Mixtral-8x7B-Instruct-v0.1), zephyr (HuggingFaceH4/zephyr-7b-beta,
+/// also TinyLlama-1.1B-Chat-v1.0), gemma (google/gemma-2-2b-it), qwen2 (Qwen/Qwen2.5-7B-Instruct: ChatML with a
+/// default system prompt and a tools section) and smollm2 (HuggingFaceTB/SmolLM2-1.7B-Instruct).
 /// </summary>
 public static class BuiltInTemplates
 {
-    public const string ChatML =
-        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    /// <summary>The names, in the order above; lookups ignore case.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["chatml", "llama2", "llama3", "mistral", "zephyr", "gemma", "qwen2", "smollm2"];
 
-    public const string Llama2 =
-        "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
+    /// <summary>Every built-in template source by name (case-insensitive).</summary>
+    public static IReadOnlyDictionary<string, string> All { get; } = Load();
 
-    public const string Llama3 =
-        "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
+    public static string ChatML => All["chatml"];
 
-    public const string Mistral =
-        "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}";
+    public static string Llama2 => All["llama2"];
 
-    public const string Zephyr =
-        "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
+    public static string Llama3 => All["llama3"];
 
-    public const string Gemma =
-        "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}";
+    public static string Mistral => All["mistral"];
 
-    public const string Qwen2 =
-        "{%- if messages[0]['role'] == 'system' %}\n    {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}\n{%- else %}\n    {{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}\n{%- endif %}\n{%- for message in messages %}\n    {%- if (message.role == \"user\") or (message.role == \"system\" and not loop.first) or (message.role == \"assistant\") %}\n        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}\n    {%- endif %}\n{%- endfor %}\n{%- if add_generation_prompt %}\n    {{- '<|im_start|>assistant\\n' }}\n{%- endif %}\n";
+    public static string Zephyr => All["zephyr"];
 
-    public const string SmolLM2 =
-        "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+    public static string Gemma => All["gemma"];
 
-    /// <summary>Every built-in template by name.</summary>
-    public static IReadOnlyDictionary<string, string> All { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    public static string Qwen2 => All["qwen2"];
+
+    public static string SmolLM2 => All["smollm2"];
+
+    /// <summary>The source of the built-in template <paramref name="name"/>; false when there is none.</summary>
+    public static bool TryGet(string name, out string source)
     {
-        ["chatml"] = ChatML,
-        ["llama2"] = Llama2,
-        ["llama3"] = Llama3,
-        ["mistral"] = Mistral,
-        ["zephyr"] = Zephyr,
-        ["gemma"] = Gemma,
-        ["qwen2"] = Qwen2,
-        ["smollm2"] = SmolLM2,
-    };
+        ArgumentNullException.ThrowIfNull(name);
+        return All.TryGetValue(name.Trim(), out source!);
+    }
+
+    private static FrozenDictionary<string, string> Load()
+    {
+        var asm = typeof(BuiltInTemplates).Assembly;
+        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in Names)
+        {
+            d[name] = Read(asm, name);
+        }
+
+        return d.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static string Read(Assembly asm, string name)
+    {
+        string resource = $"CyLlm.ChatTemplates.Templates.{name}.jinja";
+        using var stream = asm.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"embedded template {resource} is missing from the build");
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+        return reader.ReadToEnd();
+    }
 }

@@ -1,32 +1,120 @@
+using System.Collections.Concurrent;
+
 namespace CyLlm.ChatTemplates;
 
-/// <summary>Chooses the template for a model: its own when it has one, else a named built-in fallback.</summary>
+/// <summary>
+/// Chooses the template for a model: its own <c>tokenizer.chat_template</c> when it has one, else a built-in
+/// fallback picked from an architecture hint (GGUF <c>general.architecture</c>, HF <c>model_type</c>, or a
+/// built-in name), ChatML when nothing matches.
+/// </summary>
 public static class ChatTemplateSelector
 {
-    /// <summary>The fallback when a model has no template and no override is named.</summary>
+    /// <summary>The fallback when a model has no template and the hint names none.</summary>
     public const string DefaultFallback = "chatml";
 
+    /// <summary>The name reported for a model's own template.</summary>
+    public const string ModelTemplateName = "model";
+
+    // Built-in templates parse once per process; ChatTemplate is immutable.
+    private static readonly ConcurrentDictionary<string, ChatTemplate> Parsed = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>
-    /// Returns the template to use and its name ("model" for the model's own). <paramref name="overrideName"/>
-    /// names a built-in template to use instead of the model's (e.g. from configuration).
+    /// The model's own template when <paramref name="modelTemplate"/> is non-blank and parses, else the fallback
+    /// for <paramref name="architectureHint"/>, with the chosen name ("model" or a built-in name).
     /// </summary>
-    public static (ChatTemplate Template, string Name) Resolve(string? modelTemplate, string? overrideName = null)
+    public static (ChatTemplate Template, string Name) Resolve(string? modelTemplate, string? architectureHint = null)
     {
-        if (overrideName is not null)
-        {
-            if (!BuiltInTemplates.All.TryGetValue(overrideName, out var named))
-            {
-                throw new ChatTemplateException($"unknown chat template '{overrideName}' (built-in: {string.Join(", ", BuiltInTemplates.All.Keys)})");
-            }
+        var s = Select(modelTemplate, architectureHint);
+        return (s.Template, s.Name);
+    }
 
-            return (ChatTemplate.Parse(named), overrideName.ToLowerInvariant());
-        }
-
+    /// <summary>Like <see cref="Resolve"/>, and says why the model's own template was not used.</summary>
+    public static ChatTemplateSelection Select(string? modelTemplate, string? architectureHint = null)
+    {
+        string reason = "the model has no chat template";
         if (!string.IsNullOrWhiteSpace(modelTemplate))
         {
-            return (ChatTemplate.Parse(modelTemplate), "model");
+            try
+            {
+                return new ChatTemplateSelection(ChatTemplate.Parse(modelTemplate), ModelTemplateName, null);
+            }
+            catch (ChatTemplateException e)
+            {
+                reason = "the model's chat template is not supported: " + e.Message;
+            }
         }
 
-        return (ChatTemplate.Parse(BuiltInTemplates.ChatML), DefaultFallback);
+        string name = FallbackNameFor(architectureHint);
+        return new ChatTemplateSelection(Named(name), name, reason);
+    }
+
+    /// <summary>The built-in template <paramref name="name"/> (e.g. from configuration), parsed once.</summary>
+    public static ChatTemplate Named(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!BuiltInTemplates.TryGet(name, out var source))
+        {
+            throw new ChatTemplateException(
+                $"unknown built-in chat template '{name}' (known: {string.Join(", ", BuiltInTemplates.Names)})",
+                ChatTemplateErrorKind.Syntax, 0, 0);
+        }
+
+        return Parsed.GetOrAdd(name.Trim(), _ => ChatTemplate.Parse(source));
+    }
+
+    /// <summary>
+    /// The built-in name for an architecture hint: a built-in name itself, or gemma*, qwen2*, llama2/llama-2,
+    /// llama3*/llama-3*, mistral, zephyr/tinyllama and smollm*; anything else (including the ambiguous GGUF
+    /// "llama", shared by Llama 2/3, Mistral and TinyLlama) falls back to ChatML, as llama.cpp does.
+    /// </summary>
+    public static string FallbackNameFor(string? architectureHint)
+    {
+        string hint = (architectureHint ?? "").Trim().ToLowerInvariant();
+        if (hint.Length == 0)
+        {
+            return DefaultFallback;
+        }
+
+        if (BuiltInTemplates.TryGet(hint, out _))
+        {
+            return hint;
+        }
+
+        if (hint.StartsWith("gemma", StringComparison.Ordinal))
+        {
+            return "gemma";
+        }
+
+        if (hint.StartsWith("qwen2", StringComparison.Ordinal))
+        {
+            return "qwen2";
+        }
+
+        if (hint.StartsWith("llama3", StringComparison.Ordinal) || hint.StartsWith("llama-3", StringComparison.Ordinal))
+        {
+            return "llama3";
+        }
+
+        if (hint is "llama-2" || hint.StartsWith("llama2", StringComparison.Ordinal))
+        {
+            return "llama2";
+        }
+
+        if (hint.StartsWith("mistral", StringComparison.Ordinal) || hint.StartsWith("mixtral", StringComparison.Ordinal))
+        {
+            return "mistral";
+        }
+
+        if (hint.StartsWith("zephyr", StringComparison.Ordinal) || hint.StartsWith("tinyllama", StringComparison.Ordinal))
+        {
+            return "zephyr";
+        }
+
+        if (hint.StartsWith("smollm", StringComparison.Ordinal))
+        {
+            return "smollm2";
+        }
+
+        return DefaultFallback;
     }
 }

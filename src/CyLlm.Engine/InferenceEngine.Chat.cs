@@ -10,7 +10,7 @@ public sealed partial class InferenceEngine
     public string ChatTemplateName => ResolveChatTemplate().Name;
 
     private (ChatTemplate Template, string Name) ResolveChatTemplate() =>
-        _chatTemplate ??= ChatTemplateSelector.Resolve(Model.Tokenizer?.ChatTemplate);
+        _chatTemplate ??= ChatTemplateSelector.Resolve(Model.Tokenizer?.ChatTemplate, Config.Architecture == Models.ModelArchitecture.Qwen2 ? "qwen2" : null);
 
     /// <summary>
     /// Renders a conversation into the prompt text the model was trained on (its own chat template, or the

@@ -1,94 +1,121 @@
-using CyLlm.ChatTemplates;
-
 namespace CyLlm.ChatTemplates.Tests;
 
-/// <summary>
-/// The real templates of popular models rendered on one conversation. Expected strings follow the formats
-/// documented with the models (and llama.cpp's tests/test-chat-template.cpp, which renders the same
-/// templates through Python's Jinja).
-/// </summary>
+/// <summary>The built-in fallbacks are the real model templates, and the selector picks the right one.</summary>
 public class BuiltInTemplateTests
 {
-    private static readonly ChatMessage[] WithSystem =
-    [
-        new("system", "You are a helpful assistant"),
-        new("user", "Hello"),
-        new("assistant", "Hi there"),
-        new("user", "Who are you"),
-    ];
-
-    private static readonly ChatMessage[] NoSystem = WithSystem[1..];
-
-    private static string Render(string template, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true) =>
-        ChatTemplate.Parse(template).Render(messages, new ChatTemplateOptions { AddGenerationPrompt = addGenerationPrompt, BosToken = "<s>", EosToken = "</s>" });
-
-    [Fact]
-    public void ChatML() => Assert.Equal(
-        "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\nHi there<|im_end|>\n<|im_start|>user\nWho are you<|im_end|>\n<|im_start|>assistant\n",
-        Render(BuiltInTemplates.ChatML, WithSystem));
-
-    [Fact]
-    public void ChatML_without_generation_prompt() => Assert.Equal(
-        "<|im_start|>user\nHello<|im_end|>\n",
-        Render(BuiltInTemplates.ChatML, [new("user", "Hello")], addGenerationPrompt: false));
-
-    [Fact]
-    public void Llama2() => Assert.Equal(
-        "<s>[INST] <<SYS>>\nYou are a helpful assistant\n<</SYS>>\n\nHello [/INST] Hi there </s><s>[INST] Who are you [/INST]",
-        Render(BuiltInTemplates.Llama2, WithSystem));
-
-    [Fact]
-    public void Llama3() => Assert.Equal(
-        "<s><|start_header_id|>system<|end_header_id|>\n\nYou are a helpful assistant<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHi there<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWho are you<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
-        Render(BuiltInTemplates.Llama3, WithSystem));
-
-    [Fact]
-    public void Mistral() => Assert.Equal(
-        "<s>[INST] Hello [/INST]Hi there</s>[INST] Who are you [/INST]",
-        Render(BuiltInTemplates.Mistral, NoSystem));
-
-    [Fact]
-    public void Mistral_rejects_a_system_role_through_raise_exception()
+    [Theory]
+    [InlineData("chatml")]
+    [InlineData("llama2")]
+    [InlineData("llama3")]
+    [InlineData("mistral")]
+    [InlineData("zephyr")]
+    [InlineData("gemma")]
+    [InlineData("qwen2")]
+    [InlineData("smollm2")]
+    public void Built_in_sources_are_the_verified_model_templates(string name)
     {
-        var e = Assert.Throws<ChatTemplateException>(() => Render(BuiltInTemplates.Mistral, WithSystem));
-        Assert.Contains("Conversation roles must alternate", e.Message);
+        // TestData/templates hold the sources the golden tests verify against Jinja2 (and llama.cpp where it has them).
+        Assert.Equal(TestData.Read($"templates/{name}.jinja"), BuiltInTemplates.All[name]);
+        Assert.True(BuiltInTemplates.TryGet(name.ToUpperInvariant(), out var source));
+        Assert.Same(BuiltInTemplates.All[name], source);
+        Assert.NotNull(ChatTemplate.Parse(source));
     }
 
     [Fact]
-    public void Zephyr() => Assert.Equal(
-        "<|system|>\nYou are a helpful assistant</s>\n<|user|>\nHello</s>\n<|assistant|>\nHi there</s>\n<|user|>\nWho are you</s>\n<|assistant|>\n",
-        Render(BuiltInTemplates.Zephyr, WithSystem));
-
-    [Fact]
-    public void Gemma() => Assert.Equal(
-        "<s><start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\nHi there<end_of_turn>\n<start_of_turn>user\nWho are you<end_of_turn>\n<start_of_turn>model\n",
-        Render(BuiltInTemplates.Gemma, NoSystem));
-
-    [Fact]
-    public void Qwen2_adds_its_default_system_prompt() => Assert.Equal(
-        "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\nHi there<|im_end|>\n<|im_start|>user\nWho are you<|im_end|>\n<|im_start|>assistant\n",
-        Render(BuiltInTemplates.Qwen2, NoSystem));
-
-    [Fact]
-    public void Qwen2_uses_the_given_system_prompt() => Assert.StartsWith(
-        "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n",
-        Render(BuiltInTemplates.Qwen2, WithSystem));
-
-    [Fact]
-    public void SmolLM2() => Assert.Equal(
-        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\nHi there<|im_end|>\n<|im_start|>user\nWho are you<|im_end|>\n<|im_start|>assistant\n",
-        Render(BuiltInTemplates.SmolLM2, NoSystem));
-
-    [Fact]
-    public void Selector_prefers_the_model_template_and_falls_back_to_chatml()
+    public void Named_accessors_and_names_agree()
     {
-        var (own, name) = ChatTemplateSelector.Resolve("{{ messages[0].content }}");
-        Assert.Equal("model", name);
+        Assert.Equal(["chatml", "llama2", "llama3", "mistral", "zephyr", "gemma", "qwen2", "smollm2"], BuiltInTemplates.Names);
+        Assert.Equal(BuiltInTemplates.Names.Count, BuiltInTemplates.All.Count);
+        Assert.Same(BuiltInTemplates.All["chatml"], BuiltInTemplates.ChatML);
+        Assert.Same(BuiltInTemplates.All["llama2"], BuiltInTemplates.Llama2);
+        Assert.Same(BuiltInTemplates.All["llama3"], BuiltInTemplates.Llama3);
+        Assert.Same(BuiltInTemplates.All["mistral"], BuiltInTemplates.Mistral);
+        Assert.Same(BuiltInTemplates.All["zephyr"], BuiltInTemplates.Zephyr);
+        Assert.Same(BuiltInTemplates.All["gemma"], BuiltInTemplates.Gemma);
+        Assert.Same(BuiltInTemplates.All["qwen2"], BuiltInTemplates.Qwen2);
+        Assert.Same(BuiltInTemplates.All["smollm2"], BuiltInTemplates.SmolLM2);
+        Assert.False(BuiltInTemplates.TryGet("nope", out _));
+    }
+
+    [Fact]
+    public void ChatML_renders_with_and_without_the_generation_prompt()
+    {
+        var t = ChatTemplate.Parse(BuiltInTemplates.ChatML);
+        ChatMessage[] chat = [new("system", "S"), new("user", "Hello")];
+        Assert.Equal("<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n", t.Render(chat));
+        Assert.Equal("<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n", t.Render(chat, new ChatTemplateOptions { AddGenerationPrompt = false }));
+    }
+
+    [Fact]
+    public void Qwen2_adds_its_default_system_prompt_only_when_none_is_given()
+    {
+        var t = ChatTemplate.Parse(BuiltInTemplates.Qwen2);
+        Assert.StartsWith("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n", t.Render([new("user", "Hi")]), StringComparison.Ordinal);
+        Assert.StartsWith("<|im_start|>system\nMine<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n", t.Render([new("system", "Mine"), new("user", "Hi")]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SmolLM2_adds_its_default_system_prompt()
+    {
+        string text = ChatTemplate.Parse(BuiltInTemplates.SmolLM2).Render([new("user", "Hi")]);
+        Assert.Equal("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", text);
+    }
+
+    [Fact]
+    public void Selector_prefers_the_model_template()
+    {
+        var (own, name) = ChatTemplateSelector.Resolve("{{ messages[0].content }}", "gemma");
+        Assert.Equal(ChatTemplateSelector.ModelTemplateName, name);
         Assert.Equal("x", own.Render([new("user", "x")]));
-        var (fallback, fname) = ChatTemplateSelector.Resolve(null);
-        Assert.Equal("chatml", fname);
-        Assert.Contains("<|im_start|>user", fallback.Render([new("user", "x")]));
-        Assert.Equal("gemma", ChatTemplateSelector.Resolve("ignored", "gemma").Name);
-        Assert.Throws<ChatTemplateException>(() => ChatTemplateSelector.Resolve(null, "nope"));
+        var selection = ChatTemplateSelector.Select("{{ messages[0].content }}");
+        Assert.True(selection.IsModelTemplate);
+        Assert.Null(selection.FallbackReason);
+    }
+
+    [Theory]
+    [InlineData(null, null, "chatml")]
+    [InlineData("", "llama", "chatml")]
+    [InlineData("   ", "gemma2", "gemma")]
+    [InlineData(null, "gemma3", "gemma")]
+    [InlineData(null, "qwen2", "qwen2")]
+    [InlineData(null, "qwen2moe", "qwen2")]
+    [InlineData(null, "Llama3", "llama3")]
+    [InlineData(null, "llama-3.1", "llama3")]
+    [InlineData(null, "llama2", "llama2")]
+    [InlineData(null, "mistral", "mistral")]
+    [InlineData(null, "mixtral", "mistral")]
+    [InlineData(null, "zephyr", "zephyr")]
+    [InlineData(null, "TinyLlama", "zephyr")]
+    [InlineData(null, "SmolLM", "smollm2")]
+    [InlineData(null, "smollm2", "smollm2")]
+    [InlineData(null, "phi3", "chatml")]
+    [InlineData(null, "unknown-arch", "chatml")]
+    public void Selector_falls_back_by_architecture(string? modelTemplate, string? hint, string expected)
+    {
+        var (template, name) = ChatTemplateSelector.Resolve(modelTemplate, hint);
+        Assert.Equal(expected, name);
+        Assert.Equal(expected, ChatTemplateSelector.FallbackNameFor(hint));
+        Assert.Equal(BuiltInTemplates.All[expected], template.Source);
+        var selection = ChatTemplateSelector.Select(modelTemplate, hint);
+        Assert.False(selection.IsModelTemplate);
+        Assert.Contains("no chat template", selection.FallbackReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unparseable_model_template_falls_back_and_says_why()
+    {
+        var selection = ChatTemplateSelector.Select("{% if messages %}never closed", "llama3");
+        Assert.Equal("llama3", selection.Name);
+        Assert.False(selection.IsModelTemplate);
+        Assert.Contains("endif", selection.FallbackReason, StringComparison.Ordinal);
+        Assert.Equal("llama3", ChatTemplateSelector.Resolve("{% if messages %}never closed", "llama3").Name);
+    }
+
+    [Fact]
+    public void Named_built_ins_parse_once_and_unknown_names_fail()
+    {
+        Assert.Same(ChatTemplateSelector.Named("gemma"), ChatTemplateSelector.Named("GEMMA"));
+        var e = Assert.Throws<ChatTemplateException>(() => ChatTemplateSelector.Named("nope"));
+        Assert.Contains("chatml", e.Message, StringComparison.Ordinal);
     }
 }

@@ -1,4 +1,9 @@
 namespace CyLlm.ChatTemplates.Jinja;
 
-/// <summary>A function value: a built-in, a bound string/dict method, or a macro.</summary>
-internal sealed record Callable(string Name, Func<List<object?>, Dictionary<string, object?>, object?> Invoke);
+/// <summary>A value that can be called from a template: a global function, a bound method or a macro.</summary>
+internal abstract class Callable(string name)
+{
+    public string Name { get; } = name;
+
+    public abstract object? Invoke(Interpreter interpreter, Arguments args);
+}

@@ -1,214 +1,413 @@
 using System.Globalization;
+using System.Text;
 
 namespace CyLlm.ChatTemplates.Jinja;
 
+/// <summary>Jinja2 3.1 built-in filters, with Hugging Face's tojson (json.dumps, no HTML escaping).</summary>
 internal sealed partial class Interpreter
 {
-    private object? ApplyFilter(string name, object? v, List<object?> a, Dictionary<string, object?> kw, int line)
+    private object? ApplyFilter(string name, object? v, Arguments a)
     {
-        object? Arg(int i, string key, object? dflt = null) => i < a.Count ? a[i] : kw.TryGetValue(key, out var x) ? x : dflt;
-        switch (name)
+        if (v is Markup markup)
         {
-            case "trim":
-                return Values.Str(v).Trim();
-            case "upper":
-                return Values.Str(v).ToUpperInvariant();
-            case "lower":
-                return Values.Str(v).ToLowerInvariant();
-            case "capitalize":
+            if (name is "safe" or "escape" or "e")
             {
-                string s = Values.Str(v);
-                return s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant();
+                // Already safe: escaping again leaves it as it is.
+                return markup;
             }
 
+            v = markup.Value;
+        }
+
+        switch (name)
+        {
+            case "tojson":
+                return ToJson(v, a);
+            case "trim":
+                a.Check("trim", 1, "chars");
+                return PyText.Strip(StrSoft(v), OptionalString(a.Get(0, "chars", null), "trim"));
+            case "upper":
+                return StrSoft(v).ToUpperInvariant();
+            case "lower":
+                return StrSoft(v).ToLowerInvariant();
+            case "capitalize":
+                return PyText.Capitalize(StrSoft(v));
             case "title":
-                return CultureInfo.InvariantCulture.TextInfo.ToTitleCase(Values.Str(v).ToLowerInvariant());
+                return PyText.JinjaTitle(StrSoft(v));
+            case "string":
+                return StrSoft(v);
+            case "safe":
+                return new Markup(StrSoft(v));
+            case "escape" or "e" or "forceescape":
+                return new Markup(Escape(StrSoft(v)));
             case "length" or "count":
                 return v switch
                 {
                     string s => (long)s.Length,
+                    GeneratorValue g => throw new TemplateError($"object of type '{g.TypeName}' has no len()"),
                     List<object?> l => (long)l.Count,
-                    Dictionary<string, object?> dc => (long)dc.Count,
-                    null or Undefined => 0L,
-                    _ => throw new ChatTemplateException($"line {line}: {Values.TypeName(v)} has no length"),
+                    PyDict d => (long)d.Count,
+                    Undefined => 0L,
+                    Namespace ns => (long)ns.Values.Count,
+                    _ => throw new TemplateError($"object of type '{TypeName(v)}' has no len()"),
                 };
-            case "string":
-                return Values.Str(v);
-            case "int":
-                return v switch
-                {
-                    long l => l,
-                    double dv => (long)dv,
-                    string s when long.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => l,
-                    _ => Arg(0, "default", 0L),
-                };
-            case "float":
-                return v switch
-                {
-                    long l => (double)l,
-                    double dv => dv,
-                    string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var pd) => pd,
-                    _ => Arg(0, "default", 0.0),
-                };
-            case "abs":
-                return v is long li ? Math.Abs(li) : Math.Abs(ToDouble(v));
-            case "round":
-                return Math.Round(ToDouble(v), (int)ToLong(Arg(0, "precision", 0L)), MidpointRounding.AwayFromZero);
-            case "tojson":
+            case "wordcount":
             {
-                var indent = Arg(0, "indent");
-                return Values.Json(v, indent is null ? null : (int)ToLong(indent));
+                long n = 0;
+                bool inWord = false;
+                foreach (char c in StrSoft(v))
+                {
+                    bool w = char.IsLetterOrDigit(c) || c == '_';
+                    if (w && !inWord)
+                    {
+                        n++;
+                    }
+
+                    inWord = w;
+                }
+
+                return n;
             }
 
-            case "safe" or "escape" or "e" or "forceescape" when name == "safe":
-                return v;
-            case "escape" or "e":
-                return System.Net.WebUtility.HtmlEncode(Values.Str(v));
-            case "join":
-            {
-                string sep = Values.Str(Arg(0, "d", ""));
-                var attr = Arg(1, "attribute");
-                var items = AsList(v, line);
-                return string.Join(sep, items.Select(x => Values.Str(attr is null ? x : GetItem(x, attr, line))));
-            }
-
-            case "first":
-                return v is string fs ? (fs.Length > 0 ? fs[0].ToString() : Undefined.Instance) : AsList(v, line).FirstOrDefault(Undefined.Instance);
-            case "last":
-                return v is string ls ? (ls.Length > 0 ? ls[^1].ToString() : Undefined.Instance) : AsList(v, line).LastOrDefault(Undefined.Instance);
             case "default" or "d":
             {
-                bool boolean = Values.Truthy(Arg(1, "boolean", false));
-                bool use = v is Undefined || (boolean && !Values.Truthy(v));
-                return use ? Arg(0, "default_value", "") : v;
+                a.Check(name, 2, "default_value", "boolean");
+                bool boolean = Truthy(a.Get(1, "boolean", false));
+                return v is Undefined || (boolean && !Truthy(v)) ? a.Get(0, "default_value", "") : v;
             }
 
             case "replace":
-                return Values.Str(v).Replace(Values.Str(Arg(0, "old", "")), Values.Str(Arg(1, "new", "")), StringComparison.Ordinal);
-            case "list":
-                return v is string str ? str.Select(c => (object?)c.ToString()).ToList() : AsList(v, line).ToList();
-            case "reverse":
-                return v is string rs ? new string(rs.Reverse().ToArray()) : Enumerable.Reverse(AsList(v, line)).ToList();
-            case "unique":
             {
-                var result = new List<object?>();
-                foreach (var x in AsList(v, line))
+                a.Check("replace", 3, "old", "new", "count");
+                string s = StrSoft(v);
+                string old = StrSoft(a.Get(0, "old", null));
+                string repl = StrSoft(a.Get(1, "new", null));
+                var count = a.Get(2, "count", null);
+                return Replace(s, old, repl, count is null ? -1 : ToIndex(count, "count"));
+            }
+
+            case "join":
+                return Join(v, a);
+            case "first":
+            {
+                var items = Iterate(v);
+                return items.Count > 0 ? items[0] : new Undefined("No first item, sequence was empty.");
+            }
+
+            case "last":
+            {
+                if (v is GeneratorValue gl)
                 {
-                    if (!result.Any(y => Values.Equal(x, y)))
-                    {
-                        result.Add(x);
-                    }
+                    throw new TemplateError($"'{gl.TypeName}' object is not reversible");
                 }
 
-                return result;
+                var items = Iterate(v);
+                return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
+            }
+
+            case "list":
+                return new List<object?>(Iterate(v));
+            case "reverse":
+            {
+                if (v is string rs)
+                {
+                    var chars = SplitCodePoints(rs);
+                    chars.Reverse();
+                    return string.Concat(chars);
+                }
+
+                if (v is GeneratorValue)
+                {
+                    // reversed() refuses generators, so Jinja falls back to a reversed list.
+                    var list = new List<object?>(Iterate(v));
+                    list.Reverse();
+                    return list;
+                }
+
+                var items = new GeneratorValue(v is TupleValue ? "reversed" : "list_reverseiterator", "");
+                items.AddRange(Iterate(v));
+                items.Reverse();
+                return items;
             }
 
             case "items":
-                return v is Dictionary<string, object?> dict ? dict.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList() : new List<object?>();
-            case "indent":
             {
-                int width = (int)ToLong(Arg(0, "width", 4L));
-                bool first = Values.Truthy(Arg(1, "first", false));
-                string pad = new(' ', width);
-                var lines = Values.Str(v).Split('\n');
-                for (int i = 0; i < lines.Length; i++)
+                if (v is Undefined)
                 {
-                    if ((i > 0 || first) && lines[i].Length > 0)
-                    {
-                        lines[i] = pad + lines[i];
-                    }
+                    return new List<object?>();
                 }
 
-                return string.Join('\n', lines);
-            }
-
-            case "map":
-            {
-                var items = AsList(v, line);
-                if (kw.TryGetValue("attribute", out var attr))
+                if (v is not PyDict dict)
                 {
-                    return items.Select(x => GetItem(x, attr, line) is Undefined && kw.TryGetValue("default", out var dv) ? dv : GetItem(x, attr, line)).ToList();
+                    throw new TemplateError("Can only get item pairs from a mapping.");
                 }
 
-                string filter = Values.Str(Arg(0, "filter", ""));
-                var rest = a.Skip(1).ToList();
-                return items.Select(x => ApplyFilter(filter, x, rest, [], line)).ToList();
-            }
-
-            case "selectattr" or "rejectattr":
-            {
-                bool select = name == "selectattr";
-                var attr = Arg(0, "attribute");
-                string? test = a.Count > 1 ? Values.Str(a[1]) : null;
-                var rest = a.Skip(2).ToList();
-                return AsList(v, line).Where(x =>
-                {
-                    var val = GetItem(x, attr, line);
-                    bool ok = test is null ? Values.Truthy(val) : ApplyTest(test, val, rest, line);
-                    return ok == select;
-                }).ToList();
-            }
-
-            case "select" or "reject":
-            {
-                bool select = name == "select";
-                string? test = a.Count > 0 ? Values.Str(a[0]) : null;
-                var rest = a.Skip(1).ToList();
-                return AsList(v, line).Where(x => (test is null ? Values.Truthy(x) : ApplyTest(test, x, rest, line)) == select).ToList();
+                return Generator("do_items", (List<object?>)DictMethod(dict, "items", Arguments.Empty)!);
             }
 
             case "dictsort":
-                return v is Dictionary<string, object?> ds
-                    ? ds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()
-                    : new List<object?>();
+                return DictSort(v, a);
             case "sort":
-                return AsList(v, line).OrderBy(x => x, Comparer<object?>.Create((p, q) => Values.Compare(p, q, line))).ToList();
-            case "wordcount":
-                return (long)Values.Str(v).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+                return Sort(v, a);
+            case "unique":
+                return Generator("do_unique", Unique(v, a));
+            case "min" or "max":
+                return MinMax(v, a, name == "max");
+            case "sum":
+                return Sum(v, a);
+            case "map":
+                return Generator("do_map", Map(v, a));
+            case "select" or "reject":
+                return Generator("select_or_reject", Select(v, a, name == "select", byAttribute: false));
+            case "selectattr" or "rejectattr":
+                return Generator("select_or_reject", Select(v, a, name == "selectattr", byAttribute: true));
+            case "attr":
+            {
+                string attr = RequireString(a.Get(0, "name", null), "attr");
+                return v is PyDict && !DictMethods.Contains(attr) ? new Undefined($"'dict object' has no attribute '{attr}'") : GetAttr(v, attr);
+            }
+
+            case "int":
+                return ToInt(v, a);
+            case "float":
+                return ToFloat(v, a);
+            case "abs":
+                return v switch
+                {
+                    long l => (object)checked(Math.Abs(l)),
+                    double d => Math.Abs(d),
+                    bool b => b ? 1L : 0L,
+                    Undefined u => throw u.Fail(),
+                    _ => throw new TemplateError($"bad operand type for abs(): '{TypeName(v)}'"),
+                };
+            case "round":
+                return Round(v, a);
+            case "indent":
+                return Indent(v, a);
+            case "center":
+            {
+                long width = ToIndex(a.Get(0, "width", 80L), "width");
+                string s = StrSoft(v);
+                _budget.CheckLength(width);
+                return width <= s.Length ? s : CenterPad(s, (int)width - s.Length, ' ');
+            }
+
+            case "format":
+                return PyFormat.Percent(this, StrSoft(v), a.Count == 1 ? a[0] : new TupleValue(a.Positional));
+            case "batch":
+                return Generator("do_batch", Batch(v, a));
             default:
-                throw new ChatTemplateException($"line {line}: unknown filter '{name}'");
+                throw new TemplateError($"no filter named '{name}'");
         }
     }
 
-    private static List<object?> AsList(object? v, int line) => v switch
+    private static GeneratorValue Generator(string origin, List<object?> items)
     {
-        List<object?> l => l,
-        Dictionary<string, object?> d => d.Keys.Cast<object?>().ToList(),
-        null or Undefined => [],
-        string s => s.Select(c => (object?)c.ToString()).ToList(),
-        _ => throw new ChatTemplateException($"line {line}: expected a list, got {Values.TypeName(v)}"),
-    };
+        var g = new GeneratorValue("generator", origin);
+        g.AddRange(items);
+        return g;
+    }
 
-    private bool ApplyTest(string name, object? v, List<object?> a, int line) => name switch
+    /// <summary>Jinja's soft_str: str() of the value, "" for undefined.</summary>
+    private string StrSoft(object? v) => v is Undefined ? "" : Str(v);
+
+    private static string Escape(string s)
     {
-        "defined" => v is not Undefined,
-        "undefined" => v is Undefined,
-        "none" => v is null,
-        "string" => v is string,
-        "number" => v is long or double,
-        "integer" => v is long,
-        "float" => v is double,
-        "boolean" => v is bool,
-        "true" => v is true,
-        "false" => v is false,
-        "mapping" => v is Dictionary<string, object?> or Namespace,
-        "iterable" => v is List<object?> or Dictionary<string, object?> or string,
-        "sequence" => v is List<object?> or string,
-        "callable" => v is Callable,
-        "odd" => ToLong(v) % 2 != 0,
-        "even" => ToLong(v) % 2 == 0,
-        "divisibleby" => a.Count > 0 && ToLong(a[0]) != 0 && ToLong(v) % ToLong(a[0]) == 0,
-        "eq" or "equalto" or "==" or "sameas" => a.Count > 0 && Values.Equal(v, a[0]),
-        "ne" or "!=" => a.Count > 0 && !Values.Equal(v, a[0]),
-        "in" => a.Count > 0 && a[0] switch
+        var sb = new StringBuilder(s.Length + 8);
+        foreach (char c in s)
         {
-            List<object?> l => l.Any(x => Values.Equal(x, v)),
-            string s => v is string sub && s.Contains(sub, StringComparison.Ordinal),
-            Dictionary<string, object?> d => v is string k && d.ContainsKey(k),
-            _ => false,
-        },
-        "lower" => v is string ls && ls == ls.ToLowerInvariant(),
-        "upper" => v is string us && us == us.ToUpperInvariant(),
-        _ => throw new ChatTemplateException($"line {line}: unknown test '{name}'"),
-    };
+            sb.Append(c switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&#34;",
+                '\'' => "&#39;",
+                _ => null,
+            } ?? c.ToString());
+        }
+
+        return sb.ToString();
+    }
+
+    private string ToJson(object? v, Arguments a)
+    {
+        a.Check("tojson", 4, "ensure_ascii", "indent", "separators", "sort_keys");
+        bool ensureAscii = Truthy(a.Get(0, "ensure_ascii", false));
+        var indentArg = a.Get(1, "indent", null);
+        string? indent = indentArg switch
+        {
+            null => null,
+            string s => s,
+            long or bool => new string(' ', (int)Math.Clamp(AsLong(indentArg), 0, 64)),
+            _ => throw new TemplateError($"indent must be an integer or a string, not {TypeName(indentArg)}"),
+        };
+        string itemSep = indent is null ? ", " : ",";
+        string keySep = ": ";
+        if (a.Get(2, "separators", null) is List<object?> { Count: 2 } seps)
+        {
+            itemSep = RequireString(seps[0], "separators");
+            keySep = RequireString(seps[1], "separators");
+        }
+
+        bool sortKeys = Truthy(a.Get(3, "sort_keys", false));
+        return new JsonWriter(_budget, indent, itemSep, keySep, sortKeys, ensureAscii).Write(v);
+    }
+
+    private object? ToInt(object? v, Arguments a)
+    {
+        a.Check("int", 2, "default", "base");
+        var fallback = a.Get(0, "default", 0L);
+        long radix = ToIndex(a.Get(1, "base", 10L), "base");
+        switch (v)
+        {
+            case long or bool:
+                return AsLong(v);
+            case double d:
+                return double.IsFinite(d) ? (long)Math.Truncate(d) : fallback;
+            case Undefined u:
+                throw u.Fail();
+            case string s:
+            {
+                string t = PyText.Strip(s).Replace("_", "", StringComparison.Ordinal);
+                try
+                {
+                    if (radix == 10 && long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
+                    {
+                        return l;
+                    }
+
+                    if (radix is 2 or 8 or 16 && t.Length > 0)
+                    {
+                        return Convert.ToInt64(t, (int)radix);
+                    }
+                }
+                catch (FormatException)
+                {
+                    return fallback;
+                }
+                catch (ArgumentException)
+                {
+                    return fallback;
+                }
+
+                return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && double.IsFinite(f) ? (long)Math.Truncate(f) : fallback;
+            }
+
+            default:
+                return fallback;
+        }
+    }
+
+    private object? ToFloat(object? v, Arguments a)
+    {
+        a.Check("float", 1, "default");
+        var fallback = a.Get(0, "default", 0.0);
+        return v switch
+        {
+            double d => d,
+            long or bool => (double)AsLong(v),
+            Undefined u => throw u.Fail(),
+            string s when double.TryParse(PyText.Strip(s).Replace("_", "", StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out double f) => f,
+            string s when PyText.Strip(s).ToLowerInvariant() is "inf" or "+inf" or "infinity" => double.PositiveInfinity,
+            string s when PyText.Strip(s).ToLowerInvariant() is "-inf" or "-infinity" => double.NegativeInfinity,
+            string s when PyText.Strip(s).ToLowerInvariant() is "nan" => double.NaN,
+            _ => fallback,
+        };
+    }
+
+    private object? Round(object? v, Arguments a)
+    {
+        a.Check("round", 2, "precision", "method");
+        long precision = ToIndex(a.Get(0, "precision", 0L), "precision");
+        string method = StrSoft(a.Get(1, "method", "common"));
+        if (v is Undefined u)
+        {
+            throw u.Fail();
+        }
+
+        if (method == "common" && v is long or bool && precision >= 0)
+        {
+            // Python's round() keeps an integer an integer.
+            return AsLong(v);
+        }
+
+        double x = ToDouble(v!);
+        double scale = Math.Pow(10, precision);
+        return method switch
+        {
+            "common" => precision is >= 0 and <= 15 ? Math.Round(x, (int)precision, MidpointRounding.ToEven) : Math.Round(x * scale, MidpointRounding.ToEven) / scale,
+            "ceil" => Math.Ceiling(x * scale) / scale,
+            "floor" => Math.Floor(x * scale) / scale,
+            _ => throw new TemplateError("method must be common, ceil or floor"),
+        };
+    }
+
+    private string Indent(object? v, Arguments a)
+    {
+        a.Check("indent", 3, "width", "first", "blank");
+        var widthArg = a.Get(0, "width", 4L);
+        string pad = widthArg is string ps ? ps : new string(' ', (int)Math.Clamp(ToIndex(widthArg, "width"), 0, _budget.MaxChars));
+        bool first = Truthy(a.Get(1, "first", false));
+        bool blank = Truthy(a.Get(2, "blank", false));
+        var lines = PyText.SplitLines(StrSoft(v) + "\n");
+        _budget.CheckLength(StrSoft(v).Length + ((long)pad.Length * (lines.Count + 1)));
+        var sb = new StringBuilder();
+        if (first)
+        {
+            sb.Append(pad);
+        }
+
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append('\n');
+                if (blank || lines[i].Length > 0)
+                {
+                    sb.Append(pad);
+                }
+            }
+
+            sb.Append(lines[i]);
+        }
+
+        return sb.ToString();
+    }
+
+    private List<object?> Batch(object? v, Arguments a)
+    {
+        long size = ToIndex(a.Get(0, "linecount", null), "linecount");
+        if (size <= 0)
+        {
+            throw new TemplateError("batch size must be positive");
+        }
+
+        var fill = a.TryGet(1, "fill_with", out var f) ? f : null;
+        bool pad = a.TryGet(1, "fill_with", out _);
+        var result = new List<object?>();
+        List<object?>? cur = null;
+        foreach (var item in Iterate(v))
+        {
+            cur ??= [];
+            cur.Add(item);
+            if (cur.Count == size)
+            {
+                result.Add(cur);
+                cur = null;
+            }
+        }
+
+        if (cur is not null)
+        {
+            while (pad && cur.Count < size)
+            {
+                cur.Add(fill);
+            }
+
+            result.Add(cur);
+        }
+
+        return result;
+    }
 }

@@ -1,30 +1,52 @@
-using System.Globalization;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace CyLlm.ChatTemplates.Jinja;
 
 /// <summary>
-/// Tree-walking evaluator. Scopes follow Jinja: a for loop (and a macro call) opens a scope, so plain
-/// <c>set</c> inside it does not leak; namespaces carry state across. Work and output are bounded so a
-/// hostile template fails quickly instead of hanging or exhausting memory.
+/// Tree-walking evaluator with Jinja2's semantics under Hugging Face's ImmutableSandboxedEnvironment: for-loop
+/// iterations, macro calls and with-blocks get their own frames; lists and dicts cannot be mutated; work,
+/// output and nesting are bounded by a <see cref="RenderBudget"/>. One instance renders once.
 /// </summary>
 internal sealed partial class Interpreter
 {
-    private const int MaxOutputChars = 4_000_000;
-    private const long MaxSteps = 2_000_000;
-    private const int MaxDepth = 64;
-
-    private readonly List<Dictionary<string, object?>> _scopes = [];
     private readonly StringBuilder _out = new();
+    private readonly RenderBudget _budget;
     private readonly TimeProvider _time;
-    private long _steps;
-    private int _depth;
+    private Scope _scope;
+    private int _evalDepth;
+    private int _callDepth;
 
-    public Interpreter(Dictionary<string, object?> globals, TimeProvider time)
+    public Interpreter(Dictionary<string, object?> globals, TimeProvider time, RenderBudget budget)
     {
+        Debug.Assert(budget.MaxSteps > 0 && budget.MaxChars > 0, "ChatTemplate validates the limits");
         _time = time;
-        _scopes.Add(Builtins());
-        _scopes.Add(globals);
+        _budget = budget;
+        var root = new Scope(null);
+        foreach (var (name, fn) in Globals)
+        {
+            root.Set(name, fn);
+        }
+
+        foreach (var (name, value) in globals)
+        {
+            root.Set(name, value);
+        }
+
+        _scope = new Scope(root);
+    }
+
+    /// <summary>Line of the statement or expression evaluated last (where a failure is reported).</summary>
+    public int Line { get; private set; }
+
+    public int Column { get; private set; }
+
+    private enum Flow
+    {
+        Normal,
+        Break,
+        Continue,
     }
 
     public string Render(List<Stmt> body)
@@ -33,414 +55,313 @@ internal sealed partial class Interpreter
         return _out.ToString();
     }
 
-    private void Step(int line)
+    /// <summary>Fails when a string of <paramref name="chars"/> characters would exceed the budget.</summary>
+    public void CheckLength(long chars) => _budget.CheckLength(chars);
+
+    private void At(int line, int column)
     {
-        if (++_steps > MaxSteps)
-        {
-            throw new ChatTemplateException($"line {line}: the template does too much work (over {MaxSteps} steps)");
-        }
+        Line = line;
+        Column = column;
+        _budget.Step();
     }
 
-    private void Emit(string s, int line)
+    private void Emit(string s)
     {
         _out.Append(s);
-        if (_out.Length > MaxOutputChars)
+        if (_out.Length > _budget.MaxChars)
         {
-            throw new ChatTemplateException($"line {line}: the template output exceeds {MaxOutputChars} characters");
+            throw new TemplateError($"the rendered output exceeds {_budget.MaxChars} characters", ChatTemplateErrorKind.LimitExceeded);
         }
     }
 
-    private void Exec(List<Stmt> body)
+    private Flow Exec(List<Stmt> body)
     {
-        foreach (var s in body)
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
-            Step(s.Line);
-            switch (s)
+            throw new TemplateError("statements nest too deeply", ChatTemplateErrorKind.LimitExceeded);
+        }
+
+        foreach (var stmt in body)
+        {
+            At(stmt.Line, stmt.Column);
+            var flow = ExecOne(stmt);
+            if (flow != Flow.Normal)
             {
-                case Stmt.Text t:
-                    Emit(t.Value, t.Line);
-                    break;
-                case Stmt.Output o:
-                    Emit(Values.Str(Eval(o.Value)), o.Line);
-                    break;
-                case Stmt.If i:
-                {
-                    bool done = false;
-                    foreach (var (cond, branch) in i.Branches)
-                    {
-                        if (Values.Truthy(Eval(cond)))
-                        {
-                            Exec(branch);
-                            done = true;
-                            break;
-                        }
-                    }
-
-                    if (!done && i.Else is not null)
-                    {
-                        Exec(i.Else);
-                    }
-
-                    break;
-                }
-
-                case Stmt.For f:
-                    ExecFor(f);
-                    break;
-                case Stmt.Set st:
-                {
-                    var v = Eval(st.Value);
-                    if (st.Attribute is null)
-                    {
-                        _scopes[^1][st.Name] = v;
-                    }
-                    else if (Lookup(st.Name) is Namespace ns)
-                    {
-                        ns.Values[st.Attribute] = v;
-                    }
-                    else
-                    {
-                        throw new ChatTemplateException($"line {st.Line}: cannot assign an attribute of '{st.Name}', which is not a namespace");
-                    }
-
-                    break;
-                }
-
-                case Stmt.SetBlock sb:
-                {
-                    int mark = _out.Length;
-                    Exec(sb.Body);
-                    string captured = _out.ToString(mark, _out.Length - mark);
-                    _out.Length = mark;
-                    _scopes[^1][sb.Name] = captured;
-                    break;
-                }
-
-                case Stmt.Macro m:
-                    _scopes[^1][m.Name] = MakeMacro(m);
-                    break;
+                return flow;
             }
         }
+
+        return Flow.Normal;
+    }
+
+    private Flow ExecOne(Stmt stmt)
+    {
+        switch (stmt)
+        {
+            case Stmt.Text t:
+                Emit(t.Value);
+                return Flow.Normal;
+            case Stmt.Output o:
+            {
+                var v = Eval(o.Value);
+                if (v is not Undefined)
+                {
+                    Emit(Str(v));
+                }
+
+                return Flow.Normal;
+            }
+
+            case Stmt.If i:
+                for (int k = 0; k < i.Conditions.Count; k++)
+                {
+                    if (Truthy(Eval(i.Conditions[k])))
+                    {
+                        return Exec(i.Bodies[k]);
+                    }
+                }
+
+                return i.Otherwise is null ? Flow.Normal : Exec(i.Otherwise);
+            case Stmt.For f:
+                ExecFor(f);
+                return Flow.Normal;
+            case Stmt.Set s:
+                Assign(s.Target, Eval(s.Value));
+                return Flow.Normal;
+            case Stmt.SetBlock sb:
+            {
+                var (text, flow) = CaptureInFrame(sb.Body);
+                Assign(sb.Target, sb.Filter is null ? text : ApplyFilterChain(sb.Filter, text));
+                return flow;
+            }
+
+            case Stmt.Macro m:
+                _scope.Set(m.Name, new MacroValue(m, _scope));
+                return Flow.Normal;
+            case Stmt.With w:
+            {
+                var outer = _scope;
+                var inner = new Scope(outer);
+                for (int k = 0; k < w.Targets.Count; k++)
+                {
+                    // Values see the outer frame, as Jinja evaluates them before entering the block.
+                    var value = Eval(w.Values[k]);
+                    Bind(inner, w.Targets[k], value);
+                }
+
+                _scope = inner;
+                var flow = Exec(w.Body);
+                _scope = outer;
+                return flow;
+            }
+
+            case Stmt.FilterBlock fb:
+            {
+                var (text, flow) = CaptureInFrame(fb.Body);
+                Emit(Str(ApplyFilterChain(fb.Filter, text)));
+                return flow;
+            }
+
+            case Stmt.Block b:
+            {
+                // {% generation %} is a call block in Jinja: its body has its own frame.
+                var outer = _scope;
+                _scope = new Scope(outer);
+                var flow = Exec(b.Body);
+                _scope = outer;
+                return flow;
+            }
+
+            case Stmt.LoopControl lc:
+                return lc.IsBreak ? Flow.Break : Flow.Continue;
+            default:
+                throw new TemplateError($"unsupported statement {stmt.GetType().Name}");
+        }
+    }
+
+    /// <summary>Captures a block body in a frame of its own (set and filter blocks don't leak their variables).</summary>
+    private (string Text, Flow Flow) CaptureInFrame(List<Stmt> body)
+    {
+        var outer = _scope;
+        _scope = new Scope(outer);
+        var result = Capture(body);
+        _scope = outer;
+        return result;
+    }
+
+    /// <summary>Renders <paramref name="body"/> into a string instead of the output.</summary>
+    private (string Text, Flow Flow) Capture(List<Stmt> body)
+    {
+        int mark = _out.Length;
+        var flow = Exec(body);
+        string text = _out.ToString(mark, _out.Length - mark);
+        _out.Length = mark;
+        return (text, flow);
     }
 
     private void ExecFor(Stmt.For f)
     {
-        var source = Eval(f.Iterable);
-        List<object?> items = source switch
+        var items = Iterate(Eval(f.Iterable));
+        var outer = _scope;
+        var frame = new Scope(outer);
+        _scope = frame;
+        if (f.Filter is not null)
         {
-            List<object?> l => l,
-            Dictionary<string, object?> d => d.Keys.Cast<object?>().ToList(),
-            string s => s.Select(c => (object?)c.ToString()).ToList(),
-            null or Undefined => [],
-            _ => throw new ChatTemplateException($"line {f.Line}: cannot iterate over {Values.TypeName(source)}"),
-        };
-        var scope = new Dictionary<string, object?>(StringComparer.Ordinal);
-        _scopes.Add(scope);
-        try
-        {
-            if (f.Filter is not null)
+            var kept = new List<object?>();
+            foreach (var item in items)
             {
-                var kept = new List<object?>();
-                foreach (var item in items)
+                _budget.Step();
+                frame.Clear();
+                Bind(frame, f.Target, item);
+                if (Truthy(Eval(f.Filter)))
                 {
-                    Bind(scope, f.Targets, item, f.Line);
-                    if (Values.Truthy(Eval(f.Filter)))
-                    {
-                        kept.Add(item);
-                    }
+                    kept.Add(item);
                 }
-
-                items = kept;
             }
 
-            for (int i = 0; i < items.Count; i++)
-            {
-                Step(f.Line);
-                Bind(scope, f.Targets, items[i], f.Line);
-                scope["loop"] = new Dictionary<string, object?>
-                {
-                    ["index"] = (long)(i + 1),
-                    ["index0"] = (long)i,
-                    ["revindex"] = (long)(items.Count - i),
-                    ["revindex0"] = (long)(items.Count - i - 1),
-                    ["first"] = i == 0,
-                    ["last"] = i == items.Count - 1,
-                    ["length"] = (long)items.Count,
-                    ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
-                    ["nextitem"] = i + 1 < items.Count ? items[i + 1] : Undefined.Instance,
-                };
-                Exec(f.Body);
-            }
-
-            if (items.Count == 0 && f.Else is not null)
-            {
-                Exec(f.Else);
-            }
+            items = kept;
         }
-        finally
+
+        var loop = new LoopContext(items);
+        for (int i = 0; i < items.Count; i++)
         {
-            _scopes.RemoveAt(_scopes.Count - 1);
+            _budget.Step();
+            frame.Clear();
+            Bind(frame, f.Target, items[i]);
+            loop.Index0 = i;
+            frame.Set("loop", loop);
+            if (Exec(f.Body) == Flow.Break)
+            {
+                break;
+            }
         }
+
+        if (items.Count == 0 && f.Otherwise is not null)
+        {
+            frame.Clear();
+            Exec(f.Otherwise);
+        }
+
+        _scope = outer;
     }
 
-    private static void Bind(Dictionary<string, object?> scope, List<string> targets, object? item, int line)
+    private void Assign(AssignTarget target, object? value)
     {
-        if (targets.Count == 1)
+        if (target.Attribute is null)
         {
-            scope[targets[0]] = item;
+            Bind(_scope, target, value);
             return;
         }
 
-        if (item is not List<object?> parts || parts.Count != targets.Count)
+        string ns = target.Names[0];
+        if (Lookup(ns) is not Namespace space)
         {
-            throw new ChatTemplateException($"line {line}: cannot unpack {Values.TypeName(item)} into {targets.Count} names");
+            throw new TemplateError($"cannot assign attribute on non-namespace object '{ns}'");
         }
 
-        for (int i = 0; i < targets.Count; i++)
+        space.Values[target.Attribute] = value;
+    }
+
+    private static void Bind(Scope scope, AssignTarget target, object? value)
+    {
+        Debug.Assert(target.Names.Count > 0 && target.Attribute is null, "namespace targets go through Assign");
+        if (!target.IsTuple)
         {
-            scope[targets[i]] = parts[i];
+            scope.Set(target.Names[0], value);
+            return;
+        }
+
+        var parts = value switch
+        {
+            GeneratorValue g => g.Consume(),
+            List<object?> l => l,
+            string s => SplitCodePoints(s),
+            Markup m => SplitCodePoints(m.Value),
+            PyDict d => DictKeys(d),
+            _ => throw new TemplateError($"cannot unpack non-iterable {TypeName(value)} object"),
+        };
+        if (parts.Count != target.Names.Count)
+        {
+            throw new TemplateError(parts.Count > target.Names.Count
+                ? $"too many values to unpack (expected {target.Names.Count})"
+                : $"not enough values to unpack (expected {target.Names.Count}, got {parts.Count})");
+        }
+
+        for (int i = 0; i < parts.Count; i++)
+        {
+            scope.Set(target.Names[i], parts[i]);
         }
     }
 
-    private Callable MakeMacro(Stmt.Macro m) => new(m.Name, (args, kwargs) =>
-    {
-        if (++_depth > MaxDepth)
-        {
-            throw new ChatTemplateException($"line {m.Line}: macro recursion deeper than {MaxDepth}");
-        }
-
-        var scope = new Dictionary<string, object?>(StringComparer.Ordinal);
-        for (int i = 0; i < m.Params.Count; i++)
-        {
-            var (name, def) = m.Params[i];
-            scope[name] = i < args.Count ? args[i] : kwargs.TryGetValue(name, out var kv) ? kv : def is null ? Undefined.Instance : Eval(def);
-        }
-
-        int mark = _out.Length;
-        _scopes.Add(scope);
-        try
-        {
-            Exec(m.Body);
-        }
-        finally
-        {
-            _scopes.RemoveAt(_scopes.Count - 1);
-            _depth--;
-        }
-
-        string result = _out.ToString(mark, _out.Length - mark);
-        _out.Length = mark;
-        return result;
-    });
-
     private object? Lookup(string name)
     {
-        for (int i = _scopes.Count - 1; i >= 0; i--)
+        for (var s = _scope; s is not null; s = s.Parent)
         {
-            if (_scopes[i].TryGetValue(name, out var v))
+            if (s.TryGetLocal(name, out var v))
             {
                 return v;
             }
         }
 
-        return Undefined.Instance;
+        return new Undefined($"'{name}' is undefined");
     }
 
-    private object? Eval(Expr e)
+    public object? CallMacro(MacroValue macro, Arguments args)
     {
-        Step(e.Line);
-        switch (e)
+        RenderBudget.CheckDepth(++_callDepth);
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
         {
-            case Expr.Literal l:
-                return l.Value;
-            case Expr.Var n:
-                return Lookup(n.Id);
-            case Expr.ListLit l:
-                return l.Items.Select(Eval).ToList();
-            case Expr.DictLit d:
+            throw new TemplateError("macro calls nest too deeply", ChatTemplateErrorKind.LimitExceeded);
+        }
+
+        var def = macro.Definition;
+        var frame = new Scope(macro.Closure);
+        var outer = _scope;
+        _scope = frame;
+        int n = def.Parameters.Count;
+        for (int i = 0; i < n; i++)
+        {
+            string p = def.Parameters[i];
+            object? value;
+            if (i < args.Count)
             {
-                var dict = new Dictionary<string, object?>(StringComparer.Ordinal);
-                foreach (var (k, v) in d.Items)
+                value = args[i];
+            }
+            else if (args.Named is not null && args.Named.TryGetValue(p, out var named))
+            {
+                value = named;
+            }
+            else
+            {
+                value = def.Defaults[i] is { } dflt ? Eval(dflt) : new Undefined($"parameter '{p}' was not provided");
+            }
+
+            frame.Set(p, value);
+        }
+
+        var varargs = new TupleValue();
+        for (int i = n; i < args.Count; i++)
+        {
+            varargs.Add(args[i]);
+        }
+
+        var kwargs = new PyDict();
+        if (args.Named is not null)
+        {
+            foreach (var (k, v) in args.Named)
+            {
+                if (!def.Parameters.Contains(k))
                 {
-                    dict[Values.Str(Eval(k))] = Eval(v);
+                    kwargs[k] = v;
                 }
-
-                return dict;
             }
-
-            case Expr.Attr a:
-                return GetAttr(Eval(a.Target), a.Name, a.Line);
-            case Expr.Index ix:
-                return GetItem(Eval(ix.Target), Eval(ix.Key), ix.Line);
-            case Expr.Slice sl:
-                return Slice(Eval(sl.Target), sl.Start is null ? null : Eval(sl.Start), sl.Stop is null ? null : Eval(sl.Stop), sl.Step is null ? null : Eval(sl.Step), sl.Line);
-            case Expr.Call c:
-            {
-                var target = Eval(c.Target);
-                var args = c.Args.Select(Eval).ToList();
-                var kwargs = c.Kwargs.ToDictionary(k => k.Name, k => Eval(k.Value), StringComparer.Ordinal);
-                if (target is Callable f)
-                {
-                    return f.Invoke(args, kwargs);
-                }
-
-                throw new ChatTemplateException($"line {c.Line}: {Describe(c.Target)} is not callable");
-            }
-
-            case Expr.Filter f:
-                return ApplyFilter(f.Name, Eval(f.Target), f.Args.Select(Eval).ToList(), f.Kwargs.ToDictionary(k => k.Name, k => Eval(k.Value), StringComparer.Ordinal), f.Line);
-            case Expr.Test t:
-            {
-                bool r = ApplyTest(t.Name, Eval(t.Target), t.Args.Select(Eval).ToList(), t.Line);
-                return t.Negated ? !r : r;
-            }
-
-            case Expr.Unary u:
-            {
-                var v = Eval(u.Operand);
-                return u.Op switch
-                {
-                    "not" => !Values.Truthy(v),
-                    "-" => v switch
-                    {
-                        long x => (object)(-x),
-                        double x => -x,
-                        _ => throw new ChatTemplateException($"line {u.Line}: cannot negate {Values.TypeName(v)}"),
-                    },
-                    _ => v,
-                };
-            }
-
-            case Expr.Binary b:
-                return Binary(b);
-            case Expr.Conditional c:
-                return Values.Truthy(Eval(c.Cond)) ? Eval(c.Then) : c.Else is null ? Undefined.Instance : Eval(c.Else);
-            default:
-                throw new ChatTemplateException($"line {e.Line}: unsupported expression");
         }
+
+        frame.Set("varargs", varargs);
+        frame.Set("kwargs", kwargs);
+        var (text, _) = Capture(def.Body);
+        _scope = outer;
+        _callDepth--;
+        return text;
     }
-
-    private static string Describe(Expr e) => e switch
-    {
-        Expr.Var n => $"'{n.Id}'",
-        Expr.Attr a => $"'{a.Name}'",
-        _ => "the expression",
-    };
-
-    private object? Binary(Expr.Binary b)
-    {
-        if (b.Op == "and")
-        {
-            var l = Eval(b.Left);
-            return Values.Truthy(l) ? Eval(b.Right) : l;
-        }
-
-        if (b.Op == "or")
-        {
-            var l = Eval(b.Left);
-            return Values.Truthy(l) ? l : Eval(b.Right);
-        }
-
-        var a = Eval(b.Left);
-        var c = Eval(b.Right);
-        switch (b.Op)
-        {
-            case "==":
-                return Values.Equal(a, c);
-            case "!=":
-                return !Values.Equal(a, c);
-            case "<":
-                return Values.Compare(a, c, b.Line) < 0;
-            case ">":
-                return Values.Compare(a, c, b.Line) > 0;
-            case "<=":
-                return Values.Compare(a, c, b.Line) <= 0;
-            case ">=":
-                return Values.Compare(a, c, b.Line) >= 0;
-            case "in":
-                return c switch
-                {
-                    string s => a is string sub && s.Contains(sub, StringComparison.Ordinal),
-                    List<object?> l => l.Any(x => Values.Equal(x, a)),
-                    Dictionary<string, object?> d => a is string k && d.ContainsKey(k),
-                    Namespace ns => a is string k && ns.Values.ContainsKey(k),
-                    null or Undefined => false,
-                    _ => throw new ChatTemplateException($"line {b.Line}: 'in' needs a string, list or dict, not {Values.TypeName(c)}"),
-                };
-            case "~":
-                return Values.Str(a) + Values.Str(c);
-            case "+":
-                return (a, c) switch
-                {
-                    (string x, string y) => x + y,
-                    (List<object?> x, List<object?> y) => x.Concat(y).ToList(),
-                    (long x, long y) => x + y,
-                    (long or double, long or double) => ToDouble(a) + ToDouble(c),
-                    _ => throw new ChatTemplateException($"line {b.Line}: cannot add {Values.TypeName(a)} and {Values.TypeName(c)}"),
-                };
-            case "-":
-                return (a, c) switch
-                {
-                    (long x, long y) => (object)(x - y),
-                    (long or double, long or double) => ToDouble(a) - ToDouble(c),
-                    _ => throw new ChatTemplateException($"line {b.Line}: cannot subtract {Values.TypeName(c)} from {Values.TypeName(a)}"),
-                };
-            case "*":
-                return (a, c) switch
-                {
-                    (long x, long y) => (object)(x * y),
-                    (string s, long n) => Repeat(s, n, b.Line),
-                    (long or double, long or double) => ToDouble(a) * ToDouble(c),
-                    _ => throw new ChatTemplateException($"line {b.Line}: cannot multiply {Values.TypeName(a)} by {Values.TypeName(c)}"),
-                };
-            case "/":
-                return ToDouble(a) / NonZero(ToDouble(c), b.Line);
-            case "//":
-                return (a, c) switch
-                {
-                    (long x, long y) => (object)(long)Math.Floor((double)x / NonZero(y, b.Line)),
-                    _ => Math.Floor(ToDouble(a) / NonZero(ToDouble(c), b.Line)),
-                };
-            case "%":
-                return (a, c) switch
-                {
-                    (long x, long y) => (object)(((x % (long)NonZero(y, b.Line)) + y) % y),
-                    _ => ToDouble(a) % NonZero(ToDouble(c), b.Line),
-                };
-            case "**":
-                return (a, c) switch
-                {
-                    (long x, long y) when y >= 0 && y < 64 => (object)(long)Math.Pow(x, y),
-                    _ => Math.Pow(ToDouble(a), ToDouble(c)),
-                };
-            default:
-                throw new ChatTemplateException($"line {b.Line}: unknown operator {b.Op}");
-        }
-    }
-
-    private static string Repeat(string s, long n, int line)
-    {
-        if (n <= 0)
-        {
-            return "";
-        }
-
-        if (s.Length * n > MaxOutputChars)
-        {
-            throw new ChatTemplateException($"line {line}: string repetition too large");
-        }
-
-        return string.Concat(Enumerable.Repeat(s, (int)n));
-    }
-
-    private static double NonZero(double d, int line) => d == 0 ? throw new ChatTemplateException($"line {line}: division by zero") : d;
-
-    internal static double ToDouble(object? v) => v switch
-    {
-        long l => l,
-        double d => d,
-        bool b => b ? 1 : 0,
-        string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
-        _ => throw new ChatTemplateException($"expected a number, got {Values.TypeName(v)}"),
-    };
 }

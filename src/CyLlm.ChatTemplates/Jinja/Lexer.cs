@@ -1,292 +1,365 @@
-using System.Globalization;
+using System.Diagnostics;
 using System.Text;
 
 namespace CyLlm.ChatTemplates.Jinja;
 
 /// <summary>
-/// Splits a template into text, {{ output }} and {% statement %} segments ({# comments #} vanish) and
-/// tokenizes the expressions. Whitespace control follows Hugging Face's environment: "-" strips on its
-/// side, trim_blocks drops the newline after a block tag, lstrip_blocks drops indentation before one.
+/// Turns a template into tokens the way Jinja2's lexer does under Hugging Face's environment
+/// (<c>trim_blocks=True, lstrip_blocks=True</c>): newlines are normalized to \n and one trailing newline is
+/// dropped; "-" on a tag strips the whitespace on that side, "+" disables lstrip/trim; lstrip_blocks removes
+/// whitespace between a line start and a <c>{%</c>/<c>{#</c> tag; trim_blocks drops the newline right after
+/// <c>%}</c>/<c>#}</c>. Comments vanish; <c>{% raw %}</c> bodies become text.
 /// </summary>
-internal static class Lexer
+internal sealed partial class Lexer
 {
-    public static List<Segment> Split(string src)
-    {
-        var segments = new List<Segment>();
-        int i = 0;
-        int line = 1;
-        bool stripNextLeading = false;   // "-" on the previous tag's right
-        bool trimNextNewline = false;    // trim_blocks after a %} or #}
-        var text = new StringBuilder();
-        while (i < src.Length)
-        {
-            int open = FindOpen(src, i);
-            int chunkStart = i;
-            string chunk = open < 0 ? src[i..] : src[i..open];
-            if (stripNextLeading)
-            {
-                string trimmed = chunk.TrimStart();
-                chunkStart += chunk.Length - trimmed.Length;
-                chunk = trimmed;
-            }
-            else if (trimNextNewline && chunk.StartsWith('\n'))
-            {
-                chunk = chunk[1..];
-                chunkStart++;
-            }
-            else if (trimNextNewline && chunk.StartsWith("\r\n", StringComparison.Ordinal))
-            {
-                chunk = chunk[2..];
-                chunkStart += 2;
-            }
+    private readonly string _src;
+    private readonly SourceMap _map;
+    private readonly List<Token> _tokens = [];
+    private int _pos;
 
-            stripNextLeading = false;
-            trimNextNewline = false;
-            if (open < 0)
+    // Jinja's "line_starting": the last consumed match ended with a newline (true at the start).
+    private bool _lineStarting = true;
+
+    private Lexer(string normalized)
+    {
+        Debug.Assert(!normalized.Contains('\r', StringComparison.Ordinal), "newlines are normalized before lexing");
+        _src = normalized;
+        _map = new SourceMap(normalized);
+    }
+
+    public static List<Token> Tokenize(string source)
+    {
+        var lexer = new Lexer(Normalize(source));
+        lexer.Run();
+        return lexer._tokens;
+    }
+
+    /// <summary>\r\n and \r become \n; one trailing newline is removed (keep_trailing_newline=False).</summary>
+    private static string Normalize(string source)
+    {
+        string s = source.Contains('\r', StringComparison.Ordinal)
+            ? source.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n')
+            : source;
+        return s.EndsWith('\n') ? s[..^1] : s;
+    }
+
+    private void Run()
+    {
+        int n = _src.Length;
+        while (_pos < n)
+        {
+            int k = FindTagStart(_pos);
+            if (k < 0)
             {
-                AddText(segments, chunk, line);
+                AddText(_pos, _src[_pos..]);
+                _pos = n;
                 break;
             }
 
-            char kind = src[open + 1];
-            bool stripBefore = open + 2 < src.Length && src[open + 2] == '-';
-            if (stripBefore)
+            char kind = _src[k + 1];
+            int after = k + 2;
+            char sign = after < n && _src[after] is '-' or '+' ? _src[after] : '\0';
+            int rawBodyStart = kind == '%' ? MatchRawBegin(k) : -1;
+            AddText(_pos, ControlText(_src[_pos..k], sign, kind == '{'));
+            if (rawBodyStart >= 0)
             {
-                chunk = chunk.TrimEnd();
-            }
-            else if (kind is '%' or '#')
-            {
-                // lstrip_blocks: spaces and tabs between the line start and a block tag go away.
-                int k = chunk.Length;
-                while (k > 0 && chunk[k - 1] is ' ' or '\t')
-                {
-                    k--;
-                }
-
-                // A line start is judged in the source: trim_blocks may already have eaten the newline.
-                if (k == 0 ? chunkStart == 0 || src[chunkStart - 1] == '\n' : chunk[k - 1] == '\n')
-                {
-                    chunk = chunk[..k];
-                }
+                LexRaw(k, rawBodyStart);
+                continue;
             }
 
-            AddText(segments, chunk, line);
-            line += Count(src, i, open);
-            string close = kind switch { '{' => "}}", '%' => "%}", _ => "#}" };
-            int bodyStart = open + (stripBefore ? 3 : 2);
-            int end = FindClose(src, bodyStart, close);
-            if (end < 0)
+            int bodyStart = sign == '\0' ? after : after + 1;
+            switch (kind)
             {
-                throw new ChatTemplateException($"line {line}: unterminated '{src.Substring(open, 2)}' tag");
+                case '#':
+                    LexComment(k, bodyStart);
+                    break;
+                case '{':
+                    Add(TokenKind.VariableBegin, "{{", k);
+                    _pos = bodyStart;
+                    LexTag(k, isBlock: false);
+                    break;
+                default:
+                    Add(TokenKind.BlockBegin, "{%", k);
+                    _pos = bodyStart;
+                    LexTag(k, isBlock: true);
+                    break;
             }
-
-            bool stripAfter = end > bodyStart && src[end - 1] == '-';
-            string body = src[bodyStart..(stripAfter ? end - 1 : end)];
-            if (kind == '{')
-            {
-                segments.Add(new Segment(SegmentKind.Output, body, Tokenize(body, line), line));
-            }
-            else if (kind == '%')
-            {
-                segments.Add(new Segment(SegmentKind.Statement, body, Tokenize(body, line), line));
-                trimNextNewline = true;
-            }
-            else
-            {
-                trimNextNewline = true;
-            }
-
-            stripNextLeading = stripAfter;
-            line += Count(src, open, end + 2);
-            i = end + 2;
         }
 
-        return segments;
+        var (line, col) = _map.Locate(_src.Length);
+        _tokens.Add(new Token(TokenKind.Eof, "", line, col));
     }
 
-    private static void AddText(List<Segment> segments, string text, int line)
+    /// <summary>Applies "-" (strip all trailing whitespace) or lstrip_blocks to the text before a tag.</summary>
+    private string ControlText(string text, char sign, bool isVariable)
+    {
+        if (sign == '-')
+        {
+            return PyText.RStrip(text);
+        }
+
+        if (sign == '+' || isVariable)
+        {
+            return text;
+        }
+
+        int lpos = text.LastIndexOf('\n') + 1;
+        if ((lpos > 0 || _lineStarting) && lpos < text.Length && PyText.AllSpace(text, lpos))
+        {
+            return text[..lpos];
+        }
+
+        return text;
+    }
+
+    private int FindTagStart(int from)
+    {
+        int n = _src.Length;
+        for (int i = _src.IndexOf('{', from); i >= 0 && i + 1 < n; i = _src.IndexOf('{', i + 1))
+        {
+            if (_src[i + 1] is '{' or '%' or '#')
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void LexComment(int tagStart, int bodyStart)
+    {
+        int end = _src.IndexOf("#}", bodyStart, StringComparison.Ordinal);
+        if (end < 0)
+        {
+            throw Error("missing end of comment tag '#}'", tagStart);
+        }
+
+        char sign = end - 1 >= bodyStart && _src[end - 1] is '-' or '+' ? _src[end - 1] : '\0';
+        _pos = end + 2;
+        FinishTagEnd(sign);
+    }
+
+    /// <summary>After a block or comment end: "-" eats following whitespace, none eats one newline (trim_blocks).</summary>
+    private void FinishTagEnd(char sign)
+    {
+        if (sign == '-')
+        {
+            SkipSpace();
+        }
+        else if (sign == '+')
+        {
+            _lineStarting = false;
+        }
+        else if (_pos < _src.Length && _src[_pos] == '\n')
+        {
+            _pos++;
+            _lineStarting = true;
+        }
+        else
+        {
+            _lineStarting = false;
+        }
+    }
+
+    /// <summary>Skips whitespace; the last consumed match then ends with a newline only if the whitespace did.</summary>
+    private void SkipSpace()
+    {
+        int start = _pos;
+        while (_pos < _src.Length && PyText.IsSpace(_src[_pos]))
+        {
+            _pos++;
+        }
+
+        _lineStarting = _pos > start && _src[_pos - 1] == '\n';
+    }
+
+    /// <summary>Matches <c>{%[-+]?\s*raw\s*(-%}\s*|%})</c> at <paramref name="k"/>; returns the body start or -1.</summary>
+    private int MatchRawBegin(int k)
+    {
+        int p = k + 2;
+        if (p < _src.Length && _src[p] is '-' or '+')
+        {
+            p++;
+        }
+
+        p = SkipSpaceAt(p);
+        if (string.CompareOrdinal(_src, p, "raw", 0, 3) != 0)
+        {
+            return -1;
+        }
+
+        p = SkipSpaceAt(p + 3);
+        if (string.CompareOrdinal(_src, p, "-%}", 0, 3) == 0)
+        {
+            return SkipSpaceAt(p + 3);
+        }
+
+        return string.CompareOrdinal(_src, p, "%}", 0, 2) == 0 ? p + 2 : -1;
+    }
+
+    private void LexRaw(int tagStart, int bodyStart)
+    {
+        // The body runs to {%[-+]?\s*endraw\s*(+%}|-%}\s*|%}\n?); whitespace control applies to it as to text.
+        _lineStarting = bodyStart > 0 && _src[bodyStart - 1] == '\n';
+        for (int k = _src.IndexOf("{%", bodyStart, StringComparison.Ordinal); k >= 0; k = _src.IndexOf("{%", k + 2, StringComparison.Ordinal))
+        {
+            int p = k + 2;
+            char sign = p < _src.Length && _src[p] is '-' or '+' ? _src[p] : '\0';
+            if (sign != '\0')
+            {
+                p++;
+            }
+
+            p = SkipSpaceAt(p);
+            if (string.CompareOrdinal(_src, p, "endraw", 0, 6) != 0)
+            {
+                continue;
+            }
+
+            p = SkipSpaceAt(p + 6);
+            char endSign = p < _src.Length && _src[p] is '-' or '+' ? _src[p] : '\0';
+            int close = endSign == '\0' ? p : p + 1;
+            if (string.CompareOrdinal(_src, close, "%}", 0, 2) != 0)
+            {
+                continue;
+            }
+
+            AddText(bodyStart, ControlText(_src[bodyStart..k], sign, isVariable: false));
+            _pos = close + 2;
+            FinishTagEnd(endSign);
+            return;
+        }
+
+        throw Error("missing '{% endraw %}' for this raw block", tagStart);
+    }
+
+    private int SkipSpaceAt(int p)
+    {
+        while (p < _src.Length && PyText.IsSpace(_src[p]))
+        {
+            p++;
+        }
+
+        return p;
+    }
+
+    private void AddText(int offset, string text)
     {
         if (text.Length > 0)
         {
-            segments.Add(new Segment(SegmentKind.Text, text, [], line));
+            Add(TokenKind.Text, text, offset);
         }
     }
 
-    private static int Count(string s, int from, int to)
+    private void Add(TokenKind kind, string text, int offset)
     {
-        int n = 0;
-        for (int k = from; k < to && k < s.Length; k++)
-        {
-            if (s[k] == '\n')
-            {
-                n++;
-            }
-        }
-
-        return n;
+        var (line, col) = _map.Locate(offset);
+        _tokens.Add(new Token(kind, text, line, col));
     }
 
-    private static int FindOpen(string s, int from)
+    private ChatTemplateException Error(string message, int offset)
     {
-        for (int k = from; k + 1 < s.Length; k++)
-        {
-            if (s[k] == '{' && s[k + 1] is '{' or '%' or '#')
-            {
-                return k;
-            }
-        }
-
-        return -1;
+        var (line, col) = _map.Locate(offset);
+        return new ChatTemplateException(message, ChatTemplateErrorKind.Syntax, line, col);
     }
 
-    /// <summary>Finds the closing delimiter, skipping string literals inside the tag.</summary>
-    private static int FindClose(string s, int from, string close)
+    private static string Unescape(string body)
     {
-        char quote = '\0';
-        for (int k = from; k + 1 < s.Length; k++)
+        if (!body.Contains('\\', StringComparison.Ordinal))
         {
-            char c = s[k];
-            if (quote != '\0')
-            {
-                if (c == '\\')
-                {
-                    k++;
-                }
-                else if (c == quote)
-                {
-                    quote = '\0';
-                }
-
-                continue;
-            }
-
-            if (close != "#}" && c is '\'' or '"')
-            {
-                quote = c;
-                continue;
-            }
-
-            if (c == close[0] && s[k + 1] == close[1])
-            {
-                return k;
-            }
+            return body;
         }
 
-        return -1;
-    }
-
-    private static readonly string[] Operators = ["//", "**", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "~", "(", ")", "[", "]", "{", "}", ",", ".", ":", "|", "=", "<", ">"];
-
-    public static List<Token> Tokenize(string s, int line)
-    {
-        var tokens = new List<Token>();
-        int i = 0;
-        while (i < s.Length)
+        var sb = new StringBuilder(body.Length);
+        for (int i = 0; i < body.Length; i++)
         {
-            char c = s[i];
-            if (char.IsWhiteSpace(c))
+            char c = body[i];
+            if (c != '\\' || i + 1 >= body.Length)
             {
-                if (c == '\n')
-                {
-                    line++;
-                }
-
-                i++;
+                sb.Append(c);
                 continue;
             }
 
-            if (char.IsLetter(c) || c == '_')
+            char e = body[++i];
+            switch (e)
             {
-                int st = i;
-                while (i < s.Length && (char.IsLetterOrDigit(s[i]) || s[i] == '_'))
+                case '\n': break; // line continuation
+                case '\\': sb.Append('\\'); break;
+                case '\'': sb.Append('\''); break;
+                case '"': sb.Append('"'); break;
+                case 'a': sb.Append('\a'); break;
+                case 'b': sb.Append('\b'); break;
+                case 'f': sb.Append('\f'); break;
+                case 'n': sb.Append('\n'); break;
+                case 'r': sb.Append('\r'); break;
+                case 't': sb.Append('\t'); break;
+                case 'v': sb.Append('\v'); break;
+                case 'x': i = AppendHex(sb, body, i, 2); break;
+                case 'u': i = AppendHex(sb, body, i, 4); break;
+                case 'U': i = AppendHex(sb, body, i, 8); break;
+                case >= '0' and <= '7':
                 {
-                    i++;
-                }
-
-                tokens.Add(new Token(TokenKind.Name, s[st..i], line));
-                continue;
-            }
-
-            if (char.IsDigit(c))
-            {
-                int st = i;
-                while (i < s.Length && (char.IsDigit(s[i]) || s[i] == '_'))
-                {
-                    i++;
-                }
-
-                bool isFloat = i + 1 < s.Length && s[i] == '.' && char.IsDigit(s[i + 1]);
-                if (isFloat)
-                {
-                    i++;
-                    while (i < s.Length && char.IsDigit(s[i]))
+                    int v = 0, len = 0;
+                    while (len < 3 && i < body.Length && body[i] is >= '0' and <= '7')
                     {
+                        v = (v * 8) + (body[i] - '0');
                         i++;
-                    }
-                }
-
-                tokens.Add(new Token(isFloat ? TokenKind.Float : TokenKind.Integer, s[st..i].Replace("_", "", StringComparison.Ordinal), line));
-                continue;
-            }
-
-            if (c is '\'' or '"')
-            {
-                var sb = new StringBuilder();
-                int k = i + 1;
-                while (k < s.Length && s[k] != c)
-                {
-                    if (s[k] == '\\' && k + 1 < s.Length)
-                    {
-                        k++;
-                        sb.Append(s[k] switch
-                        {
-                            'n' => '\n',
-                            't' => '\t',
-                            'r' => '\r',
-                            '0' => '\0',
-                            _ => s[k],
-                        });
-                    }
-                    else
-                    {
-                        sb.Append(s[k]);
+                        len++;
                     }
 
-                    k++;
-                }
-
-                if (k >= s.Length)
-                {
-                    throw new ChatTemplateException($"line {line}: unterminated string literal");
-                }
-
-                tokens.Add(new Token(TokenKind.String, sb.ToString(), line));
-                i = k + 1;
-                continue;
-            }
-
-            string? op = null;
-            foreach (var o in Operators)
-            {
-                if (string.CompareOrdinal(s, i, o, 0, o.Length) == 0)
-                {
-                    op = o;
+                    i--;
+                    sb.Append((char)v);
                     break;
                 }
-            }
 
-            if (op is null)
-            {
-                throw new ChatTemplateException($"line {line}: unexpected character '{c}'");
+                default:
+                    // Python keeps unknown escapes as written.
+                    sb.Append('\\').Append(e);
+                    break;
             }
-
-            tokens.Add(new Token(TokenKind.Operator, op, line));
-            i += op.Length;
         }
 
-        tokens.Add(new Token(TokenKind.End, "", line));
-        return tokens;
+        return sb.ToString();
     }
 
-    public static string Num(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>Reads exactly <paramref name="digits"/> hex digits after index <paramref name="at"/>; returns the last index used.</summary>
+    private static int AppendHex(StringBuilder sb, string s, int at, int digits)
+    {
+        int v = 0;
+        for (int k = 1; k <= digits; k++)
+        {
+            int d = at + k < s.Length ? HexValue(s[at + k]) : -1;
+            if (d < 0)
+            {
+                throw new FormatException($"truncated \\{s[at]}XX escape");
+            }
+
+            v = (v * 16) + d;
+        }
+
+        if (v > 0x10FFFF)
+        {
+            throw new FormatException($"\\{s[at]} escape out of range");
+        }
+
+        // Lone surrogates are kept as UTF-16 code units, as Python keeps them as code points.
+        if (v <= 0xFFFF)
+        {
+            sb.Append((char)v);
+        }
+        else
+        {
+            sb.Append(char.ConvertFromUtf32(v));
+        }
+
+        return at + digits;
+    }
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
 }

@@ -1,620 +1,428 @@
-using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace CyLlm.ChatTemplates.Jinja;
 
-/// <summary>Recursive-descent parser from segments to statements, with Jinja's operator precedence.</summary>
-internal sealed class Parser
+/// <summary>
+/// Recursive-descent parser with Jinja2's grammar and operator precedence (parser.py): statements here,
+/// expressions in Parser.Expressions.cs. Nesting is bounded so hostile input cannot overflow the stack.
+/// </summary>
+internal sealed partial class Parser
 {
-    private readonly List<Segment> _segments;
-    private int _seg;
-    private List<Token> _tokens = [];
-    private int _pos;
+    // Nested expressions/blocks allowed; real chat templates stay below 15.
+    private const int MaxNesting = 100;
 
-    private Parser(List<Segment> segments) => _segments = segments;
+    private readonly List<Token> _tokens;
+    private int _pos;
+    private int _depth;
+
+    // Enclosing for-loops of the statement being parsed (break/continue must be inside one; macros reset it).
+    private int _loopDepth;
+
+    private Parser(List<Token> tokens) => _tokens = tokens;
 
     public static List<Stmt> Parse(string source)
     {
-        var p = new Parser(Lexer.Split(source));
-        var body = p.Block(out string? end);
-        if (end is not null)
-        {
-            throw new ChatTemplateException($"unexpected '{{% {end} %}}' without a matching opening tag");
-        }
-
+        var parser = new Parser(Lexer.Tokenize(source));
+        var body = parser.ParseBody(null, out _, default);
+        NameValidator.Validate(body);
         return body;
-    }
-
-    /// <summary>Parses statements until a block-ending tag; returns that tag's keyword in <paramref name="end"/>.</summary>
-    private List<Stmt> Block(out string? end, params string[] terminators)
-    {
-        var list = new List<Stmt>();
-        while (_seg < _segments.Count)
-        {
-            var s = _segments[_seg++];
-            switch (s.Kind)
-            {
-                case SegmentKind.Text:
-                    list.Add(new Stmt.Text(s.Text, s.Line));
-                    break;
-                case SegmentKind.Output:
-                    Begin(s);
-                    list.Add(new Stmt.Output(Expression(), s.Line));
-                    ExpectEnd();
-                    break;
-                default:
-                    Begin(s);
-                    string kw = Peek.Text;
-                    if (Array.IndexOf(terminators, kw) >= 0)
-                    {
-                        end = kw;
-                        return list;
-                    }
-
-                    list.Add(Statement(s));
-                    break;
-            }
-        }
-
-        if (terminators.Length > 0)
-        {
-            throw new ChatTemplateException($"missing '{{% {terminators[^1]} %}}' before the end of the template");
-        }
-
-        end = null;
-        return list;
-    }
-
-    private Stmt Statement(Segment s)
-    {
-        var kw = Next();
-        switch (kw.Text)
-        {
-            case "if":
-            {
-                var branches = new List<(Expr, List<Stmt>)>();
-                var cond = Expression();
-                ExpectEnd();
-                List<Stmt>? elseBody = null;
-                while (true)
-                {
-                    var body = Block(out var end, "elif", "else", "endif");
-                    branches.Add((cond, body));
-                    if (end == "elif")
-                    {
-                        Next();
-                        cond = Expression();
-                        ExpectEnd();
-                        continue;
-                    }
-
-                    if (end == "else")
-                    {
-                        Next();
-                        ExpectEnd();
-                        elseBody = Block(out _, "endif");
-                    }
-
-                    Next();
-                    ExpectEnd();
-                    break;
-                }
-
-                return new Stmt.If(branches, elseBody, s.Line);
-            }
-
-            case "for":
-            {
-                var targets = new List<string> { ExpectName() };
-                while (Accept(","))
-                {
-                    targets.Add(ExpectName());
-                }
-
-                ExpectName("in");
-                var iter = Ternary(allowIfFilter: false);
-                Expr? filter = null;
-                if (Peek.Kind == TokenKind.Name && Peek.Text == "if")
-                {
-                    Next();
-                    filter = Expression();
-                }
-
-                if (Peek.Kind == TokenKind.Name && Peek.Text == "recursive")
-                {
-                    throw Error("recursive loops are not supported");
-                }
-
-                ExpectEnd();
-                var body = Block(out var end, "else", "endfor");
-                List<Stmt>? elseBody = null;
-                if (end == "else")
-                {
-                    Next();
-                    ExpectEnd();
-                    elseBody = Block(out _, "endfor");
-                }
-
-                Next();
-                ExpectEnd();
-                return new Stmt.For(targets, iter, filter, body, elseBody, s.Line);
-            }
-
-            case "set":
-            {
-                string name = ExpectName();
-                string? attr = null;
-                if (Accept("."))
-                {
-                    attr = ExpectName();
-                }
-
-                if (Peek.Kind == TokenKind.End && attr is null)
-                {
-                    Next();
-                    var body = Block(out _, "endset");
-                    Next();
-                    ExpectEnd();
-                    return new Stmt.SetBlock(name, body, s.Line);
-                }
-
-                Expect("=");
-                var value = Expression();
-                ExpectEnd();
-                return new Stmt.Set(name, attr, value, s.Line);
-            }
-
-            case "macro":
-            {
-                string name = ExpectName();
-                Expect("(");
-                var ps = new List<(string, Expr?)>();
-                if (!Accept(")"))
-                {
-                    do
-                    {
-                        string pn = ExpectName();
-                        Expr? def = Accept("=") ? Expression() : null;
-                        ps.Add((pn, def));
-                    }
-                    while (Accept(","));
-                    Expect(")");
-                }
-
-                ExpectEnd();
-                var body = Block(out _, "endmacro");
-                Next();
-                ExpectEnd();
-                return new Stmt.Macro(name, ps, body, s.Line);
-            }
-
-            case "generation":
-            case "endgeneration":
-                // HF's assistant-mask markers: no output of their own.
-                ExpectEnd();
-                return new Stmt.Text("", s.Line);
-            case "endif" or "endfor" or "endset" or "endmacro" or "else" or "elif":
-                throw Error($"unexpected '{{% {kw.Text} %}}' without a matching opening tag");
-            default:
-                throw Error($"unknown statement '{kw.Text}'");
-        }
-    }
-
-    private void Begin(Segment s)
-    {
-        _tokens = s.Tokens;
-        _pos = 0;
     }
 
     private Token Peek => _tokens[_pos];
 
-    private Token Next() => _tokens[Math.Min(_pos++, _tokens.Count - 1)];
+    private Token PeekAt(int k) => _tokens[Math.Min(_pos + k, _tokens.Count - 1)];
 
-    private bool Accept(string op)
+    private Token Next()
     {
-        if (Peek.Kind == TokenKind.Operator && Peek.Text == op)
+        var t = _tokens[_pos];
+        if (_pos < _tokens.Count - 1)
         {
             _pos++;
-            return true;
         }
 
-        return false;
+        return t;
     }
 
-    private void Expect(string op)
+    /// <summary>
+    /// Parses template content until a <c>{% tag %}</c> whose name is in <paramref name="endTags"/> (consumed
+    /// up to its name, returned in <paramref name="endTag"/>), or to the end of the template when null.
+    /// </summary>
+    private List<Stmt> ParseBody(string[]? endTags, out string? endTag, Token opener)
     {
-        if (!Accept(op))
-        {
-            throw Error($"expected '{op}' but found '{Peek.Text}'");
-        }
-    }
-
-    private string ExpectName(string? keyword = null)
-    {
-        var t = Next();
-        if (t.Kind != TokenKind.Name || (keyword is not null && t.Text != keyword))
-        {
-            throw Error($"expected {(keyword is null ? "a name" : $"'{keyword}'")} but found '{t.Text}'");
-        }
-
-        return t.Text;
-    }
-
-    private void ExpectEnd()
-    {
-        if (Peek.Kind != TokenKind.End)
-        {
-            throw Error($"unexpected '{Peek.Text}'");
-        }
-    }
-
-    private ChatTemplateException Error(string message) => new($"line {Peek.Line}: {message}");
-
-    public Expr Expression() => Ternary(allowIfFilter: true);
-
-    private Expr Ternary(bool allowIfFilter)
-    {
-        var e = Or();
-        if (allowIfFilter && Peek.Kind == TokenKind.Name && Peek.Text == "if")
-        {
-            int line = Next().Line;
-            var cond = Or();
-            Expr? other = null;
-            if (Peek.Kind == TokenKind.Name && Peek.Text == "else")
-            {
-                Next();
-                other = Ternary(true);
-            }
-
-            return new Expr.Conditional(cond, e, other, line);
-        }
-
-        return e;
-    }
-
-    private Expr Or()
-    {
-        var e = And();
-        while (Peek.Kind == TokenKind.Name && Peek.Text == "or")
-        {
-            int line = Next().Line;
-            e = new Expr.Binary("or", e, And(), line);
-        }
-
-        return e;
-    }
-
-    private Expr And()
-    {
-        var e = Not();
-        while (Peek.Kind == TokenKind.Name && Peek.Text == "and")
-        {
-            int line = Next().Line;
-            e = new Expr.Binary("and", e, Not(), line);
-        }
-
-        return e;
-    }
-
-    private Expr Not()
-    {
-        if (Peek.Kind == TokenKind.Name && Peek.Text == "not")
-        {
-            int line = Next().Line;
-            return new Expr.Unary("not", Not(), line);
-        }
-
-        return Compare();
-    }
-
-    private Expr Compare()
-    {
-        var e = Concat();
+        Enter(opener);
+        var body = new List<Stmt>();
         while (true)
         {
             var t = Peek;
-            if (t.Kind == TokenKind.Operator && t.Text is "==" or "!=" or "<" or ">" or "<=" or ">=")
+            switch (t.Kind)
             {
-                Next();
-                e = new Expr.Binary(t.Text, e, Concat(), t.Line);
-            }
-            else if (t.Kind == TokenKind.Name && t.Text == "in")
-            {
-                Next();
-                e = new Expr.Binary("in", e, Concat(), t.Line);
-            }
-            else if (t.Kind == TokenKind.Name && t.Text == "not" && _tokens[_pos + 1].Text == "in")
-            {
-                Next();
-                Next();
-                e = new Expr.Unary("not", new Expr.Binary("in", e, Concat(), t.Line), t.Line);
-            }
-            else if (t.Kind == TokenKind.Name && t.Text == "is")
-            {
-                Next();
-                bool neg = false;
-                if (Peek.Kind == TokenKind.Name && Peek.Text == "not")
-                {
-                    Next();
-                    neg = true;
-                }
-
-                string name = ExpectName();
-                var args = new List<Expr>();
-                if (Accept("("))
-                {
-                    if (!Accept(")"))
+                case TokenKind.Eof:
+                    if (endTags is null)
                     {
-                        do
-                        {
-                            args.Add(Expression());
-                        }
-                        while (Accept(","));
-                        Expect(")");
+                        Exit();
+                        endTag = null;
+                        return body;
                     }
-                }
-                else if (Peek.Kind is TokenKind.String or TokenKind.Integer or TokenKind.Float
-                    || (Peek.Kind == TokenKind.Name && Peek.Text is not ("and" or "or" or "else" or "if" or "not")))
-                {
-                    args.Add(Primary());
-                }
 
-                e = new Expr.Test(e, name, args, neg, t.Line);
-            }
-            else
-            {
-                return e;
-            }
-        }
-    }
-
-    private Expr Concat()
-    {
-        var e = Additive();
-        while (Peek.Kind == TokenKind.Operator && Peek.Text == "~")
-        {
-            int line = Next().Line;
-            e = new Expr.Binary("~", e, Additive(), line);
-        }
-
-        return e;
-    }
-
-    private Expr Additive()
-    {
-        var e = Multiplicative();
-        while (Peek.Kind == TokenKind.Operator && Peek.Text is "+" or "-")
-        {
-            var t = Next();
-            e = new Expr.Binary(t.Text, e, Multiplicative(), t.Line);
-        }
-
-        return e;
-    }
-
-    private Expr Multiplicative()
-    {
-        var e = UnaryExpr();
-        while (Peek.Kind == TokenKind.Operator && Peek.Text is "*" or "/" or "//" or "%" or "**")
-        {
-            var t = Next();
-            e = new Expr.Binary(t.Text, e, UnaryExpr(), t.Line);
-        }
-
-        return e;
-    }
-
-    private Expr UnaryExpr()
-    {
-        if (Peek.Kind == TokenKind.Operator && Peek.Text is "-" or "+")
-        {
-            var t = Next();
-            return new Expr.Unary(t.Text, UnaryExpr(), t.Line);
-        }
-
-        return Postfix(Primary());
-    }
-
-    private Expr Postfix(Expr e)
-    {
-        while (true)
-        {
-            var t = Peek;
-            if (t.Kind != TokenKind.Operator)
-            {
-                return e;
-            }
-
-            switch (t.Text)
-            {
-                case ".":
+                    throw Error(
+                        $"unexpected end of template: missing '{{% {endTags[^1]} %}}' for the '{opener.Text}' at line {opener.Line}, column {opener.Column}",
+                        t);
+                case TokenKind.Text:
                     Next();
-                    e = new Expr.Attr(e, ExpectName(), t.Line);
+                    body.Add(new Stmt.Text(t.Text, t.Line, t.Column));
                     break;
-                case "[":
+                case TokenKind.VariableBegin:
                 {
                     Next();
-                    Expr? start = null, stop = null, step = null;
-                    bool slice = false;
-                    if (!(Peek.Kind == TokenKind.Operator && Peek.Text == ":"))
-                    {
-                        start = Expression();
-                    }
-
-                    if (Accept(":"))
-                    {
-                        slice = true;
-                        if (!(Peek.Kind == TokenKind.Operator && Peek.Text is "]" or ":"))
-                        {
-                            stop = Expression();
-                        }
-
-                        if (Accept(":") && !(Peek.Kind == TokenKind.Operator && Peek.Text == "]"))
-                        {
-                            step = Expression();
-                        }
-                    }
-
-                    Expect("]");
-                    e = slice ? new Expr.Slice(e, start, stop, step, t.Line) : new Expr.Index(e, start!, t.Line);
+                    var value = ParseTuple(condExpr: true, null, explicitParens: false);
+                    Expect(TokenKind.VariableEnd);
+                    body.Add(new Stmt.Output(value, t.Line, t.Column));
                     break;
                 }
 
-                case "(":
+                case TokenKind.BlockBegin:
                 {
-                    Next();
-                    var (args, kwargs) = Arguments();
-                    e = new Expr.Call(e, args, kwargs, t.Line);
-                    break;
-                }
-
-                case "|":
-                {
-                    Next();
-                    string name = ExpectName();
-                    var args = new List<Expr>();
-                    var kwargs = new List<(string, Expr)>();
-                    if (Accept("("))
+                    var name = PeekAt(1);
+                    if (endTags is not null && name.Kind == TokenKind.Name && Array.IndexOf(endTags, name.Text) >= 0)
                     {
-                        (args, kwargs) = Arguments();
+                        Next();
+                        Next();
+                        Exit();
+                        endTag = name.Text;
+                        return body;
                     }
 
-                    e = new Expr.Filter(e, name, args, kwargs, t.Line);
+                    Next();
+                    body.Add(ParseStatement());
                     break;
                 }
 
                 default:
-                    return e;
+                    throw Error($"unexpected {t.Describe()}", t);
             }
         }
     }
 
-    /// <summary>Arguments after an opening parenthesis, through the closing one.</summary>
-    private (List<Expr>, List<(string, Expr)>) Arguments()
+    private Stmt ParseStatement()
     {
-        var args = new List<Expr>();
-        var kwargs = new List<(string, Expr)>();
-        if (Accept(")"))
+        var kw = Peek;
+        if (kw.Kind != TokenKind.Name)
         {
-            return (args, kwargs);
+            throw Error($"expected a statement name after '{{%', found {kw.Describe()}", kw);
         }
 
-        do
+        switch (kw.Text)
         {
-            if (Peek.Kind == TokenKind.Name && _tokens[_pos + 1].Kind == TokenKind.Operator && _tokens[_pos + 1].Text == "=")
+            case "if":
+                return ParseIf();
+            case "for":
+                return ParseFor();
+            case "set":
+                return ParseSet();
+            case "macro":
+                return ParseMacro();
+            case "with":
+                return ParseWith();
+            case "filter":
+                return ParseFilterBlock();
+            case "print":
             {
-                string n = Next().Text;
                 Next();
-                kwargs.Add((n, Expression()));
+                var value = ParseTuple(condExpr: true, null, explicitParens: false);
+                ExpectBlockEnd();
+                return new Stmt.Output(value, kw.Line, kw.Column);
+            }
+
+            case "generation":
+            {
+                Next();
+                ExpectBlockEnd();
+                var body = ParseBody(["endgeneration"], out _, kw);
+                ExpectBlockEnd();
+                return new Stmt.Block(body, kw.Line, kw.Column);
+            }
+
+            case "break" or "continue":
+                Next();
+                if (_loopDepth == 0)
+                {
+                    throw Error($"'{{% {kw.Text} %}}' outside of a for loop", kw);
+                }
+
+                ExpectBlockEnd();
+                return new Stmt.LoopControl(kw.Text == "break", kw.Line, kw.Column);
+            case "call" or "include" or "import" or "from" or "extends" or "block" or "autoescape" or "do":
+                throw Error($"the '{kw.Text}' tag is not supported in chat templates", kw);
+            default:
+                throw Error($"unknown tag '{kw.Text}'", kw);
+        }
+    }
+
+    private Stmt ParseIf()
+    {
+        var kw = Next();
+        var conditions = new List<Expr>();
+        var bodies = new List<List<Stmt>>();
+        List<Stmt>? otherwise = null;
+        var cond = ParseTuple(condExpr: false, null, explicitParens: false);
+        ExpectBlockEnd();
+        while (true)
+        {
+            var body = ParseBody(["elif", "else", "endif"], out var end, kw);
+            conditions.Add(cond);
+            bodies.Add(body);
+            if (end == "elif")
+            {
+                cond = ParseTuple(condExpr: false, null, explicitParens: false);
+                ExpectBlockEnd();
+                continue;
+            }
+
+            ExpectBlockEnd();
+            if (end == "else")
+            {
+                otherwise = ParseBody(["endif"], out _, kw);
+                ExpectBlockEnd();
+            }
+
+            return new Stmt.If(conditions, bodies, otherwise, kw.Line, kw.Column);
+        }
+    }
+
+    private Stmt ParseFor()
+    {
+        var kw = Next();
+        var target = ParseAssignTarget("in");
+        ExpectName("in");
+        var iterable = ParseTuple(condExpr: false, ["recursive"], explicitParens: false);
+        Expr? filter = null;
+        if (Peek.IsName("if"))
+        {
+            Next();
+            filter = ParseExpression();
+        }
+
+        if (Peek.IsName("recursive"))
+        {
+            throw Error("recursive for loops are not supported", Peek);
+        }
+
+        ExpectBlockEnd();
+        _loopDepth++;
+        var body = ParseBody(["else", "endfor"], out var end, kw);
+        _loopDepth--;
+        ExpectBlockEnd();
+        List<Stmt>? otherwise = null;
+        if (end == "else")
+        {
+            otherwise = ParseBody(["endfor"], out _, kw);
+            ExpectBlockEnd();
+        }
+
+        return new Stmt.For(target, iterable, filter, body, otherwise, kw.Line, kw.Column);
+    }
+
+    private Stmt ParseSet()
+    {
+        var kw = Next();
+        AssignTarget target;
+        if (Peek.Kind == TokenKind.Name && PeekAt(1).IsOperator("."))
+        {
+            string ns = Next().Text;
+            Next();
+            target = new AssignTarget([ns], false, ExpectName());
+            Expect(TokenKind.Operator, "=");
+            var nsValue = ParseTuple(condExpr: true, null, explicitParens: false);
+            ExpectBlockEnd();
+            return new Stmt.Set(target, nsValue, kw.Line, kw.Column);
+        }
+
+        target = ParseAssignTarget("=");
+        if (Peek.IsOperator("="))
+        {
+            Next();
+            var value = ParseTuple(condExpr: true, null, explicitParens: false);
+            ExpectBlockEnd();
+            return new Stmt.Set(target, value, kw.Line, kw.Column);
+        }
+
+        var filter = Peek.IsOperator("|") ? ParseFilter(null, startInline: false) : null;
+        ExpectBlockEnd();
+        var body = ParseBody(["endset"], out _, kw);
+        ExpectBlockEnd();
+        return new Stmt.SetBlock(target, filter, body, kw.Line, kw.Column);
+    }
+
+    private Stmt ParseMacro()
+    {
+        var kw = Next();
+        string name = ExpectName();
+        Expect(TokenKind.Operator, "(");
+        var parameters = new List<string>();
+        var defaults = new List<Expr?>();
+        while (!Peek.IsOperator(")"))
+        {
+            if (parameters.Count > 0)
+            {
+                Expect(TokenKind.Operator, ",");
+                if (Peek.IsOperator(")"))
+                {
+                    break;
+                }
+            }
+
+            var at = Peek;
+            parameters.Add(ExpectName());
+            if (Peek.IsOperator("="))
+            {
+                Next();
+                defaults.Add(ParseExpression());
             }
             else
             {
-                args.Add(Expression());
+                if (defaults.Count > 0 && defaults[^1] is not null)
+                {
+                    throw Error("non-default argument follows default argument", at);
+                }
+
+                defaults.Add(null);
             }
         }
-        while (Accept(","));
-        Expect(")");
-        return (args, kwargs);
+
+        Next();
+        ExpectBlockEnd();
+        int loops = _loopDepth;
+        _loopDepth = 0;
+        var body = ParseBody(["endmacro"], out _, kw);
+        _loopDepth = loops;
+        ExpectBlockEnd();
+        return new Stmt.Macro(name, parameters, defaults, body, kw.Line, kw.Column);
     }
 
-    private Expr Primary()
+    private Stmt ParseWith()
     {
-        var t = Next();
-        switch (t.Kind)
+        var kw = Next();
+        var targets = new List<AssignTarget>();
+        var values = new List<Expr>();
+        while (Peek.Kind != TokenKind.BlockEnd)
         {
-            case TokenKind.String:
+            if (targets.Count > 0)
             {
-                // Adjacent string literals concatenate, as in Python.
-                string s = t.Text;
-                while (Peek.Kind == TokenKind.String)
-                {
-                    s += Next().Text;
-                }
-
-                return new Expr.Literal(s, t.Line);
+                Expect(TokenKind.Operator, ",");
             }
 
-            case TokenKind.Integer:
-                return new Expr.Literal(long.Parse(t.Text, CultureInfo.InvariantCulture), t.Line);
-            case TokenKind.Float:
-                return new Expr.Literal(double.Parse(t.Text, CultureInfo.InvariantCulture), t.Line);
-            case TokenKind.Name:
-                return t.Text switch
-                {
-                    "true" or "True" => new Expr.Literal(true, t.Line),
-                    "false" or "False" => new Expr.Literal(false, t.Line),
-                    "none" or "None" => new Expr.Literal(null, t.Line),
-                    _ => new Expr.Var(t.Text, t.Line),
-                };
-            case TokenKind.Operator when t.Text == "(":
-            {
-                var e = Expression();
-                if (Accept(","))
-                {
-                    // A tuple: treated as a list.
-                    var items = new List<Expr> { e };
-                    if (!(Peek.Kind == TokenKind.Operator && Peek.Text == ")"))
-                    {
-                        do
-                        {
-                            items.Add(Expression());
-                        }
-                        while (Accept(",") && !(Peek.Kind == TokenKind.Operator && Peek.Text == ")"));
-                    }
+            targets.Add(ParseAssignTarget("="));
+            Expect(TokenKind.Operator, "=");
+            values.Add(ParseExpression());
+        }
 
-                    Expect(")");
-                    return new Expr.ListLit(items, t.Line);
+        ExpectBlockEnd();
+        var body = ParseBody(["endwith"], out _, kw);
+        ExpectBlockEnd();
+        return new Stmt.With(targets, values, body, kw.Line, kw.Column);
+    }
+
+    private Stmt ParseFilterBlock()
+    {
+        var kw = Next();
+        var filter = ParseFilter(null, startInline: true);
+        ExpectBlockEnd();
+        var body = ParseBody(["endfilter"], out _, kw);
+        ExpectBlockEnd();
+        return new Stmt.FilterBlock(filter, body, kw.Line, kw.Column);
+    }
+
+    /// <summary>One name, or names to unpack (<c>a, b</c> or <c>(a, b)</c>), ending before <paramref name="end"/>.</summary>
+    private AssignTarget ParseAssignTarget(string end)
+    {
+        var names = new List<string>();
+        bool paren = Peek.IsOperator("(");
+        if (paren)
+        {
+            Next();
+        }
+
+        bool isTuple = paren;
+        while (true)
+        {
+            if (names.Count > 0)
+            {
+                if (!Peek.IsOperator(","))
+                {
+                    break;
                 }
 
-                Expect(")");
-                return e;
-            }
-
-            case TokenKind.Operator when t.Text == "[":
-            {
-                var items = new List<Expr>();
-                if (!Accept("]"))
+                Next();
+                isTuple = true;
+                if ((paren && Peek.IsOperator(")")) || (!paren && (Peek.IsName(end) || Peek.IsOperator(end))))
                 {
-                    do
-                    {
-                        if (Peek.Kind == TokenKind.Operator && Peek.Text == "]")
-                        {
-                            break;
-                        }
-
-                        items.Add(Expression());
-                    }
-                    while (Accept(","));
-                    Expect("]");
+                    break;
                 }
-
-                return new Expr.ListLit(items, t.Line);
             }
 
-            case TokenKind.Operator when t.Text == "{":
+            var t = Peek;
+            string name = ExpectName();
+            if (name is "true" or "false" or "none" or "True" or "False" or "None")
             {
-                var items = new List<(Expr, Expr)>();
-                if (!Accept("}"))
-                {
-                    do
-                    {
-                        if (Peek.Kind == TokenKind.Operator && Peek.Text == "}")
-                        {
-                            break;
-                        }
-
-                        var k = Expression();
-                        Expect(":");
-                        items.Add((k, Expression()));
-                    }
-                    while (Accept(","));
-                    Expect("}");
-                }
-
-                return new Expr.DictLit(items, t.Line);
+                throw Error($"cannot assign to '{name}'", t);
             }
 
-            default:
-                throw new ChatTemplateException($"line {t.Line}: unexpected '{(t.Kind == TokenKind.End ? "end of tag" : t.Text)}'");
+            names.Add(name);
+        }
+
+        if (paren)
+        {
+            Expect(TokenKind.Operator, ")");
+        }
+
+        return new AssignTarget(names, isTuple, null);
+    }
+
+    private void Enter(Token at)
+    {
+        if (++_depth > MaxNesting)
+        {
+            throw new ChatTemplateException($"nesting deeper than {MaxNesting} levels", ChatTemplateErrorKind.LimitExceeded, at.Line, at.Column);
+        }
+
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw new ChatTemplateException("the template nests too deeply for this thread's stack", ChatTemplateErrorKind.LimitExceeded, at.Line, at.Column);
         }
     }
+
+    private void Exit() => _depth--;
+
+    private void ExpectBlockEnd() => Expect(TokenKind.BlockEnd);
+
+    private Token Expect(TokenKind kind, string? text = null)
+    {
+        var t = Peek;
+        if (t.Kind != kind || (text is not null && t.Text != text))
+        {
+            string want = kind switch
+            {
+                TokenKind.BlockEnd => "end of statement block '%}'",
+                TokenKind.VariableEnd => "end of print statement '}}'",
+                _ => $"'{text}'",
+            };
+            throw Error($"expected {want}, found {t.Describe()}", t);
+        }
+
+        return Next();
+    }
+
+    private string ExpectName(string? keyword = null)
+    {
+        var t = Peek;
+        if (t.Kind != TokenKind.Name || (keyword is not null && t.Text != keyword))
+        {
+            throw Error($"expected {(keyword is null ? "a name" : $"'{keyword}'")}, found {t.Describe()}", t);
+        }
+
+        return Next().Text;
+    }
+
+    private static ChatTemplateException Error(string message, Token at) =>
+        new(message, ChatTemplateErrorKind.Syntax, at.Line, at.Column);
 }

@@ -1,13 +1,14 @@
 namespace CyLlm.ChatTemplates.Jinja;
 
-/// <summary>Jinja's default Undefined: falsy, renders as empty, fails only when called or iterated deeply.</summary>
-internal sealed class Undefined
+/// <summary>
+/// Jinja's default Undefined: renders as "", is falsy, iterates as empty and has length 0, but using it as an
+/// object (attribute, item, call, arithmetic, ordering) fails with <see cref="Hint"/>.
+/// </summary>
+internal sealed class Undefined(string? hint)
 {
-    public static readonly Undefined Instance = new();
+    public static readonly Undefined Instance = new(null);
 
-    private Undefined()
-    {
-    }
+    public string Hint { get; } = hint ?? "value is undefined";
 
-    public override string ToString() => "";
+    public TemplateError Fail() => new(Hint);
 }

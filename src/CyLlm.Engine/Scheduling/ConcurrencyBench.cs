@@ -32,12 +32,12 @@ public static class ConcurrencyBench
         using var serving = new ServingEngine(engine, options);
         int vocab = engine.Config.VocabSize;
         int bos = engine.Tokenizer?.BosId ?? 1;
-        int[] MakePrompt(uint seed)
+        int[] MakePrompt(uint seed, uint prefixSeed = 42)
         {
             var p = PromptSynth.Tokens(promptTokens, vocab, seed, bos);
             if (sharedPrefix > 0)
             {
-                var prefix = PromptSynth.Tokens(Math.Min(sharedPrefix, promptTokens), vocab, 42, bos);
+                var prefix = PromptSynth.Tokens(Math.Min(sharedPrefix, promptTokens), vocab, prefixSeed, bos);
                 prefix.CopyTo(p, 0);
             }
 
@@ -52,9 +52,10 @@ public static class ConcurrencyBench
         double cold = 0, hit = 0;
         if (sharedPrefix > 0)
         {
-            // A cold request fills the cache with the prefix; the next one with the same prefix hits it.
-            var c = await serving.GenerateAsync(new ServingRequest(MakePrompt(2000), sampling with { MaxTokens = 1 }));
-            var h = await serving.GenerateAsync(new ServingRequest(MakePrompt(3000), sampling with { MaxTokens = 1 }));
+            // A prefix nothing has seen yet: the first request computes it cold and fills the cache; the
+            // second, with the same prefix and a different tail, hits it.
+            var c = await serving.GenerateAsync(new ServingRequest(MakePrompt(2000, 777), sampling with { MaxTokens = 1 }));
+            var h = await serving.GenerateAsync(new ServingRequest(MakePrompt(3000, 777), sampling with { MaxTokens = 1 }));
             cold = c.TtftMs;
             hit = h.TtftMs;
         }

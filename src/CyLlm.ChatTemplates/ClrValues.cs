@@ -1,0 +1,158 @@
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CyLlm.ChatTemplates.Jinja;
+
+namespace CyLlm.ChatTemplates;
+
+/// <summary>Converts caller values (options variables) into fresh template values the template cannot alias.</summary>
+internal static class ClrValues
+{
+    private const int MaxDepth = 64;
+
+    public static object? Convert(string name, object? value) => Convert(name, value, 0);
+
+    public static PyDict Message(ChatMessage m)
+    {
+        var d = new PyDict(3)
+        {
+            ["role"] = m.Role,
+            ["content"] = m.Content,
+        };
+        if (m.Name is not null)
+        {
+            d["name"] = m.Name;
+        }
+
+        return d;
+    }
+
+    private static object? Convert(string name, object? value, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new ArgumentException($"template variable '{name}' is nested deeper than {MaxDepth} levels", nameof(value));
+        }
+
+        switch (value)
+        {
+            case null:
+                return null;
+            case string or bool or long or double:
+                return value;
+            case int or short or sbyte or byte or ushort or uint:
+                return System.Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+            case ulong u:
+                return u <= long.MaxValue ? (long)u : (object)(double)u;
+            case float or decimal:
+                return System.Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+            case char c:
+                return c.ToString();
+            case ChatMessage m:
+                return Message(m);
+            case JsonElement e:
+                return FromJson(name, e, depth);
+            case JsonNode node:
+                return FromJson(name, JsonSerializer.SerializeToElement(node), depth);
+            case IDictionary<string, object?> gd:
+            {
+                var d = new PyDict(gd.Count);
+                foreach (var (k, v) in gd)
+                {
+                    d[k] = Convert(name, v, depth + 1);
+                }
+
+                return d;
+            }
+
+            case IReadOnlyDictionary<string, object?> rd:
+            {
+                var d = new PyDict(rd.Count);
+                foreach (var (k, v) in rd)
+                {
+                    d[k] = Convert(name, v, depth + 1);
+                }
+
+                return d;
+            }
+
+            case IDictionary nd:
+            {
+                var d = new PyDict(nd.Count);
+                foreach (DictionaryEntry entry in nd)
+                {
+                    if (entry.Key is not string k)
+                    {
+                        throw new ArgumentException($"template variable '{name}' has a dictionary key that is not a string", nameof(value));
+                    }
+
+                    d[k] = Convert(name, entry.Value, depth + 1);
+                }
+
+                return d;
+            }
+
+            case IEnumerable seq:
+            {
+                var list = new List<object?>();
+                foreach (var item in seq)
+                {
+                    list.Add(Convert(name, item, depth + 1));
+                    if (list.Count > RenderBudget.MaxItems)
+                    {
+                        throw new ArgumentException($"template variable '{name}' has more than {RenderBudget.MaxItems} items", nameof(value));
+                    }
+                }
+
+                return list;
+            }
+
+            default:
+                throw new ArgumentException($"template variable '{name}' has an unsupported type {value.GetType().Name}", nameof(value));
+        }
+    }
+
+    private static object? FromJson(string name, JsonElement e, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new ArgumentException($"template variable '{name}' is nested deeper than {MaxDepth} levels", nameof(e));
+        }
+
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+            {
+                var d = new PyDict();
+                foreach (var p in e.EnumerateObject())
+                {
+                    d[p.Name] = FromJson(name, p.Value, depth + 1);
+                }
+
+                return d;
+            }
+
+            case JsonValueKind.Array:
+            {
+                var list = new List<object?>(e.GetArrayLength());
+                foreach (var item in e.EnumerateArray())
+                {
+                    list.Add(FromJson(name, item, depth + 1));
+                }
+
+                return list;
+            }
+
+            case JsonValueKind.String:
+                return e.GetString();
+            case JsonValueKind.Number:
+                return e.TryGetInt64(out long l) ? l : (object)e.GetDouble();
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            default:
+                return null;
+        }
+    }
+}

@@ -1,8 +1,0 @@
-namespace CyLlm.ChatTemplates.Jinja;
-
-internal enum SegmentKind
-{
-    Text,
-    Output,
-    Statement,
-}
