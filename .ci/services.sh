@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs (if missing) and starts a local PostgreSQL server for the CyLlm.Jobs conformance tests.
+# Idempotent: a second run with the server already up only checks the role and database (< 1 s).
+# Tests connect through CYLLM_TEST_PG, default "Host=127.0.0.1;Username=cyllm;Password=cyllm;Database=cyllm_test".
+# Runs as root (CI); uses apt-get only when no PostgreSQL server binaries are present.
+set -euo pipefail
+
+PG_USER=cyllm
+PG_PASS=cyllm
+PG_DB=cyllm_test
+PG_PORT=5432
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi; }
+
+# 1. Install the server when no cluster tooling is present.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq postgresql >/dev/null
+fi
+
+# 2. Make sure a cluster exists and is running (Debian's pg_ctlcluster; no systemd in containers).
+ver=$(ls /usr/lib/postgresql | sort -V | tail -1)
+if command -v pg_lsclusters >/dev/null 2>&1; then
+  if ! pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main"' | grep -q .; then
+    as_root pg_createcluster "$ver" main --port "$PG_PORT" >/dev/null
+  fi
+  if ! pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main" {print $4}' | grep -q online; then
+    as_root pg_ctlcluster "$ver" main start
+  fi
+else
+  # Non-Debian layout: a private data directory driven by pg_ctl.
+  bin=/usr/lib/postgresql/$ver/bin
+  data=/var/lib/postgresql/cyllm-data
+  if [ ! -f "$data/PG_VERSION" ]; then
+    as_root mkdir -p "$data"; as_root chown postgres:postgres "$data"
+    as_root su postgres -c "$bin/initdb -D $data -A trust >/dev/null"
+  fi
+  as_root su postgres -c "$bin/pg_ctl -D $data -o '-p $PG_PORT -k /tmp' -l $data/server.log -w status >/dev/null || $bin/pg_ctl -D $data -o '-p $PG_PORT -k /tmp' -l $data/server.log -w start >/dev/null"
+fi
+
+# 3. Wait until it accepts connections (normally immediate).
+for _ in $(seq 1 50); do
+  if pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; then break; fi
+  sleep 0.2
+done
+pg_isready -h 127.0.0.1 -p "$PG_PORT" >/dev/null
+
+# 4. Role and database for the tests (password auth over TCP on 127.0.0.1 is allowed by Debian's default pg_hba).
+psql_admin() { as_root su postgres -c "psql -p $PG_PORT -v ON_ERROR_STOP=1 -qtA $*"; }
+if [ "$(psql_admin "-c \"SELECT 1 FROM pg_roles WHERE rolname='$PG_USER'\"")" != "1" ]; then
+  psql_admin "-c \"CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASS' CREATEDB\""
+fi
+if [ "$(psql_admin "-c \"SELECT 1 FROM pg_database WHERE datname='$PG_DB'\"")" != "1" ]; then
+  psql_admin "-c \"CREATE DATABASE $PG_DB OWNER $PG_USER\""
+fi
+echo "postgresql $ver ready on 127.0.0.1:$PG_PORT (db $PG_DB, user $PG_USER)"

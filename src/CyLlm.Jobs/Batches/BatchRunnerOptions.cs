@@ -1,0 +1,26 @@
+namespace CyLlm.Jobs.Batches;
+
+/// <summary>Settings of a <see cref="BatchRunner"/>.</summary>
+public sealed record BatchRunnerOptions
+{
+    public BatchRunnerOptions(string outputDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        OutputDirectory = Path.GetFullPath(outputDirectory);
+    }
+
+    /// <summary>Folder for output and error files (written with AtomicFile).</summary>
+    public string OutputDirectory { get; }
+
+    /// <summary>Lease length; another worker can take the batch over this long after this one stops heart-beating.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Heartbeat period; must be well below <see cref="LeaseDuration"/>.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Progress and request counts are written every this many answered lines.</summary>
+    public int ProgressEvery { get; init; } = 20;
+
+    /// <summary>Most requests one batch may hold (OpenAI: 50,000).</summary>
+    public int MaxRequests { get; init; } = 50_000;
+}
