@@ -55,57 +55,57 @@ internal static class ClrValues
             case JsonNode node:
                 return FromJson(name, JsonSerializer.SerializeToElement(node), depth);
             case IDictionary<string, object?> gd:
-            {
-                var d = new PyDict(gd.Count);
-                foreach (var (k, v) in gd)
                 {
-                    d[k] = Convert(name, v, depth + 1);
-                }
+                    var d = new PyDict(gd.Count);
+                    foreach (var (k, v) in gd)
+                    {
+                        d[k] = Convert(name, v, depth + 1);
+                    }
 
-                return d;
-            }
+                    return d;
+                }
 
             case IReadOnlyDictionary<string, object?> rd:
-            {
-                var d = new PyDict(rd.Count);
-                foreach (var (k, v) in rd)
                 {
-                    d[k] = Convert(name, v, depth + 1);
-                }
+                    var d = new PyDict(rd.Count);
+                    foreach (var (k, v) in rd)
+                    {
+                        d[k] = Convert(name, v, depth + 1);
+                    }
 
-                return d;
-            }
+                    return d;
+                }
 
             case IDictionary nd:
-            {
-                var d = new PyDict(nd.Count);
-                foreach (DictionaryEntry entry in nd)
                 {
-                    if (entry.Key is not string k)
+                    var d = new PyDict(nd.Count);
+                    foreach (DictionaryEntry entry in nd)
                     {
-                        throw new ArgumentException($"template variable '{name}' has a dictionary key that is not a string", nameof(value));
+                        if (entry.Key is not string k)
+                        {
+                            throw new ArgumentException($"template variable '{name}' has a dictionary key that is not a string", nameof(value));
+                        }
+
+                        d[k] = Convert(name, entry.Value, depth + 1);
                     }
 
-                    d[k] = Convert(name, entry.Value, depth + 1);
+                    return d;
                 }
-
-                return d;
-            }
 
             case IEnumerable seq:
-            {
-                var list = new List<object?>();
-                foreach (var item in seq)
                 {
-                    list.Add(Convert(name, item, depth + 1));
-                    if (list.Count > RenderBudget.MaxItems)
+                    var list = new List<object?>();
+                    foreach (var item in seq)
                     {
-                        throw new ArgumentException($"template variable '{name}' has more than {RenderBudget.MaxItems} items", nameof(value));
+                        list.Add(Convert(name, item, depth + 1));
+                        if (list.Count > RenderBudget.MaxItems)
+                        {
+                            throw new ArgumentException($"template variable '{name}' has more than {RenderBudget.MaxItems} items", nameof(value));
+                        }
                     }
-                }
 
-                return list;
-            }
+                    return list;
+                }
 
             default:
                 throw new ArgumentException($"template variable '{name}' has an unsupported type {value.GetType().Name}", nameof(value));
@@ -122,26 +122,26 @@ internal static class ClrValues
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-            {
-                var d = new PyDict();
-                foreach (var p in e.EnumerateObject())
                 {
-                    d[p.Name] = FromJson(name, p.Value, depth + 1);
-                }
+                    var d = new PyDict();
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        d[p.Name] = FromJson(name, p.Value, depth + 1);
+                    }
 
-                return d;
-            }
+                    return d;
+                }
 
             case JsonValueKind.Array:
-            {
-                var list = new List<object?>(e.GetArrayLength());
-                foreach (var item in e.EnumerateArray())
                 {
-                    list.Add(FromJson(name, item, depth + 1));
-                }
+                    var list = new List<object?>(e.GetArrayLength());
+                    foreach (var item in e.EnumerateArray())
+                    {
+                        list.Add(FromJson(name, item, depth + 1));
+                    }
 
-                return list;
-            }
+                    return list;
+                }
 
             case JsonValueKind.String:
                 return e.GetString();

@@ -26,12 +26,12 @@ public class BlockPoolTests
 
                         break;
                     case 1 when held.Count > 0:
-                    {
-                        int i = rng.Next(held.Count);
-                        pool.Release(held[i]);
-                        held.RemoveAt(i);
-                        break;
-                    }
+                        {
+                            int i = rng.Next(held.Count);
+                            pool.Release(held[i]);
+                            held.RemoveAt(i);
+                            break;
+                        }
 
                     case 2 when held.Count > 0:
                         pool.Publish(held[rng.Next(held.Count)], rng.Next(1, 20));

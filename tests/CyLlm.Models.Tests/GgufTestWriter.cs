@@ -165,17 +165,17 @@ internal sealed class GgufTestWriter
             case GgufValueType.Int64: w.Write(Convert.ToInt64(v)); break;
             case GgufValueType.Float64: w.Write(Convert.ToDouble(v)); break;
             case GgufValueType.Array:
-            {
-                var (et, items) = ((GgufValueType, IList))v;
-                w.Write((uint)et);
-                w.Write((ulong)items.Count);
-                foreach (var item in items)
                 {
-                    Value(w, et, item!);
-                }
+                    var (et, items) = ((GgufValueType, IList))v;
+                    w.Write((uint)et);
+                    w.Write((ulong)items.Count);
+                    foreach (var item in items)
+                    {
+                        Value(w, et, item!);
+                    }
 
-                break;
-            }
+                    break;
+                }
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(t));

@@ -37,7 +37,7 @@ public class GgmlTypeTests
     }
 
     [Fact]
-    public void Unknown_values_are_not_known() 
+    public void Unknown_values_are_not_known()
     {
         Assert.False(GgmlTypeInfo.IsKnown(4));
         Assert.False(GgmlTypeInfo.IsKnown(5));

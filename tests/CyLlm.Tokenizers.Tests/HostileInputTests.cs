@@ -77,7 +77,9 @@ public class HostileInputTests
             Kind = TokenizerKind.SentencePiece,
             Tokens = ["<unk>", "", null!, "a", "b"],
             TokenTypes = [2, 1, 1, 99, 1],
-            UnkId = 0, BosId = -1, EosId = -1,
+            UnkId = 0,
+            BosId = -1,
+            EosId = -1,
         });
         Assert.Equal("[EMPTY_1]", t.GetTokenText(1));
         Assert.Equal("[EMPTY_2]", t.GetTokenText(2));

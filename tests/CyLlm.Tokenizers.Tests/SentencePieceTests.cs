@@ -116,8 +116,15 @@ public class SentencePieceTests
         var data = TestVocab.SentencePiece(Letters);
         var withEos = Tokenizer.Create(new TokenizerData
         {
-            Kind = data.Kind, Tokens = data.Tokens, Scores = data.Scores, TokenTypes = data.TokenTypes,
-            BosId = 1, EosId = 2, UnkId = 0, AddEos = true, AddBos = false,
+            Kind = data.Kind,
+            Tokens = data.Tokens,
+            Scores = data.Scores,
+            TokenTypes = data.TokenTypes,
+            BosId = 1,
+            EosId = 2,
+            UnkId = 0,
+            AddEos = true,
+            AddBos = false,
         });
         Assert.False(withEos.AddBosByDefault);
         int[] ids = withEos.Encode("a", true, false);
@@ -203,8 +210,14 @@ public class SentencePieceTests
         int imEnd = data.Tokens.Count - 2, eot = data.Tokens.Count - 1;
         var t = Tokenizer.Create(new TokenizerData
         {
-            Kind = data.Kind, Tokens = data.Tokens, Scores = data.Scores, TokenTypes = data.TokenTypes,
-            BosId = 1, EosId = 2, UnkId = 0, EotIds = [eot, 99999],
+            Kind = data.Kind,
+            Tokens = data.Tokens,
+            Scores = data.Scores,
+            TokenTypes = data.TokenTypes,
+            BosId = 1,
+            EosId = 2,
+            UnkId = 0,
+            EotIds = [eot, 99999],
         });
         Assert.Equal([2, imEnd, eot], t.EndOfGenerationIds);
         Assert.True(t.IsEndOfGeneration(imEnd));

@@ -29,78 +29,78 @@ internal sealed partial class Interpreter
             case Expr.GetAttr ga:
                 return GetAttr(Eval(ga.Target), ga.Attribute);
             case Expr.GetItem gi:
-            {
-                var target = Eval(gi.Target);
-                return GetItem(target, Eval(gi.Key));
-            }
+                {
+                    var target = Eval(gi.Target);
+                    return GetItem(target, Eval(gi.Key));
+                }
 
             case Expr.Call call:
                 return EvalCall(call);
             case Expr.Filter f:
-            {
-                var value = f.Target is null ? Undefined.Instance : Eval(f.Target);
-                return ApplyFilter(f.FilterName, value, EvalArgs(f.Args));
-            }
+                {
+                    var value = f.Target is null ? Undefined.Instance : Eval(f.Target);
+                    return ApplyFilter(f.FilterName, value, EvalArgs(f.Args));
+                }
 
             case Expr.IsTest t:
-            {
-                var value = Eval(t.Target);
-                return ApplyTest(t.TestName, value, EvalArgs(t.Args));
-            }
+                {
+                    var value = Eval(t.Target);
+                    return ApplyTest(t.TestName, value, EvalArgs(t.Args));
+                }
 
             case Expr.Compare cmp:
-            {
-                var left = Eval(cmp.First);
-                for (int i = 0; i < cmp.Ops.Count; i++)
                 {
-                    var right = Eval(cmp.Operands[i]);
-                    if (!CompareValues(cmp.Ops[i], left, right))
+                    var left = Eval(cmp.First);
+                    for (int i = 0; i < cmp.Ops.Count; i++)
                     {
-                        return false;
+                        var right = Eval(cmp.Operands[i]);
+                        if (!CompareValues(cmp.Ops[i], left, right))
+                        {
+                            return false;
+                        }
+
+                        left = right;
                     }
 
-                    left = right;
+                    return true;
                 }
-
-                return true;
-            }
 
             case Expr.Logical lg:
-            {
-                var left = Eval(lg.Left);
-                return Truthy(left) == lg.IsAnd ? Eval(lg.Right) : left;
-            }
-
-            case Expr.Unary u:
-            {
-                var v = Eval(u.Operand);
-                return u.Op switch
                 {
-                    '!' => !Truthy(v),
-                    '-' => Negate(v),
-                    _ => Positive(v),
-                };
-            }
-
-            case Expr.Binary b:
-            {
-                var left = Eval(b.Left);
-                return Arithmetic(b.Op, left, Eval(b.Right));
-            }
-
-            case Expr.Concat cc:
-            {
-                var sb = new StringBuilder();
-                foreach (var part in cc.Parts)
-                {
-                    var v = Eval(part);
-                    string s = v is Undefined ? "" : Str(v);
-                    _budget.CheckLength((long)sb.Length + s.Length);
-                    sb.Append(s);
+                    var left = Eval(lg.Left);
+                    return Truthy(left) == lg.IsAnd ? Eval(lg.Right) : left;
                 }
 
-                return sb.ToString();
-            }
+            case Expr.Unary u:
+                {
+                    var v = Eval(u.Operand);
+                    return u.Op switch
+                    {
+                        '!' => !Truthy(v),
+                        '-' => Negate(v),
+                        _ => Positive(v),
+                    };
+                }
+
+            case Expr.Binary b:
+                {
+                    var left = Eval(b.Left);
+                    return Arithmetic(b.Op, left, Eval(b.Right));
+                }
+
+            case Expr.Concat cc:
+                {
+                    var sb = new StringBuilder();
+                    foreach (var part in cc.Parts)
+                    {
+                        var v = Eval(part);
+                        string s = v is Undefined ? "" : Str(v);
+                        _budget.CheckLength((long)sb.Length + s.Length);
+                        sb.Append(s);
+                    }
+
+                    return sb.ToString();
+                }
 
             case Expr.Conditional cd:
                 if (Truthy(Eval(cd.Condition)))
@@ -112,35 +112,35 @@ internal sealed partial class Interpreter
                     ? new Undefined($"the inline if-expression on line {cd.Line} evaluated to false and no else section was defined")
                     : Eval(cd.Otherwise);
             case Expr.Sequence seq:
-            {
-                List<object?> list = seq.IsTuple ? new TupleValue(seq.Items.Count) : new List<object?>(seq.Items.Count);
-                foreach (var item in seq.Items)
                 {
-                    list.Add(Eval(item));
-                }
+                    List<object?> list = seq.IsTuple ? new TupleValue(seq.Items.Count) : new List<object?>(seq.Items.Count);
+                    foreach (var item in seq.Items)
+                    {
+                        list.Add(Eval(item));
+                    }
 
-                return list;
-            }
+                    return list;
+                }
 
             case Expr.Dict d:
-            {
-                var dict = new PyDict(d.Keys.Count);
-                for (int i = 0; i < d.Keys.Count; i++)
                 {
-                    dict[DictKey(Eval(d.Keys[i]))] = Eval(d.Values[i]);
+                    var dict = new PyDict(d.Keys.Count);
+                    for (int i = 0; i < d.Keys.Count; i++)
+                    {
+                        dict[DictKey(Eval(d.Keys[i]))] = Eval(d.Values[i]);
+                    }
+
+                    return dict;
                 }
 
-                return dict;
-            }
-
             case Expr.Slice sl:
-            {
-                var target = Eval(sl.Target);
-                var start = sl.Start is null ? null : Eval(sl.Start);
-                var stop = sl.Stop is null ? null : Eval(sl.Stop);
-                var step = sl.Step is null ? null : Eval(sl.Step);
-                return Slice(target, start, stop, step);
-            }
+                {
+                    var target = Eval(sl.Target);
+                    var start = sl.Start is null ? null : Eval(sl.Start);
+                    var stop = sl.Stop is null ? null : Eval(sl.Stop);
+                    var step = sl.Step is null ? null : Eval(sl.Step);
+                    return Slice(target, start, stop, step);
+                }
 
             default:
                 throw new TemplateError($"unsupported expression {e.GetType().Name}");

@@ -52,98 +52,98 @@ internal sealed partial class Interpreter
                     _ => throw new TemplateError($"object of type '{TypeName(v)}' has no len()"),
                 };
             case "wordcount":
-            {
-                long n = 0;
-                bool inWord = false;
-                foreach (char c in StrSoft(v))
                 {
-                    bool w = char.IsLetterOrDigit(c) || c == '_';
-                    if (w && !inWord)
+                    long n = 0;
+                    bool inWord = false;
+                    foreach (char c in StrSoft(v))
                     {
-                        n++;
+                        bool w = char.IsLetterOrDigit(c) || c == '_';
+                        if (w && !inWord)
+                        {
+                            n++;
+                        }
+
+                        inWord = w;
                     }
 
-                    inWord = w;
+                    return n;
                 }
 
-                return n;
-            }
-
             case "default" or "d":
-            {
-                a.Check(name, 2, "default_value", "boolean");
-                bool boolean = Truthy(a.Get(1, "boolean", false));
-                return v is Undefined || (boolean && !Truthy(v)) ? a.Get(0, "default_value", "") : v;
-            }
+                {
+                    a.Check(name, 2, "default_value", "boolean");
+                    bool boolean = Truthy(a.Get(1, "boolean", false));
+                    return v is Undefined || (boolean && !Truthy(v)) ? a.Get(0, "default_value", "") : v;
+                }
 
             case "replace":
-            {
-                a.Check("replace", 3, "old", "new", "count");
-                string s = StrSoft(v);
-                string old = StrSoft(a.Get(0, "old", null));
-                string repl = StrSoft(a.Get(1, "new", null));
-                var count = a.Get(2, "count", null);
-                return Replace(s, old, repl, count is null ? -1 : ToIndex(count, "count"));
-            }
+                {
+                    a.Check("replace", 3, "old", "new", "count");
+                    string s = StrSoft(v);
+                    string old = StrSoft(a.Get(0, "old", null));
+                    string repl = StrSoft(a.Get(1, "new", null));
+                    var count = a.Get(2, "count", null);
+                    return Replace(s, old, repl, count is null ? -1 : ToIndex(count, "count"));
+                }
 
             case "join":
                 return Join(v, a);
             case "first":
-            {
-                var items = Iterate(v);
-                return items.Count > 0 ? items[0] : new Undefined("No first item, sequence was empty.");
-            }
-
-            case "last":
-            {
-                if (v is GeneratorValue gl)
                 {
-                    throw new TemplateError($"'{gl.TypeName}' object is not reversible");
+                    var items = Iterate(v);
+                    return items.Count > 0 ? items[0] : new Undefined("No first item, sequence was empty.");
                 }
 
-                var items = Iterate(v);
-                return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
-            }
+            case "last":
+                {
+                    if (v is GeneratorValue gl)
+                    {
+                        throw new TemplateError($"'{gl.TypeName}' object is not reversible");
+                    }
+
+                    var items = Iterate(v);
+                    return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
+                }
 
             case "list":
                 return new List<object?>(Iterate(v));
             case "reverse":
-            {
-                if (v is string rs)
                 {
-                    var chars = SplitCodePoints(rs);
-                    chars.Reverse();
-                    return string.Concat(chars);
-                }
+                    if (v is string rs)
+                    {
+                        var chars = SplitCodePoints(rs);
+                        chars.Reverse();
+                        return string.Concat(chars);
+                    }
 
-                if (v is GeneratorValue)
-                {
-                    // reversed() refuses generators, so Jinja falls back to a reversed list.
-                    var list = new List<object?>(Iterate(v));
-                    list.Reverse();
-                    return list;
-                }
+                    if (v is GeneratorValue)
+                    {
+                        // reversed() refuses generators, so Jinja falls back to a reversed list.
+                        var list = new List<object?>(Iterate(v));
+                        list.Reverse();
+                        return list;
+                    }
 
-                var items = new GeneratorValue(v is TupleValue ? "reversed" : "list_reverseiterator", "");
-                items.AddRange(Iterate(v));
-                items.Reverse();
-                return items;
-            }
+                    var items = new GeneratorValue(v is TupleValue ? "reversed" : "list_reverseiterator", "");
+                    items.AddRange(Iterate(v));
+                    items.Reverse();
+                    return items;
+                }
 
             case "items":
-            {
-                if (v is Undefined)
                 {
-                    return new List<object?>();
-                }
+                    if (v is Undefined)
+                    {
+                        return new List<object?>();
+                    }
 
-                if (v is not PyDict dict)
-                {
-                    throw new TemplateError("Can only get item pairs from a mapping.");
-                }
+                    if (v is not PyDict dict)
+                    {
+                        throw new TemplateError("Can only get item pairs from a mapping.");
+                    }
 
-                return Generator("do_items", (List<object?>)DictMethod(dict, "items", Arguments.Empty)!);
-            }
+                    return Generator("do_items", (List<object?>)DictMethod(dict, "items", Arguments.Empty)!);
+                }
 
             case "dictsort":
                 return DictSort(v, a);
@@ -162,10 +162,10 @@ internal sealed partial class Interpreter
             case "selectattr" or "rejectattr":
                 return Generator("select_or_reject", Select(v, a, name == "selectattr", byAttribute: true));
             case "attr":
-            {
-                string attr = RequireString(a.Get(0, "name", null), "attr");
-                return v is PyDict && !DictMethods.Contains(attr) ? new Undefined($"'dict object' has no attribute '{attr}'") : GetAttr(v, attr);
-            }
+                {
+                    string attr = RequireString(a.Get(0, "name", null), "attr");
+                    return v is PyDict && !DictMethods.Contains(attr) ? new Undefined($"'dict object' has no attribute '{attr}'") : GetAttr(v, attr);
+                }
 
             case "int":
                 return ToInt(v, a);
@@ -185,12 +185,12 @@ internal sealed partial class Interpreter
             case "indent":
                 return Indent(v, a);
             case "center":
-            {
-                long width = ToIndex(a.Get(0, "width", 80L), "width");
-                string s = StrSoft(v);
-                _budget.CheckLength(width);
-                return width <= s.Length ? s : CenterPad(s, (int)width - s.Length, ' ');
-            }
+                {
+                    long width = ToIndex(a.Get(0, "width", 80L), "width");
+                    string s = StrSoft(v);
+                    _budget.CheckLength(width);
+                    return width <= s.Length ? s : CenterPad(s, (int)width - s.Length, ' ');
+                }
 
             case "format":
                 return PyFormat.Percent(this, StrSoft(v), a.Count == 1 ? a[0] : new TupleValue(a.Positional));
@@ -268,31 +268,31 @@ internal sealed partial class Interpreter
             case Undefined u:
                 throw u.Fail();
             case string s:
-            {
-                string t = PyText.Strip(s).Replace("_", "", StringComparison.Ordinal);
-                try
                 {
-                    if (radix == 10 && long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
+                    string t = PyText.Strip(s).Replace("_", "", StringComparison.Ordinal);
+                    try
                     {
-                        return l;
+                        if (radix == 10 && long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
+                        {
+                            return l;
+                        }
+
+                        if (radix is 2 or 8 or 16 && t.Length > 0)
+                        {
+                            return Convert.ToInt64(t, (int)radix);
+                        }
+                    }
+                    catch (FormatException)
+                    {
+                        return fallback;
+                    }
+                    catch (ArgumentException)
+                    {
+                        return fallback;
                     }
 
-                    if (radix is 2 or 8 or 16 && t.Length > 0)
-                    {
-                        return Convert.ToInt64(t, (int)radix);
-                    }
+                    return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && double.IsFinite(f) ? (long)Math.Truncate(f) : fallback;
                 }
-                catch (FormatException)
-                {
-                    return fallback;
-                }
-                catch (ArgumentException)
-                {
-                    return fallback;
-                }
-
-                return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double f) && double.IsFinite(f) ? (long)Math.Truncate(f) : fallback;
-            }
 
             default:
                 return fallback;

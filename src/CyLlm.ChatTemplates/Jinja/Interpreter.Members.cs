@@ -68,34 +68,34 @@ internal sealed partial class Interpreter
             case GeneratorValue:
                 return new Undefined($"'{TypeName(obj)} object' has no attribute '{(key is string ks0 ? ks0 : Str(key))}'");
             case PyDict d:
-            {
-                if (key is not Undefined && d.TryGetValue(DictKey(key), out var v))
                 {
-                    return v;
+                    if (key is not Undefined && d.TryGetValue(DictKey(key), out var v))
+                    {
+                        return v;
+                    }
+
+                    return key is string name && DictMethods.Contains(name)
+                        ? new BoundMethod(d, name)
+                        : new Undefined($"'dict object' has no attribute '{(key is string ks ? ks : Str(key))}'");
                 }
 
-                return key is string name && DictMethods.Contains(name)
-                    ? new BoundMethod(d, name)
-                    : new Undefined($"'dict object' has no attribute '{(key is string ks ? ks : Str(key))}'");
-            }
-
             case List<object?> l when key is long or bool:
-            {
-                long i = AsLong(key);
-                long at = i < 0 ? i + l.Count : i;
-                return at >= 0 && at < l.Count
-                    ? l[(int)at]
-                    : new Undefined($"{TypeName(obj)} object has no element {i}");
-            }
+                {
+                    long i = AsLong(key);
+                    long at = i < 0 ? i + l.Count : i;
+                    return at >= 0 && at < l.Count
+                        ? l[(int)at]
+                        : new Undefined($"{TypeName(obj)} object has no element {i}");
+                }
 
             case string s when key is long or bool:
-            {
-                long i = AsLong(key);
-                long at = i < 0 ? i + s.Length : i;
-                return at >= 0 && at < s.Length
-                    ? s[(int)at].ToString()
-                    : new Undefined($"str object has no element {i}");
-            }
+                {
+                    long i = AsLong(key);
+                    long at = i < 0 ? i + s.Length : i;
+                    return at >= 0 && at < s.Length
+                        ? s[(int)at].ToString()
+                        : new Undefined($"str object has no element {i}");
+                }
 
             case Namespace or LoopContext when key is string attr:
                 return GetAttr(obj, attr);

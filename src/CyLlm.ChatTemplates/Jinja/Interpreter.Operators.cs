@@ -123,27 +123,27 @@ internal sealed partial class Interpreter
         switch (op)
         {
             case BinaryOp.Add when a is Markup or string && b is Markup or string:
-            {
-                string left = a is Markup ma ? ma.Value : Escape((string)a!);
-                string right = b is Markup mb ? mb.Value : Escape((string)b!);
-                _budget.CheckLength((long)left.Length + right.Length);
-                return new Markup(left + right);
-            }
+                {
+                    string left = a is Markup ma ? ma.Value : Escape((string)a!);
+                    string right = b is Markup mb ? mb.Value : Escape((string)b!);
+                    _budget.CheckLength((long)left.Length + right.Length);
+                    return new Markup(left + right);
+                }
 
             case BinaryOp.Mul when a is Markup ma2 && IsInteger(b):
                 return new Markup(RepeatString(ma2.Value, AsLong(b!)));
             case BinaryOp.Mul when b is Markup mb2 && IsInteger(a):
                 return new Markup(RepeatString(mb2.Value, AsLong(a!)));
             case BinaryOp.Mod when a is Markup fmt:
-            {
-                object? args = b switch
                 {
-                    TupleValue t => new TupleValue(t.Select(EscapeArgument)),
-                    PyDict d => EscapeValues(d),
-                    _ => EscapeArgument(b),
-                };
-                return new Markup(PyFormat.Percent(this, fmt.Value, args));
-            }
+                    object? args = b switch
+                    {
+                        TupleValue t => new TupleValue(t.Select(EscapeArgument)),
+                        PyDict d => EscapeValues(d),
+                        _ => EscapeArgument(b),
+                    };
+                    return new Markup(PyFormat.Percent(this, fmt.Value, args));
+                }
 
             case BinaryOp.Add or BinaryOp.Mul:
                 throw new TemplateError($"unsupported operand type(s) for {(op == BinaryOp.Add ? "+" : "*")}: '{TypeName(a)}' and '{TypeName(b)}'");

@@ -43,16 +43,16 @@ internal sealed partial class Interpreter
             case "upper":
                 return StrSoft(v) is var up && up.Any(char.IsLetter) && !up.Any(char.IsLower);
             case "odd" or "even":
-            {
-                long x = ToIndex(v, name);
-                return (PyNumber.Mod(x, 2) == 1) == (name == "odd");
-            }
+                {
+                    long x = ToIndex(v, name);
+                    return (PyNumber.Mod(x, 2) == 1) == (name == "odd");
+                }
 
             case "divisibleby":
-            {
-                long num = ToIndex(a.Get(0, "num", null), "divisibleby");
-                return PyNumber.Mod(ToIndex(v, "divisibleby"), num) == 0;
-            }
+                {
+                    long num = ToIndex(a.Get(0, "num", null), "divisibleby");
+                    return PyNumber.Mod(ToIndex(v, "divisibleby"), num) == 0;
+                }
 
             case "filter":
                 return v is string fn && KnownNames.Filters.Contains(fn);
@@ -61,10 +61,10 @@ internal sealed partial class Interpreter
             case "in":
                 return Contains(a.Get(0, "seq", null), v);
             case "sameas":
-            {
-                var other = a.Get(0, "other", null);
-                return v is null or bool ? Equals(v, other) : v is long or double or string ? ValueEquals(v, other) : ReferenceEquals(v, other);
-            }
+                {
+                    var other = a.Get(0, "other", null);
+                    return v is null or bool ? Equals(v, other) : v is long or double or string ? ValueEquals(v, other) : ReferenceEquals(v, other);
+                }
 
             case "eq" or "equalto" or "==":
                 return ValueEquals(v, Operand(a, name));

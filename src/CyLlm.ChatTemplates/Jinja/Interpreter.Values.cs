@@ -193,40 +193,40 @@ internal sealed partial class Interpreter
             case bool or long or double:
                 return IsNumber(b) && NumericEquals(a, b!);
             case List<object?> l:
-            {
-                if (b is not List<object?> m || (a is TupleValue) != (b is TupleValue) || a is GeneratorValue || b is GeneratorValue || l.Count != m.Count)
                 {
-                    return false;
-                }
-
-                for (int i = 0; i < l.Count; i++)
-                {
-                    if (!ValueEquals(l[i], m[i], depth + 1))
+                    if (b is not List<object?> m || (a is TupleValue) != (b is TupleValue) || a is GeneratorValue || b is GeneratorValue || l.Count != m.Count)
                     {
                         return false;
                     }
-                }
 
-                return true;
-            }
+                    for (int i = 0; i < l.Count; i++)
+                    {
+                        if (!ValueEquals(l[i], m[i], depth + 1))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                }
 
             case PyDict d:
-            {
-                if (b is not PyDict e || d.Count != e.Count)
                 {
-                    return false;
-                }
-
-                foreach (var (k, item) in d)
-                {
-                    if (!e.TryGetValue(k, out var other) || !ValueEquals(item, other, depth + 1))
+                    if (b is not PyDict e || d.Count != e.Count)
                     {
                         return false;
                     }
-                }
 
-                return true;
-            }
+                    foreach (var (k, item) in d)
+                    {
+                        if (!e.TryGetValue(k, out var other) || !ValueEquals(item, other, depth + 1))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                }
 
             default:
                 return false;

@@ -102,15 +102,15 @@ internal sealed partial class Interpreter
                 Emit(t.Value);
                 return Flow.Normal;
             case Stmt.Output o:
-            {
-                var v = Eval(o.Value);
-                if (v is not Undefined)
                 {
-                    Emit(Str(v));
-                }
+                    var v = Eval(o.Value);
+                    if (v is not Undefined)
+                    {
+                        Emit(Str(v));
+                    }
 
-                return Flow.Normal;
-            }
+                    return Flow.Normal;
+                }
 
             case Stmt.If i:
                 for (int k = 0; k < i.Conditions.Count; k++)
@@ -129,48 +129,48 @@ internal sealed partial class Interpreter
                 Assign(s.Target, Eval(s.Value));
                 return Flow.Normal;
             case Stmt.SetBlock sb:
-            {
-                var (text, flow) = CaptureInFrame(sb.Body);
-                Assign(sb.Target, sb.Filter is null ? text : ApplyFilterChain(sb.Filter, text));
-                return flow;
-            }
+                {
+                    var (text, flow) = CaptureInFrame(sb.Body);
+                    Assign(sb.Target, sb.Filter is null ? text : ApplyFilterChain(sb.Filter, text));
+                    return flow;
+                }
 
             case Stmt.Macro m:
                 _scope.Set(m.Name, new MacroValue(m, _scope));
                 return Flow.Normal;
             case Stmt.With w:
-            {
-                var outer = _scope;
-                var inner = new Scope(outer);
-                for (int k = 0; k < w.Targets.Count; k++)
                 {
-                    // Values see the outer frame, as Jinja evaluates them before entering the block.
-                    var value = Eval(w.Values[k]);
-                    Bind(inner, w.Targets[k], value);
+                    var outer = _scope;
+                    var inner = new Scope(outer);
+                    for (int k = 0; k < w.Targets.Count; k++)
+                    {
+                        // Values see the outer frame, as Jinja evaluates them before entering the block.
+                        var value = Eval(w.Values[k]);
+                        Bind(inner, w.Targets[k], value);
+                    }
+
+                    _scope = inner;
+                    var flow = Exec(w.Body);
+                    _scope = outer;
+                    return flow;
                 }
 
-                _scope = inner;
-                var flow = Exec(w.Body);
-                _scope = outer;
-                return flow;
-            }
-
             case Stmt.FilterBlock fb:
-            {
-                var (text, flow) = CaptureInFrame(fb.Body);
-                Emit(Str(ApplyFilterChain(fb.Filter, text)));
-                return flow;
-            }
+                {
+                    var (text, flow) = CaptureInFrame(fb.Body);
+                    Emit(Str(ApplyFilterChain(fb.Filter, text)));
+                    return flow;
+                }
 
             case Stmt.Block b:
-            {
-                // {% generation %} is a call block in Jinja: its body has its own frame.
-                var outer = _scope;
-                _scope = new Scope(outer);
-                var flow = Exec(b.Body);
-                _scope = outer;
-                return flow;
-            }
+                {
+                    // {% generation %} is a call block in Jinja: its body has its own frame.
+                    var outer = _scope;
+                    _scope = new Scope(outer);
+                    var flow = Exec(b.Body);
+                    _scope = outer;
+                    return flow;
+                }
 
             case Stmt.LoopControl lc:
                 return lc.IsBreak ? Flow.Break : Flow.Continue;

@@ -64,43 +64,43 @@ internal sealed class JsonWriter(RenderBudget budget, string? indent, string ite
                 Close(depth, ']');
                 break;
             case PyDict dict:
-            {
-                if (dict.Count == 0)
                 {
-                    _sb.Append("{}");
+                    if (dict.Count == 0)
+                    {
+                        _sb.Append("{}");
+                        break;
+                    }
+
+                    _sb.Append('{');
+                    int i = 0;
+                    if (sortKeys)
+                    {
+                        var keys = new List<object>(dict.Keys);
+                        try
+                        {
+                            keys.Sort(CompareKeys);
+                        }
+                        catch (InvalidOperationException e) when (e.InnerException is TemplateError inner)
+                        {
+                            // List.Sort wraps comparer failures; surface the template error itself.
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+                        }
+                        foreach (var key in keys)
+                        {
+                            Member(key, dict[key], i++, depth);
+                        }
+                    }
+                    else
+                    {
+                        foreach (var (key, item) in dict)
+                        {
+                            Member(key, item, i++, depth);
+                        }
+                    }
+
+                    Close(depth, '}');
                     break;
                 }
-
-                _sb.Append('{');
-                int i = 0;
-                if (sortKeys)
-                {
-                    var keys = new List<object>(dict.Keys);
-                    try
-                    {
-                        keys.Sort(CompareKeys);
-                    }
-                    catch (InvalidOperationException e) when (e.InnerException is TemplateError inner)
-                    {
-                        // List.Sort wraps comparer failures; surface the template error itself.
-                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
-                    }
-                    foreach (var key in keys)
-                    {
-                        Member(key, dict[key], i++, depth);
-                    }
-                }
-                else
-                {
-                    foreach (var (key, item) in dict)
-                    {
-                        Member(key, item, i++, depth);
-                    }
-                }
-
-                Close(depth, '}');
-                break;
-            }
 
             default:
                 throw new TemplateError($"Object of type {Interpreter.TypeName(value)} is not JSON serializable");

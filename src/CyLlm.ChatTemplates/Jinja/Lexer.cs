@@ -298,19 +298,19 @@ internal sealed partial class Lexer
                 case 'u': i = AppendHex(sb, body, i, 4); break;
                 case 'U': i = AppendHex(sb, body, i, 8); break;
                 case >= '0' and <= '7':
-                {
-                    int v = 0, len = 0;
-                    while (len < 3 && i < body.Length && body[i] is >= '0' and <= '7')
                     {
-                        v = (v * 8) + (body[i] - '0');
-                        i++;
-                        len++;
-                    }
+                        int v = 0, len = 0;
+                        while (len < 3 && i < body.Length && body[i] is >= '0' and <= '7')
+                        {
+                            v = (v * 8) + (body[i] - '0');
+                            i++;
+                            len++;
+                        }
 
-                    i--;
-                    sb.Append((char)v);
-                    break;
-                }
+                        i--;
+                        sb.Append((char)v);
+                        break;
+                    }
 
                 default:
                     // Python keeps unknown escapes as written.

@@ -270,23 +270,23 @@ internal sealed partial class Parser
                     _ => new Expr.Variable(t.Text, t.Line, t.Column),
                 };
             case TokenKind.String:
-            {
-                Next();
-                string s = t.Text;
-                if (Peek.Kind == TokenKind.String)
                 {
-                    // Adjacent literals concatenate, as in Python.
-                    var sb = new System.Text.StringBuilder(s);
-                    while (Peek.Kind == TokenKind.String)
+                    Next();
+                    string s = t.Text;
+                    if (Peek.Kind == TokenKind.String)
                     {
-                        sb.Append(Next().Text);
+                        // Adjacent literals concatenate, as in Python.
+                        var sb = new System.Text.StringBuilder(s);
+                        while (Peek.Kind == TokenKind.String)
+                        {
+                            sb.Append(Next().Text);
+                        }
+
+                        s = sb.ToString();
                     }
 
-                    s = sb.ToString();
+                    return new Expr.Const(s, t.Line, t.Column);
                 }
-
-                return new Expr.Const(s, t.Line, t.Column);
-            }
 
             case TokenKind.Integer:
                 Next();
@@ -295,59 +295,59 @@ internal sealed partial class Parser
                 Next();
                 return new Expr.Const(double.Parse(t.Text.Replace("_", "", StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture), t.Line, t.Column);
             case TokenKind.Operator when t.Text == "(":
-            {
-                Next();
-                var e = ParseTuple(condExpr: true, null, explicitParens: true);
-                Expect(TokenKind.Operator, ")");
-                return e;
-            }
+                {
+                    Next();
+                    var e = ParseTuple(condExpr: true, null, explicitParens: true);
+                    Expect(TokenKind.Operator, ")");
+                    return e;
+                }
 
             case TokenKind.Operator when t.Text == "[":
-            {
-                Next();
-                var items = new List<Expr>();
-                while (!Peek.IsOperator("]"))
                 {
-                    if (items.Count > 0)
+                    Next();
+                    var items = new List<Expr>();
+                    while (!Peek.IsOperator("]"))
                     {
-                        Expect(TokenKind.Operator, ",");
-                        if (Peek.IsOperator("]"))
+                        if (items.Count > 0)
                         {
-                            break;
+                            Expect(TokenKind.Operator, ",");
+                            if (Peek.IsOperator("]"))
+                            {
+                                break;
+                            }
                         }
+
+                        items.Add(ParseExpression());
                     }
 
-                    items.Add(ParseExpression());
+                    Next();
+                    return new Expr.Sequence(items, false, t.Line, t.Column);
                 }
-
-                Next();
-                return new Expr.Sequence(items, false, t.Line, t.Column);
-            }
 
             case TokenKind.Operator when t.Text == "{":
-            {
-                Next();
-                var keys = new List<Expr>();
-                var values = new List<Expr>();
-                while (!Peek.IsOperator("}"))
                 {
-                    if (keys.Count > 0)
+                    Next();
+                    var keys = new List<Expr>();
+                    var values = new List<Expr>();
+                    while (!Peek.IsOperator("}"))
                     {
-                        Expect(TokenKind.Operator, ",");
-                        if (Peek.IsOperator("}"))
+                        if (keys.Count > 0)
                         {
-                            break;
+                            Expect(TokenKind.Operator, ",");
+                            if (Peek.IsOperator("}"))
+                            {
+                                break;
+                            }
                         }
+
+                        keys.Add(ParseExpression());
+                        Expect(TokenKind.Operator, ":");
+                        values.Add(ParseExpression());
                     }
 
-                    keys.Add(ParseExpression());
-                    Expect(TokenKind.Operator, ":");
-                    values.Add(ParseExpression());
+                    Next();
+                    return new Expr.Dict(keys, values, t.Line, t.Column);
                 }
-
-                Next();
-                return new Expr.Dict(keys, values, t.Line, t.Column);
-            }
 
             default:
                 throw Error($"unexpected {t.Describe()}", t);

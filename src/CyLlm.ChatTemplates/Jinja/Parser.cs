@@ -72,30 +72,30 @@ internal sealed partial class Parser
                     body.Add(new Stmt.Text(t.Text, t.Line, t.Column));
                     break;
                 case TokenKind.VariableBegin:
-                {
-                    Next();
-                    var value = ParseTuple(condExpr: true, null, explicitParens: false);
-                    Expect(TokenKind.VariableEnd);
-                    body.Add(new Stmt.Output(value, t.Line, t.Column));
-                    break;
-                }
-
-                case TokenKind.BlockBegin:
-                {
-                    var name = PeekAt(1);
-                    if (endTags is not null && name.Kind == TokenKind.Name && Array.IndexOf(endTags, name.Text) >= 0)
                     {
                         Next();
-                        Next();
-                        Exit();
-                        endTag = name.Text;
-                        return body;
+                        var value = ParseTuple(condExpr: true, null, explicitParens: false);
+                        Expect(TokenKind.VariableEnd);
+                        body.Add(new Stmt.Output(value, t.Line, t.Column));
+                        break;
                     }
 
-                    Next();
-                    body.Add(ParseStatement());
-                    break;
-                }
+                case TokenKind.BlockBegin:
+                    {
+                        var name = PeekAt(1);
+                        if (endTags is not null && name.Kind == TokenKind.Name && Array.IndexOf(endTags, name.Text) >= 0)
+                        {
+                            Next();
+                            Next();
+                            Exit();
+                            endTag = name.Text;
+                            return body;
+                        }
+
+                        Next();
+                        body.Add(ParseStatement());
+                        break;
+                    }
 
                 default:
                     throw Error($"unexpected {t.Describe()}", t);
@@ -126,21 +126,21 @@ internal sealed partial class Parser
             case "filter":
                 return ParseFilterBlock();
             case "print":
-            {
-                Next();
-                var value = ParseTuple(condExpr: true, null, explicitParens: false);
-                ExpectBlockEnd();
-                return new Stmt.Output(value, kw.Line, kw.Column);
-            }
+                {
+                    Next();
+                    var value = ParseTuple(condExpr: true, null, explicitParens: false);
+                    ExpectBlockEnd();
+                    return new Stmt.Output(value, kw.Line, kw.Column);
+                }
 
             case "generation":
-            {
-                Next();
-                ExpectBlockEnd();
-                var body = ParseBody(["endgeneration"], out _, kw);
-                ExpectBlockEnd();
-                return new Stmt.Block(body, kw.Line, kw.Column);
-            }
+                {
+                    Next();
+                    ExpectBlockEnd();
+                    var body = ParseBody(["endgeneration"], out _, kw);
+                    ExpectBlockEnd();
+                    return new Stmt.Block(body, kw.Line, kw.Column);
+                }
 
             case "break" or "continue":
                 Next();

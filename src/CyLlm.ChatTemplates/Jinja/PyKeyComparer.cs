@@ -44,21 +44,21 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
             case string s:
                 return string.GetHashCode(s, StringComparison.Ordinal);
             case long or double or bool:
-            {
-                double d = Number(obj);
-                return d == Math.Floor(d) && Math.Abs(d) < 9e18 ? ((long)d).GetHashCode() : d.GetHashCode();
-            }
-
-            case TupleValue t:
-            {
-                var h = default(HashCode);
-                foreach (var item in t)
                 {
-                    h.Add(GetHashCode(item ?? PyDict.NoneKey));
+                    double d = Number(obj);
+                    return d == Math.Floor(d) && Math.Abs(d) < 9e18 ? ((long)d).GetHashCode() : d.GetHashCode();
                 }
 
-                return h.ToHashCode();
-            }
+            case TupleValue t:
+                {
+                    var h = default(HashCode);
+                    foreach (var item in t)
+                    {
+                        h.Add(GetHashCode(item ?? PyDict.NoneKey));
+                    }
+
+                    return h.ToHashCode();
+                }
 
             default:
                 return RuntimeHelpers.GetHashCode(obj);

@@ -71,22 +71,22 @@ public ref partial struct GgufReader
             case GgufValueType.UInt8:
                 return Take(n).ToArray();
             case GgufValueType.Int8:
-            {
-                var a = new sbyte[n];
-                Take(n).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
-                return a;
-            }
-
-            case GgufValueType.Bool:
-            {
-                var a = new bool[n];
-                for (int i = 0; i < n; i++)
                 {
-                    a[i] = Bool();
+                    var a = new sbyte[n];
+                    Take(n).CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()));
+                    return a;
                 }
 
-                return a;
-            }
+            case GgufValueType.Bool:
+                {
+                    var a = new bool[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        a[i] = Bool();
+                    }
+
+                    return a;
+                }
 
             case GgufValueType.UInt16:
                 return Fill<ushort>(n, 2, static s => BinaryPrimitives.ReadUInt16LittleEndian(s));
@@ -105,26 +105,26 @@ public ref partial struct GgufReader
             case GgufValueType.Float64:
                 return Fill<double>(n, 8, static s => BinaryPrimitives.ReadDoubleLittleEndian(s));
             case GgufValueType.String:
-            {
-                var a = new string[n];
-                for (int i = 0; i < n; i++)
                 {
-                    a[i] = String($"element {i} of '{key}'");
-                }
+                    var a = new string[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        a[i] = String($"element {i} of '{key}'");
+                    }
 
-                return a;
-            }
+                    return a;
+                }
 
             default:
-            {
-                var a = new object[n];
-                for (int i = 0; i < n; i++)
                 {
-                    a[i] = Array(key, depth + 1);
-                }
+                    var a = new object[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        a[i] = Array(key, depth + 1);
+                    }
 
-                return a;
-            }
+                    return a;
+                }
         }
     }
 
