@@ -9,5 +9,7 @@ var root = new RootCommand("CyLlm — LLM inference, serving and fine-tuning for
     BenchCommand.Create(),
     InspectCommand.Create(),
     ServeCommand.Create(),
+    DoctorCommand.Create(),
+    DoctorCommand.CreateMigrate(),
 };
 return CliRunner.Invoke(root, args);
