@@ -87,29 +87,18 @@ internal sealed unsafe class ModelWeights : IDisposable
     private QuantMatrix Matrix(WeightTensor t, int rows, int cols)
     {
         Expect(t, cols, rows);
-        if (t.Type == GgmlType.Q4_0 && rows % Q4_0x16.Rows == 0 && Q4_0x16.IsSupported)
+        byte* packed = RowPacking.TryRepack(t.Type, (byte*)t.Data, rows, cols);
+        if (packed == null)
         {
-            // Q4_0 runs from a rows-in-lanes copy; the mapped pages are handed back so the resident set
-            // holds one copy of the weights, not two (they fault back in if the tensor is read again).
-            byte* packed = Q4_0x16.Repack((byte*)t.Data, rows, cols);
-            _owned.Add((nint)packed);
-            Model.ReleasePages(t.Data, t.ByteLength);
-            return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data) { Packed = packed };
+            return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data);
         }
 
-        if (t.Type == GgmlType.Q8_0 && rows % 16 == 0 && Q8_0x8.IsSupported)
-        {
-            byte* packed = Q8_0x8.Repack((byte*)t.Data, rows, cols);
-            _owned.Add((nint)packed);
-            Model.ReleasePages(t.Data, t.ByteLength);
-            return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data) { Packed = packed };
-        }
-
-        return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data);
+        // The matrix runs from its rows-in-lanes copy; the mapped pages are handed back so the resident set
+        // holds one copy of the weights, not two (they fault back in if the tensor is read again).
+        _owned.Add((nint)packed);
+        Model.ReleasePages(t.Data, t.ByteLength);
+        return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data) { Packed = packed };
     }
-
-    /// <summary>Bytes of repacked weights held besides the mapped file.</summary>
-    public long PackedBytes { get; private set; }
 
     public void Dispose()
     {
