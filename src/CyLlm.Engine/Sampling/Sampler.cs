@@ -18,6 +18,8 @@ public sealed class Sampler
     private readonly IReadOnlyList<int> _eogIds;
     private float[] _work = [];
     private int[] _index = [];
+    private float[] _sortKeys = [];
+    private readonly PriorityQueue<int, float> _heap = new();
     private int _generated;
 
     public Sampler(SamplingParams parameters, IReadOnlyList<int> endOfGenerationIds, IEnumerable<int>? promptTokens = null)
@@ -49,6 +51,7 @@ public sealed class Sampler
         {
             _work = new float[vocab];
             _index = new int[vocab];
+            _sortKeys = new float[vocab];
         }
 
         ApplyBiasAndPenalties(logits);
@@ -217,7 +220,7 @@ public sealed class Sampler
     /// Puts the candidate indices into <paramref name="idx"/>: the best <paramref name="k"/> in descending
     /// order when sorting is needed, else all indices with the best first. Returns the candidate count.
     /// </summary>
-    private static int SortCandidates(Span<float> values, Span<int> idx, int k, bool needSorted)
+    private int SortCandidates(Span<float> values, Span<int> idx, int k, bool needSorted)
     {
         int vocab = values.Length;
         if (!needSorted)
@@ -234,44 +237,48 @@ public sealed class Sampler
 
         if (k < vocab)
         {
-            // Partial selection: keep a min-heap of the k best (k is small in practice).
-            var heap = new PriorityQueue<int, float>(k);
-            for (int i = 0; i < vocab; i++)
-            {
-                float v = values[i];
-                if (heap.Count < k)
-                {
-                    heap.Enqueue(i, v);
-                }
-                else if (heap.TryPeek(out _, out float least) && v > least)
-                {
-                    heap.EnqueueDequeue(i, v);
-                }
-            }
-
-            int c = heap.Count;
-            for (int i = c - 1; i >= 0; i--)
-            {
-                idx[i] = heap.Dequeue();
-            }
-
-            return c;
+            return SelectTop(values, k, idx);
         }
 
+        // Full descending sort (top-p/min-p over the whole vocabulary): negated keys sorted together with
+        // the ids, in buffers kept across tokens.
+        var keys = _sortKeys.AsSpan(0, vocab);
+        TensorPrimitives.Negate(values, keys);
         for (int i = 0; i < vocab; i++)
         {
             idx[i] = i;
         }
 
-        var keys = values.ToArray();
-        var span = idx[..vocab];
-        // Descending by value; ties by lower id first for determinism.
-        span.Sort((a, b) =>
-        {
-            int c = keys[b].CompareTo(keys[a]);
-            return c != 0 ? c : a.CompareTo(b);
-        });
+        keys.Sort(idx[..vocab]);
         return vocab;
+    }
+
+    /// <summary>The <paramref name="k"/> largest values' ids into <paramref name="idx"/>, largest first, through
+    /// a min-heap of size k kept across tokens. Returns how many were written.</summary>
+    private int SelectTop(ReadOnlySpan<float> values, int k, Span<int> idx)
+    {
+        var heap = _heap;
+        heap.Clear();
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i];
+            if (heap.Count < k)
+            {
+                heap.Enqueue(i, v);
+            }
+            else if (heap.TryPeek(out _, out float least) && v > least)
+            {
+                heap.EnqueueDequeue(i, v);
+            }
+        }
+
+        int c = heap.Count;
+        for (int i = c - 1; i >= 0; i--)
+        {
+            idx[i] = heap.Dequeue();
+        }
+
+        return c;
     }
 
     private (float Chosen, TokenLogprob[]? Top) Logprobs(ReadOnlySpan<float> logits, int chosen)
@@ -291,24 +298,12 @@ public sealed class Sampler
             return (chosenLp, null);
         }
 
-        var heap = new PriorityQueue<int, float>(n);
-        for (int i = 0; i < logits.Length; i++)
+        var ids = _index.AsSpan(0, logits.Length);
+        int count = SelectTop(logits, n, ids);
+        var top = new TokenLogprob[count];
+        for (int i = 0; i < count; i++)
         {
-            if (heap.Count < n)
-            {
-                heap.Enqueue(i, logits[i]);
-            }
-            else if (heap.TryPeek(out _, out float least) && logits[i] > least)
-            {
-                heap.EnqueueDequeue(i, logits[i]);
-            }
-        }
-
-        var top = new TokenLogprob[heap.Count];
-        for (int i = top.Length - 1; i >= 0; i--)
-        {
-            heap.TryDequeue(out int id, out float v);
-            top[i] = new TokenLogprob(id, v - logZ);
+            top[i] = new TokenLogprob(ids[i], logits[ids[i]] - logZ);
         }
 
         Debug.Assert(top.Length == 0 || top[0].Logprob >= top[^1].Logprob);

@@ -17,6 +17,7 @@ public sealed partial class ServingEngine
     private readonly List<Lora.LoraAdapter?> _stepAdapters = [];
     private readonly HashSet<int> _batchAdapters = [];
     private float[] _work = [];
+    private List<BlockId>[] _tables = [];   // block tables of the batch's sequences, by slot (reused)
     private long _forwardTicks;
 
     private static readonly Comparison<SequenceState> ByPriority = (a, b) =>
@@ -319,7 +320,12 @@ public sealed partial class ServingEngine
         _stepAdapters.Clear();
         _logitRows.Clear();
         _logitSeqs.Clear();
-        var tables = new List<BlockId>[_batch.Count];
+        if (_tables.Length < _batch.Count)
+        {
+            _tables = new List<BlockId>[Math.Max(_batch.Count, _options.MaxRunning)];
+        }
+
+        var tables = _tables;
         for (int slot = 0; slot < _batch.Count; slot++)
         {
             var (s, n) = _batch[slot];
