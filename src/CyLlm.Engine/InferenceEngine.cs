@@ -72,6 +72,14 @@ public sealed partial class InferenceEngine : IDisposable
     /// </summary>
     public BenchResult Bench(int promptTokens, int genTokens, int repetitions)
     {
+        lock (_sessionLock)
+        {
+            return BenchLocked(promptTokens, genTokens, repetitions);
+        }
+    }
+
+    private BenchResult BenchLocked(int promptTokens, int genTokens, int repetitions)
+    {
         if (promptTokens < 1 || genTokens < 0 || promptTokens + genTokens > ContextTokens)
         {
             throw new ArgumentException($"prompt {promptTokens} + generation {genTokens} tokens must be positive and fit the {ContextTokens}-token context");

@@ -190,6 +190,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     /// <summary>Tokens at which prompt processing switches to the tiled float GEMM.</summary>
     private const int GemmMinTokens = 4;
 
+    private readonly Lock _scratchLock = new(); // workers size the scratch lazily, all in the same run
     private float*[] _scratch = [];   // per worker: 4 dequantized weight rows [4, cols]
     private int _scratchCols;
 
@@ -197,7 +198,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     {
         if (_scratch.Length != _pool.ThreadCount || _scratchCols < cols)
         {
-            lock (_pool)
+            lock (_scratchLock)
             {
                 if (_scratch.Length != _pool.ThreadCount || _scratchCols < cols)
                 {
