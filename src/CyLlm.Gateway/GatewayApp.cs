@@ -7,6 +7,7 @@ using CyLlm.Gateway.Endpoints.Models;
 using CyLlm.Gateway.Endpoints.Tokenize;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
+using CyLlm.Gateway.State;
 using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -67,12 +68,15 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(CyLlm.Engine.Scheduling.ServingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
+        // The store opens (and migrates) before the server binds: a broken database fails start-up, not the first request.
+        var storeHost = StoreHost.OpenAsync(options).GetAwaiter().GetResult();
+        builder.Services.AddSingleton(storeHost.Store);
         builder.Services.AddSingleton(sp =>
         {
             var logs = sp.GetRequiredService<ILoggerFactory>();
             var model = new ModelHost(options, logs.CreateLogger("CyLlm.Gateway.Model"));
             var worker = new GenerationWorker(options.MaxQueue, () => model.Backend, logs.CreateLogger("CyLlm.Gateway.Worker"));
-            return new GatewayState(options, model, worker);
+            return new GatewayState(options, model, worker, storeHost);
         });
         var app = builder.Build();
         // Resolving the state starts loading the model now, so /health reports progress from the first request.
@@ -109,5 +113,6 @@ public sealed class GatewayApp : IAsyncDisposable
         await App.DisposeAsync();
         State.Worker.Dispose();
         State.Model.Dispose();
+        await State.StoreHost.DisposeAsync();
     }
 }

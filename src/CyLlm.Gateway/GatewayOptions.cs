@@ -52,6 +52,21 @@ public sealed record GatewayOptions
 
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>
+    /// The state folder: SQLite database (cyllm.db), uploaded and generated files. Null = a fresh temporary folder
+    /// removed when the gateway stops (tests, throw-away servers); `cyllm serve` always passes one.
+    /// </summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>PostgreSQL connection string; when set the store is PostgreSQL instead of SQLite in <see cref="DataDirectory"/>.</summary>
+    public string? PostgresConnectionString { get; init; }
+
+    /// <summary>PostgreSQL schema for the tables (several deployments or test runs in one database); null = default.</summary>
+    public string? PostgresSchema { get; init; }
+
+    /// <summary>Source of time for keys, limits, audit and the store (a fake one in tests).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Returns all problems at once, each naming its setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {

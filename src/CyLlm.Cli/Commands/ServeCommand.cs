@@ -21,9 +21,10 @@ internal static class ServeCommand
         var requestTimeout = new Option<double>("--request-timeout") { Description = "total request timeout in seconds", DefaultValueFactory = _ => 600 };
         var queueTimeout = new Option<double>("--queue-timeout") { Description = "longest wait in the queue in seconds", DefaultValueFactory = _ => 60 };
         var maxBody = new Option<long>("--max-body-bytes") { Description = "largest request body in bytes (413 beyond)", DefaultValueFactory = _ => 1 << 20 };
+        var dataDir = DataDirectory.Option();
         var cmd = new Command("serve", "serve a model over an OpenAI-compatible HTTP API")
         {
-            model, tokenizer, threads, context, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody,
+            model, tokenizer, threads, context, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
@@ -47,6 +48,7 @@ internal static class ServeCommand
                 MaxBodyBytes = parse.GetValue(maxBody),
                 RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(requestTimeout)),
                 QueueTimeout = TimeSpan.FromSeconds(parse.GetValue(queueTimeout)),
+                DataDirectory = DataDirectory.Resolve(parse.GetValue(dataDir)),
             };
             if (!File.Exists(path) && !Directory.Exists(path))
             {

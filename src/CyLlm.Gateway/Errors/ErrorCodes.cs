@@ -13,11 +13,12 @@ public static class ErrorCodes
     public const string RequestTooLarge = "request_too_large";
     public const string ServerError = "server_error";
     public const string NotFound = "not_found";
+    public const string InsufficientScope = "insufficient_scope";
 
     /// <summary>All codes, for the documentation test.</summary>
     public static readonly IReadOnlyList<string> All =
     [
-        InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound,
+        InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound, InsufficientScope,
     ];
 
     /// <summary>OpenAI's error "type" by HTTP status.</summary>

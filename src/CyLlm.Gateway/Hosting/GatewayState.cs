@@ -1,11 +1,21 @@
 using CyLlm.Gateway.Errors;
+using CyLlm.Gateway.State;
+using CyLlm.Jobs.Storage;
 
 namespace CyLlm.Gateway.Hosting;
 
-/// <summary>The per-server singletons handlers share: options, the model and the generation worker.</summary>
-public sealed class GatewayState(GatewayOptions options, ModelHost model, GenerationWorker worker)
+/// <summary>The per-server singletons handlers share: options, the model, the generation worker and the store.</summary>
+public sealed class GatewayState(GatewayOptions options, ModelHost model, GenerationWorker worker, StoreHost storeHost)
 {
     public GatewayOptions Options { get; } = options;
+
+    /// <summary>The durable store (keys, tenants, audit rows, files, tasks, batches, idempotency keys).</summary>
+    public IJobStore Store => StoreHost.Store;
+
+    /// <summary>The store and the data folder's layout.</summary>
+    public StoreHost StoreHost { get; } = storeHost;
+
+    public TimeProvider Time => Options.Time;
 
     public ModelHost Model { get; } = model;
 

@@ -1,0 +1,22 @@
+namespace CyLlm.Gateway.Auth;
+
+/// <summary>
+/// Who is making a request, as the authentication middleware established it: the tenant every stored object is
+/// scoped to, and the key's scopes and model allow-list. With auth off (loopback development only) every request
+/// is <see cref="Anonymous"/> in <see cref="DefaultTenant"/>.
+/// </summary>
+/// <param name="KeyId">Id of the API key used, or null when auth is off.</param>
+/// <param name="KeyPrefix">Visible prefix of that key (for logs and audit rows; never the key).</param>
+/// <param name="Scopes">Granted scopes (<see cref="Scopes"/> constants).</param>
+/// <param name="AllowedModels">Models the key may use; empty means all.</param>
+public sealed record Caller(string TenantId, string? KeyId, string? KeyPrefix, IReadOnlyList<string> Scopes, IReadOnlyList<string> AllowedModels)
+{
+    public const string DefaultTenant = "default";
+
+    /// <summary>The caller when authentication is switched off: the default tenant with every scope.</summary>
+    public static Caller Anonymous { get; } = new(DefaultTenant, null, null, [AuthScopes.Inference, AuthScopes.Admin], []);
+
+    public bool HasScope(string scope) => Scopes.Contains(scope, StringComparer.Ordinal);
+
+    public bool MayUseModel(string model) => AllowedModels.Count == 0 || AllowedModels.Contains(model, StringComparer.Ordinal);
+}

@@ -1,0 +1,63 @@
+using CyLlm.Jobs.PostgreSql;
+using CyLlm.Jobs.Sqlite;
+using CyLlm.Jobs.Storage;
+
+namespace CyLlm.Gateway.State;
+
+/// <summary>
+/// Opens the gateway's durable store (SQLite in the data folder by default, PostgreSQL when configured) and owns
+/// the data folder's layout: <c>cyllm.db</c>, <c>files/</c> for uploads and generated outputs.
+/// </summary>
+public sealed class StoreHost : IAsyncDisposable
+{
+    private readonly bool _ownsDirectory;
+
+    private StoreHost(IJobStore store, string dataDirectory, bool ownsDirectory)
+    {
+        Store = store;
+        DataDirectory = dataDirectory;
+        _ownsDirectory = ownsDirectory;
+        Directory.CreateDirectory(FilesDirectory);
+    }
+
+    public IJobStore Store { get; }
+
+    /// <summary>Absolute path of the state folder.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>Where file bytes live (<c>DATA/files/&lt;file id&gt;</c>).</summary>
+    public string FilesDirectory => Path.Combine(DataDirectory, "files");
+
+    /// <summary>The SQLite database file of a data folder.</summary>
+    public static string DatabasePath(string dataDirectory) => Path.Combine(dataDirectory, "cyllm.db");
+
+    /// <summary>Opens (and migrates) the store the options name.</summary>
+    public static async Task<StoreHost> OpenAsync(GatewayOptions options, CancellationToken ct = default)
+    {
+        bool owns = options.DataDirectory is null;
+        string dir = owns
+            ? Path.Combine(Path.GetTempPath(), "cyllm-gw-" + Guid.NewGuid().ToString("N")[..12])
+            : Path.GetFullPath(options.DataDirectory!);
+        Directory.CreateDirectory(dir);
+        IJobStore store = options.PostgresConnectionString is { Length: > 0 } cs
+            ? await PostgreSqlJobStore.OpenAsync(new PostgreSqlJobStoreOptions(cs) { SchemaName = options.PostgresSchema, Time = options.Time }, ct)
+            : await SqliteJobStore.OpenAsync(new SqliteJobStoreOptions(DatabasePath(dir)) { Time = options.Time }, ct);
+        return new StoreHost(store, dir, owns);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        if (_ownsDirectory)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A temporary folder someone still holds open; the OS cleans /tmp.
+            }
+        }
+    }
+}
