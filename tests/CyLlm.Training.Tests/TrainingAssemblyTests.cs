@@ -3,5 +3,5 @@ namespace CyLlm.Training.Tests;
 public sealed class TrainingAssemblyTests
 {
     [Fact]
-    public void AssemblyNameMatches() => Assert.Equal(typeof(TrainingAssembly).Assembly.GetName().Name, TrainingAssembly.Name);
+    public void AssemblyNameMatches() => Assert.Equal(TrainingAssembly.Name, typeof(TrainingAssembly).Assembly.GetName().Name);
 }
