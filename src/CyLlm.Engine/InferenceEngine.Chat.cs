@@ -10,7 +10,14 @@ public sealed partial class InferenceEngine
     public string ChatTemplateName => ResolveChatTemplate().Name;
 
     private (ChatTemplate Template, string Name) ResolveChatTemplate() =>
-        _chatTemplate ??= ChatTemplateSelector.Resolve(Model.Tokenizer?.ChatTemplate, Config.Architecture == Models.ModelArchitecture.Qwen2 ? "qwen2" : null);
+        _chatTemplate ??= ChatTemplateSelector.Resolve(Model.Tokenizer?.ChatTemplate, ChatTemplateHint(Config.Architecture));
+
+    /// <summary>
+    /// The architecture hint that picks the built-in template for a model without its own; training renders
+    /// conversations with the same one so an adapter learns the prompts it will be served.
+    /// </summary>
+    public static string? ChatTemplateHint(Models.ModelArchitecture architecture) =>
+        architecture == Models.ModelArchitecture.Qwen2 ? "qwen2" : null;
 
     /// <summary>
     /// Renders a conversation into the prompt text the model was trained on (its own chat template, or the

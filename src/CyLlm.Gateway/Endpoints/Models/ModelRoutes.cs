@@ -19,7 +19,9 @@ public static class ModelRoutes
             var list = new List<ModelObject> { Describe(state, b) };
             foreach (var a in b.Adapters)
             {
-                list.Add(new ModelObject($"{b.ModelId}:{a}", "model", state.StartedAt, "cyllm", b.ContextTokens));
+                // Fine-tuned adapters carry their full OpenAI name (ft:base:suffix:job); others are "base:adapter".
+                string id = a.StartsWith("ft:", StringComparison.Ordinal) ? a : $"{b.ModelId}:{a}";
+                list.Add(new ModelObject(id, "model", state.StartedAt, "cyllm", b.ContextTokens));
             }
 
             return JsonResults.Ok(new ModelList("list", list.ToArray()));
