@@ -144,4 +144,24 @@ public sealed class FineTuningApiTests
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("purpose 'batch'", await r.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task The_same_idempotency_key_creates_one_job_and_replays_it()
+    {
+        var (s, file) = await StartAsync(new ScriptedExecutor { Steps = 1 });
+        await using var _ = s;
+        string body = $"{{\"model\":\"fake\",\"training_file\":\"{file}\"}}";
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(async _ =>
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, "/v1/fine_tuning/jobs") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            req.Headers.Add("Idempotency-Key", "ft-once");
+            var r = await s.Http.SendAsync(req);
+            return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
+        }));
+        var ids = responses.Where(r => r.Item1 == 200).Select(r => JsonDocument.Parse(r.Item2).RootElement.GetProperty("id").GetString()).Distinct().ToList();
+        Assert.Single(ids);
+        Assert.All(responses, r => Assert.True(r.Item1 is 200 or 409, r.Item2));
+        var jobs = await Json(await s.Http.GetAsync("/v1/fine_tuning/jobs"));
+        Assert.Equal(1, jobs.GetProperty("data").GetArrayLength());
+    }
 }

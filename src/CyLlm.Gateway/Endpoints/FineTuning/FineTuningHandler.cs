@@ -2,6 +2,7 @@ using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
+using CyLlm.Gateway.Idempotency;
 using CyLlm.Gateway.Json;
 using CyLlm.Jobs;
 using CyLlm.Jobs.Storage;
@@ -18,6 +19,10 @@ public static class FineTuningHandler
     public static async Task<IResult> CreateAsync(HttpContext ctx, GatewayState state)
     {
         var caller = ctx.GetCaller();
+        _ = IdempotencyKeys.ReadKey(ctx);
+        byte[] body = await RequestReader.ReadBodyAsync(ctx, state.Options.MaxBodyBytes);
+        ctx.Request.Body = new MemoryStream(body, writable: false);
+        ctx.Request.ContentLength = body.Length;
         var req = await RequestReader.ReadAsync<CreateFineTuningJobRequest>(ctx, state.Options.MaxBodyBytes);
         if (string.IsNullOrWhiteSpace(req.Model))
         {
@@ -39,9 +44,13 @@ public static class FineTuningHandler
         string trainingPath = await ResolveFileAsync(state, caller, req.TrainingFile, "training_file", ctx.RequestAborted);
         string? validationPath = req.ValidationFile is null ? null : await ResolveFileAsync(state, caller, req.ValidationFile, "validation_file", ctx.RequestAborted);
         var spec = FineTuningRequestMapper.ToSpec(req, backend.ModelId, trainingPath, validationPath);
-        var id = TaskId.New(TaskKind.FineTuning);
-        var task = await state.Store.CreateTaskAsync(TaskStateMachine.Create(id, caller.TenantId, state.Time.GetUtcNow(), FineTuneJson.Serialize(spec)), ctx.RequestAborted);
-        return JsonResults.Ok(FineTuningPresenter.Job(task));
+        var outcome = await IdempotencyKeys.RunAsync(ctx, state, IdempotencyKeys.HashOf(ctx, body), async ct =>
+        {
+            var id = TaskId.New(TaskKind.FineTuning);
+            var task = await state.Store.CreateTaskAsync(TaskStateMachine.Create(id, caller.TenantId, state.Time.GetUtcNow(), FineTuneJson.Serialize(spec)), ct);
+            return (200, IdempotencyKeys.Json(FineTuningPresenter.Job(task)));
+        });
+        return IdempotencyKeys.ToResult(ctx, outcome);
     }
 
     public static async Task<IResult> ListAsync(HttpContext ctx, GatewayState state)
