@@ -18,8 +18,12 @@ public sealed record GenerationRequest
 
     public SamplingParams Sampling { get; init; } = new();
 
-    /// <summary>Scheduling priority for the serving engine: lower runs first (vLLM's convention).</summary>
-    public int Priority { get; init; }
+    /// <summary>Scheduling priority for the serving engine: lower runs first (vLLM's convention); null = the
+    /// tenant's default priority (ServingOptions.TenantDefaultPriorities), else 0.</summary>
+    public int? Priority { get; init; }
+
+    /// <summary>The tenant the request runs for: picks its default priority (serving engine only).</summary>
+    public string? TenantId { get; init; }
 
     /// <summary>LoRA adapter to apply (serving engine only), or null for the base model.</summary>
     public string? Adapter { get; init; }
