@@ -55,3 +55,23 @@ if [ "$(psql_admin "-c \"SELECT 1 FROM pg_database WHERE datname='$PG_DB'\"")" !
   psql_admin "-c \"CREATE DATABASE $PG_DB OWNER $PG_USER\""
 fi
 echo "postgresql $ver ready on 127.0.0.1:$PG_PORT (db $PG_DB, user $PG_USER)"
+
+# 5. Redis for the gateway's shared rate-limit tests (tests/CyLlm.Gateway.Tests/RateLimits): a private instance on
+#    port 6390 (no persistence), so it never collides with a system Redis. Tests read CYLLM_TEST_REDIS, default
+#    127.0.0.1:6390, and FAIL (never skip) when it is unreachable. Idempotent: a running instance is left alone.
+REDIS_PORT=6390
+if ! command -v redis-server >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq redis-server >/dev/null
+fi
+if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
+    --dir /tmp --pidfile /tmp/cyllm-redis-$REDIS_PORT.pid --logfile /tmp/cyllm-redis-$REDIS_PORT.log
+fi
+for _ in $(seq 1 50); do
+  if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; then break; fi
+  sleep 0.1
+done
+redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping | grep -q PONG
+echo "redis $(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p') ready on 127.0.0.1:$REDIS_PORT (CYLLM_TEST_REDIS)"

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Serving throughput, CyLlm vs llama.cpp, same model, same threads, one run:
-#   cyllm bench --concurrency C (continuous batching) and llama-batched-bench (-npl C), C in 1 and 16;
+#   cyllm bench (single stream), cyllm bench --concurrency C (continuous batching) and llama-batched-bench
+#   (-npl C), C in 1 and 16;
 #   plus CyLlm's prefix-cache TTFT with a 1,024-token shared prefix.
 #   bench/batched.sh PEER_DIR [MODEL] [THREADS]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PEER=${1:?peer dir}; MODEL=${2:-$PEER/models/small-q8_0.gguf}; T=${3:-2}
+# CYLLM_OBJ=slot builds into (and runs from) that build slot, as every dotnet command in this tree.
 dotnet build src/CyLlm.Cli -c Release -v q -nologo >/dev/null || exit 1
-CYLLM=src/CyLlm.Cli/bin/Release/net10.0/cyllm.dll
+CYLLM=src/CyLlm.Cli/bin/${CYLLM_OBJ:+$CYLLM_OBJ/}Release/net10.0/cyllm.dll
+# Single-stream generation without the serving engine: the baseline of "16 streams ≥ 4× one stream".
+dotnet "$CYLLM" bench --model "$MODEL" -t "$T" -p 128 -n 64
 for c in 1 16; do
   dotnet "$CYLLM" bench --model "$MODEL" -t "$T" -p 128 -n 64 --concurrency "$c"
 done

@@ -11,5 +11,9 @@ var root = new RootCommand("CyLlm — LLM inference, serving and fine-tuning for
     ServeCommand.Create(),
     DoctorCommand.Create(),
     DoctorCommand.CreateMigrate(),
+    KeysCommand.Create(),
+    TenantsCommand.Create(),
+    TrainCommand.Create(),
+    PretrainCommand.Create(),
 };
 return CliRunner.Invoke(root, args);

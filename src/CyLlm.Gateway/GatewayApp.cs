@@ -1,9 +1,18 @@
+using CyLlm.Gateway.Audit;
+using CyLlm.Gateway.Auth;
+using CyLlm.Gateway.Disaggregation;
 using CyLlm.Gateway.Endpoints.Adapters;
+using CyLlm.Gateway.Endpoints.Admin;
+using CyLlm.Gateway.Endpoints.Batches;
 using CyLlm.Gateway.Endpoints.Chat;
 using CyLlm.Gateway.Endpoints.Completions;
 using CyLlm.Gateway.Endpoints.Embeddings;
+using CyLlm.Gateway.Endpoints.Files;
+using CyLlm.Gateway.Endpoints.FineTuning;
+using CyLlm.Gateway.Endpoints.Status;
 using CyLlm.Gateway.Endpoints.Health;
 using CyLlm.Gateway.Endpoints.Models;
+using CyLlm.Gateway.Endpoints.Tasks;
 using CyLlm.Gateway.Endpoints.Tokenize;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
@@ -51,8 +60,28 @@ public sealed class GatewayApp : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        if (options.LogFormat == "text")
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
+        else
+        {
+            // One JSON object per line with the scopes (request id, trace id); every provider is redacted below.
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+
+        options.ConfigureLogging?.Invoke(builder.Logging);
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        if (options.ExtraLogProvider is { } extraLog)
+        {
+            builder.Logging.AddProvider(extraLog);
+        }
+
         // One line per request from ASP.NET Core's internals is noise at Information; the gateway logs its own.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k =>
@@ -67,10 +96,18 @@ public sealed class GatewayApp : IAsyncDisposable
         // running/waiting, KV usage, prefix cache, preemptions) and ASP.NET Core's request metrics.
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(CyLlm.Engine.Scheduling.ServingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
-            .AddPrometheusExporter());
+            .AddMeter(Observability.GatewayMetrics.MeterName)
+            .AddMeter(CyLlm.Engine.Disaggregation.DisaggregationMetrics.MeterName)
+            .AddPrometheusExporter())
+            .WithTracing(t => Observability.Tracing.Configure(t, options));
+        builder.Services.AddSingleton<Observability.GatewayMetrics>();
+        builder.Services.AddSingleton(sp => RateLimits.RateLimiterFactory.Create(options, sp));
+        builder.Services.AddSingleton(sp => new Observability.AlertService(
+            sp.GetRequiredService<GatewayState>(), sp.GetRequiredService<Observability.GatewayMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("CyLlm.Gateway.Alerts")));
         // The store opens (and migrates) before the server binds: a broken database fails start-up, not the first request.
         var storeHost = StoreHost.OpenAsync(options).GetAwaiter().GetResult();
         builder.Services.AddSingleton(storeHost.Store);
+        AuthSetup.AddServices(builder.Services, options, storeHost.Store);
         builder.Services.AddSingleton(sp =>
         {
             var logs = sp.GetRequiredService<ILoggerFactory>();
@@ -78,23 +115,58 @@ public sealed class GatewayApp : IAsyncDisposable
             var worker = new GenerationWorker(options.MaxQueue, () => model.Backend, logs.CreateLogger("CyLlm.Gateway.Worker"));
             return new GatewayState(options, model, worker, storeHost);
         });
+        if (options.FineTuningWorker && FineTuneExecutors.Resolve(options) is { } makeExecutor)
+        {
+            builder.Services.AddHostedService(sp =>
+            {
+                var st = sp.GetRequiredService<GatewayState>();
+                return new FineTuneHostedService(st, makeExecutor(st), sp.GetRequiredService<ILoggerFactory>().CreateLogger("CyLlm.Gateway.FineTuning"));
+            });
+        }
+
+        if (options.RunBatchWorker)
+        {
+            // One instance: the hosted service, and the handle batch routes use to wake it.
+            builder.Services.AddSingleton<BatchWorker>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<BatchWorker>());
+        }
+
+        // Last, so it wraps every provider registered above (console, test captures): no path logs unredacted.
+        Observability.RedactingLoggerProvider.WrapAll(builder.Services, new Observability.LogRedactor(options.LogContent));
         var app = builder.Build();
         // Resolving the state starts loading the model now, so /health reports progress from the first request.
         var state = app.Services.GetRequiredService<GatewayState>();
+        app.Services.GetRequiredService<Observability.AlertService>();
+        AuthSetup.LogStartup(app, state);
         return Compose(app, state);
     }
 
     private static GatewayApp Compose(WebApplication app, GatewayState state)
     {
         app.UseMiddleware<ErrorMiddleware>();
+        // X-Request-Id, traceparent, log scope, request metrics; then authentication establishes the caller;
+        // then the per-key/per-tenant request limits (they need the caller).
+        app.UseMiddleware<Observability.RequestContextMiddleware>();
+        // Audit wraps authentication so refused requests are audited too; auth runs before any handler.
+        app.UseMiddleware<AuditMiddleware>();
+        app.UseMiddleware<AuthMiddleware>();
+        app.UseMiddleware<RateLimits.RateLimitMiddleware>();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapChat();
         app.MapCompletions();
         app.MapModels();
         app.MapEmbeddings();
         app.MapAdapters();
+        app.MapAdmin();
+        app.MapFineTuning();
+        app.MapStatus();
         app.MapTokenize();
         app.MapHealth();
+        app.MapHealthDetails();
+        app.MapFiles();
+        app.MapBatches();
+        app.MapTasks();
+        app.MapDisaggregation();
         app.MapFallback((HttpContext ctx) => throw new ApiError(404, ErrorCodes.NotFound,
             $"No route {ctx.Request.Method} {ctx.Request.Path}. Fix: use one of /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /tokenize, /detokenize, /health, /metrics"));
         return new GatewayApp(app, state);

@@ -35,8 +35,14 @@ public sealed record GatewayOptions
     /// <summary>Serve through the continuous-batching engine (concurrent requests share forward passes).</summary>
     public bool ContinuousBatching { get; init; } = true;
 
+    /// <summary>Disaggregated serving: this gateway's role, its bootstrap registry, and (router) its workers. Null = co-located.</summary>
+    public Disaggregation.DisaggregationSettings? Disaggregation { get; init; }
+
     /// <summary>KV cache budget of the serving engine, in bytes.</summary>
     public long KvCacheBytes { get; init; } = 256L << 20;
+
+    /// <summary>Element type of the serving engine's KV cache (`cyllm serve --kv-type`).</summary>
+    public CyLlm.Engine.KvCache.KvCacheType KvCacheType { get; init; } = CyLlm.Engine.KvCache.KvCacheType.F16;
 
     /// <summary>Largest request body in bytes (413 request_too_large beyond).</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;
@@ -52,6 +58,9 @@ public sealed record GatewayOptions
 
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>An extra log sink next to the console (tests capture every line, e.g. to prove keys are never logged).</summary>
+    public ILoggerProvider? ExtraLogProvider { get; init; }
+
     /// <summary>
     /// The state folder: SQLite database (cyllm.db), uploaded and generated files. Null = a fresh temporary folder
     /// removed when the gateway stops (tests, throw-away servers); `cyllm serve` always passes one.
@@ -64,8 +73,104 @@ public sealed record GatewayOptions
     /// <summary>PostgreSQL schema for the tables (several deployments or test runs in one database); null = default.</summary>
     public string? PostgresSchema { get; init; }
 
+    /// <summary>
+    /// Builds the executor that trains fine-tuning jobs in this process; null = the built-in trainer. Tests pass a
+    /// fake; <see cref="FineTuningWorker"/> false leaves jobs queued for another worker process.
+    /// </summary>
+    public Func<GatewayState, CyLlm.Training.FineTuning.IFineTuneExecutor>? FineTuneExecutorFactory { get; init; }
+
+    /// <summary>Run the fine-tuning job worker in this server process.</summary>
+    public bool FineTuningWorker { get; init; } = true;
+
+    /// <summary>Scheduling priority per tenant for requests that give none (lower runs first, as <c>priority</c>).</summary>
+    public Dictionary<string, int>? TenantDefaultPriorities { get; init; }
+
     /// <summary>Source of time for keys, limits, audit and the store (a fake one in tests).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Largest file upload (POST /v1/files) in bytes, separate from <see cref="MaxBodyBytes"/> (413 beyond). Default 512 MiB.</summary>
+    public long MaxUploadBytes { get; init; } = 512L << 20;
+
+    /// <summary>How long an Idempotency-Key is remembered per tenant after its first use.</summary>
+    public TimeSpan IdempotencyKeyTtl { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Lease of the batch worker on a running batch; after a crash another process (or the restarted one) resumes it this long after the last heartbeat.</summary>
+    public TimeSpan BatchLeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the batch worker looks for queued or interrupted batches when nothing woke it.</summary>
+    public TimeSpan BatchPollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Free space the data folder must have for the health check to pass (start-up and /health/details). Default 1 GiB.</summary>
+    public long MinFreeDiskBytes { get; init; } = 1L << 30;
+
+    /// <summary>Run the background batch worker in this process (off for gateways that only accept requests).</summary>
+    public bool RunBatchWorker { get; init; } = true;
+
+    /// <summary>
+    /// Serve without API keys: every request is the default tenant with every scope. Only for development on a
+    /// loopback address (validation refuses it elsewhere); the server logs a warning at start-up.
+    /// </summary>
+    public bool AuthDisabled { get; init; }
+
+    /// <summary>How long a key lookup is cached: the longest a key revoked by another process (the CLI, another
+    /// replica) keeps working here. At most 10 s.</summary>
+    public TimeSpan AuthCacheTtl { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>True for 127.0.0.1 (any 127.x), ::1 and localhost.</summary>
+    public static bool IsLoopbackHost(string? host) =>
+        host is not null && (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip)));
+
+    /// <summary>Generation time after the engine starts the request (504 timeout, stage "inference").</summary>
+    public TimeSpan InferenceTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Longest gap between SSE events of a running stream (error event, stage "stream_idle"); keep-alive comments do not count.</summary>
+    public TimeSpan StreamIdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Per-key and per-tenant request and token limits (section Gateway:RateLimits); off by default.</summary>
+    public RateLimits.RateLimitOptions RateLimits { get; init; } = new();
+
+    /// <summary>Log line format: "json" (one JSON object per line, the default) or "text".</summary>
+    public string LogFormat { get; init; } = "json";
+
+    /// <summary>Log prompt and completion text (structured fields named Prompt, Completion, Content, …); off = masked.</summary>
+    public bool LogContent { get; init; }
+
+    /// <summary>Adds logging providers (tests capture lines); every provider is wrapped by the redactor.</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+
+    /// <summary>OTLP endpoint for traces (e.g. http://127.0.0.1:4317); null = spans are not exported.</summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>Alert thresholds (queue depth, KV usage, error rate) checked on a timer.</summary>
+    public Observability.AlertOptions Alerts { get; init; } = new();
+
+    /// <summary>Problems of the settings added for limits, timeouts and observability; <see cref="Validate"/> appends them.</summary>
+    internal void ValidateObservability(List<string> errors)
+    {
+        if (InferenceTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Gateway:InferenceTimeout (--inference-timeout) must be positive (got {InferenceTimeout})");
+        }
+
+        if (StreamIdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Gateway:StreamIdleTimeout (--stream-idle-timeout) must be positive (got {StreamIdleTimeout})");
+        }
+
+        if (LogFormat is not ("json" or "text"))
+        {
+            errors.Add($"Gateway:LogFormat (--log-format) must be json or text (got '{LogFormat}')");
+        }
+
+        if (OtlpEndpoint is { } otlp && !Uri.TryCreate(otlp, UriKind.Absolute, out _))
+        {
+            errors.Add($"Gateway:OtlpEndpoint (--otlp-endpoint) must be an absolute URI such as http://127.0.0.1:4317 (got '{otlp}')");
+        }
+
+        RateLimits.Validate(errors);
+        Alerts.Validate(errors);
+    }
 
     /// <summary>Returns all problems at once, each naming its setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -73,7 +178,7 @@ public sealed record GatewayOptions
         var errors = new List<string>();
         if (BackendFactory is null && string.IsNullOrWhiteSpace(ModelPath))
         {
-            errors.Add("--model is required (the built-in default model is not available yet)");
+            errors.Add("--model is required (no model path was set and the built-in default model was not resolved)");
         }
 
         if (Port is < 0 or > 65535)
@@ -101,6 +206,22 @@ public sealed record GatewayOptions
             errors.Add("--threads and --context must be 0 (automatic) or positive");
         }
 
+        if (MaxUploadBytes < 1024 || IdempotencyKeyTtl <= TimeSpan.Zero || BatchLeaseDuration < TimeSpan.FromSeconds(1) || BatchPollInterval <= TimeSpan.Zero)
+        {
+            errors.Add("max upload bytes must be at least 1024; idempotency key TTL and batch poll interval positive; batch lease at least 1 s");
+        }
+
+        if (AuthDisabled && !IsLoopbackHost(Host))
+        {
+            errors.Add($"--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not --host {Host}; create an API key instead (cyllm keys create --scope inference)");
+        }
+
+        if (AuthCacheTtl < TimeSpan.Zero || AuthCacheTtl > TimeSpan.FromSeconds(10))
+        {
+            errors.Add($"the API key cache TTL must be between 0 and 10 s (got {AuthCacheTtl.TotalSeconds} s)");
+        }
+
+        ValidateObservability(errors);
         return errors;
     }
 }

@@ -18,6 +18,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     private const int MaxMatrices = 3;
 
     private readonly WorkerPool _pool;
+    private readonly ActivationQuantizeJob _quantize = new();
     private readonly QuantMatrix[] _w = new QuantMatrix[MaxMatrices];
     private readonly nint[] _y = new nint[MaxMatrices];
     private readonly int[] _partStart = new int[MaxMatrices + 1];
@@ -96,9 +97,19 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         if (q8 && (tokens < GemmMinTokens || packed))
         {
             EnsureQ8(tokens * (nint)(cols / 32));
-            for (int t = 0; t < tokens; t++)
+            if (tokens >= 4)
             {
-                ActivationQuantizer.ToQ8(x + ((nint)t * cols), _q8 + ((nint)t * (cols / 32)), cols);
+                _quantize.X = x;
+                _quantize.Dst = _q8;
+                _quantize.Cols = cols;
+                _pool.Run(_quantize, tokens);
+            }
+            else
+            {
+                for (int t = 0; t < tokens; t++)
+                {
+                    ActivationQuantizer.ToQ8(x + ((nint)t * cols), _q8 + ((nint)t * (cols / 32)), cols);
+                }
             }
         }
 
@@ -270,7 +281,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>Repacked Q4_0 (16 rows) or Q8_0 (8 rows) × up to 4 tokens per kernel call, integer dot products
+    /// <summary>Repacked Q4_0 (16 rows) or Q8_0 (8 rows) × up to 8 tokens per kernel call, integer dot products
     /// throughout. Chunks are multiples of 16 rows, so groups never straddle two parts.</summary>
     private void PackedRange(in QuantMatrix w, float* y, int r0, int r1)
     {
@@ -280,9 +291,9 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         {
             for (int g = r0 / Q4_0x16.Rows; g * Q4_0x16.Rows < r1; g++)
             {
-                for (int t = 0; t < _tokens; t += 4)
+                for (int t = 0; t < _tokens; t += Q4_0x16.MaxTokens)
                 {
-                    Q4_0x16.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(4, _tokens - t), y + ((nint)t * rows) + (g * Q4_0x16.Rows), rows);
+                    Q4_0x16.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(Q4_0x16.MaxTokens, _tokens - t), y + ((nint)t * rows) + (g * Q4_0x16.Rows), rows);
                 }
             }
 
@@ -291,9 +302,9 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
 
         for (int g = r0 / Q8_0x8.Rows; g * Q8_0x8.Rows < r1; g++)
         {
-            for (int t = 0; t < _tokens; t += 4)
+            for (int t = 0; t < _tokens; t += Q8_0x8.MaxTokens)
             {
-                Q8_0x8.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(4, _tokens - t), y + ((nint)t * rows) + (g * Q8_0x8.Rows), rows);
+                Q8_0x8.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(Q8_0x8.MaxTokens, _tokens - t), y + ((nint)t * rows) + (g * Q8_0x8.Rows), rows);
             }
         }
     }

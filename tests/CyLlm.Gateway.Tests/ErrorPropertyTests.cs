@@ -24,6 +24,11 @@ public sealed class ErrorPropertyTests(StoriesServerFixture fx)
         "\"max_tokens\":0", "\"max_tokens\":-4", "\"max_tokens\":99999999", "\"repetition_penalty\":0", "\"ignore_eos\":\"yes\"",
         "\"tools\":[]", "\"echo\":true", "\"best_of\":2", "\"suffix\":\"z\"", "\"user\":\"u\\u0007\"", "\"priority\":1", "\"whatever\":{}",
         "\"add_special_tokens\":false", "\"min_tokens\":5",
+        // Input limits: too many or too long stop sequences, too many logit_bias entries and stop_token_ids.
+        "\"stop\":[" + string.Join(",", Enumerable.Range(0, 17).Select(i => $"\"s{i}\"")) + "]",
+        "\"stop\":\"" + new string('z', 257) + "\"",
+        "\"logit_bias\":{" + string.Join(",", Enumerable.Range(0, 1025).Select(i => $"\"{i}\":1")) + "}",
+        "\"stop_token_ids\":[" + string.Join(",", Enumerable.Range(0, 257).Select(i => "1")) + "]",
     ];
 
     private static readonly Gen<string> Body =

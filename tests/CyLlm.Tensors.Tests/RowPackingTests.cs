@@ -19,6 +19,9 @@ public unsafe class RowPackingTests
             d.Add(type, 48, 128, 4);
             d.Add(type, 64, 96, 7);
             d.Add(type, 16, 256, 9);
+            d.Add(type, 32, 64, 8);
+            d.Add(type, 32, 96, 13);
+            d.Add(type, 48, 64, 16);
         }
 
         return d;

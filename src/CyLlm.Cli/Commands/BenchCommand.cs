@@ -17,9 +17,10 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "print one JSON line (the default output)" };
         var concurrency = new Option<int>("--concurrency") { Description = "concurrent streams through the serving engine (0 = single-stream generation)", DefaultValueFactory = _ => 0 };
         var sharedPrefix = new Option<int>("--shared-prefix") { Description = "with --concurrency: tokens of prompt prefix shared by every request (prefix-cache TTFT)", DefaultValueFactory = _ => 0 };
+        var kvType = KvTypeOption.Create();
         var cmd = new Command("bench", "measure prompt and generation tokens/s and time to first token")
         {
-            model, threads, prompt, gen, reps, json, concurrency, sharedPrefix,
+            model, threads, prompt, gen, reps, json, concurrency, sharedPrefix, kvType,
         };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
@@ -33,9 +34,15 @@ internal static class BenchCommand
 
             string path = parse.GetValue(model)!;
             int c = parse.GetValue(concurrency);
+            var kv = KvTypeOption.Parse(parse.GetValue(kvType));
+            if (c < 0 || parse.GetValue(sharedPrefix) < 0)
+            {
+                throw new ArgumentException("--concurrency and --shared-prefix must be ≥ 0");
+            }
+
             if (c > 0)
             {
-                return RunConcurrent(path, parse.GetValue(threads), p, n, c, parse.GetValue(sharedPrefix));
+                return RunConcurrent(path, parse.GetValue(threads), p, n, c, parse.GetValue(sharedPrefix), kv);
             }
 
             using var engine = InferenceEngine.Load(path, null, new EngineOptions
@@ -67,11 +74,11 @@ internal static class BenchCommand
         return cmd;
     }
 
-    private static int RunConcurrent(string path, int threads, int p, int n, int c, int sharedPrefix)
+    private static int RunConcurrent(string path, int threads, int p, int n, int c, int sharedPrefix, CyLlm.Engine.KvCache.KvCacheType kvType)
     {
         using var engine = InferenceEngine.Load(path, null, new EngineOptions { Threads = threads, ContextTokens = p + n + 16 });
         int blockTokens = 16;
-        long blockBytes = CyLlm.Engine.Scheduling.ServingEngine.BlockBytes(engine.Config, new CyLlm.Engine.Scheduling.ServingOptions { BlockTokens = blockTokens });
+        long blockBytes = CyLlm.Engine.Scheduling.ServingEngine.BlockBytes(engine.Config, new CyLlm.Engine.Scheduling.ServingOptions { BlockTokens = blockTokens, KvType = kvType });
         long blocksPerRequest = (p + n + blockTokens - 1) / blockTokens;
         var options = new CyLlm.Engine.Scheduling.ServingOptions
         {
@@ -79,6 +86,7 @@ internal static class BenchCommand
             KvCacheBytes = blockBytes * ((blocksPerRequest * (c + 3)) + 8),
             MaxRunning = Math.Max(c, 1),
             TokenBudget = Math.Max(256, c),
+            KvType = kvType,
         };
         var r = CyLlm.Engine.Scheduling.ConcurrencyBench.RunAsync(engine, options, c, p, n, sharedPrefix).GetAwaiter().GetResult();
         Console.WriteLine(JsonSerializer.Serialize(new
@@ -102,7 +110,21 @@ internal static class BenchCommand
             preemptions = r.Preemptions,
             scheduler_overhead_p50 = Math.Round(r.SchedulerOverheadP50, 4),
             scheduler_overhead_p99 = Math.Round(r.SchedulerOverheadP99, 4),
+            kv_type = kvType.ToString().ToLowerInvariant(),
+            prefix_hit_rate = Math.Round(r.Status?.PrefixHitRate ?? 0, 4),
+            queue_ms = Ms(r.Status?.QueueTime),
+            ttft_ms = Ms(r.Status?.TimeToFirstToken),
+            itl_ms = Ms(r.Status?.InterTokenLatency),
+            e2e_ms = Ms(r.Status?.EndToEnd),
         }));
         return 0;
     }
+
+    /// <summary>Window percentiles in milliseconds for the JSON line.</summary>
+    private static object Ms(CyLlm.Engine.Scheduling.LatencyPercentiles? p) => new
+    {
+        p50 = Math.Round((p?.P50 ?? 0) * 1000, 2),
+        p95 = Math.Round((p?.P95 ?? 0) * 1000, 2),
+        p99 = Math.Round((p?.P99 ?? 0) * 1000, 2),
+    };
 }

@@ -12,6 +12,8 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var model = CommonOptions.Model();
+        model.Required = false; // absent: the built-in default model (DefaultModel)
+        model.Description += " (default: the built-in models/cyllm-default.gguf)";
         var tokenizer = CommonOptions.Tokenizer();
         var threads = CommonOptions.Threads();
         var context = CommonOptions.Context();
@@ -47,7 +49,7 @@ internal static class GenerateCommand
                 throw new ArgumentException(error);
             }
 
-            using var engine = InferenceEngine.Load(parse.GetValue(model)!, parse.GetValue(tokenizer), new EngineOptions
+            using var engine = InferenceEngine.Load(DefaultModel.Resolve(parse.GetValue(model)), parse.GetValue(tokenizer), new EngineOptions
             {
                 Threads = parse.GetValue(threads),
                 ContextTokens = parse.GetValue(context),

@@ -8,9 +8,8 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        // Not Required at the parser level: the default model arrives with the training issue, and until then
-        // the message should say so in one line rather than print the usage screen.
-        var model = new Option<string?>("--model", "-m") { Description = "model file: GGUF, llama2.c .bin, or a Hugging Face folder (required for now)" };
+        // Not Required at the parser level: without --model the built-in default model is served (DefaultModel).
+        var model = new Option<string?>("--model", "-m") { Description = "model file: GGUF, llama2.c .bin, or a Hugging Face folder (default: the built-in models/cyllm-default.gguf)" };
         var tokenizer = CommonOptions.Tokenizer();
         var threads = CommonOptions.Threads();
         var context = CommonOptions.Context();
@@ -22,18 +21,30 @@ internal static class ServeCommand
         var queueTimeout = new Option<double>("--queue-timeout") { Description = "longest wait in the queue in seconds", DefaultValueFactory = _ => 60 };
         var maxBody = new Option<long>("--max-body-bytes") { Description = "largest request body in bytes (413 beyond)", DefaultValueFactory = _ => 1 << 20 };
         var dataDir = DataDirectory.Option();
+        var skipHealth = new Option<bool>("--skip-health-check") { Description = "start even if the start-up health check (database, disk, model file hashes) fails" };
+        var maxUpload = new Option<long>("--max-upload-bytes") { Description = "largest file upload (POST /v1/files) in bytes", DefaultValueFactory = _ => 512L << 20 };
+        var batchLease = new Option<double>("--batch-lease") { Description = "seconds after a crash before another worker resumes a running batch", DefaultValueFactory = _ => 30 };
+        var kvType = KvTypeOption.Create();
+        var roles = new ServeRoleOptions(); // --role prefill|decode|both and the disaggregation options (issue 7)
+        var noAuth = new Option<bool>("--no-auth") { Description = "serve without API keys (development only; refused unless --host is a loopback address)" };
+        // Settings layers (see ServeSettings): file, CYLLM_ environment variables, then the flags typed here.
+        var config = new Option<string?>("--config") { Description = "settings file (section \"Gateway\", see docs/configuration.md); default: appsettings.json in the data folder when present" };
+        var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT holding the rate-limit counters shared by all replicas (default: in-process)" };
+        var inferenceTimeout = new Option<double>("--inference-timeout") { Description = "generation time limit in seconds once the engine starts a request", DefaultValueFactory = _ => 600 };
+        var streamIdleTimeout = new Option<double>("--stream-idle-timeout") { Description = "longest gap in seconds between events of a stream", DefaultValueFactory = _ => 120 };
+        var logFormat = new Option<string>("--log-format") { Description = "log lines as json (default) or text", DefaultValueFactory = _ => "json" };
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = "export traces over OTLP to this endpoint, e.g. http://127.0.0.1:4317" };
         var cmd = new Command("serve", "serve a model over an OpenAI-compatible HTTP API")
         {
+            config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
+            noAuth, kvType,
+            skipHealth, maxUpload, batchLease,
             model, tokenizer, threads, context, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
+        roles.AddTo(cmd);
         cmd.SetAction(CliRunner.Guard(parse =>
         {
-            string? path = parse.GetValue(model);
-            if (string.IsNullOrWhiteSpace(path))
-            {
-                Console.Error.WriteLine("error: --model is required (the built-in default model is not available yet); e.g. cyllm serve --model model.gguf");
-                return 2;
-            }
+            string path = DefaultModel.Resolve(parse.GetValue(model));
 
             var options = new GatewayOptions
             {
@@ -49,10 +60,38 @@ internal static class ServeCommand
                 RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(requestTimeout)),
                 QueueTimeout = TimeSpan.FromSeconds(parse.GetValue(queueTimeout)),
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(dataDir)),
+                MaxUploadBytes = parse.GetValue(maxUpload),
+                BatchLeaseDuration = TimeSpan.FromSeconds(parse.GetValue(batchLease)),
+                AuthDisabled = parse.GetValue(noAuth),
+                KvCacheType = KvTypeOption.Parse(parse.GetValue(kvType)),
             };
+            if (ServeSettings.Load(parse, options, config,
+                [(port, "Gateway:Port"), (host, "Gateway:Host"), (maxQueue, "Gateway:MaxQueue"), (modelId, "Gateway:ModelId"), (threads, "Gateway:Threads"),
+                 (context, "Gateway:ContextTokens"), (requestTimeout, "Gateway:RequestTimeout"), (queueTimeout, "Gateway:QueueTimeout"),
+                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (noAuth, "Gateway:AuthDisabled"),
+                 (redis, "Gateway:RateLimits:Redis"), (inferenceTimeout, "Gateway:InferenceTimeout"), (streamIdleTimeout, "Gateway:StreamIdleTimeout"),
+                 (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint")]) is not { } layered)
+            {
+                return 2;
+            }
+
+            options = layered;
+            options = roles.Apply(parse, options);
             if (!File.Exists(path) && !Directory.Exists(path))
             {
                 throw new FileNotFoundException($"model not found: {path}");
+            }
+
+            if (!parse.GetValue(skipHealth))
+            {
+                // Before binding: a broken database, a full disk or a changed model file stops the start with the reasons.
+                var report = CyLlm.Gateway.State.StartupHealth.RunBeforeStartAsync(options).GetAwaiter().GetResult();
+                if (!report.Healthy)
+                {
+                    Console.Error.WriteLine(report.Summary());
+                    Console.Error.WriteLine("error: the start-up health check failed (see above). Fix: correct the failed check, or pass --skip-health-check to start anyway");
+                    return 1;
+                }
             }
 
             var app = GatewayApp.Build(options);

@@ -1,23 +1,43 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using CyLlm.Engine.KvCache;
 using CyLlm.Tensors;
 using CyLlm.Tensors.Threading;
 
 namespace CyLlm.Engine.Execution;
 
 /// <summary>
-/// Causal self-attention for a batch of tokens, one part per (token, head). Keys and values of every
-/// position up to the token's own are already in the cache. Scores live in per-worker scratch.
+/// Causal self-attention for a batch of tokens, one part per (query run, KV head). A query run is up to
+/// <see cref="MaxRun"/> consecutive tokens of one sequence (a prefill chunk; a decode token is a run of one):
+/// the run's tokens and the query heads of a GQA group share each key/value tile, which is read (and, for
+/// F16/Q8_0 caches, decoded to floats) once per part, not once per token and head. Every query still gets
+/// exactly the per-tile arithmetic it would get alone, so results do not depend on the batch. Keys and values
+/// of every position up to each token's own are already in the cache. Work goes in tiles of
+/// <see cref="AttentionKernel.Tile"/> keys inside a cache block; scores live in per-worker scratch.
 /// </summary>
-internal sealed unsafe class AttentionJob : IParallelJob
+internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
 {
-    private readonly float[][] _scores; // per worker: [context]
+    private readonly int _group;       // query heads per KV head
+    private readonly int _context;
+    /// <summary>Most tokens in one query run.</summary>
+    public const int MaxRun = 8;
 
-    public AttentionJob(int workers, int context)
+    private readonly float*[] _scores; // per worker: [MaxRun, group, context]
+    private readonly float*[] _tile;   // per worker: [Tile, kvDim] decoded keys or values (rows headDim apart,
+                                       // or kvDim apart when a Q8_0 block spans heads)
+
+    public AttentionJob(int workers, int context, int group, int headDim, int kvDim)
     {
-        _scores = new float[workers][];
+        Debug.Assert(workers >= 1 && context >= 1 && group >= 1 && headDim >= 1);
+        _group = group;
+        _context = context;
+        _scores = new float*[workers];
+        _tile = new float*[workers];
         for (int i = 0; i < workers; i++)
         {
-            _scores[i] = GC.AllocateArray<float>(context, pinned: true);
+            _scores[i] = (float*)NativeMemory.AlignedAlloc((nuint)((long)MaxRun * group * context * sizeof(float)), 64);
+            _tile[i] = (float*)NativeMemory.AlignedAlloc((nuint)(AttentionKernel.Tile * Math.Max(headDim, kvDim) * sizeof(float)), 64);
         }
     }
 
@@ -30,70 +50,161 @@ internal sealed unsafe class AttentionJob : IParallelJob
     public float* Out;        // [tokens, heads*headDim]
     public int* Positions;    // [tokens]
     public int* Sequences;    // [tokens]
+    public int* RunStarts;    // [runs + 1]: run r is tokens RunStarts[r] .. RunStarts[r + 1] − 1
+
+    /// <summary>Splits the batch into query runs (consecutive tokens of one sequence at consecutive positions,
+    /// at most <see cref="MaxRun"/>); writes <paramref name="runStarts"/>[0..runs] and returns the run count.</summary>
+    public static int SplitRuns(int* positions, int* sequences, int tokens, int* runStarts)
+    {
+        int runs = 0;
+        runStarts[0] = 0;
+        for (int t = 1; t <= tokens; t++)
+        {
+            int start = runStarts[runs];
+            if (t == tokens || t - start == MaxRun || sequences[t] != sequences[t - 1] || positions[t] != positions[t - 1] + 1)
+            {
+                runStarts[++runs] = t;
+            }
+        }
+
+        return runs;
+    }
 
     public void Execute(int index, int worker)
     {
-        int t = index / Heads;
-        int h = index % Heads;
+        int r = index / KvHeads;
+        int g = index % KvHeads;
+        int t0 = RunStarts[r];
+        int queries = RunStarts[r + 1] - t0;
+        Debug.Assert(queries is >= 1 and <= MaxRun);
         int hd = HeadDim;
-        int kvDim = KvHeads * hd;
-        int g = h / (Heads / KvHeads);
-        int pos = Positions[t];
-        int seq = Sequences[t];
-        float* q = Q + ((nint)t * Heads * hd) + ((nint)h * hd);
-        float* o = Out + ((nint)t * Heads * hd) + ((nint)h * hd);
+        int group = Heads / KvHeads;
+        Debug.Assert(group == _group);
+        int seq = Sequences[t0];
+        int first = Positions[t0] + 1;              // keys seen by the run's first query
+        int n = Positions[t0 + queries - 1] + 1;    // keys seen by its last
+        Debug.Assert(n <= _context);
         float scale = 1f / MathF.Sqrt(hd);
         int bt = Cache.BlockTokens;
-        bool f16 = Cache.IsF16;
-        int n = pos + 1;
-        float[] scoresArr = _scores[worker];
-        fixed (float* scores = scoresArr)
+        int rowBytes = Cache.RowBytes;
+        var type = Cache.Type;
+        // Byte offset of head g within a row, and the row stride in floats when rows are read in place.
+        nint headOffset = type switch
         {
-            for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
-            {
-                int m = Math.Min(bt, n - j0);
-                if (f16)
-                {
-                    ushort* kh = (ushort*)Cache.KeyBlock(Layer, seq, b) + ((nint)g * hd);
-                    for (int j = 0; j < m; j++)
-                    {
-                        scores[j0 + j] = VecDot.F16(kh + ((nint)j * kvDim), q, hd) * scale;
-                    }
-                }
-                else
-                {
-                    float* kb = Cache.KeyBlock(Layer, seq, b) + ((nint)g * hd);
-                    for (int j = 0; j < m; j++)
-                    {
-                        scores[j0 + j] = VecDot.F32(q, kb + ((nint)j * kvDim), hd) * scale;
-                    }
-                }
-            }
+            KvCacheType.F16 => (nint)g * hd * 2,
+            KvCacheType.Q8_0 => (nint)g * (hd / 32) * 34,
+            _ => (nint)g * hd * 4,
+        };
+        var decodeAs = type == KvCacheType.F16 ? Tensors.GgmlType.F16 : Tensors.GgmlType.Q8_0;
+        // Heads narrower than a Q8_0 block (32) share blocks: decode whole rows and read the head in place.
+        bool wholeRows = type == KvCacheType.Q8_0 && hd % 32 != 0;
+        int kvDim = KvHeads * hd;
+        if (wholeRows)
+        {
+            headOffset = 0;
+        }
 
-            var s = new Span<float>(scores, n);
-            TensorPrimitives.SoftMax(s, s);
-            var outSpan = new Span<float>(o, hd);
-            outSpan.Clear();
-            for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
+        float* scores = _scores[worker];   // [query, head, context]
+        float* tile = _tile[worker];
+        nint qStride = (nint)Heads * hd;
+
+        // Scores of every visible key for each query and head of the run.
+        for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
+        {
+            int m = Math.Min(bt, n - j0);
+            byte* kb = (byte*)Cache.KeyBlock(Layer, seq, b) + headOffset;
+            for (int jj = 0; jj < m; jj += AttentionKernel.Tile)
             {
-                int m = Math.Min(bt, n - j0);
-                if (f16)
+                int mm = Math.Min(AttentionKernel.Tile, m - jj);
+                float* rows = Rows(kb + ((nint)jj * rowBytes), rowBytes, mm, hd, kvDim, g, type, decodeAs, wholeRows, tile, out nint stride);
+                int j = j0 + jj;
+                for (int q = 0; q < queries; q++)
                 {
-                    ushort* vh = (ushort*)Cache.ValueBlock(Layer, seq, b) + ((nint)g * hd);
-                    for (int j = 0; j < m; j++)
+                    int visible = Math.Min(mm, first + q - j);   // causal: query q sees first + q keys
+                    if (visible <= 0)
                     {
-                        VecDot.AxpyF16(vh + ((nint)j * kvDim), scores[j0 + j], o, hd);
+                        continue;
                     }
-                }
-                else
-                {
-                    float* vb = Cache.ValueBlock(Layer, seq, b) + ((nint)g * hd);
-                    for (int j = 0; j < m; j++)
+
+                    float* qv = Q + ((nint)(t0 + q) * qStride) + ((nint)g * group * hd);
+                    float* sq = scores + ((nint)q * group * _context) + j;
+                    for (int h = 0; h < group; h++)
                     {
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(vb + ((nint)j * kvDim), hd), scores[j0 + j], outSpan, outSpan);
+                        AttentionKernel.Scores(qv + ((nint)h * hd), rows, stride, hd, visible, scale, sq + ((nint)h * _context));
                     }
                 }
             }
+        }
+
+        for (int q = 0; q < queries; q++)
+        {
+            float* o = Out + ((nint)(t0 + q) * qStride) + ((nint)g * group * hd);
+            for (int h = 0; h < group; h++)
+            {
+                var sc = new Span<float>(scores + ((nint)((q * group) + h) * _context), first + q);
+                TensorPrimitives.SoftMax(sc, sc);
+                new Span<float>(o + ((nint)h * hd), hd).Clear();
+            }
+        }
+
+        // Weighted sums of the values.
+        for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
+        {
+            int m = Math.Min(bt, n - j0);
+            byte* vb = (byte*)Cache.ValueBlock(Layer, seq, b) + headOffset;
+            for (int jj = 0; jj < m; jj += AttentionKernel.Tile)
+            {
+                int mm = Math.Min(AttentionKernel.Tile, m - jj);
+                float* rows = Rows(vb + ((nint)jj * rowBytes), rowBytes, mm, hd, kvDim, g, type, decodeAs, wholeRows, tile, out nint stride);
+                int j = j0 + jj;
+                for (int q = 0; q < queries; q++)
+                {
+                    int visible = Math.Min(mm, first + q - j);
+                    if (visible <= 0)
+                    {
+                        continue;
+                    }
+
+                    float* o = Out + ((nint)(t0 + q) * qStride) + ((nint)g * group * hd);
+                    float* sq = scores + ((nint)q * group * _context) + j;
+                    for (int h = 0; h < group; h++)
+                    {
+                        AttentionKernel.AccumulateValues(sq + ((nint)h * _context), rows, stride, visible, hd, o + ((nint)h * hd));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The tile's rows of head g as floats: in place for F32, else decoded into <paramref name="tile"/>.</summary>
+    private static float* Rows(byte* src, int rowBytes, int mm, int hd, int kvDim, int g, KvCacheType type, Tensors.GgmlType decodeAs, bool wholeRows, float* tile, out nint stride)
+    {
+        if (type == KvCacheType.F32)
+        {
+            stride = rowBytes / sizeof(float);
+            return (float*)src;
+        }
+
+        if (wholeRows)
+        {
+            AttentionKernel.DecodeTile(decodeAs, src, rowBytes, mm, kvDim, tile);
+            stride = kvDim;
+            return tile + ((nint)g * hd);
+        }
+
+        AttentionKernel.DecodeTile(decodeAs, src, rowBytes, mm, hd, tile);
+        stride = hd;
+        return tile;
+    }
+
+    public void Dispose()
+    {
+        for (int i = 0; i < _scores.Length; i++)
+        {
+            NativeMemory.AlignedFree(_scores[i]);
+            NativeMemory.AlignedFree(_tile[i]);
+            _scores[i] = null;
+            _tile[i] = null;
         }
     }
 }

@@ -30,6 +30,10 @@ internal sealed unsafe class ContiguousKvCache : IKvCache, IDisposable
 
     public bool IsF16 => false;
 
+    public KvCache.KvCacheType Type => KvCache.KvCacheType.F32;
+
+    public int RowBytes => _kvDim * sizeof(float);
+
     public long Bytes { get; }
 
     public float* KeyBlock(int layer, int seq, int block) => _keys + Offset(layer, seq);

@@ -19,9 +19,12 @@ internal sealed unsafe class ForwardPass : IDisposable
     private readonly ModelWeights _w;
     private readonly MatMul _mm;
     private readonly AttentionJob _attention;
+    private readonly SwiGluJob _swiGlu = new();
     private readonly int _dim, _qDim, _kvDim, _hidden, _vocab;
     private float* _x, _sig, _xb, _q, _k, _v, _att, _hb, _hb2, _logits, _cos, _sin, _normed;
     private int* _positions, _sequences;
+    private int* _runStarts;   // [maxBatch + 1] query runs of the current batch (see AttentionJob)
+    private int _runs;
 
     public ForwardPass(ModelWeights weights, WorkerPool pool, int maxBatch, int context)
     {
@@ -34,7 +37,7 @@ internal sealed unsafe class ForwardPass : IDisposable
         _hidden = c.HiddenDim;
         _vocab = c.VocabSize;
         _mm = new MatMul(pool);
-        _attention = new AttentionJob(pool.ThreadCount, context);
+        _attention = new AttentionJob(pool.ThreadCount, context, c.Heads / c.KvHeads, c.HeadDim, c.KvHeads * c.HeadDim);
         _x = Alloc(maxBatch * _dim);
         _xb = Alloc(maxBatch * Math.Max(_dim, _qDim));
         _q = Alloc(maxBatch * _qDim);
@@ -51,6 +54,7 @@ internal sealed unsafe class ForwardPass : IDisposable
         _positions = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
         _adapters = new LoraAdapter?[maxBatch];
         _sequences = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
+        _runStarts = (int*)NativeMemory.Alloc((nuint)maxBatch + 1, sizeof(int));
     }
 
     public int MaxBatch { get; }
@@ -93,6 +97,7 @@ internal sealed unsafe class ForwardPass : IDisposable
             _anyAdapter |= _adapters[i] is not null;
         }
 
+        _runs = AttentionJob.SplitRuns(_positions, _sequences, n, _runStarts);
         int half = _w.RopeDims / 2;
         var inv = _w.InverseFrequencies;
         for (int i = 0; i < n; i++)
@@ -172,17 +177,22 @@ internal sealed unsafe class ForwardPass : IDisposable
             int bt = cache.BlockTokens;
             int block = pos / bt;
             int slot = pos % bt;
-            if (cache.IsF16)
+            byte* kd = (byte*)cache.KeyBlock(l, _sequences[i], block) + ((nint)slot * cache.RowBytes);
+            byte* vd = (byte*)cache.ValueBlock(l, _sequences[i], block) + ((nint)slot * cache.RowBytes);
+            switch (cache.Type)
             {
-                var kd = new Span<Half>((Half*)cache.KeyBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim);
-                var vd = new Span<Half>((Half*)cache.ValueBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim);
-                TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(k, _kvDim), kd);
-                TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(v, _kvDim), vd);
-            }
-            else
-            {
-                Buffer.MemoryCopy(k, cache.KeyBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim * sizeof(float), _kvDim * sizeof(float));
-                Buffer.MemoryCopy(v, cache.ValueBlock(l, _sequences[i], block) + ((nint)slot * _kvDim), _kvDim * sizeof(float), _kvDim * sizeof(float));
+                case KvCache.KvCacheType.F16:
+                    TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(k, _kvDim), new Span<Half>(kd, _kvDim));
+                    TensorPrimitives.ConvertToHalf(new ReadOnlySpan<float>(v, _kvDim), new Span<Half>(vd, _kvDim));
+                    break;
+                case KvCache.KvCacheType.Q8_0:
+                    AttentionKernel.QuantizeQ8_0(k, kd, _kvDim);
+                    AttentionKernel.QuantizeQ8_0(v, vd, _kvDim);
+                    break;
+                default:
+                    Buffer.MemoryCopy(k, kd, _kvDim * sizeof(float), _kvDim * sizeof(float));
+                    Buffer.MemoryCopy(v, vd, _kvDim * sizeof(float), _kvDim * sizeof(float));
+                    break;
             }
         }
 
@@ -195,7 +205,8 @@ internal sealed unsafe class ForwardPass : IDisposable
         _attention.Out = _att;
         _attention.Positions = _positions;
         _attention.Sequences = _sequences;
-        _mm.Pool.Run(_attention, n * c.Heads);
+        _attention.RunStarts = _runStarts;
+        _mm.Pool.Run(_attention, _runs * c.KvHeads);
 
         var wo = lw.Wo;
         _mm.Run(in wo, _att, n, _xb);
@@ -216,8 +227,19 @@ internal sealed unsafe class ForwardPass : IDisposable
             ApplyLora(l, LoraTarget.Up, _xb, _dim, _hb2, _hidden, n);
         }
 
-        var gate = new Span<float>(_hb, n * _hidden);
-        Activations.SwiGlu(gate, new ReadOnlySpan<float>(_hb2, n * _hidden), new Span<float>(_sig, n * _hidden));
+        if (n >= 4)
+        {
+            _swiGlu.Gate = _hb;
+            _swiGlu.Up = _hb2;
+            _swiGlu.Sig = _sig;
+            _swiGlu.Hidden = _hidden;
+            _mm.Pool.Run(_swiGlu, n);
+        }
+        else
+        {
+            var gate = new Span<float>(_hb, n * _hidden);
+            Activations.SwiGlu(gate, new ReadOnlySpan<float>(_hb2, n * _hidden), new Span<float>(_sig, n * _hidden));
+        }
         var wd = lw.WDown;
         _mm.Run(in wd, _hb, n, _xb);
         if (_anyAdapter)
@@ -291,6 +313,8 @@ internal sealed unsafe class ForwardPass : IDisposable
 
         NativeMemory.Free(_positions);
         NativeMemory.Free(_sequences);
+        NativeMemory.Free(_runStarts);
         _mm.Dispose();
+        _attention.Dispose();
     }
 }

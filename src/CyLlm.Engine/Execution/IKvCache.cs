@@ -18,4 +18,11 @@ internal unsafe interface IKvCache
     /// <summary>True when blocks hold IEEE halves; then <see cref="KeyBlock"/>/<see cref="ValueBlock"/> return
     /// the address of [BlockTokens, kvDim] halves (reinterpret as ushort*).</summary>
     bool IsF16 { get; }
+
+    /// <summary>Element type of the rows: a block is [BlockTokens] rows of <see cref="RowBytes"/> bytes
+    /// (F32/F16 elements, or Q8_0 blocks of 32 elements).</summary>
+    KvCache.KvCacheType Type { get; }
+
+    /// <summary>Bytes of one token's row (kvDim elements) within a block.</summary>
+    int RowBytes { get; }
 }

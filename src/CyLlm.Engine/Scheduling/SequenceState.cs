@@ -53,8 +53,17 @@ internal sealed class SequenceState
 
     public int Generated => Tokens.Count - PromptLength;
 
-    public int Priority => Request.Priority;
+    /// <summary>The request's priority after tenant defaults (set at submission); null means the request's own.</summary>
+    public int? EffectivePriority { get; init; }
+
+    public int Priority => EffectivePriority ?? Request.Priority;
 
     /// <summary>The request's adapter, resolved at submission (held in use until it completes).</summary>
     public AdapterEntry? Adapter { get; init; }
+
+    /// <summary>Disaggregated prefill: compute the prompt's KV only and hand the blocks to <see cref="ExportedBlocks"/> (no sampling).</summary>
+    public bool PrefillOnly { get; init; }
+
+    /// <summary>The blocks of a finished <see cref="PrefillOnly"/> sequence, now owned by its KV export.</summary>
+    public BlockId[]? ExportedBlocks { get; set; }
 }

@@ -16,7 +16,7 @@ public sealed partial class ServingEngine
     private readonly List<SequenceState> _logitSeqs = [];
     private readonly List<Lora.LoraAdapter?> _stepAdapters = [];
     private readonly HashSet<int> _batchAdapters = [];
-    private float[] _work = [];
+    private readonly SamplingJob _sampling = new();
     private List<BlockId>[] _tables = [];   // block tables of the batch's sequences, by slot (reused)
     private long _forwardTicks;
 
@@ -35,6 +35,7 @@ public sealed partial class ServingEngine
                 _waiting.Add(s);
             }
 
+            RunLoopCommands(); // disaggregation: block reservations and releases (ServingEngine.Disaggregation.cs)
             DropCancelled();
             if (_waiting.Count == 0 && _running.Count == 0)
             {
@@ -158,7 +159,12 @@ public sealed partial class ServingEngine
             LeaveWaiting(s);
             s.Running = true;
             s.ScheduledTicks = Stopwatch.GetTimestamp();
-            Metrics.QueueTime.Record(Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds);
+            double queued = Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds;
+            Metrics.QueueTime.Record(queued);
+            if (s.Preemptions == 0)
+            {
+                Metrics.QueueTimeWindow.Add(queued);
+            }
             _running.Add(s);
             TakeAdapter(s);
             _batch.Add((s, n));
@@ -362,15 +368,31 @@ public sealed partial class ServingEngine
         }
 
         int vocab = _engine.Config.VocabSize;
-        if (_work.Length != vocab)
+        if (OnLogits is { } tap)
         {
-            _work = new float[vocab];
+            for (int r = 0; r < _logitSeqs.Count; r++)
+            {
+                tap(_logitSeqs[r].Request, _logitSeqs[r].Generated, logits.Slice(r * vocab, vocab));
+            }
         }
 
+        // The logits are the forward pass's scratch, rewritten by the next call: the samplers apply their
+        // biases and penalties in place instead of copying each row first, one row per pool part.
+        unsafe
+        {
+            fixed (float* rows = logits)
+            {
+                _sampling.Logits = rows;
+                _sampling.Vocab = vocab;
+                _sampling.Sequences = _logitSeqs;
+                _sampling.Run(_engine.Pool);
+            }
+        }
+
+        var samples = _sampling.Results;
         for (int r = 0; r < _logitSeqs.Count; r++)
         {
-            logits.Slice(r * vocab, vocab).CopyTo(_work);
-            Accept(_logitSeqs[r], _logitSeqs[r].Sampler.Sample(_work));
+            Accept(_logitSeqs[r], samples[r]);
         }
     }
 
@@ -402,6 +424,12 @@ public sealed partial class ServingEngine
 
     private void Accept(SequenceState s, SampleResult sample)
     {
+        if (s.PrefillOnly)
+        {
+            CompletePrefillOnly(s); // disaggregated prefill: keep the KV, sample nothing
+            return;
+        }
+
         var sp = s.Request.Sampling;
         long now = Stopwatch.GetTimestamp();
         if (s.Generated == 0 && s.FirstTokenTicks == 0)
@@ -469,7 +497,9 @@ public sealed partial class ServingEngine
 
     private void Complete(SequenceState s, FinishReason reason)
     {
-        Metrics.EndToEnd.Record(Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds);
+        double e2e = Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds;
+        Metrics.EndToEnd.Record(e2e);
+        Metrics.EndToEndWindow.Add(e2e);
         double promptMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.ScheduledTicks, s.FirstTokenTicks).TotalMilliseconds;
         double genMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.FirstTokenTicks).TotalMilliseconds;
         double ttftMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.EnqueuedTicks, s.FirstTokenTicks).TotalMilliseconds;

@@ -42,6 +42,11 @@ public sealed partial class ServingEngine : IDisposable
         _tokenizer = engine.Tokenizer ?? throw new InvalidOperationException("the model has no tokenizer");
         var c = engine.Config;
         int kvDim = c.KvHeads * c.HeadDim;
+        if (KvCacheTypeInfo.Validate(_options.KvType, kvDim, c.HeadDim) is { } kvError)
+        {
+            throw new ArgumentException(kvError);
+        }
+
         _blockBytes = PagedKvStorage.BlockBytes(c.Layers, kvDim, _options.BlockTokens, _options.KvType);
         int blocks = (int)Math.Min(int.MaxValue, _options.KvCacheBytes / _blockBytes);
         int minBlocks = (Math.Min(engine.ContextTokens, 64) + _options.BlockTokens - 1) / _options.BlockTokens;
@@ -55,7 +60,7 @@ public sealed partial class ServingEngine : IDisposable
         _storage = new PagedKvStorage(c.Layers, kvDim, _options.BlockTokens, blocks, _options.KvType);
         _pool = new BlockPool(blocks, _options.Eviction);
         _forward = new ForwardPass(engine.Weights, engine.Pool, _options.TokenBudget, engine.ContextTokens);
-        Metrics = new ServingMetrics(() => Volatile.Read(ref _runningCount), () => Volatile.Read(ref _waitingCount), () => KvUsage);
+        Metrics = new ServingMetrics(() => Volatile.Read(ref _runningCount), () => Volatile.Read(ref _waitingCount), () => KvUsage, _options.PercentileWindow);
         _loop = new Thread(Loop) { IsBackground = true, Name = "cyllm-serving-loop" };
         _loop.Start();
     }
@@ -140,6 +145,7 @@ public sealed partial class ServingEngine : IDisposable
             Id = Interlocked.Increment(ref _nextId),
             Arrival = Stopwatch.GetTimestamp(),
             Request = request,
+            EffectivePriority = ResolvePriority(request),
             Sampler = new Sampler(sp, _tokenizer.EndOfGenerationIds, request.PromptTokens),
             Decoder = new IncrementalDecoder(_tokenizer, stripLeadingSpace: request.PromptTokens[^1] == _tokenizer.BosId),
             Stops = new StopStringMatcher(sp.Stop),

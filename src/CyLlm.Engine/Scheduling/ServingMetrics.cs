@@ -13,7 +13,19 @@ public sealed class ServingMetrics : IDisposable
     private readonly Meter _meter = new(MeterName);
 
     public ServingMetrics(Func<int> running, Func<int> waiting, Func<double> kvUsage)
+        : this(running, waiting, kvUsage, 4096)
     {
+    }
+
+    /// <param name="window">Samples kept per latency window (the last N requests or tokens).</param>
+    public ServingMetrics(Func<int> running, Func<int> waiting, Func<double> kvUsage, int window)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        TtftWindow = new SlidingWindow(window);
+        SchedulerOverhead = new SlidingWindow(window);
+        InterTokenWindow = new SlidingWindow(window * 4);
+        QueueTimeWindow = new SlidingWindow(window);
+        EndToEndWindow = new SlidingWindow(window);
         QueueTime = _meter.CreateHistogram<double>("cyllm_queue_time_seconds", "s");
         Ttft = _meter.CreateHistogram<double>("cyllm_time_to_first_token_seconds", "s");
         InterToken = _meter.CreateHistogram<double>("cyllm_inter_token_latency_seconds", "s");
@@ -39,14 +51,30 @@ public sealed class ServingMetrics : IDisposable
     public Counter<long> Preemptions { get; }
 
     /// <summary>Recent time-to-first-token samples (seconds) for percentiles.</summary>
-    public SlidingWindow TtftWindow { get; } = new(4096);
+    public SlidingWindow TtftWindow { get; }
 
     /// <summary>Per iteration: the share of the step spent outside the forward pass (scheduling, sampling,
     /// bookkeeping), 0..1.</summary>
-    public SlidingWindow SchedulerOverhead { get; } = new(4096);
+    public SlidingWindow SchedulerOverhead { get; }
 
     /// <summary>Recent inter-token latencies (seconds).</summary>
-    public SlidingWindow InterTokenWindow { get; } = new(16384);
+    public SlidingWindow InterTokenWindow { get; }
+
+    /// <summary>Recent waits from submission to first scheduling (seconds).</summary>
+    public SlidingWindow QueueTimeWindow { get; }
+
+    /// <summary>Recent request latencies from submission to completion (seconds).</summary>
+    public SlidingWindow EndToEndWindow { get; }
+
+    /// <summary>Empties the latency windows (e.g. after a benchmark's warm-up); the meter's instruments keep counting.</summary>
+    public void ClearWindows()
+    {
+        TtftWindow.Clear();
+        SchedulerOverhead.Clear();
+        InterTokenWindow.Clear();
+        QueueTimeWindow.Clear();
+        EndToEndWindow.Clear();
+    }
 
     public void Dispose() => _meter.Dispose();
 }

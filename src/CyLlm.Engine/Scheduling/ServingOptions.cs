@@ -36,4 +36,11 @@ public sealed record ServingOptions
 
     /// <summary>Most adapters kept loaded; loading another unloads the least recently used idle one.</summary>
     public int MaxCpuLoras { get; init; } = 8;
+
+    /// <summary>Priority (lower runs first) of requests of a tenant (<see cref="ServingRequest.TenantId"/>, compared
+    /// ordinally) that set no explicit <see cref="ServingRequest.Priority"/>; unlisted tenants get 0.</summary>
+    public IReadOnlyDictionary<string, int>? TenantDefaultPriorities { get; init; }
+
+    /// <summary>Latency samples kept per percentile window (queue time, TTFT, inter-token, end-to-end).</summary>
+    public int PercentileWindow { get; init; } = 4096;
 }

@@ -6,7 +6,25 @@ namespace CyLlm.Engine.Scheduling;
 /// and the tenant's prefix-cache salt (requests share cached blocks only with the same salt).</summary>
 public sealed record ServingRequest(int[] PromptTokens, SamplingParams Sampling)
 {
-    public int Priority { get; init; }
+    private readonly int _priority;
+
+    /// <summary>Scheduling priority, lower first. Setting it (even to 0) makes it explicit; a request that
+    /// leaves it unset gets its tenant's default from <see cref="ServingOptions.TenantDefaultPriorities"/>, else 0.</summary>
+    public int Priority
+    {
+        get => _priority;
+        init
+        {
+            _priority = value;
+            HasExplicitPriority = true;
+        }
+    }
+
+    /// <summary>Whether <see cref="Priority"/> was set by the caller.</summary>
+    public bool HasExplicitPriority { get; private init; }
+
+    /// <summary>The tenant the request belongs to (for its default priority), or null.</summary>
+    public string? TenantId { get; init; }
 
     public long CacheSalt { get; init; }
 

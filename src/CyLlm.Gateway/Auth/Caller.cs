@@ -13,8 +13,14 @@ public sealed record Caller(string TenantId, string? KeyId, string? KeyPrefix, I
 {
     public const string DefaultTenant = "default";
 
+    /// <summary>The operator tenant: its admin keys manage every tenant (pass <c>tenant</c> explicitly).</summary>
+    public const string OperatorTenant = "system";
+
     /// <summary>The caller when authentication is switched off: the default tenant with every scope.</summary>
     public static Caller Anonymous { get; } = new(DefaultTenant, null, null, [AuthScopes.Inference, AuthScopes.Admin], []);
+
+    /// <summary>True for admin-capable callers of the operator tenant, and for everyone when auth is off (loopback development).</summary>
+    public bool IsOperator => KeyId is null || TenantId == OperatorTenant;
 
     public bool HasScope(string scope) => Scopes.Contains(scope, StringComparer.Ordinal);
 

@@ -12,6 +12,13 @@ public static class CallerExtensions
     public static Caller GetCaller(this HttpContext ctx) =>
         ctx.Items.TryGetValue(ItemKey, out var c) && c is Caller caller ? caller : Caller.Anonymous;
 
+    /// <summary>The caller only when authentication established one (audit rows of rejected requests carry none).</summary>
+    public static bool TryGetCaller(this HttpContext ctx, out Caller? caller)
+    {
+        caller = ctx.Items.TryGetValue(ItemKey, out var c) ? c as Caller : null;
+        return caller is not null;
+    }
+
     public static void SetCaller(this HttpContext ctx, Caller caller) => ctx.Items[ItemKey] = caller;
 
     /// <summary>The caller, or 403 when its key lacks <paramref name="scope"/>.</summary>

@@ -23,6 +23,9 @@ public sealed class ApiError : Exception
     /// <summary>The request field at fault (JSON path such as <c>messages[0].content</c>), or null.</summary>
     public string? Param { get; }
 
+    /// <summary>Extra response headers (rate-limit headers, Retry-After); written after the defaults, so they win.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
     /// <summary>The OpenAI error "type" for this status.</summary>
     public string Type => ErrorCodes.TypeFor(Status);
 

@@ -14,11 +14,13 @@ public static class ErrorCodes
     public const string ServerError = "server_error";
     public const string NotFound = "not_found";
     public const string InsufficientScope = "insufficient_scope";
+    public const string IdempotencyKeyConflict = "idempotency_key_conflict";
+    public const string IdempotencyKeyInProgress = "idempotency_key_in_progress";
 
     /// <summary>All codes, for the documentation test.</summary>
     public static readonly IReadOnlyList<string> All =
     [
-        InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound, InsufficientScope,
+        InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound, InsufficientScope, IdempotencyKeyConflict, IdempotencyKeyInProgress,
     ];
 
     /// <summary>OpenAI's error "type" by HTTP status.</summary>

@@ -36,8 +36,9 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
         catch (Exception ex)
         {
             string trace = Activity.Current?.TraceId.ToString() ?? ctx.TraceIdentifier;
-            log.LogError(ex, "unhandled error on {Path}, trace id {TraceId}", ctx.Request.Path.Value, trace);
-            await WriteOrAbortAsync(ctx, new ApiError(500, ErrorCodes.ServerError, $"The server had an internal error (trace id {trace}). Fix: retry; if it persists, report the trace id to the operator"));
+            string requestId = Observability.RequestIds.Of(ctx);
+            log.LogError(ex, "unhandled error on {Path}, trace id {TraceId}, request id {RequestId}", ctx.Request.Path.Value, trace, requestId);
+            await WriteOrAbortAsync(ctx, new ApiError(500, ErrorCodes.ServerError, $"The server had an internal error (trace id {trace}, request id {requestId}). Fix: retry; if it persists, report the trace id to the operator"));
         }
     }
 

@@ -13,9 +13,17 @@ public static class ErrorWriter
     {
         ctx.Response.StatusCode = e.Status;
         ctx.Response.ContentType = "application/json";
-        if (e.Status == 503 || e.Status == 429)
+        if (e.Status == 503 || e.Status == 429 || e.Code == ErrorCodes.IdempotencyKeyInProgress)
         {
             ctx.Response.Headers.RetryAfter = "1";
+        }
+
+        if (e.Headers is { } headers)
+        {
+            foreach (var (name, value) in headers)
+            {
+                ctx.Response.Headers[name] = value;
+            }
         }
 
         await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(ToBody(e), GatewayJson.Options), ctx.RequestAborted);

@@ -36,6 +36,12 @@ public sealed class EngineBackend : IInferenceBackend
 
     public InferenceEngine Engine => _engine;
 
+    /// <summary>The continuous-batching engine, null when disabled (disaggregated workers run on it).</summary>
+    public ServingEngine? Serving => _serving;
+
+    /// <summary>Fraction of the serving engine's KV blocks in use (0 without continuous batching), for alerts.</summary>
+    public double KvUsage => _serving?.KvUsage ?? 0;
+
     public int[] Encode(string text, bool? addBos = null) => _engine.Encode(text, addBos);
 
     public string Decode(IReadOnlyList<int> ids) => _tokenizer.Decode(ids, skipSpecial: true);
@@ -76,7 +82,7 @@ public sealed class EngineBackend : IInferenceBackend
             prompt = [_tokenizer.BosId >= 0 ? _tokenizer.BosId : 0];
         }
 
-        var handle = _serving.Submit(new ServingRequest(prompt, request.Sampling) { Priority = request.Priority, Adapter = request.Adapter }, cancellationToken);
+        var handle = _serving.Submit(WithPriority(new ServingRequest(prompt, request.Sampling) { Adapter = request.Adapter, TenantId = request.TenantId }, request.Priority), cancellationToken);
         // Forward tokens as they come; this thread is one of the worker's concurrent slots.
         while (handle.Tokens.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {
@@ -97,4 +103,10 @@ public sealed class EngineBackend : IInferenceBackend
             _engine.Dispose();
         }
     }
+
+    /// <summary>Sets the priority only when the client gave one, so a tenant's default applies otherwise.</summary>
+    private static ServingRequest WithPriority(ServingRequest request, int? priority) =>
+        priority is { } p ? request with { Priority = p } : request;
+
+    public CyLlm.Engine.Scheduling.ServingStatus? Status => _serving?.GetStatus();
 }

@@ -79,7 +79,9 @@ public sealed class GenerationWorker : IDisposable
             // A batching backend: keep up to `concurrency` generations in flight; the engine batches them.
             _slots ??= new SemaphoreSlim(concurrency, concurrency);
             _slots.Wait();
-            _ = Task.Run(() =>
+            // A dedicated thread per generation: backends block their caller for the whole generation, and
+            // pool threads blocked that way would starve the HTTP side (/health, new requests) under many streams.
+            _ = Task.Factory.StartNew(() =>
             {
                 try
                 {
@@ -89,7 +91,7 @@ public sealed class GenerationWorker : IDisposable
                 {
                     _slots.Release();
                 }
-            });
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
     }
 
@@ -103,6 +105,11 @@ public sealed class GenerationWorker : IDisposable
             return;
         }
 
+        var claimedAt = DateTimeOffset.UtcNow;
+        if (item.TraceParent != default)
+        {
+            CyLlm.Engine.Diagnostics.EngineTracing.Span("queue", item.TraceParent, item.EnqueuedAtUtc, claimedAt);
+        }
         item.Started.TrySetResult();
         try
         {
@@ -116,6 +123,7 @@ public sealed class GenerationWorker : IDisposable
             var writer = item.Tokens?.Writer;
             Action<GeneratedToken>? onToken = writer is null ? null : t => writer.TryWrite(t);
             var result = backend.Generate(item.Request, onToken, item.CancellationToken);
+            TraceSpans(item, claimedAt, result);
             item.Done.TrySetResult(result);
         }
         catch (ArgumentException e)
@@ -131,6 +139,21 @@ public sealed class GenerationWorker : IDisposable
         {
             item.Tokens?.Writer.TryComplete();
         }
+    }
+
+    /// <summary>The "prefill" (claim to first token, by the backend's TTFT) and "decode" spans of a finished generation.</summary>
+    private static void TraceSpans(WorkItem item, DateTimeOffset claimedAt, GenerationResult result)
+    {
+        if (item.TraceParent == default)
+        {
+            return;
+        }
+
+        var end = DateTimeOffset.UtcNow;
+        var first = result.TtftMs > 0 ? claimedAt.AddMilliseconds(result.TtftMs) : claimedAt.AddMilliseconds(result.PromptMs);
+        first = first > end ? end : first;
+        CyLlm.Engine.Diagnostics.EngineTracing.Span("prefill", item.TraceParent, claimedAt, first, "cyllm.prompt_tokens", result.PromptTokenIds.Length);
+        CyLlm.Engine.Diagnostics.EngineTracing.Span("decode", item.TraceParent, first, end, "cyllm.generated_tokens", result.TokenIds.Length);
     }
 
     public void Dispose()

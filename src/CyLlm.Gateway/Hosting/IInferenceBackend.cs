@@ -40,6 +40,9 @@ public interface IInferenceBackend : IDisposable
     /// <summary>Loaded LoRA adapters (each served as a model named "base:adapter" or just "adapter").</summary>
     IReadOnlyList<string> Adapters => [];
 
+    /// <summary>The serving engine's snapshot (counts, KV usage, prefix cache, latency percentiles); null without one.</summary>
+    CyLlm.Engine.Scheduling.ServingStatus? Status => null;
+
     void LoadAdapter(string name, string path) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This server does not load LoRA adapters. Fix: run cyllm serve with continuous batching");
 
     Task UnloadAdapterAsync(string name) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This server does not load LoRA adapters. Fix: run cyllm serve with continuous batching");

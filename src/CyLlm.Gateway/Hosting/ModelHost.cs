@@ -19,7 +19,7 @@ public sealed class ModelHost : IDisposable
                 var b = options.BackendFactory?.Invoke() ?? new EngineBackend(
                     InferenceEngine.Load(options.ModelPath!, options.TokenizerPath, new EngineOptions { Threads = options.Threads, ContextTokens = options.ContextTokens }),
                     ModelId,
-                    serving: options.ContinuousBatching ? new CyLlm.Engine.Scheduling.ServingOptions { KvCacheBytes = options.KvCacheBytes } : null);
+                    serving: options.ContinuousBatching ? new CyLlm.Engine.Scheduling.ServingOptions { KvCacheBytes = options.KvCacheBytes, KvType = options.KvCacheType, TenantDefaultPriorities = options.TenantDefaultPriorities } : null);
                 _backend = b;
                 log.LogInformation("model {Model} ready, context {Context} tokens", b.ModelId, b.ContextTokens);
                 return b;

@@ -30,6 +30,12 @@ public sealed class WorkItem(GenerationRequest request, bool streaming, Cancella
     /// <summary>Stopwatch timestamp of enqueueing, for queue-time accounting.</summary>
     public long EnqueuedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
 
+    /// <summary>The request's span (the handler's Activity) the engine spans hang under; default when not traced.</summary>
+    public System.Diagnostics.ActivityContext TraceParent { get; } = System.Diagnostics.Activity.Current?.Context ?? default;
+
+    /// <summary>Wall-clock enqueue time, the start of the "queue" span.</summary>
+    public DateTimeOffset EnqueuedAtUtc { get; } = DateTimeOffset.UtcNow;
+
     internal bool TryClaim() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
 
     public bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued;

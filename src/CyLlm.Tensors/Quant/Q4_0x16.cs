@@ -50,18 +50,26 @@ public static unsafe class Q4_0x16
         return dst;
     }
 
+    /// <summary>Most tokens one <see cref="Group"/> call takes: each weight block is unpacked once for all of them
+    /// (8 accumulators + 8 unpacked weight vectors stay in the 32 ZMM registers).</summary>
+    public const int MaxTokens = 8;
+
     /// <summary>
-    /// y[t·yStride + r] for the 16 rows of group <paramref name="group"/> and <paramref name="tokens"/> (1–4)
+    /// y[t·yStride + r] for the 16 rows of group <paramref name="group"/> and <paramref name="tokens"/> (1–8)
     /// tokens of Q8 activations ([tokens, blocks], row stride <paramref name="aStride"/> blocks).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Not inlined into the caller: with eight Token bodies inlined here the method is large, and inlined again
+    // into MatMul it ran out of the JIT's inlining budget, which left Token as a call taking eight vectors on
+    // the stack per block (a third of the decode time). Its own compilation root keeps Token inlined.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Group(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
     {
-        Debug.Assert(tokens is >= 1 and <= 4);
+        Debug.Assert(tokens is >= 1 and <= MaxTokens);
         byte* p = packed + ((long)group * blocks * BlockBytes);
         var mask = Vector512.Create((byte)0x0F);
         var ones = Vector512.Create((short)1);
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        Vector512<float> acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         for (int b = 0; b < blocks; b++, p += BlockBytes)
         {
             var dw = VecDot.HalfToSingle(Avx.LoadVector256((short*)p));
@@ -77,18 +85,41 @@ public static unsafe class Q4_0x16
             var h1 = Avx512F.And(Avx512BW.ShiftRightLogical(v1.AsUInt16(), 4).AsByte(), mask);
             var h2 = Avx512F.And(Avx512BW.ShiftRightLogical(v2.AsUInt16(), 4).AsByte(), mask);
             var h3 = Avx512F.And(Avx512BW.ShiftRightLogical(v3.AsUInt16(), 4).AsByte(), mask);
-            acc0 = Token(a + b, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc0);
+            Q8Block* ab = a + b;
+            acc0 = Token(ab, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc0);
             if (tokens > 1)
             {
-                acc1 = Token(a + aStride + b, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc1);
-                if (tokens > 2)
-                {
-                    acc2 = Token(a + (2 * aStride) + b, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc2);
-                    if (tokens > 3)
-                    {
-                        acc3 = Token(a + (3 * aStride) + b, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc3);
-                    }
-                }
+                acc1 = Token(ab + aStride, l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc1);
+            }
+
+            if (tokens > 2)
+            {
+                acc2 = Token(ab + (2 * aStride), l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc2);
+            }
+
+            if (tokens > 3)
+            {
+                acc3 = Token(ab + (3 * aStride), l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc3);
+            }
+
+            if (tokens > 4)
+            {
+                acc4 = Token(ab + (4 * aStride), l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc4);
+            }
+
+            if (tokens > 5)
+            {
+                acc5 = Token(ab + (5 * aStride), l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc5);
+            }
+
+            if (tokens > 6)
+            {
+                acc6 = Token(ab + (6 * aStride), l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc6);
+            }
+
+            if (tokens > 7)
+            {
+                acc7 = Token(ab + (7 * aStride), l0, l1, l2, l3, h0, h1, h2, h3, dw, ones, acc7);
             }
         }
 
@@ -106,6 +137,26 @@ public static unsafe class Q4_0x16
         if (tokens > 3)
         {
             acc3.Store(y + (3 * yStride));
+        }
+
+        if (tokens > 4)
+        {
+            acc4.Store(y + (4 * yStride));
+        }
+
+        if (tokens > 5)
+        {
+            acc5.Store(y + (5 * yStride));
+        }
+
+        if (tokens > 6)
+        {
+            acc6.Store(y + (6 * yStride));
+        }
+
+        if (tokens > 7)
+        {
+            acc7.Store(y + (7 * yStride));
         }
     }
 

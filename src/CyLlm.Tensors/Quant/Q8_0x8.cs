@@ -50,13 +50,21 @@ public static unsafe class Q8_0x8
         return dst;
     }
 
-    /// <summary>y[t·yStride + r] for the 8 rows of <paramref name="group"/> and 1–4 tokens of Q8 activations.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>Most tokens one <see cref="Group"/> call takes: each weight block is loaded once for all of them
+    /// (8 accumulators + 8 weight vectors fit the 16 YMM registers' worth of live values the JIT keeps).</summary>
+    public const int MaxTokens = 8;
+
+    /// <summary>y[t·yStride + r] for the 8 rows of <paramref name="group"/> and 1–<see cref="MaxTokens"/> tokens of Q8 activations.</summary>
+    // Not inlined into the caller: with eight Token bodies inlined here the method is large, and inlined again
+    // into MatMul it ran out of the JIT's inlining budget, which left Token as a call taking eight vectors on
+    // the stack per block (a third of the decode time). Its own compilation root keeps Token inlined.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     public static void Group(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
     {
-        Debug.Assert(tokens is >= 1 and <= 4);
+        Debug.Assert(tokens is >= 1 and <= MaxTokens);
         byte* p = packed + ((long)group * blocks * BlockBytes);
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        Vector256<float> acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         for (int b = 0; b < blocks; b++, p += BlockBytes)
         {
             var dw = VecDot.HalfToSingle(Sse2.LoadVector128((short*)p));
@@ -68,18 +76,41 @@ public static unsafe class Q8_0x8
             var w5 = Avx.LoadVector256(p + 176);
             var w6 = Avx.LoadVector256(p + 208);
             var w7 = Avx.LoadVector256(p + 240);
-            acc0 = Token(a + b, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc0);
+            Q8Block* ab = a + b;
+            acc0 = Token(ab, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc0);
             if (tokens > 1)
             {
-                acc1 = Token(a + aStride + b, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc1);
-                if (tokens > 2)
-                {
-                    acc2 = Token(a + (2 * aStride) + b, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc2);
-                    if (tokens > 3)
-                    {
-                        acc3 = Token(a + (3 * aStride) + b, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc3);
-                    }
-                }
+                acc1 = Token(ab + aStride, w0, w1, w2, w3, w4, w5, w6, w7, dw, acc1);
+            }
+
+            if (tokens > 2)
+            {
+                acc2 = Token(ab + (2 * aStride), w0, w1, w2, w3, w4, w5, w6, w7, dw, acc2);
+            }
+
+            if (tokens > 3)
+            {
+                acc3 = Token(ab + (3 * aStride), w0, w1, w2, w3, w4, w5, w6, w7, dw, acc3);
+            }
+
+            if (tokens > 4)
+            {
+                acc4 = Token(ab + (4 * aStride), w0, w1, w2, w3, w4, w5, w6, w7, dw, acc4);
+            }
+
+            if (tokens > 5)
+            {
+                acc5 = Token(ab + (5 * aStride), w0, w1, w2, w3, w4, w5, w6, w7, dw, acc5);
+            }
+
+            if (tokens > 6)
+            {
+                acc6 = Token(ab + (6 * aStride), w0, w1, w2, w3, w4, w5, w6, w7, dw, acc6);
+            }
+
+            if (tokens > 7)
+            {
+                acc7 = Token(ab + (7 * aStride), w0, w1, w2, w3, w4, w5, w6, w7, dw, acc7);
             }
         }
 
@@ -97,6 +128,26 @@ public static unsafe class Q8_0x8
         if (tokens > 3)
         {
             acc3.Store(y + (3 * yStride));
+        }
+
+        if (tokens > 4)
+        {
+            acc4.Store(y + (4 * yStride));
+        }
+
+        if (tokens > 5)
+        {
+            acc5.Store(y + (5 * yStride));
+        }
+
+        if (tokens > 6)
+        {
+            acc6.Store(y + (6 * yStride));
+        }
+
+        if (tokens > 7)
+        {
+            acc7.Store(y + (7 * yStride));
         }
     }
 

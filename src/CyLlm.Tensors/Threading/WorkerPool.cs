@@ -17,7 +17,7 @@ public sealed class WorkerPool : IDisposable
     private readonly SemaphoreSlim _wake;
     private readonly Lock _runLock = new();
     private IParallelJob? _job;
-    private int _parts;
+    private long _current;     // [generation:32 | parts:32] of the latest published run
     private int _pending;      // parts not yet finished in the current run
     private long _generation;  // bumped per run; workers compare to see new work
     private volatile bool _disposed;
@@ -81,14 +81,15 @@ public sealed class WorkerPool : IDisposable
 
         lock (_runLock)
         {
-            // Publication order: job fields first, then the generation, then the ticket counter
-            // (an interlocked exchange, a full fence). A claim is valid only when its ticket carries
-            // the current generation, so a worker still looping from the previous run can never run
-            // a part of this one with stale fields or run a part twice.
+            // Publication order: job fields first, then [generation | parts], then the generation workers
+            // poll, then the ticket counter (an interlocked exchange, a full fence). A claim is valid only
+            // when its ticket carries the latest published run and a part below its count (see Work), so a
+            // worker still looping from the previous run can never run a part of this one with stale fields
+            // or run a part twice.
             _job = job;
-            _parts = parts;
             Volatile.Write(ref _pending, parts);
             long gen = Volatile.Read(ref _generation) + 1;
+            Volatile.Write(ref _current, (gen << 32) | (uint)parts);
             Volatile.Write(ref _generation, gen);
             Interlocked.Exchange(ref _ticket, gen << 32);
             if (Volatile.Read(ref _sleeping) > 0 && _threads.Length > 0)
@@ -96,7 +97,7 @@ public sealed class WorkerPool : IDisposable
                 _wake.Release(_threads.Length);
             }
 
-            Work(0);
+            Work(0, gen);
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) > 0)
             {
@@ -115,18 +116,35 @@ public sealed class WorkerPool : IDisposable
     private int _sleeping;
     private Exception? _failure;
 
-    private void Work(int worker)
+    /// <summary>
+    /// Claims and runs parts until the run is exhausted. <paramref name="generation"/> is the run the caller
+    /// has seen published. The generation is published just before the ticket counter is reset, so a worker
+    /// that sees the new generation can still draw a ticket of the previous run: it must wait for the reset
+    /// and draw again rather than leave, or it would sit out the whole run (a worker that gave up that way
+    /// left the caller to do nearly all of the work alone). A ticket of a later run than the one seen is
+    /// valid (its fields were published before its ticket) and is run.
+    /// </summary>
+    private void Work(int worker, long generation)
     {
         while (true)
         {
             long t = Interlocked.Increment(ref _ticket) - 1;
-            if ((t >> 32) != Volatile.Read(ref _generation))
+            if ((t >> 32) < generation)
             {
-                return; // a ticket of a finished run
+                // A stale ticket: the reset for this run is a few instructions away.
+                while ((Volatile.Read(ref _ticket) >> 32) < generation)
+                {
+                    Thread.SpinWait(1);
+                }
+
+                continue;
             }
 
+            // The run this ticket belongs to is still the latest only while its parts are not all claimed;
+            // once a newer run is published, every part of this one was claimed and the ticket is spent.
+            long current = Volatile.Read(ref _current);
             int part = (int)(t & 0xFFFF_FFFF);
-            if (part >= _parts)
+            if ((current >> 32) != (t >> 32) || part >= (int)(current & 0xFFFF_FFFF))
             {
                 return;
             }
@@ -179,7 +197,7 @@ public sealed class WorkerPool : IDisposable
             }
 
             seen = gen;
-            Work(worker);
+            Work(worker, gen);
         }
     }
 

@@ -12,6 +12,14 @@ namespace CyLlm.Training.Data;
 /// <param name="SourceLine">1-based line (JSONL/CSV) or row index (JSON array, Parquet) of the row it came from.</param>
 public sealed record TrainingExample(int[] Tokens, bool[] LossMask, long SourceLine)
 {
+    /// <summary>
+    /// For a packed sequence (<see cref="SequencePacker"/>): the start position of each example in it, ascending,
+    /// the first 0; null for a single example. Attention should not cross these boundaries (block-diagonal causal
+    /// mask, positions restarting at each start); the mask entry at each start is false, so even a trainer that
+    /// attends across them never learns to predict one example from the one before.
+    /// </summary>
+    public int[]? ExampleStarts { get; init; }
+
     public TrainingExample Validate()
     {
         Debug.Assert(Tokens.Length == LossMask.Length);

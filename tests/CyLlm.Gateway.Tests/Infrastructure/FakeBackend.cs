@@ -26,6 +26,12 @@ public sealed class FakeBackend : IInferenceBackend
 
     public bool UntilCancelled { get; set; }
 
+    /// <summary>The last request <see cref="Generate"/> received (property tests compare it with what was sent).</summary>
+    public GenerationRequest? LastRequest { get; private set; }
+
+    /// <summary>The last message list <see cref="RenderChat"/> received.</summary>
+    public IReadOnlyList<ChatMessage>? LastMessages { get; private set; }
+
     public int Started => Volatile.Read(ref _started);
 
     public int Cancelled => Volatile.Read(ref _cancelled);
@@ -52,12 +58,13 @@ public sealed class FakeBackend : IInferenceBackend
 
     public byte[] PieceBytes(int id) => [(byte)id];
 
-    public string RenderChat(IReadOnlyList<ChatMessage> messages) => string.Join("\n", messages.Select(m => m.Role + ": " + m.Content));
+    public string RenderChat(IReadOnlyList<ChatMessage> messages) => string.Join("\n", (LastMessages = messages.ToArray()).Select(m => m.Role + ": " + m.Content));
 
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => Encode(RenderChat(messages));
 
     public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
     {
+        LastRequest = request;
         Interlocked.Increment(ref _started);
         StartedSignal.Release();
         var prompt = request.PromptTokens!.ToArray();

@@ -21,9 +21,11 @@ public sealed class LiveServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<LiveServer> StartAsync(GatewayOptions options, bool waitReady = true)
+    /// <summary>Starts a server on loopback. Without <paramref name="auth"/> it runs with auth off (every request is the
+    /// default tenant with all scopes) so tests of other features need no keys; auth tests pass <c>auth: true</c>.</summary>
+    public static async Task<LiveServer> StartAsync(GatewayOptions options, bool waitReady = true, bool auth = false, LogLevel logLevel = LogLevel.Warning)
     {
-        var app = GatewayApp.Build(options with { Host = "127.0.0.1", Port = 0, MinimumLogLevel = LogLevel.Warning });
+        var app = GatewayApp.Build(options with { Host = "127.0.0.1", Port = 0, MinimumLogLevel = logLevel, AuthDisabled = !auth });
         await app.StartAsync();
         if (waitReady)
         {

@@ -1,4 +1,5 @@
 using CyLlm.Engine.Scheduling;
+using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
@@ -20,6 +21,7 @@ public static class AdapterRoutes
     {
         app.MapPost("/v1/load_lora_adapter", async (HttpContext ctx) =>
         {
+            ctx.RequireScope(AuthScopes.Admin);
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
             var req = await Read(ctx, state);
             string path = req.LoraPath ?? throw ApiError.BadRequest("lora_path is required", "lora_path");
@@ -33,9 +35,10 @@ public static class AdapterRoutes
             }
 
             return JsonResults.Ok(new { status = "loaded", lora_name = req.LoraName });
-        });
+        }).WithMetadata(new RequiredScope(AuthScopes.Admin));
         app.MapPost("/v1/unload_lora_adapter", async (HttpContext ctx) =>
         {
+            ctx.RequireScope(AuthScopes.Admin);
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
             var req = await Read(ctx, state);
             try
@@ -48,7 +51,7 @@ public static class AdapterRoutes
             }
 
             return JsonResults.Ok(new { status = "unloaded", lora_name = req.LoraName });
-        });
+        }).WithMetadata(new RequiredScope(AuthScopes.Admin));
         return app;
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CyLlm.ChatTemplates;
+using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
@@ -20,7 +21,7 @@ public static class ChatHandler
         var state = ctx.RequestServices.GetRequiredService<GatewayState>();
         var req = await RequestReader.ReadAsync<ChatCompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
-        var backend = state.ResolveModel(req.Model, out string? adapter);
+        var backend = state.ResolveModelFor(ctx, req.Model, out string? adapter);
         if (req.ResponseFormat is { } rf && rf.ValueKind != JsonValueKind.Null &&
             !(rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "text"))
         {
@@ -36,7 +37,7 @@ public static class ChatHandler
         }
 
         int[] ids = backend.EncodeChat(messages);
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top) with { Adapter = adapter };
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top) with { Adapter = adapter, TenantId = ctx.GetCaller().TenantId };
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = logprobs ? new LogprobFormatter(backend) : null;
@@ -73,6 +74,11 @@ public static class ChatHandler
         if (dtos is null || dtos.Count == 0)
         {
             throw ApiError.BadRequest("messages must be a non-empty array", "messages");
+        }
+
+        if (dtos.Count > SamplingMapper.MaxMessages)
+        {
+            throw ApiError.BadRequest($"messages has {dtos.Count} entries; at most {SamplingMapper.MaxMessages} are allowed", "messages");
         }
 
         var list = new List<ChatMessage>(dtos.Count);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CyLlm.Engine.Generation;
+using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
@@ -17,7 +18,7 @@ public static class CompletionHandler
         var state = ctx.RequestServices.GetRequiredService<GatewayState>();
         var req = await RequestReader.ReadAsync<CompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
-        var backend = state.ResolveModel(req.Model, out string? adapter);
+        var backend = state.ResolveModelFor(ctx, req.Model, out string? adapter);
         if (req.Echo == true)
         {
             throw ApiError.Unsupported("echo");
@@ -40,7 +41,7 @@ public static class CompletionHandler
             throw ApiError.BadRequest($"logprobs must be between 0 and 20 (got {k})", "logprobs");
         }
 
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null, lpCount ?? 0) with { Adapter = adapter };
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null, lpCount ?? 0) with { Adapter = adapter, TenantId = ctx.GetCaller().TenantId };
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = lpCount is not null ? new LogprobFormatter(backend) : null;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
@@ -37,7 +38,7 @@ public static class EmbeddingRoutes
                 "base64" => true,
                 _ => throw ApiError.BadRequest($"encoding_format must be 'float' or 'base64', not '{req.EncodingFormat}'", "encoding_format"),
             };
-            var backend = state.ResolveModel(req.Model);
+            var backend = state.ResolveModelFor(ctx, req.Model);
             var inputs = Inputs(req.Input, backend);
             var data = new List<EmbeddingItem>(inputs.Count);
             int tokens = 0;
@@ -54,6 +55,7 @@ public static class EmbeddingRoutes
                 data.Add(new EmbeddingItem("embedding", i, base64 ? Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) : vector));
             }
 
+            CyLlm.Gateway.Audit.RequestUsage.Report(ctx, tokens, 0);
             return JsonResults.Ok(new EmbeddingResponse("list", data, backend.ModelId, new EmbeddingUsage(tokens, tokens)));
         });
         return app;

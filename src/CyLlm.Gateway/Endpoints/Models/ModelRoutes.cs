@@ -1,3 +1,4 @@
+using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -16,12 +17,22 @@ public static class ModelRoutes
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
             var b = state.RequireBackend();
-            var list = new List<ModelObject> { Describe(state, b) };
+            // A key with a model allow-list sees only the models it may use.
+            var caller = ctx.GetCaller();
+            var list = new List<ModelObject>();
+            if (caller.MayUseModel(b.ModelId))
+            {
+                list.Add(Describe(state, b));
+            }
+
             foreach (var a in b.Adapters)
             {
                 // Fine-tuned adapters carry their full OpenAI name (ft:base:suffix:job); others are "base:adapter".
                 string id = a.StartsWith("ft:", StringComparison.Ordinal) ? a : $"{b.ModelId}:{a}";
-                list.Add(new ModelObject(id, "model", state.StartedAt, "cyllm", b.ContextTokens));
+                if (caller.MayUseModel(id) || caller.MayUseModel(a))
+                {
+                    list.Add(new ModelObject(id, "model", state.StartedAt, "cyllm", b.ContextTokens));
+                }
             }
 
             return JsonResults.Ok(new ModelList("list", list.ToArray()));
@@ -29,7 +40,7 @@ public static class ModelRoutes
         app.MapGet("/v1/models/{id}", (HttpContext ctx, string id) =>
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-            return JsonResults.Ok(Describe(state, state.ResolveModel(id)));
+            return JsonResults.Ok(Describe(state, state.ResolveModelFor(ctx, id)));
         });
         return app;
     }

@@ -11,6 +11,15 @@ public static class SamplingMapper
     public const int MaxStops = 16;
     public const int MaxStopLength = 256;
 
+    /// <summary>Most logit_bias entries (OpenAI documents no bound; each entry costs work per sampled token).</summary>
+    public const int MaxLogitBias = 1024;
+
+    /// <summary>Most chat messages in one request.</summary>
+    public const int MaxMessages = 2048;
+
+    /// <summary>Most stop_token_ids entries.</summary>
+    public const int MaxStopTokenIds = 256;
+
     /// <summary>Rejects unknown fields and the values the engine cannot honour.</summary>
     public static void CheckCommon(SamplingRequest r)
     {
@@ -35,6 +44,16 @@ public static class SamplingMapper
         if (r.N is { } n && n != 1)
         {
             throw ApiError.BadRequest($"n must be 1 (got {n}); this server generates one choice per request", "n");
+        }
+
+        if (r.LogitBias is { Count: > MaxLogitBias } lb)
+        {
+            throw ApiError.BadRequest($"logit_bias has {lb.Count} entries; at most {MaxLogitBias} are allowed", "logit_bias");
+        }
+
+        if (r.StopTokenIds is { Count: > MaxStopTokenIds } sti)
+        {
+            throw ApiError.BadRequest($"stop_token_ids has {sti.Count} entries; at most {MaxStopTokenIds} are allowed", "stop_token_ids");
         }
 
         if (r.Stop is { } stops)
@@ -126,7 +145,7 @@ public static class SamplingMapper
             throw ApiError.BadRequest(error, param);
         }
 
-        return new GenerationRequest { PromptTokens = prompt, Sampling = sp, Priority = r.Priority ?? 0 };
+        return new GenerationRequest { PromptTokens = prompt, Sampling = sp, Priority = r.Priority };
     }
 
     public static string FinishReasonName(FinishReason f) => f == FinishReason.Length ? "length" : "stop";

@@ -1,3 +1,4 @@
+using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Chat;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
@@ -24,7 +25,7 @@ public static class TokenizeRoutes
                 throw ApiError.Unsupported(req.Extra.Keys.First());
             }
 
-            var backend = state.ResolveModel(req.Model);
+            var backend = state.ResolveModelFor(ctx, req.Model);
             int[] ids;
             if (req.Messages is not null)
             {
@@ -51,7 +52,7 @@ public static class TokenizeRoutes
                 throw ApiError.Unsupported(req.Extra.Keys.First());
             }
 
-            var backend = state.ResolveModel(req.Model);
+            var backend = state.ResolveModelFor(ctx, req.Model);
             var tokens = req.Tokens ?? throw ApiError.BadRequest("tokens is required", "tokens");
             for (int i = 0; i < tokens.Count; i++)
             {

@@ -2,13 +2,14 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 
-namespace CyLlm.Jobs.Tests.Infrastructure;
+namespace CyLlm.Tests.Shared;
 
 /// <summary>
-/// The chaos worker as a real child process (<c>dotnet CyLlm.Jobs.ChaosWorker.dll ARGS</c>): its stdout lines are
-/// collected as they arrive so a test can wait for one and then kill the process with SIGKILL.
+/// A test worker as a real child process (<c>dotnet WORKER.dll ARGS</c>): its stdout lines are collected as they
+/// arrive so a test can wait for one and then kill the process with SIGKILL. Shared by the test projects that
+/// start workers (linked from tests/Shared); each names its worker in a <c>WorkerProcess.Name.cs</c> partial.
 /// </summary>
-internal sealed class WorkerProcess : IDisposable
+internal sealed partial class WorkerProcess : IDisposable
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
 
@@ -22,7 +23,10 @@ internal sealed class WorkerProcess : IDisposable
         this.process = process;
     }
 
-    public static string WorkerDll { get; } = Path.Combine(AppContext.BaseDirectory, "CyLlm.Jobs.ChaosWorker.dll");
+    public static string WorkerDll { get; } = Path.Combine(AppContext.BaseDirectory, WorkerFileName);
+
+    /// <summary>The worker assembly's file name, e.g. <c>CyLlm.Jobs.ChaosWorker.dll</c>.</summary>
+    private static partial string WorkerFileName { get; }
 
     public int Id => process.Id;
 
@@ -43,7 +47,7 @@ internal sealed class WorkerProcess : IDisposable
     {
         if (!File.Exists(WorkerDll))
         {
-            throw new FileNotFoundException($"chaos worker not built: {WorkerDll}");
+            throw new FileNotFoundException($"test worker not built: {WorkerDll}");
         }
 
         var psi = new ProcessStartInfo("dotnet")

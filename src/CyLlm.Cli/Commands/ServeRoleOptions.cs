@@ -1,0 +1,99 @@
+using System.CommandLine;
+using CyLlm.Engine.Disaggregation;
+using CyLlm.Gateway;
+using CyLlm.Gateway.Disaggregation;
+using CyLlm.Gateway.Hosting;
+
+namespace CyLlm.Cli.Commands;
+
+/// <summary>
+/// `cyllm serve` options for disaggregated serving (docs/disaggregation.md): <c>--role prefill|decode|both</c>, the
+/// bootstrap registry, the KV port, and for a router its workers.
+/// </summary>
+internal sealed class ServeRoleOptions
+{
+    private readonly Option<string> _role = new("--role") { Description = "prefill | decode | both (co-located, or the router when --prefill-worker/--decode-worker are given)", DefaultValueFactory = _ => "both" };
+    private readonly Option<string?> _bootstrap = new("--bootstrap") { Description = "bootstrap registry HOST:PORT: workers connect to it, a router listens on it" };
+    private readonly Option<string> _kvHost = new("--kv-host") { Description = "prefill role: address to accept KV connections on", DefaultValueFactory = _ => "127.0.0.1" };
+    private readonly Option<int> _kvPort = new("--kv-port") { Description = "prefill role: KV transfer port (0 = any free port)" };
+    private readonly Option<string[]> _prefillWorkers = new("--prefill-worker") { Description = "router: a prefill worker's base URL (repeatable)", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<string[]> _decodeWorkers = new("--decode-worker") { Description = "router: a decode worker's base URL (repeatable)", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<string?> _workerKey = new("--worker-api-key") { Description = "router: API key to send to the workers" };
+    private readonly Option<double> _heartbeat = new("--kv-heartbeat") { Description = "seconds between heartbeats on KV connections", DefaultValueFactory = _ => 1 };
+    private readonly Option<bool> _fallback = new("--kv-fallback") { Description = "decode role: generate co-located when a KV transfer fails instead of returning the error" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_role);
+        command.Options.Add(_bootstrap);
+        command.Options.Add(_kvHost);
+        command.Options.Add(_kvPort);
+        command.Options.Add(_prefillWorkers);
+        command.Options.Add(_decodeWorkers);
+        command.Options.Add(_workerKey);
+        command.Options.Add(_heartbeat);
+        command.Options.Add(_fallback);
+    }
+
+    /// <summary>Adds the role settings to <paramref name="options"/>; throws <see cref="ArgumentException"/> (one line) when they do not fit together.</summary>
+    public GatewayOptions Apply(ParseResult parse, GatewayOptions options)
+    {
+        var role = DisaggregationSettings.ParseRole(parse.GetValue(_role));
+        string? bootstrap = parse.GetValue(_bootstrap);
+        double heartbeat = parse.GetValue(_heartbeat);
+        if (heartbeat <= 0 || double.IsNaN(heartbeat))
+        {
+            throw new ArgumentException($"--kv-heartbeat {heartbeat} must be a positive number of seconds");
+        }
+
+        KvEndpoint? endpoint;
+        try
+        {
+            endpoint = bootstrap is null ? null : KvEndpoint.Parse(bootstrap);
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException($"--bootstrap: {ex.Message}");
+        }
+
+        var settings = new DisaggregationSettings
+        {
+            Role = role,
+            Bootstrap = endpoint,
+            KvHost = parse.GetValue(_kvHost)!,
+            KvPort = parse.GetValue(_kvPort),
+            PrefillWorkers = parse.GetValue(_prefillWorkers) ?? [],
+            DecodeWorkers = parse.GetValue(_decodeWorkers) ?? [],
+            WorkerApiKey = parse.GetValue(_workerKey),
+            Transfer = new DisaggregationOptions { HeartbeatInterval = TimeSpan.FromSeconds(heartbeat), FallbackToColocated = parse.GetValue(_fallback) },
+        };
+        var problems = settings.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", problems));
+        }
+
+        if (role == ServeRole.Both && !settings.IsRouter)
+        {
+            return options; // plain co-located serving
+        }
+
+        options = options with { Disaggregation = settings };
+        if (settings.IsRouter)
+        {
+            // The router tokenizes locally and generates on the workers.
+            var o = options;
+            options = options with
+            {
+                BackendFactory = () => new DisaggregatedBackend(
+                    new EngineBackend(
+                        CyLlm.Engine.InferenceEngine.Load(o.ModelPath!, o.TokenizerPath, new CyLlm.Engine.EngineOptions { Threads = o.Threads, ContextTokens = o.ContextTokens }),
+                        o.ModelId ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(o.ModelPath!))),
+                    settings,
+                    o.RequestTimeout),
+            };
+        }
+
+        return options;
+    }
+}

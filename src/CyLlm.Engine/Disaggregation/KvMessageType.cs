@@ -1,0 +1,16 @@
+namespace CyLlm.Engine.Disaggregation;
+
+/// <summary>The type byte of a frame (docs/disaggregation.md). On the wire: values frozen.</summary>
+public enum KvMessageType : byte
+{
+    RegisterBuffers = 1,
+    Init = 2,
+    Chunk = 3,
+    Resume = 4,
+    Abort = 5,
+    Heartbeat = 6,
+    BootstrapRegister = 16,
+    BootstrapLookup = 17,
+    BootstrapReply = 18,
+    BootstrapUnregister = 19,
+}

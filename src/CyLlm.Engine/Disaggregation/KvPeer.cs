@@ -1,0 +1,23 @@
+namespace CyLlm.Engine.Disaggregation;
+
+/// <summary>One live connection to a peer worker, and what is known about it. Identity is the object (one per connection).</summary>
+public sealed class KvPeer(KvConnection connection, KvEndpoint endpoint)
+{
+    private ulong _beats;
+    private int _down;
+
+    public KvConnection Connection { get; } = connection;
+
+    /// <summary>The address dialled (decode side) or the remote address (prefill side).</summary>
+    public KvEndpoint Endpoint { get; } = endpoint;
+
+    /// <summary>The decode node's id from RegisterBuffers (prefill side).</summary>
+    public ulong NodeId { get; set; }
+
+    public bool Registered { get; set; }
+
+    public ulong NextBeat() => Interlocked.Increment(ref _beats);
+
+    /// <summary>Marks the peer gone; true only for the first caller (whose reason the rooms get).</summary>
+    public bool MarkDown() => Interlocked.Exchange(ref _down, 1) == 0;
+}

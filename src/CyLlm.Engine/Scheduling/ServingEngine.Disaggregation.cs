@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using CyLlm.Engine.Disaggregation;
+using CyLlm.Engine.Generation;
+using CyLlm.Engine.KvCache;
+using CyLlm.Engine.Sampling;
+using CyLlm.Tokenizers;
+
+namespace CyLlm.Engine.Scheduling;
+
+/// <summary>
+/// Hooks for disaggregated serving (docs/disaggregation.md). Prefill side: <see cref="PrefillForExportAsync"/> runs the
+/// prompt's KV (all tokens but the last) through the normal batching loop and keeps the blocks; <see cref="ReadKvBlock"/>
+/// copies them out. Decode side: <see cref="ReserveKvBlocksAsync"/> allocates destination blocks, <see cref="WriteKvBlock"/>
+/// fills them, <see cref="SubmitImported"/> starts decoding from the imported prefix (the last prompt token is computed
+/// locally, which yields the first token's logits). Pool bookkeeping runs on the loop thread (queued commands); block
+/// memory is read and written directly, which is safe because a reserved or exported block has exactly one owner.
+/// </summary>
+public sealed partial class ServingEngine
+{
+    private readonly ConcurrentQueue<Action> _loopCommands = new();
+
+    /// <summary>Layout of this engine's KV pool (what the transfer protocol checks both sides agree on).</summary>
+    public KvLayout KvLayout => new(_engine.Config.Layers, _engine.Config.KvHeads * _engine.Config.HeadDim, _options.BlockTokens, _options.KvType);
+
+    public int BlockTokens => _options.BlockTokens;
+
+    /// <summary>
+    /// Computes the KV of <paramref name="request"/>'s prompt except its last token and returns the blocks holding it
+    /// (held until the export is disposed). A one-token prompt needs no KV: the export is empty.
+    /// </summary>
+    public async Task<KvExport> PrefillForExportAsync(ServingRequest request, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        int kvTokens = request.PromptTokens.Length - 1;
+        if (kvTokens < 0)
+        {
+            throw new ArgumentException("the prompt is empty");
+        }
+
+        if (kvTokens == 0)
+        {
+            return new KvExport(this, 0, []);
+        }
+
+        var prefix = request.PromptTokens[..kvTokens];
+        var handle = Submit(request with { PromptTokens = prefix, Sampling = new SamplingParams { Temperature = 0, MaxTokens = 1 } }, cancellationToken, prefillOnly: true, out var seq);
+        var result = await handle.Completion;
+        if (seq.ExportedBlocks is not { } blocks)
+        {
+            throw new OperationCanceledException($"prefill ended ({result.FinishReason}) before its KV was complete");
+        }
+
+        return new KvExport(this, kvTokens, blocks);
+    }
+
+    /// <summary>
+    /// Allocates up to <paramref name="count"/> free blocks for incoming KV (fewer when the pool is short; none when full).
+    /// They count as used until released or handed to <see cref="SubmitImported"/>.
+    /// </summary>
+    public Task<BlockId[]> ReserveKvBlocksAsync(int count) => OnLoop(() =>
+    {
+        var got = new List<BlockId>(count);
+        while (got.Count < count && _pool.Allocate() is { } b)
+        {
+            got.Add(b);
+        }
+
+        return got.ToArray();
+    });
+
+    /// <summary>Releases reserved or exported blocks (a failed or finished transfer).</summary>
+    public Task ReleaseKvBlocksAsync(IReadOnlyList<BlockId> blocks) => OnLoop(() =>
+    {
+        foreach (var b in blocks)
+        {
+            _pool.Release(b);
+        }
+
+        return true;
+    });
+
+    /// <summary>Copies one block (per layer: keys then values, <see cref="KvLayout.BlockBytes"/> bytes) out of the pool.</summary>
+    public unsafe void ReadKvBlock(BlockId block, Span<byte> destination)
+    {
+        var layout = KvLayout;
+        Debug.Assert(destination.Length >= layout.BlockBytes && (uint)block.Value < (uint)_pool.Total);
+        if (destination.Length < layout.BlockBytes || (uint)block.Value >= (uint)_pool.Total)
+        {
+            throw new ArgumentException($"cannot read {block}: destination of {destination.Length} bytes, block of {layout.BlockBytes}");
+        }
+
+        int slab = layout.SlabBytes;
+        for (int l = 0; l < layout.Layers; l++)
+        {
+            new ReadOnlySpan<byte>(_storage.Slab(false, l, block.Value), slab).CopyTo(destination.Slice(2 * l * slab, slab));
+            new ReadOnlySpan<byte>(_storage.Slab(true, l, block.Value), slab).CopyTo(destination.Slice(((2 * l) + 1) * slab, slab));
+        }
+    }
+
+    /// <summary>Writes one block received from a peer into a reserved block (layout as <see cref="ReadKvBlock"/>).</summary>
+    public unsafe void WriteKvBlock(BlockId block, ReadOnlySpan<byte> source)
+    {
+        var layout = KvLayout;
+        Debug.Assert(source.Length >= layout.BlockBytes && (uint)block.Value < (uint)_pool.Total);
+        if (source.Length < layout.BlockBytes || (uint)block.Value >= (uint)_pool.Total)
+        {
+            throw new ArgumentException($"cannot write {block}: source of {source.Length} bytes, block of {layout.BlockBytes}");
+        }
+
+        int slab = layout.SlabBytes;
+        for (int l = 0; l < layout.Layers; l++)
+        {
+            source.Slice(2 * l * slab, slab).CopyTo(new Span<byte>(_storage.Slab(false, l, block.Value), slab));
+            source.Slice(((2 * l) + 1) * slab, slab).CopyTo(new Span<byte>(_storage.Slab(true, l, block.Value), slab));
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="request"/> whose first <paramref name="kvTokens"/> prompt positions are already in
+    /// <paramref name="blocks"/> (received from a prefill worker). The blocks pass to the sequence (freed when it ends).
+    /// </summary>
+    public ServingHandle SubmitImported(ServingRequest request, IReadOnlyList<BlockId> blocks, int kvTokens, CancellationToken cancellationToken = default)
+    {
+        int bt = _options.BlockTokens;
+        if (kvTokens < 0 || kvTokens >= request.PromptTokens.Length || blocks.Count * bt < kvTokens)
+        {
+            throw new ArgumentException($"{kvTokens} imported KV positions do not fit a {request.PromptTokens.Length}-token prompt in {blocks.Count} blocks");
+        }
+
+        var handle = Submit(request, cancellationToken, prefillOnly: false, out var seq, blocks, kvTokens);
+        _ = seq;
+        return handle;
+    }
+
+    /// <summary>Loop thread: a prefill-only sequence computed its KV. Its blocks pass to the export; nothing is sampled.</summary>
+    private void CompletePrefillOnly(SequenceState s)
+    {
+        _running.Remove(s);
+        s.Running = false;
+        s.ExportedBlocks = [.. s.Blocks];
+        s.Blocks.Clear();
+        s.BlockHashes.Clear();
+        ReleaseAdapter(s);
+        s.Output.Writer.TryComplete();
+        s.Completion.TrySetResult(new GenerationResult([.. s.Tokens], [], "", FinishReason.Length, [], 0, 0, 0));
+    }
+
+    /// <summary>Runs queued pool commands (loop thread only).</summary>
+    private void RunLoopCommands()
+    {
+        while (_loopCommands.TryDequeue(out var command))
+        {
+            command();
+        }
+    }
+
+    private Task<T> OnLoop<T>(Func<T> command)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loopCommands.Enqueue(() =>
+        {
+            try
+            {
+                tcs.TrySetResult(command());
+            }
+            catch (Exception ex)
+            {
+                tcs.TrySetException(ex);
+            }
+        });
+        _signal.Release();
+        return tcs.Task;
+    }
+
+    /// <summary>Submit for the disaggregated paths: the same checks as <see cref="Submit(ServingRequest, CancellationToken)"/>.</summary>
+    private ServingHandle Submit(ServingRequest request, CancellationToken cancellationToken, bool prefillOnly, out SequenceState seq,
+        IReadOnlyList<BlockId>? importedBlocks = null, int importedTokens = 0)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        var sp = request.Sampling;
+        if (sp.Validate() is { } error)
+        {
+            throw new ArgumentException(error);
+        }
+
+        foreach (int t in request.PromptTokens)
+        {
+            if ((uint)t >= (uint)_engine.Config.VocabSize)
+            {
+                throw new ArgumentException($"prompt token id {t} is outside the vocabulary (0..{_engine.Config.VocabSize - 1})");
+            }
+        }
+
+        int maxTokens = request.PromptTokens.Length + sp.MaxTokens;
+        if (maxTokens > _engine.ContextTokens)
+        {
+            throw new ContextLengthException(request.PromptTokens.Length, sp.MaxTokens, _engine.ContextTokens);
+        }
+
+        int blocksNeeded = (maxTokens + _options.BlockTokens - 1) / _options.BlockTokens;
+        if (blocksNeeded > _pool.Total)
+        {
+            throw KvCapacityException.ForRequest(maxTokens, _options.BlockTokens, blocksNeeded, _pool.Total, _blockBytes);
+        }
+
+        Interlocked.Increment(ref _waitingCount);
+        Interlocked.Add(ref _waitingTokens, request.PromptTokens.Length);
+        var adapter = Acquire(request.Adapter);
+        seq = new SequenceState
+        {
+            Adapter = adapter,
+            Id = Interlocked.Increment(ref _nextId),
+            Arrival = Stopwatch.GetTimestamp(),
+            Request = request,
+            Sampler = new Sampler(sp, _tokenizer.EndOfGenerationIds, request.PromptTokens),
+            Decoder = new IncrementalDecoder(_tokenizer, stripLeadingSpace: request.PromptTokens[^1] == _tokenizer.BosId),
+            Stops = new StopStringMatcher(sp.Stop),
+            Output = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }),
+            Completion = new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously),
+            Cancel = cancellationToken,
+            PromptLength = request.PromptTokens.Length,
+            EnqueuedTicks = Stopwatch.GetTimestamp(),
+            PrefillOnly = prefillOnly,
+        };
+        seq.Tokens.AddRange(request.PromptTokens);
+        if (importedBlocks is not null)
+        {
+            seq.Blocks.AddRange(importedBlocks);
+            seq.Computed = importedTokens;
+        }
+
+        _incoming.Enqueue(seq);
+        _signal.Release();
+        if (cancellationToken.CanBeCanceled)
+        {
+            cancellationToken.Register(() => _signal.Release());
+        }
+
+        var s = seq;
+        return new ServingHandle(s.Output.Reader, s.Completion.Task, () => s.CachedTokens);
+    }
+}

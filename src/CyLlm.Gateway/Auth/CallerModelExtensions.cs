@@ -1,0 +1,33 @@
+using CyLlm.Gateway.Errors;
+using CyLlm.Gateway.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace CyLlm.Gateway.Auth;
+
+/// <summary>Resolves the request's "model" and enforces the caller's model allow-list.</summary>
+public static class CallerModelExtensions
+{
+    /// <summary><see cref="GatewayState.ResolveModel(string?, out string?)"/>, then 403 <c>insufficient_scope</c> when the
+    /// key's allow-list holds neither the name as sent nor its canonical form (the base id, or "base:adapter").</summary>
+    public static IInferenceBackend ResolveModelFor(this GatewayState state, HttpContext ctx, string? requested, out string? adapter)
+    {
+        var backend = state.ResolveModel(requested, out adapter);
+        var caller = ctx.GetCaller();
+        if (caller.AllowedModels.Count == 0)
+        {
+            return backend;
+        }
+
+        string canonical = adapter is null ? backend.ModelId : backend.ModelId + ":" + adapter;
+        if (!caller.MayUseModel(canonical) && (requested is null || !caller.MayUseModel(requested)))
+        {
+            throw new ApiError(403, ErrorCodes.InsufficientScope,
+                $"This API key may not use the model '{requested ?? canonical}'. Fix: use a model on the key's allow-list ({string.Join(", ", caller.AllowedModels)}) or ask an admin for a key that allows '{requested ?? canonical}'",
+                "model");
+        }
+
+        return backend;
+    }
+
+    public static IInferenceBackend ResolveModelFor(this GatewayState state, HttpContext ctx, string? requested) => state.ResolveModelFor(ctx, requested, out _);
+}

@@ -1,0 +1,111 @@
+using CyLlm.Engine.Disaggregation;
+using CyLlm.Engine.Sampling;
+using CyLlm.Engine.Scheduling;
+using CyLlm.Gateway.Endpoints.Shared;
+using CyLlm.Gateway.Errors;
+using CyLlm.Gateway.Hosting;
+using CyLlm.Gateway.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace CyLlm.Gateway.Disaggregation;
+
+/// <summary>
+/// The worker side of disaggregated serving over HTTP (the router calls these): POST /internal/disaggregation/prefill
+/// on a prefill worker, POST /internal/disaggregation/decode on a decode worker.
+/// </summary>
+public static class DisaggregationRoutes
+{
+    public static WebApplication MapDisaggregation(this WebApplication app)
+    {
+        app.Lifetime.ApplicationStopping.Register(() =>
+            DisaggregationWorker.StopAsync(app.Services.GetRequiredService<GatewayState>()).GetAwaiter().GetResult());
+        app.MapPost("/internal/disaggregation/prefill", async (HttpContext ctx) =>
+        {
+            var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+            var worker = DisaggregationWorker.For(state, ServeRole.Prefill);
+            var req = await RequestReader.ReadAsync<PrefillWorkRequest>(ctx, state.Options.MaxBodyBytes);
+            CheckPrompt(req.PromptTokens, req.BootstrapRoom);
+            try
+            {
+                await worker.Prefill!.PrefillAsync(new RoomId(req.BootstrapRoom),
+                    new ServingRequest(req.PromptTokens, new SamplingParams { Temperature = 0, MaxTokens = 1 }), ctx.RequestAborted);
+            }
+            catch (KvTransferException ex)
+            {
+                throw DisaggregationErrors.From(ex);
+            }
+            catch (ArgumentException ex)
+            {
+                throw ApiError.BadRequest(ex.Message, "prompt_tokens");
+            }
+
+            return JsonResults.Ok(new { bootstrap_room = req.BootstrapRoom, status = "success" });
+        });
+        app.MapPost("/internal/disaggregation/decode", async (HttpContext ctx) =>
+        {
+            var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+            var worker = DisaggregationWorker.For(state, ServeRole.Decode);
+            var req = await RequestReader.ReadAsync<DecodeWorkRequest>(ctx, state.Options.MaxBodyBytes);
+            CheckPrompt(req.PromptTokens, req.BootstrapRoom);
+            var sampling = new SamplingParams
+            {
+                Temperature = req.Temperature, TopP = req.TopP, TopK = req.TopK, Seed = req.Seed, MaxTokens = req.MaxTokens,
+                IgnoreEos = req.IgnoreEos, Stop = req.Stop,
+            };
+            if (sampling.Validate() is { } problem)
+            {
+                throw ApiError.BadRequest(problem);
+            }
+
+            ServingHandle handle;
+            try
+            {
+                handle = await worker.Decode!.GenerateAsync(new RoomId(req.BootstrapRoom), new ServingRequest(req.PromptTokens, sampling), ctx.RequestAborted);
+            }
+            catch (KvTransferException ex)
+            {
+                throw DisaggregationErrors.From(ex);
+            }
+            catch (ArgumentException ex)
+            {
+                throw ApiError.BadRequest(ex.Message, "prompt_tokens");
+            }
+
+            var ids = new List<int>();
+            var pieces = new List<string>();
+            await foreach (var t in handle.ReadAllAsync(ctx.RequestAborted))
+            {
+                ids.Add(t.TokenId);
+                pieces.Add(t.TextDelta);
+            }
+
+            var result = await handle.Completion;
+            return JsonResults.Ok(new DecodeWorkResponse
+            {
+                BootstrapRoom = req.BootstrapRoom,
+                TokenIds = result.TokenIds,
+                PieceIds = [.. ids],
+                Pieces = [.. pieces],
+                Text = result.Text,
+                FinishReason = result.FinishReason.ToString().ToLowerInvariant(),
+            });
+        });
+        return app;
+    }
+
+    private static void CheckPrompt(int[] prompt, ulong room)
+    {
+        if (prompt.Length == 0)
+        {
+            throw ApiError.BadRequest("'prompt_tokens' is empty", "prompt_tokens");
+        }
+
+        if (room == 0)
+        {
+            throw ApiError.BadRequest("'bootstrap_room' must be a non-zero id", "bootstrap_room");
+        }
+    }
+}

@@ -1,0 +1,328 @@
+using System.Text;
+using System.Text.Json;
+using CyLlm.Gateway.Auth;
+using CyLlm.Gateway.Errors;
+using CyLlm.Gateway.Hosting;
+using CyLlm.Gateway.Idempotency;
+using CyLlm.Jobs.Batches;
+using CyLlm.Jobs.Files;
+using CyLlm.Jobs.Storage;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Net.Http.Headers;
+
+namespace CyLlm.Gateway.Endpoints.Files;
+
+/// <summary>
+/// POST /v1/files: multipart/form-data with <c>file</c> and <c>purpose</c> (<c>batch</c> or <c>fine-tune</c>). The bytes are
+/// streamed to <c>DATA/files/&lt;id&gt;</c> with <see cref="AtomicFile"/> (never buffered whole), limited by
+/// <see cref="GatewayOptions.MaxUploadBytes"/> instead of the JSON body limit; JSONL content is validated before the file is
+/// registered, and a bad file is refused with the line at fault.
+/// </summary>
+public static class FileUploadHandler
+{
+    /// <summary>Purposes accepted for uploads (<c>batch_output</c> is made by batches only).</summary>
+    public static readonly IReadOnlyList<string> Purposes = ["batch", "fine-tune"];
+
+    public const int MaxFileNameLength = 255;
+
+    /// <summary>Multipart framing (boundaries, part headers, the purpose field) allowed on top of the file's bytes.</summary>
+    private const long FramingAllowance = 64 << 10;
+
+    private const int MaxFieldBytes = 1024;
+
+    /// <summary>Oversized uploads up to this size are read to the end before the 413 goes out.</summary>
+    private const long DrainLimitBytes = 32L << 20;
+
+    /// <summary>Most requests in one batch input file (OpenAI's limit, as <see cref="BatchRunnerOptions.MaxRequests"/>).</summary>
+    public const int MaxBatchRequests = 50_000;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static async Task<IResult> HandleAsync(HttpContext ctx)
+    {
+        var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+        var caller = ctx.RequireScope(AuthScopes.Inference);
+        _ = IdempotencyKeys.ReadKey(ctx);
+        long maxUpload = state.Options.MaxUploadBytes;
+        if (ctx.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            // Kestrel's global limit follows the JSON body limit; uploads have their own.
+            limit.MaxRequestBodySize = maxUpload + FramingAllowance;
+        }
+
+        if (ctx.Request.ContentLength is long declared && declared > maxUpload + FramingAllowance)
+        {
+            throw TooLarge(maxUpload);
+        }
+
+        string boundary = Boundary(ctx.Request.ContentType);
+        string id = FileIds.New();
+        string path = Path.Combine(state.StoreHost.FilesDirectory, id);
+        string? purpose = null;
+        string? fileName = null;
+        AtomicWriteResult? written = null;
+        bool registered = false;
+        try
+        {
+            var reader = new MultipartReader(boundary, ctx.Request.Body) { HeadersLengthLimit = 16 << 10, BodyLengthLimit = null };
+            // Part sizes are limited by LimitedReadStream (413) and the whole body by Kestrel; the reader's own 128 MiB default would cut uploads short.
+            MultipartSection? section;
+            while ((section = await ReadSectionAsync(reader, ctx.RequestAborted)) is not null)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var cd) || !cd.DispositionType.Equals("form-data"))
+                {
+                    throw ApiError.BadRequest("Every multipart part needs a Content-Disposition: form-data header");
+                }
+
+                string name = cd.Name.Value?.Trim('"') ?? "";
+                switch (name)
+                {
+                    case "purpose" when purpose is null:
+                        purpose = await ReadFieldAsync(section.Body, ctx.RequestAborted);
+                        break;
+                    case "file" when written is null:
+                        fileName = CheckFileName(cd.FileNameStar.HasValue ? cd.FileNameStar.Value : cd.FileName.Value?.Trim('"'));
+                        written = await WriteAsync(path, new LimitedReadStream(section.Body, maxUpload, UploadFix), ctx.RequestAborted);
+                        break;
+                    case "purpose" or "file":
+                        throw ApiError.BadRequest($"The form field '{name}' appears more than once", name);
+                    default:
+                        throw ApiError.Unsupported(name);
+                }
+            }
+
+            if (written is null)
+            {
+                throw ApiError.BadRequest("The form field 'file' is missing", "file");
+            }
+
+            if (purpose is null || !Purposes.Contains(purpose))
+            {
+                throw ApiError.BadRequest(purpose is null
+                    ? "The form field 'purpose' is missing; it must be one of " + string.Join(", ", Purposes)
+                    : $"purpose must be one of {string.Join(", ", Purposes)} (got '{Trim(purpose)}')", "purpose");
+            }
+
+            Validate(path, purpose);
+            var record = new FileRecord(id, caller.TenantId, purpose, fileName!, written.SizeBytes, written.Sha256, written.Path, state.Time.GetUtcNow());
+            string hash = IdempotencyKeys.HashOf(ctx, $"{purpose}\n{fileName}\n{written.Sha256}");
+            var outcome = await IdempotencyKeys.RunAsync(ctx, state, hash, async ct =>
+            {
+                await state.Store.AddFileAsync(record, ct);
+                registered = true;
+                return (200, IdempotencyKeys.Json(FileObject.From(record)));
+            });
+            if (outcome.Replayed)
+            {
+                // The first request's file is the answer; these bytes are a duplicate.
+                FileStorage.DeleteBytes(path);
+            }
+
+            return IdempotencyKeys.ToResult(ctx, outcome);
+        }
+        catch (ApiError e) when (e.Status == 413 && !registered)
+        {
+            FileStorage.DeleteBytes(path);
+            await DrainAsync(ctx);
+            throw;
+        }
+        catch when (!registered)
+        {
+            // Nothing points at these bytes (a refused, replayed or failed upload).
+            FileStorage.DeleteBytes(path);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads (and drops) the rest of a moderately oversized upload before the 413 is sent: a client still sending would
+    /// otherwise see a broken pipe instead of the error. Bodies beyond <see cref="DrainLimitBytes"/> are cut off.
+    /// </summary>
+    private static async Task DrainAsync(HttpContext ctx)
+    {
+        byte[] buffer = new byte[64 << 10];
+        long drained = 0;
+        try
+        {
+            int n;
+            while (drained < DrainLimitBytes && (n = await ctx.Request.Body.ReadAsync(buffer, ctx.RequestAborted)) > 0)
+            {
+                drained += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // The client went away or Kestrel's own limit ended the body; the 413 is sent if it can be.
+        }
+    }
+
+    private static async Task<MultipartSection?> ReadSectionAsync(MultipartReader reader, CancellationToken ct)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(ct);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException)
+        {
+            throw ApiError.BadRequest($"The multipart body is malformed ({e.Message})");
+        }
+    }
+
+    private static async Task<AtomicWriteResult> WriteAsync(string path, Stream content, CancellationToken ct)
+    {
+        try
+        {
+            return await AtomicFile.WriteAsync(path, content, ct);
+        }
+        catch (AtomicWriteException e) when (e.InnerException is not BadHttpRequestException)
+        {
+            throw new ApiError(503, ErrorCodes.ServerOverloaded, $"The server could not store the file ({e.Message}). Fix: retry later; if it persists, the operator must free disk space in the data folder");
+        }
+        catch (AtomicWriteException e) when (e.InnerException is BadHttpRequestException b)
+        {
+            throw b;
+        }
+        catch (InvalidDataException e)
+        {
+            throw ApiError.BadRequest($"The multipart body is malformed ({e.Message})", "file");
+        }
+    }
+
+    private static string Boundary(string? contentType)
+    {
+        if (contentType is null || !MediaTypeHeaderValue.TryParse(contentType, out var mt) || !mt.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            throw ApiError.BadRequest("Uploads must be multipart/form-data with the fields 'file' and 'purpose'");
+        }
+
+        string boundary = HeaderUtilities.RemoveQuotes(mt.Boundary).Value ?? "";
+        if (boundary.Length is 0 or > 200)
+        {
+            throw ApiError.BadRequest("The multipart/form-data content type has no valid boundary");
+        }
+
+        return boundary;
+    }
+
+    private static async Task<string> ReadFieldAsync(Stream body, CancellationToken ct)
+    {
+        var buffer = new byte[MaxFieldBytes + 1];
+        int total = 0, n;
+        while (total < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(total), ct)) > 0)
+        {
+            total += n;
+        }
+
+        if (total > MaxFieldBytes)
+        {
+            throw ApiError.BadRequest($"The form field 'purpose' is longer than {MaxFieldBytes} bytes", "purpose");
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(buffer, 0, total).Trim();
+        }
+        catch (DecoderFallbackException)
+        {
+            throw ApiError.BadRequest("The form field 'purpose' is not UTF-8 text", "purpose");
+        }
+    }
+
+    private static string CheckFileName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw ApiError.BadRequest("The 'file' part needs a filename in its Content-Disposition header", "file");
+        }
+
+        if (name.Length > MaxFileNameLength)
+        {
+            throw ApiError.BadRequest($"The file name is longer than {MaxFileNameLength} characters", "file");
+        }
+
+        foreach (char c in name)
+        {
+            if (char.IsControl(c) || char.IsSurrogate(c))
+            {
+                throw ApiError.BadRequest("The file name contains control characters", "file");
+            }
+        }
+
+        return name;
+    }
+
+    /// <summary>Checks JSONL content: UTF-8, one JSON object per line; for <c>batch</c>, the request lines of a batch input.</summary>
+    private static void Validate(string path, string purpose)
+    {
+        List<string> lines;
+        try
+        {
+            lines = [.. File.ReadLines(path, StrictUtf8)];
+        }
+        catch (DecoderFallbackException)
+        {
+            throw ApiError.BadRequest("The file is not UTF-8 text; batch and fine-tune files are JSONL (one JSON object per line)", "file");
+        }
+
+        if (lines.Count > 0 && lines[0].Length > 0 && lines[0][0] == '\uFEFF')
+        {
+            lines[0] = lines[0][1..];
+        }
+
+        try
+        {
+            if (purpose == "batch")
+            {
+                _ = BatchInput.Parse(lines, endpoint: null, maxRequests: MaxBatchRequests);
+                return;
+            }
+
+            CheckJsonObjects(lines);
+        }
+        catch (BatchInputException e)
+        {
+            throw ApiError.BadRequest($"The {purpose} file is invalid: {e.Message}", "file");
+        }
+    }
+
+    private static void CheckJsonObjects(List<string> lines)
+    {
+        int count = 0;
+        for (int i = 0; i < lines.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i]))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var doc = JsonDocument.Parse(lines[i], new JsonDocumentOptions { MaxDepth = 64 });
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new BatchInputException(i + 1, "expected a JSON object");
+                }
+            }
+            catch (JsonException e)
+            {
+                throw new BatchInputException(i + 1, $"not valid JSON ({e.Message})");
+            }
+
+            count++;
+        }
+
+        if (count == 0)
+        {
+            throw new BatchInputException(0, "the file has no JSON lines");
+        }
+    }
+
+    private static ApiError TooLarge(long max) => new(413, ErrorCodes.RequestTooLarge, $"The upload is larger than the {max}-byte limit. Fix: {UploadFix}");
+
+    private const string UploadFix = "split the file, or raise --max-upload-bytes on the server";
+
+    private static string Trim(string s) => s.Length <= 40 ? s : s[..40] + "…";
+}

@@ -1,0 +1,22 @@
+namespace CyLlm.Cli.Tests;
+
+/// <summary>`cyllm serve --role ...` (disaggregated serving, issue 7): inconsistent role settings stop the start with one line.</summary>
+public sealed class ServeRoleTests
+{
+    [Theory]
+    [InlineData("--role sideways", "not one of prefill, decode, both")]
+    [InlineData("--role decode", "needs --bootstrap")]
+    [InlineData("--role prefill --bootstrap nohost", "host:port")]
+    [InlineData("--prefill-worker http://127.0.0.1:1", "both --prefill-worker and --decode-worker")]
+    [InlineData("--role prefill --bootstrap 127.0.0.1:7100 --kv-port 70000", "--kv-port 70000")]
+    [InlineData("--role decode --bootstrap 127.0.0.1:7100 --decode-worker http://127.0.0.1:1", "for the router")]
+    public void Inconsistent_role_settings_are_one_error_line(string flags, string fragment)
+    {
+        var r = CliProcess.Run(["serve", "--model", CliProcess.Shared("stories260K.gguf"), .. flags.Split(' ')]);
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(fragment, lines[0], StringComparison.Ordinal);
+    }
+}
