@@ -82,6 +82,15 @@ public sealed record GatewayOptions
     /// <summary>Run the fine-tuning job worker in this server process.</summary>
     public bool FineTuningWorker { get; init; } = true;
 
+    /// <summary>Cache completed deterministic responses (temperature 0 or a seed; non-streaming) in the store.</summary>
+    public bool ResponseCacheEnabled { get; init; }
+
+    /// <summary>How long a cached response is served.</summary>
+    public TimeSpan ResponseCacheTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Total bytes of cached responses kept (oldest evicted first).</summary>
+    public long ResponseCacheMaxBytes { get; init; } = 64L << 20;
+
     /// <summary>Scheduling priority per tenant for requests that give none (lower runs first, as <c>priority</c>).</summary>
     public Dictionary<string, int>? TenantDefaultPriorities { get; init; }
 

@@ -17,6 +17,11 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
 
     public TimeProvider Time => Options.Time;
 
+    /// <summary>The response cache when <see cref="GatewayOptions.ResponseCacheEnabled"/>, else null.</summary>
+    public CyLlm.Jobs.Caching.ResponseCache? ResponseCache { get; } = options.ResponseCacheEnabled
+        ? new CyLlm.Jobs.Caching.ResponseCache(storeHost.Store, new CyLlm.Jobs.Caching.ResponseCacheOptions { Ttl = options.ResponseCacheTtl, MaxTotalBytes = options.ResponseCacheMaxBytes })
+        : null;
+
     public ModelHost Model { get; } = model;
 
     public GenerationWorker Worker { get; } = worker;

@@ -60,6 +60,13 @@ public static class RequestReader
             // otherwise see a connection reset instead of the 413. Absurd sizes are refused at once.
             if (declared <= DrainLimitBytes)
             {
+                // Kestrel's own limit (just above the gateway's) would refuse the read outright and close the
+                // connection mid-upload; lift it for this request so the drain can finish.
+                if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                {
+                    limit.MaxRequestBodySize = DrainLimitBytes;
+                }
+
                 await ctx.Request.Body.CopyToAsync(Stream.Null, ctx.RequestAborted);
             }
 

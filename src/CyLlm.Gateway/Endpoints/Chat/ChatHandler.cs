@@ -48,6 +48,12 @@ public static class ChatHandler
             return;
         }
 
+        string? cacheKey = ResponseCaching.KeyFor(state, ctx, backend.ModelId, adapter, genRequest);
+        if (await ResponseCaching.TryReplayAsync(ctx, state, cacheKey, id, created))
+        {
+            return;
+        }
+
         var result = await runner.RunAsync(genRequest);
         ChatLogprobs? lp = null;
         if (formatter is not null)
@@ -64,8 +70,10 @@ public static class ChatHandler
         var body = new ChatCompletion(id, "chat.completion", created, backend.ModelId,
             [new ChatChoice(0, new ChatResponseMessage("assistant", result.Text), lp, SamplingMapper.FinishReasonName(result.FinishReason))],
             Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);
+        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(body, GatewayJson.Options);
+        await ResponseCaching.StoreAsync(ctx, state, cacheKey, bytes);
         ctx.Response.ContentType = "application/json";
-        await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, GatewayJson.Options), ctx.RequestAborted);
+        await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
     }
 
     /// <summary>Validates the messages and flattens content parts to text; "developer" is rendered as "system".</summary>

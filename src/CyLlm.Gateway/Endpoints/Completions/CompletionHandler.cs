@@ -52,12 +52,20 @@ public static class CompletionHandler
             return;
         }
 
+        string? cacheKey = ResponseCaching.KeyFor(state, ctx, backend.ModelId, adapter, genRequest);
+        if (await ResponseCaching.TryReplayAsync(ctx, state, cacheKey, id, created))
+        {
+            return;
+        }
+
         var result = await runner.RunAsync(genRequest);
         var body = new TextCompletion(id, "text_completion", created, backend.ModelId,
             [new TextChoice(result.Text, 0, formatter is null ? null : Logprobs(result, formatter), SamplingMapper.FinishReasonName(result.FinishReason))],
             Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);
+        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(body, GatewayJson.Options);
+        await ResponseCaching.StoreAsync(ctx, state, cacheKey, bytes);
         ctx.Response.ContentType = "application/json";
-        await ctx.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, GatewayJson.Options), ctx.RequestAborted);
+        await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
     }
 
     private static TextLogprobs Logprobs(GenerationResult result, LogprobFormatter f)
