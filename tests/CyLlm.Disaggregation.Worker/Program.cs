@@ -82,43 +82,43 @@ public static class Program
                     Say($"kv {(parts.Length > 1 ? parts[1] + " " : "")}{serving.UsedBlocks} {prefill?.ActiveRooms ?? decode!.ActiveRooms}");
                     break;
                 case "prefill" when prefill is not null:
-                {
-                    var room = new RoomId(ulong.Parse(parts[1], CultureInfo.InvariantCulture));
-                    var request = new ServingRequest(Tokens(parts[2]), new SamplingParams { Temperature = 0, MaxTokens = 1 });
-                    running.Add(Task.Run(async () =>
                     {
-                        try
+                        var room = new RoomId(ulong.Parse(parts[1], CultureInfo.InvariantCulture));
+                        var request = new ServingRequest(Tokens(parts[2]), new SamplingParams { Temperature = 0, MaxTokens = 1 });
+                        running.Add(Task.Run(async () =>
                         {
-                            await prefill.PrefillAsync(room, request);
-                            Say($"result {room.Value} ok");
-                        }
-                        catch (KvTransferException ex)
-                        {
-                            Say($"result {room.Value} error {ex.Reason}");
-                        }
-                    }));
-                    break;
-                }
+                            try
+                            {
+                                await prefill.PrefillAsync(room, request);
+                                Say($"result {room.Value} ok");
+                            }
+                            catch (KvTransferException ex)
+                            {
+                                Say($"result {room.Value} error {ex.Reason}");
+                            }
+                        }));
+                        break;
+                    }
 
                 case "decode" when decode is not null:
-                {
-                    var room = new RoomId(ulong.Parse(parts[1], CultureInfo.InvariantCulture));
-                    var request = new ServingRequest(Tokens(parts[3]), new SamplingParams { Temperature = 0, MaxTokens = Int(parts[2]), IgnoreEos = true });
-                    running.Add(Task.Run(async () =>
                     {
-                        try
+                        var room = new RoomId(ulong.Parse(parts[1], CultureInfo.InvariantCulture));
+                        var request = new ServingRequest(Tokens(parts[3]), new SamplingParams { Temperature = 0, MaxTokens = Int(parts[2]), IgnoreEos = true });
+                        running.Add(Task.Run(async () =>
                         {
-                            var handle = await decode.GenerateAsync(room, request);
-                            var result = await handle.Completion;
-                            Say($"result {room.Value} ok {string.Join(',', result.TokenIds)}");
-                        }
-                        catch (KvTransferException ex)
-                        {
-                            Say($"result {room.Value} error {ex.Reason}");
-                        }
-                    }));
-                    break;
-                }
+                            try
+                            {
+                                var handle = await decode.GenerateAsync(room, request);
+                                var result = await handle.Completion;
+                                Say($"result {room.Value} ok {string.Join(',', result.TokenIds)}");
+                            }
+                            catch (KvTransferException ex)
+                            {
+                                Say($"result {room.Value} error {ex.Reason}");
+                            }
+                        }));
+                        break;
+                    }
 
                 case "quit":
                     await Task.WhenAll(running);

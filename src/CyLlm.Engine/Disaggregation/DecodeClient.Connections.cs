@@ -41,21 +41,21 @@ public sealed partial class DecodeClient
                 OnChunk(peer, frame.Payload, frame.HeaderTimestamp);
                 return;
             case KvMessageType.Abort:
-            {
-                var m = AbortMessage.Parse(frame.Payload);
-                if (m.Room == default)
                 {
-                    throw new KvProtocolException($"the prefill worker refused this worker: {m.Reason}: {m.Message}");
-                }
+                    var m = AbortMessage.Parse(frame.Payload);
+                    if (m.Room == default)
+                    {
+                        throw new KvProtocolException($"the prefill worker refused this worker: {m.Reason}: {m.Message}");
+                    }
 
-                if (_rooms.TryGetValue(m.Room, out var entry) && entry.Peer == peer)
-                {
-                    Fail(entry, m.Reason == TransferFailure.UnknownRoom ? TransferFailure.UnknownRoom : TransferFailure.AbortedByPeer,
-                        $"the prefill worker aborted: {m.Reason}: {m.Message}", notifyPeer: false);
-                }
+                    if (_rooms.TryGetValue(m.Room, out var entry) && entry.Peer == peer)
+                    {
+                        Fail(entry, m.Reason == TransferFailure.UnknownRoom ? TransferFailure.UnknownRoom : TransferFailure.AbortedByPeer,
+                            $"the prefill worker aborted: {m.Reason}: {m.Message}", notifyPeer: false);
+                    }
 
-                return;
-            }
+                    return;
+                }
 
             default:
                 throw new KvProtocolException($"unexpected {frame.Type} frame from a prefill peer");

@@ -70,129 +70,129 @@ public sealed partial class PrefillServer
             case KvMessageType.Heartbeat:
                 return true;
             case KvMessageType.RegisterBuffers:
-            {
-                var m = RegisterBuffersMessage.Parse(frame.Payload);
-                if (m.Layout != _engine.KvLayout)
                 {
-                    await SendQuietly(peer, new AbortMessage(default, TransferFailure.ProtocolMismatch, $"KV layout {m.Layout} differs from this worker's {_engine.KvLayout}"));
-                    return false;
-                }
+                    var m = RegisterBuffersMessage.Parse(frame.Payload);
+                    if (m.Layout != _engine.KvLayout)
+                    {
+                        await SendQuietly(peer, new AbortMessage(default, TransferFailure.ProtocolMismatch, $"KV layout {m.Layout} differs from this worker's {_engine.KvLayout}"));
+                        return false;
+                    }
 
-                peer.NodeId = m.NodeId;
-                peer.Registered = true;
-                return true;
-            }
-
-            case KvMessageType.Init:
-            {
-                var m = InitMessage.Parse(frame.Payload);
-                if (!peer.Registered)
-                {
-                    await SendQuietly(peer, new AbortMessage(m.Room, TransferFailure.ProtocolMismatch, "Init before RegisterBuffers"));
-                    return false;
-                }
-
-                if (!_rooms.TryGetValue(m.Room, out var entry))
-                {
-                    Metrics.Duplicate("init");
-                    await SendQuietly(peer, new AbortMessage(m.Room, TransferFailure.UnknownRoom, $"{m.Room} is not prefilling here"));
+                    peer.NodeId = m.NodeId;
+                    peer.Registered = true;
                     return true;
                 }
 
-                bool accepted;
-                string? error = null;
-                lock (entry)
+            case KvMessageType.Init:
                 {
-                    if (entry.Peer is not null && entry.Peer != peer)
+                    var m = InitMessage.Parse(frame.Payload);
+                    if (!peer.Registered)
                     {
-                        accepted = false; // a second decode worker claims the room: ignored like a repeat
-                        entry.Machine.OnInit(-1, 0, now); // counts the duplicate without changing state (the room is past Bootstrapping)
+                        await SendQuietly(peer, new AbortMessage(m.Room, TransferFailure.ProtocolMismatch, "Init before RegisterBuffers"));
+                        return false;
                     }
-                    else if (m.AllocatedTokens != m.Blocks.Length * _engine.BlockTokens)
+
+                    if (!_rooms.TryGetValue(m.Room, out var entry))
                     {
-                        accepted = false;
-                        error = $"Init grants {m.AllocatedTokens} tokens in {m.Blocks.Length} blocks of {_engine.BlockTokens}";
+                        Metrics.Duplicate("init");
+                        await SendQuietly(peer, new AbortMessage(m.Room, TransferFailure.UnknownRoom, $"{m.Room} is not prefilling here"));
+                        return true;
+                    }
+
+                    bool accepted;
+                    string? error = null;
+                    lock (entry)
+                    {
+                        if (entry.Peer is not null && entry.Peer != peer)
+                        {
+                            accepted = false; // a second decode worker claims the room: ignored like a repeat
+                            entry.Machine.OnInit(-1, 0, now); // counts the duplicate without changing state (the room is past Bootstrapping)
+                        }
+                        else if (m.AllocatedTokens != m.Blocks.Length * _engine.BlockTokens)
+                        {
+                            accepted = false;
+                            error = $"Init grants {m.AllocatedTokens} tokens in {m.Blocks.Length} blocks of {_engine.BlockTokens}";
+                        }
+                        else
+                        {
+                            accepted = entry.Machine.OnInit(m.KvTokens, m.AllocatedTokens, now);
+                            if (accepted)
+                            {
+                                entry.Peer = peer;
+                                entry.Destination.AddRange(m.Blocks);
+                            }
+                            else if (entry.Machine.State == RoomState.Failed)
+                            {
+                                error = $"Init expects {m.KvTokens} KV positions, the prompt has {entry.Machine.KvTokens}";
+                            }
+                        }
+                    }
+
+                    if (error is not null)
+                    {
+                        entry.Peer ??= peer;
+                        Fail(entry, TransferFailure.ProtocolMismatch, error, notifyPeer: true);
+                    }
+                    else if (!accepted)
+                    {
+                        Metrics.Duplicate("init");
                     }
                     else
                     {
-                        accepted = entry.Machine.OnInit(m.KvTokens, m.AllocatedTokens, now);
-                        if (accepted)
-                        {
-                            entry.Peer = peer;
-                            entry.Destination.AddRange(m.Blocks);
-                        }
-                        else if (entry.Machine.State == RoomState.Failed)
-                        {
-                            error = $"Init expects {m.KvTokens} KV positions, the prompt has {entry.Machine.KvTokens}";
-                        }
+                        _ = PumpAsync(entry);
                     }
-                }
 
-                if (error is not null)
-                {
-                    entry.Peer ??= peer;
-                    Fail(entry, TransferFailure.ProtocolMismatch, error, notifyPeer: true);
-                }
-                else if (!accepted)
-                {
-                    Metrics.Duplicate("init");
-                }
-                else
-                {
-                    _ = PumpAsync(entry);
-                }
-
-                return true;
-            }
-
-            case KvMessageType.Resume:
-            {
-                var m = ResumeMessage.Parse(frame.Payload);
-                if (!_rooms.TryGetValue(m.Room, out var entry))
-                {
-                    Metrics.Duplicate("resume");
                     return true;
                 }
 
-                bool accepted = false;
-                lock (entry)
+            case KvMessageType.Resume:
                 {
-                    if (entry.Peer == peer && m.AllocatedTokens == m.Blocks.Length * _engine.BlockTokens)
+                    var m = ResumeMessage.Parse(frame.Payload);
+                    if (!_rooms.TryGetValue(m.Room, out var entry))
                     {
-                        accepted = entry.Machine.OnResume(m.SentTokens, m.AllocatedTokens, now);
-                        if (accepted)
+                        Metrics.Duplicate("resume");
+                        return true;
+                    }
+
+                    bool accepted = false;
+                    lock (entry)
+                    {
+                        if (entry.Peer == peer && m.AllocatedTokens == m.Blocks.Length * _engine.BlockTokens)
                         {
-                            entry.Destination.AddRange(m.Blocks);
+                            accepted = entry.Machine.OnResume(m.SentTokens, m.AllocatedTokens, now);
+                            if (accepted)
+                            {
+                                entry.Destination.AddRange(m.Blocks);
+                            }
                         }
                     }
-                }
 
-                if (accepted)
-                {
-                    _ = PumpAsync(entry);
-                }
-                else if (entry.Machine.State == RoomState.Failed)
-                {
-                    Fail(entry, TransferFailure.ProtocolMismatch, "an invalid Resume", notifyPeer: true);
-                }
-                else
-                {
-                    Metrics.Duplicate("resume");
-                }
+                    if (accepted)
+                    {
+                        _ = PumpAsync(entry);
+                    }
+                    else if (entry.Machine.State == RoomState.Failed)
+                    {
+                        Fail(entry, TransferFailure.ProtocolMismatch, "an invalid Resume", notifyPeer: true);
+                    }
+                    else
+                    {
+                        Metrics.Duplicate("resume");
+                    }
 
-                return true;
-            }
+                    return true;
+                }
 
             case KvMessageType.Abort:
-            {
-                var m = AbortMessage.Parse(frame.Payload);
-                if (_rooms.TryGetValue(m.Room, out var entry) && entry.Peer == peer)
                 {
-                    Fail(entry, TransferFailure.AbortedByPeer, $"the decode worker aborted: {m.Reason}: {m.Message}", notifyPeer: false);
-                }
+                    var m = AbortMessage.Parse(frame.Payload);
+                    if (_rooms.TryGetValue(m.Room, out var entry) && entry.Peer == peer)
+                    {
+                        Fail(entry, TransferFailure.AbortedByPeer, $"the decode worker aborted: {m.Reason}: {m.Message}", notifyPeer: false);
+                    }
 
-                return true;
-            }
+                    return true;
+                }
 
             default:
                 throw new KvProtocolException($"unexpected {frame.Type} frame from a decode peer");

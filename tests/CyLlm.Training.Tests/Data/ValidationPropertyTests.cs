@@ -43,35 +43,35 @@ public sealed class ValidationPropertyTests
         switch (schema)
         {
             case 0 or 1:
-            {
-                bool chat = schema == 0;
-                string rk = chat ? "role" : "from", ck = chat ? "content" : "value";
-                string user = chat ? "user" : "human", asst = chat ? "assistant" : "gpt";
-                var list = new JsonArray();
-                if (r.System)
                 {
-                    list.Add(Msg(rk, ck, "system", "be nice " + r.B));
-                }
-
-                list.Add(Msg(rk, ck, bad == 0 ? "robot" : user, bad == 1 ? " " : r.A));
-                if (bad != 2)
-                {
-                    var a = Msg(rk, ck, asst, bad == 3 ? 17 : r.B);
-                    if (chat && r.System)
+                    bool chat = schema == 0;
+                    string rk = chat ? "role" : "from", ck = chat ? "content" : "value";
+                    string user = chat ? "user" : "human", asst = chat ? "assistant" : "gpt";
+                    var list = new JsonArray();
+                    if (r.System)
                     {
-                        a["weight"] = 1;
+                        list.Add(Msg(rk, ck, "system", "be nice " + r.B));
                     }
 
-                    list.Add(a);
-                }
+                    list.Add(Msg(rk, ck, bad == 0 ? "robot" : user, bad == 1 ? " " : r.A));
+                    if (bad != 2)
+                    {
+                        var a = Msg(rk, ck, asst, bad == 3 ? 17 : r.B);
+                        if (chat && r.System)
+                        {
+                            a["weight"] = 1;
+                        }
 
-                if (bad == 4)
-                {
-                    list.Add(Msg(rk, ck, user, "trailing " + r.A));
-                }
+                        list.Add(a);
+                    }
 
-                return new JsonObject { [chat ? "messages" : "conversations"] = list };
-            }
+                    if (bad == 4)
+                    {
+                        list.Add(Msg(rk, ck, user, "trailing " + r.A));
+                    }
+
+                    return new JsonObject { [chat ? "messages" : "conversations"] = list };
+                }
 
             case 2:
                 return new JsonObject

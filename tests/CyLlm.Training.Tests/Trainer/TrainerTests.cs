@@ -173,7 +173,13 @@ public sealed class TrainerTests
         var val = new[] { TinyModels.Example([5, 4, 3, 2, 1]) };
         var r = new CyLlm.Training.Trainer(new TrainingConfig
         {
-            Epochs = 200, BatchSize = 4, LearningRate = 5e-2f, Seed = 4, EvalEvery = 1, EarlyStoppingPatience = 3, EarlyStoppingMinDelta = 0.01f,
+            Epochs = 200,
+            BatchSize = 4,
+            LearningRate = 5e-2f,
+            Seed = 4,
+            EvalEvery = 1,
+            EarlyStoppingPatience = 3,
+            EarlyStoppingMinDelta = 0.01f,
         }).Train(TinyModels.Model(), data, val);
         Assert.Equal(TrainingStopReason.EarlyStopping, r.StopReason);
         Assert.True(r.Steps < 200);
