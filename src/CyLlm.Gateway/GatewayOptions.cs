@@ -82,6 +82,9 @@ public sealed record GatewayOptions
     /// <summary>Run the fine-tuning job worker in this server process.</summary>
     public bool FineTuningWorker { get; init; } = true;
 
+    /// <summary>Shortest gap between two progress (metrics) events of a running fine-tuning job.</summary>
+    public TimeSpan FineTuneProgressInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Cache completed deterministic responses (temperature 0 or a seed; non-streaming) in the store.</summary>
     public bool ResponseCacheEnabled { get; init; }
 

@@ -33,6 +33,7 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
         var worker = new FineTuneWorker(state.Store, executor, new FineTuneWorkerOptions
         {
             JobsDirectory = Path.Combine(state.StoreHost.DataDirectory, "fine_tuning"),
+            ProgressInterval = state.Options.FineTuneProgressInterval,
         })
         {
             OnSucceeded = (name, outcome) => RegisterAsync(name, outcome),
