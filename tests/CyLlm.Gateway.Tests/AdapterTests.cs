@@ -12,45 +12,7 @@ public sealed class AdapterTests(StoriesServerFixture fx) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>A rank-4 PEFT adapter on every layer's q_proj with random factors.</summary>
-    private string WritePeft()
-    {
-        var c = fx.Engine.Config;
-        var rng = new Random(5);
-        const int r = 4;
-        var tensors = new List<(string Name, int[] Shape, float[] Data)>();
-        for (int l = 0; l < c.Layers; l++)
-        {
-            tensors.Add(($"base_model.model.model.layers.{l}.self_attn.q_proj.lora_A.weight", [r, c.Dim], Rand(r * c.Dim)));
-            tensors.Add(($"base_model.model.model.layers.{l}.self_attn.q_proj.lora_B.weight", [c.Dim, r], Rand(c.Dim * r)));
-        }
-
-        float[] Rand(int n) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
-        var header = new Dictionary<string, object>();
-        long offset = 0;
-        foreach (var t in tensors)
-        {
-            header[t.Name] = new { dtype = "F32", shape = t.Shape, data_offsets = new[] { offset, offset + (t.Data.Length * 4) } };
-            offset += t.Data.Length * 4;
-        }
-
-        string folder = Path.Combine(_dir, "peft");
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "adapter_config.json"), "{\"r\": 4, \"lora_alpha\": 8}");
-        using var f = File.Create(Path.Combine(folder, "adapter_model.safetensors"));
-        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
-        f.Write(BitConverter.GetBytes((ulong)json.Length));
-        f.Write(json);
-        foreach (var t in tensors)
-        {
-            foreach (var v in t.Data)
-            {
-                f.Write(BitConverter.GetBytes(v));
-            }
-        }
-
-        return folder;
-    }
+    private string WritePeft() => PeftWriter.Write(Path.Combine(_dir, "peft"), fx.Engine.Config.Layers, fx.Engine.Config.Dim);
 
     private async Task<JsonElement> Post(string path, object body, int status)
     {

@@ -13,6 +13,12 @@ public static class CallerModelExtensions
     {
         var backend = state.ResolveModel(requested, out adapter);
         var caller = ctx.GetCaller();
+        if (adapter is not null && !state.CanUseAdapter(caller, adapter))
+        {
+            // Another tenant's adapter answers exactly like one that does not exist: its name is not disclosed.
+            throw new ApiError(404, ErrorCodes.ModelNotFound,
+                $"The model '{requested}' does not exist on this server. Fix: use '{backend.ModelId}' or a model from GET /v1/models", "model");
+        }
         if (caller.AllowedModels.Count == 0)
         {
             return backend;

@@ -36,12 +36,12 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
             ProgressInterval = state.Options.FineTuneProgressInterval,
         })
         {
-            OnSucceeded = (name, outcome) => RegisterAsync(name, outcome),
+            OnSucceeded = (name, tenant, outcome) => RegisterAsync(name, tenant, outcome),
         };
         await worker.RunAsync(TimeSpan.FromSeconds(1), stoppingToken);
     }
 
-    private Task RegisterAsync(string name, FineTuneOutcome outcome)
+    private Task RegisterAsync(string name, string tenantId, FineTuneOutcome outcome)
     {
         if (!outcome.IsAdapter)
         {
@@ -51,6 +51,8 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
         }
 
         var backend = state.RequireBackend();
+        // The job's tenant owns its fine-tuned model: other tenants neither see nor use it.
+        state.SetAdapterOwner(name, tenantId);
         if (!backend.Adapters.Contains(name))
         {
             backend.LoadAdapter(name, outcome.ModelPath);
@@ -86,7 +88,7 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
 
                 try
                 {
-                    await RegisterAsync(s.FineTunedModel, new FineTuneOutcome(s.ModelPath, IsAdapter: Directory.Exists(s.ModelPath) || s.ModelPath.EndsWith(".gguf", StringComparison.Ordinal) && s.ModelPath.Contains("lora", StringComparison.OrdinalIgnoreCase), s.TrainedTokens, s.StopReason ?? "completed", null, null));
+                    await RegisterAsync(s.FineTunedModel, t.TenantId, new FineTuneOutcome(s.ModelPath, IsAdapter: Directory.Exists(s.ModelPath) || s.ModelPath.EndsWith(".gguf", StringComparison.Ordinal) && s.ModelPath.Contains("lora", StringComparison.OrdinalIgnoreCase), s.TrainedTokens, s.StopReason ?? "completed", null, null));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

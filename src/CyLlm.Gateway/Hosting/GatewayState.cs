@@ -17,6 +17,30 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
 
     public TimeProvider Time => Options.Time;
 
+    // Adapter name -> owning tenant; absent = visible to every tenant (loaded by the operator).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _adapterOwners = new(StringComparer.Ordinal);
+
+    /// <summary>Makes <paramref name="adapter"/> private to <paramref name="tenantId"/>, or visible to all when null.</summary>
+    public void SetAdapterOwner(string adapter, string? tenantId)
+    {
+        if (tenantId is null)
+        {
+            _adapterOwners.TryRemove(adapter, out _);
+        }
+        else
+        {
+            _adapterOwners[adapter] = tenantId;
+        }
+    }
+
+    /// <summary>The tenant that owns an adapter, or null when every tenant may use it.</summary>
+    public string? AdapterOwner(string adapter) => _adapterOwners.TryGetValue(adapter, out var t) ? t : null;
+
+    /// <summary>Whether <paramref name="caller"/> may see and use <paramref name="adapter"/>: shared adapters, its own
+    /// tenant's, and every adapter for the operator.</summary>
+    public bool CanUseAdapter(Auth.Caller caller, string adapter) =>
+        caller.IsOperator || AdapterOwner(adapter) is not { } owner || owner == caller.TenantId;
+
     /// <summary>The response cache when <see cref="GatewayOptions.ResponseCacheEnabled"/>, else null.</summary>
     public CyLlm.Jobs.Caching.ResponseCache? ResponseCache { get; } = options.ResponseCacheEnabled
         ? new CyLlm.Jobs.Caching.ResponseCache(storeHost.Store, new CyLlm.Jobs.Caching.ResponseCacheOptions { Ttl = options.ResponseCacheTtl, MaxTotalBytes = options.ResponseCacheMaxBytes })

@@ -28,7 +28,8 @@ public sealed partial class FineTuneWorker
     }
 
     /// <summary>Called after a job succeeded and before its task says so, to make its model servable (register the adapter).</summary>
-    public Func<string, FineTuneOutcome, Task>? OnSucceeded { get; init; }
+    /// <remarks>Arguments: the model name, the job's tenant, the outcome.</remarks>
+    public Func<string, string, FineTuneOutcome, Task>? OnSucceeded { get; init; }
 
     /// <summary>Runs jobs until <paramref name="ct"/> is cancelled, polling the store every <paramref name="idle"/> when none waits.</summary>
     public async Task RunAsync(TimeSpan idle, CancellationToken ct)
@@ -188,7 +189,7 @@ public sealed partial class FineTuneWorker
             string modelName = spec.FineTunedModelName(job.Id.Value);
             if (OnSucceeded is not null)
             {
-                await OnSucceeded(modelName, outcome);
+                await OnSucceeded(modelName, task.TenantId, outcome);
             }
 
             await job.TryWriteAsync(

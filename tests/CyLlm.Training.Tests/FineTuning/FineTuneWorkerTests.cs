@@ -46,7 +46,7 @@ public sealed class FineTuneWorkerTests : IAsyncLifetime
         var id = await CreateJob();
         var exec = new FakeExecutor();
         string? registered = null;
-        var worker = new FineTuneWorker(_store, exec, Options()) { OnSucceeded = (name, _) => { registered = name; return Task.CompletedTask; } };
+        var worker = new FineTuneWorker(_store, exec, Options()) { OnSucceeded = (name, tenant, _) => { registered = name; Assert.Equal("default", tenant); return Task.CompletedTask; } };
 
         Assert.True(await worker.RunOnceAsync(CancellationToken.None));
 

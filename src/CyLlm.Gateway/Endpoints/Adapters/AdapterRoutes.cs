@@ -21,13 +21,21 @@ public static class AdapterRoutes
     {
         app.MapPost("/v1/load_lora_adapter", async (HttpContext ctx) =>
         {
-            ctx.RequireScope(AuthScopes.Admin);
+            var caller = ctx.RequireScope(AuthScopes.Admin);
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
             var req = await Read(ctx, state);
             string path = req.LoraPath ?? throw ApiError.BadRequest("lora_path is required", "lora_path");
+            var backend = state.RequireBackend();
+            if (backend.Adapters.Contains(req.LoraName!) && !state.CanUseAdapter(caller, req.LoraName!))
+            {
+                throw ApiError.BadRequest($"the adapter name '{req.LoraName}' is not available", "lora_name");
+            }
+
             try
             {
-                state.RequireBackend().LoadAdapter(req.LoraName!, path);
+                // A tenant's admin loads adapters for its own tenant; the operator's are shared by every tenant.
+                state.SetAdapterOwner(req.LoraName!, caller.IsOperator ? null : caller.TenantId);
+                backend.LoadAdapter(req.LoraName!, path);
             }
             catch (Exception e) when (e is CyLlm.Models.ModelFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidOperationException)
             {
@@ -38,11 +46,16 @@ public static class AdapterRoutes
         }).WithMetadata(new RequiredScope(AuthScopes.Admin));
         app.MapPost("/v1/unload_lora_adapter", async (HttpContext ctx) =>
         {
-            ctx.RequireScope(AuthScopes.Admin);
+            var caller = ctx.RequireScope(AuthScopes.Admin);
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
             var req = await Read(ctx, state);
             try
             {
+                if (!state.CanUseAdapter(caller, req.LoraName!))
+                {
+                    throw new AdapterNotFoundException(req.LoraName!);
+                }
+
                 await state.RequireBackend().UnloadAdapterAsync(req.LoraName!);
             }
             catch (AdapterNotFoundException e)

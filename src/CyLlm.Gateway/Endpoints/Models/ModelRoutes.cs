@@ -27,6 +27,11 @@ public static class ModelRoutes
 
             foreach (var a in b.Adapters)
             {
+                if (!state.CanUseAdapter(caller, a))
+                {
+                    continue;
+                }
+
                 // Fine-tuned adapters carry their full OpenAI name (ft:base:suffix:job); others are "base:adapter".
                 string id = a.StartsWith("ft:", StringComparison.Ordinal) ? a : $"{b.ModelId}:{a}";
                 if (caller.MayUseModel(id) || caller.MayUseModel(a))
