@@ -21,9 +21,18 @@ async Task<GatewayApp> Start(BenchBackend backend, int maxQueue)
 {
     var app = GatewayApp.Build(new GatewayOptions
     {
-        BackendFactory = () => backend, Host = "127.0.0.1", Port = 0, MaxQueue = maxQueue, AuthDisabled = true,
-        MinimumLogLevel = LogLevel.Error, RunBatchWorker = false, FineTuningWorker = false, Alerts = new() { Enabled = false },
-        RequestTimeout = TimeSpan.FromMinutes(5), StreamIdleTimeout = TimeSpan.FromMinutes(1), KeepAliveInterval = TimeSpan.FromSeconds(30),
+        BackendFactory = () => backend,
+        Host = "127.0.0.1",
+        Port = 0,
+        MaxQueue = maxQueue,
+        AuthDisabled = true,
+        MinimumLogLevel = LogLevel.Error,
+        RunBatchWorker = false,
+        FineTuningWorker = false,
+        Alerts = new() { Enabled = false },
+        RequestTimeout = TimeSpan.FromMinutes(5),
+        StreamIdleTimeout = TimeSpan.FromMinutes(1),
+        KeepAliveInterval = TimeSpan.FromSeconds(30),
     });
     await app.StartAsync();
     await app.State.Model.Loading;
@@ -79,8 +88,12 @@ if (scenario is "overhead" or "all")
     var p2 = Percentiles.Of(overHttp);
     Console.WriteLine(JsonSerializer.Serialize(new
     {
-        scenario = "overhead", requests = n, in_process_ms = p1, http_loopback_ms = p2,
-        overhead_p50_ms = Math.Round(p2.P50 - p1.P50, 4), overhead_p99_ms = Math.Round(p2.P99 - p1.P99, 4),
+        scenario = "overhead",
+        requests = n,
+        in_process_ms = p1,
+        http_loopback_ms = p2,
+        overhead_p50_ms = Math.Round(p2.P50 - p1.P50, 4),
+        overhead_p99_ms = Math.Round(p2.P99 - p1.P99, 4),
     }, json));
 }
 
@@ -183,8 +196,14 @@ if (scenario is "sse" or "all")
     ThreadPool.GetAvailableThreads(out int freeWorkers, out _);
     Console.WriteLine(JsonSerializer.Serialize(new
     {
-        scenario = "sse_connections", streams = n, ok, failed = bad, seconds = Math.Round(sw.Elapsed.TotalSeconds, 2),
-        health_during_ms = Percentiles.Of(health), pool_threads = ThreadPool.ThreadCount, min_pool_threads = minWorkers,
+        scenario = "sse_connections",
+        streams = n,
+        ok,
+        failed = bad,
+        seconds = Math.Round(sw.Elapsed.TotalSeconds, 2),
+        health_during_ms = Percentiles.Of(health),
+        pool_threads = ThreadPool.ThreadCount,
+        min_pool_threads = minWorkers,
         first_errors = errors.Take(3).ToArray(),
     }, json));
 }

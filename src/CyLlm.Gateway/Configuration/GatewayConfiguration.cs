@@ -22,13 +22,26 @@ public static class GatewayConfiguration
     /// <summary>The CLI flag of each setting, for messages that name both.</summary>
     public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        ["Gateway:ModelPath"] = "--model", ["Gateway:TokenizerPath"] = "--tokenizer", ["Gateway:ModelId"] = "--model-id",
-        ["Gateway:Threads"] = "--threads", ["Gateway:ContextTokens"] = "--context", ["Gateway:Host"] = "--host", ["Gateway:Port"] = "--port",
-        ["Gateway:MaxQueue"] = "--max-queue", ["Gateway:MaxBodyBytes"] = "--max-body-bytes", ["Gateway:MaxUploadBytes"] = "--max-upload-bytes",
-        ["Gateway:RequestTimeout"] = "--request-timeout", ["Gateway:QueueTimeout"] = "--queue-timeout",
-        ["Gateway:InferenceTimeout"] = "--inference-timeout", ["Gateway:StreamIdleTimeout"] = "--stream-idle-timeout",
-        ["Gateway:BatchLeaseDuration"] = "--batch-lease", ["Gateway:DataDirectory"] = "--data-dir", ["Gateway:AuthDisabled"] = "--no-auth",
-        ["Gateway:RateLimits:Redis"] = "--redis", ["Gateway:LogFormat"] = "--log-format", ["Gateway:OtlpEndpoint"] = "--otlp-endpoint",
+        ["Gateway:ModelPath"] = "--model",
+        ["Gateway:TokenizerPath"] = "--tokenizer",
+        ["Gateway:ModelId"] = "--model-id",
+        ["Gateway:Threads"] = "--threads",
+        ["Gateway:ContextTokens"] = "--context",
+        ["Gateway:Host"] = "--host",
+        ["Gateway:Port"] = "--port",
+        ["Gateway:MaxQueue"] = "--max-queue",
+        ["Gateway:MaxBodyBytes"] = "--max-body-bytes",
+        ["Gateway:MaxUploadBytes"] = "--max-upload-bytes",
+        ["Gateway:RequestTimeout"] = "--request-timeout",
+        ["Gateway:QueueTimeout"] = "--queue-timeout",
+        ["Gateway:InferenceTimeout"] = "--inference-timeout",
+        ["Gateway:StreamIdleTimeout"] = "--stream-idle-timeout",
+        ["Gateway:BatchLeaseDuration"] = "--batch-lease",
+        ["Gateway:DataDirectory"] = "--data-dir",
+        ["Gateway:AuthDisabled"] = "--no-auth",
+        ["Gateway:RateLimits:Redis"] = "--redis",
+        ["Gateway:LogFormat"] = "--log-format",
+        ["Gateway:OtlpEndpoint"] = "--otlp-endpoint",
     };
 
     /// <summary>

@@ -93,8 +93,15 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         var prefill = _http.PostAsJsonAsync($"{prefillUrl}/internal/disaggregation/prefill", new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt }, ct);
         var decode = _http.PostAsJsonAsync($"{decodeUrl}/internal/disaggregation/decode", new DecodeWorkRequest
         {
-            BootstrapRoom = room, PromptTokens = prompt, MaxTokens = sp.MaxTokens, Temperature = sp.Temperature, TopP = sp.TopP, TopK = sp.TopK,
-            Seed = sp.Seed, IgnoreEos = sp.IgnoreEos, Stop = [.. sp.Stop],
+            BootstrapRoom = room,
+            PromptTokens = prompt,
+            MaxTokens = sp.MaxTokens,
+            Temperature = sp.Temperature,
+            TopP = sp.TopP,
+            TopK = sp.TopK,
+            Seed = sp.Seed,
+            IgnoreEos = sp.IgnoreEos,
+            Stop = [.. sp.Stop],
         }, ct);
         DecodeWorkResponse result;
         try

@@ -52,8 +52,13 @@ public static class DisaggregationRoutes
             CheckPrompt(req.PromptTokens, req.BootstrapRoom);
             var sampling = new SamplingParams
             {
-                Temperature = req.Temperature, TopP = req.TopP, TopK = req.TopK, Seed = req.Seed, MaxTokens = req.MaxTokens,
-                IgnoreEos = req.IgnoreEos, Stop = req.Stop,
+                Temperature = req.Temperature,
+                TopP = req.TopP,
+                TopK = req.TopK,
+                Seed = req.Seed,
+                MaxTokens = req.MaxTokens,
+                IgnoreEos = req.IgnoreEos,
+                Stop = req.Stop,
             };
             if (sampling.Validate() is { } problem)
             {
