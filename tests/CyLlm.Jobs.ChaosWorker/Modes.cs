@@ -84,6 +84,10 @@ internal static partial class Modes
         Say(string.Create(CultureInfo.InvariantCulture, $"acquired {lease.Epoch} resume {start}"));
         string dir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(db))!, "checkpoints");
         Directory.CreateDirectory(dir);
+
+        // A predecessor killed mid-write may have left temp files (or an unpublished marker) for the step this worker
+        // resumes at: recover that target first, as a trainer's resume does, so no torn write outlives the resume.
+        AtomicFile.Recover(Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"step-{start}.ckpt")));
         for (long s = start; s < steps; s++)
         {
             await File.AppendAllTextAsync(workLog, string.Create(CultureInfo.InvariantCulture, $"{owner} {s}\n"));

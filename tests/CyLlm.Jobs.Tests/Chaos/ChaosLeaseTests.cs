@@ -29,11 +29,12 @@ public sealed class ChaosLeaseTests
             string ms = LeaseMs.ToString(CultureInfo.InvariantCulture);
             string steps = Steps.ToString(CultureInfo.InvariantCulture);
 
-            // Worker A works slowly (120 ms a step) and dies somewhere inside the step after checkpoint 4.
-            using (var a = WorkerProcess.Start("lease-worker", db, t.Id.Value, "worker-a", steps, ms, workLog, "120"))
+            // Worker A works slowly (300 ms a step: slow enough that a test host busy for most of a second still kills it
+            // mid-run) and dies somewhere inside the step after checkpoint 4.
+            using (var a = WorkerProcess.Start("lease-worker", db, t.Id.Value, "worker-a", steps, ms, workLog, "300"))
             {
                 await a.WaitForLineAsync(l => l == "cp 4");
-                await Task.Delay(new Random(7).Next(0, 120));
+                await Task.Delay(new Random(7).Next(0, 300));
                 await a.KillAsync();
             }
 
