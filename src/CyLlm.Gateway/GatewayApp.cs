@@ -111,9 +111,19 @@ public sealed class GatewayApp : IAsyncDisposable
         builder.Services.AddSingleton(sp =>
         {
             var logs = sp.GetRequiredService<ILoggerFactory>();
-            var model = new ModelHost(options, logs.CreateLogger("CyLlm.Gateway.Model"));
+            var models = ModelCatalog.Expand(options);
+            // One model host and one generation worker (queue, KV budget, engine) per base model; the first is the default.
+            var first = models.Count > 1 ? options with { ModelPath = models[0].Path, ModelId = models[0].Id, ModelPaths = null } : options;
+            var model = new ModelHost(first, logs.CreateLogger("CyLlm.Gateway.Model"));
             var worker = new GenerationWorker(options.MaxQueue, () => model.Backend, logs.CreateLogger("CyLlm.Gateway.Worker"));
-            return new GatewayState(options, model, worker, storeHost);
+            var state = new GatewayState(options, model, worker, storeHost);
+            for (int i = 1; i < models.Count; i++)
+            {
+                var extra = new ModelHost(options with { ModelPath = models[i].Path, ModelId = models[i].Id, ModelPaths = null, BackendFactory = null }, logs.CreateLogger("CyLlm.Gateway.Model"));
+                state.AddModel(extra, new GenerationWorker(options.MaxQueue, () => extra.Backend, logs.CreateLogger("CyLlm.Gateway.Worker")));
+            }
+
+            return state;
         });
         if (options.FineTuningWorker && FineTuneExecutors.Resolve(options) is { } makeExecutor)
         {
@@ -183,8 +193,12 @@ public sealed class GatewayApp : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
-        State.Worker.Dispose();
-        State.Model.Dispose();
+        foreach (var (host, worker) in State.Models)
+        {
+            worker.Dispose();
+            host.Dispose();
+        }
+
         await State.StoreHost.DisposeAsync();
     }
 }

@@ -6,6 +6,12 @@ namespace CyLlm.Gateway;
 /// <summary>How a gateway is composed: the model, where it listens, and its limits.</summary>
 public sealed record GatewayOptions
 {
+    /// <summary>
+    /// Several base models served side by side (repeated <c>--model</c>; a folder stands for its GGUF files); the
+    /// first is the default. When set, it replaces <see cref="ModelPath"/>. KV budgets and queues are per model.
+    /// </summary>
+    public IReadOnlyList<string>? ModelPaths { get; init; }
+
     /// <summary>Model file or folder; ignored when <see cref="BackendFactory"/> is set.</summary>
     public string? ModelPath { get; init; }
 
@@ -188,10 +194,12 @@ public sealed record GatewayOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (BackendFactory is null && string.IsNullOrWhiteSpace(ModelPath))
+        if (BackendFactory is null && string.IsNullOrWhiteSpace(ModelPath) && ModelPaths is not { Count: > 0 })
         {
             errors.Add("--model is required (no model path was set and the built-in default model was not resolved)");
         }
+
+        errors.AddRange(Hosting.ModelCatalog.Validate(this));
 
         if (Port is < 0 or > 65535)
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CyLlm.Gateway;
+using CyLlm.Gateway.Hosting;
 
 namespace CyLlm.Cli.Commands;
 
@@ -9,7 +10,12 @@ internal static class ServeCommand
     public static Command Create()
     {
         // Not Required at the parser level: without --model the built-in default model is served (DefaultModel).
-        var model = new Option<string?>("--model", "-m") { Description = "model file: GGUF, llama2.c .bin, or a Hugging Face folder (default: the built-in models/cyllm-default.gguf)" };
+        var model = new Option<string[]>("--model", "-m")
+        {
+            Description = "model file (GGUF, llama2.c .bin, Hugging Face folder) or a folder of GGUF files; repeat it to serve several base models, the first being the default (default: the built-in models/cyllm-default.gguf)",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var tokenizer = CommonOptions.Tokenizer();
         var threads = CommonOptions.Threads();
         var context = CommonOptions.Context();
@@ -44,7 +50,8 @@ internal static class ServeCommand
         roles.AddTo(cmd);
         cmd.SetAction(CliRunner.Guard(parse =>
         {
-            string path = DefaultModel.Resolve(parse.GetValue(model));
+            string[] given = parse.GetValue(model) ?? [];
+            string path = DefaultModel.Resolve(given.Length > 0 ? given[0] : null);
 
             var options = new GatewayOptions
             {
@@ -77,9 +84,26 @@ internal static class ServeCommand
 
             options = layered;
             options = roles.Apply(parse, options);
-            if (!File.Exists(path) && !Directory.Exists(path))
+            foreach (string p in given.Length > 0 ? given : [path])
             {
-                throw new FileNotFoundException($"model not found: {path}");
+                if (!File.Exists(p) && !Directory.Exists(p))
+                {
+                    throw new FileNotFoundException($"model not found: {p}");
+                }
+            }
+
+            if (given.Length > 1 || (given.Length == 1 && Directory.Exists(path) && !File.Exists(Path.Combine(path, "config.json"))))
+            {
+                // Several base models (or a folder of them): the first is the default and what the health check hashes.
+                options = options with { ModelPaths = given };
+                var models = ModelCatalog.Expand(options);
+                var problems = ModelCatalog.Validate(options);
+                if (problems.Count > 0 || models.Count == 0)
+                {
+                    throw new ArgumentException(problems.Count > 0 ? string.Join("; ", problems) : $"no model found in {path}");
+                }
+
+                options = options with { ModelPath = models[0].Path };
             }
 
             if (!parse.GetValue(skipHealth))

@@ -50,6 +50,43 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
 
     public GenerationWorker Worker { get; } = worker;
 
+    private readonly List<(ModelHost Host, GenerationWorker Worker)> _models = [(model, worker)];
+
+    /// <summary>Every base model with its worker, the default (<see cref="Model"/>) first.</summary>
+    public IReadOnlyList<(ModelHost Host, GenerationWorker Worker)> Models => _models;
+
+    /// <summary>The loaded backends, the default first (a model still loading is absent).</summary>
+    public IEnumerable<IInferenceBackend> Backends
+    {
+        get
+        {
+            foreach (var (host, _) in _models)
+            {
+                if (host.Backend is { } b)
+                {
+                    yield return b;
+                }
+            }
+        }
+    }
+
+    /// <summary>Adds another base model (composition only, before the server starts).</summary>
+    internal void AddModel(ModelHost host, GenerationWorker worker) => _models.Add((host, worker));
+
+    /// <summary>The worker that runs generations for <paramref name="backend"/>.</summary>
+    public GenerationWorker WorkerFor(IInferenceBackend? backend)
+    {
+        foreach (var (host, w) in _models)
+        {
+            if (backend is not null && ReferenceEquals(host.Backend, backend))
+            {
+                return w;
+            }
+        }
+
+        return Worker;
+    }
+
     /// <summary>Unix seconds at start-up; the "created" of the model object.</summary>
     public long StartedAt { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
@@ -69,11 +106,23 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
         adapter = null;
         if (requested is not null && requested != b.ModelId)
         {
-            string? name = requested.StartsWith(b.ModelId + ":", StringComparison.Ordinal) ? requested[(b.ModelId.Length + 1)..] : requested;
-            if (b.Adapters.Contains(name))
+            foreach (var (host, _) in _models)
             {
-                adapter = name;
-                return b;
+                if (host.ModelId == requested || (host.Backend is { } hb && hb.ModelId == requested))
+                {
+                    return host.Backend ?? throw new ApiError(503, ErrorCodes.ServerOverloaded,
+                        $"The model '{requested}' is still loading. Fix: wait until GET /health returns 200 and retry");
+                }
+            }
+
+            foreach (var other in Backends)
+            {
+                string? name = requested.StartsWith(other.ModelId + ":", StringComparison.Ordinal) ? requested[(other.ModelId.Length + 1)..] : requested;
+                if (other.Adapters.Contains(name))
+                {
+                    adapter = name;
+                    return other;
+                }
             }
 
             throw new ApiError(404, ErrorCodes.ModelNotFound,

@@ -41,7 +41,7 @@ public static class ChatHandler
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = logprobs ? new LogprobFormatter(backend) : null;
-        using var runner = new GenerationRunner(ctx, state);
+        using var runner = new GenerationRunner(ctx, state, backend);
         if (req.Stream == true)
         {
             await runner.StreamAsync(genRequest, new ChatStreamShaper(id, created, backend.ModelId, formatter, req.StreamOptions?.IncludeUsage == true));

@@ -45,7 +45,7 @@ public static class CompletionHandler
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = lpCount is not null ? new LogprobFormatter(backend) : null;
-        using var runner = new GenerationRunner(ctx, state);
+        using var runner = new GenerationRunner(ctx, state, backend);
         if (req.Stream == true)
         {
             await runner.StreamAsync(genRequest, new CompletionStreamShaper(id, created, backend.ModelId, formatter, req.StreamOptions?.IncludeUsage == true));

@@ -14,9 +14,13 @@ public static class HealthRoutes
         app.MapGet("/health", (HttpContext ctx) =>
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-            if (state.Model.Backend is null)
+            // Ready only when every base model is loaded.
+            foreach (var (host, _) in state.Models)
             {
-                return Results.Text(state.Model.Loading.IsFaulted ? "model failed to load" : "loading", statusCode: 503);
+                if (host.Backend is null)
+                {
+                    return Results.Text(host.Loading.IsFaulted ? $"model {host.ModelId} failed to load" : "loading", statusCode: 503);
+                }
             }
 
             return Results.Text("ok");

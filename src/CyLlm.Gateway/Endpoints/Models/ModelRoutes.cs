@@ -16,27 +16,30 @@ public static class ModelRoutes
         app.MapGet("/v1/models", (HttpContext ctx) =>
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-            var b = state.RequireBackend();
+            _ = state.RequireBackend();
             // A key with a model allow-list sees only the models it may use.
             var caller = ctx.GetCaller();
             var list = new List<ModelObject>();
-            if (caller.MayUseModel(b.ModelId))
+            foreach (var b in state.Backends)
             {
-                list.Add(Describe(state, b));
-            }
-
-            foreach (var a in b.Adapters)
-            {
-                if (!state.CanUseAdapter(caller, a))
+                if (caller.MayUseModel(b.ModelId))
                 {
-                    continue;
+                    list.Add(Describe(state, b));
                 }
 
-                // Fine-tuned adapters carry their full OpenAI name (ft:base:suffix:job); others are "base:adapter".
-                string id = a.StartsWith("ft:", StringComparison.Ordinal) ? a : $"{b.ModelId}:{a}";
-                if (caller.MayUseModel(id) || caller.MayUseModel(a))
+                foreach (var a in b.Adapters)
                 {
-                    list.Add(new ModelObject(id, "model", state.StartedAt, "cyllm", b.ContextTokens));
+                    if (!state.CanUseAdapter(caller, a))
+                    {
+                        continue;
+                    }
+
+                    // Fine-tuned adapters carry their full OpenAI name (ft:base:suffix:job); others are "base:adapter".
+                    string id = a.StartsWith("ft:", StringComparison.Ordinal) ? a : $"{b.ModelId}:{a}";
+                    if (caller.MayUseModel(id) || caller.MayUseModel(a))
+                    {
+                        list.Add(new ModelObject(id, "model", state.StartedAt, "cyllm", b.ContextTokens));
+                    }
                 }
             }
 

@@ -21,6 +21,9 @@ public sealed partial class GenerationRunner : IDisposable
 {
     private readonly HttpContext _ctx;
     private readonly GatewayState _state;
+
+    // The worker of the base model the request runs on (each model has its own queue and engine).
+    private readonly CyLlm.Gateway.Hosting.GenerationWorker _worker;
     private readonly CancellationTokenSource _total;
     private readonly CancellationTokenSource _inference;
     private readonly CancellationTokenSource _idle;
@@ -33,8 +36,9 @@ public sealed partial class GenerationRunner : IDisposable
     // The first deadline that passed ("total", "inference", "stream_idle"); set once by the timers' callbacks.
     private string? _stage;
 
-    public GenerationRunner(HttpContext ctx, GatewayState state)
+    public GenerationRunner(HttpContext ctx, GatewayState state, IInferenceBackend? backend = null)
     {
+        _worker = state.WorkerFor(backend);
         _ctx = ctx;
         _state = state;
         var time = state.Time;
@@ -48,7 +52,7 @@ public sealed partial class GenerationRunner : IDisposable
         _linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _total.Token, _inference.Token, _idle.Token);
         _metrics = ctx.RequestServices.GetService<GatewayMetrics>();
         _limiter = ctx.RequestServices.GetService<RateLimiter>();
-        if (state.Model.Backend is { } b)
+        if ((backend ?? state.Model.Backend) is { } b)
         {
             RequestIds.SetModel(ctx, b.ModelId);
         }
@@ -59,7 +63,7 @@ public sealed partial class GenerationRunner : IDisposable
     {
         await AdmitTokensAsync(request);
         var item = _item = new WorkItem(request, streaming: false, _linked.Token);
-        _state.Worker.Enqueue(item);
+        _worker.Enqueue(item);
         await WaitStartAsync(item, null);
         StartClocks(streaming: false);
         GenerationResult result;
@@ -83,7 +87,7 @@ public sealed partial class GenerationRunner : IDisposable
         await AdmitTokensAsync(request);
         var sse = new SseWriter(_ctx);
         var item = _item = new WorkItem(request, streaming: true, _linked.Token);
-        _state.Worker.Enqueue(item);
+        _worker.Enqueue(item);
         try
         {
             await WaitStartAsync(item, sse.KeepAliveAsync);
