@@ -82,6 +82,18 @@ public sealed partial class FineTuneWorker
             queued.Add(new QueuedJob(t.Id.Value, ReadPriority(t), t.CreatedAt));
         }
 
+        // Jobs created within one clock tick are ordered by their creation event's store-wide sequence (first in,
+        // first out); only those ties cost a history read.
+        for (int i = 0; i < queued.Count; i++)
+        {
+            var q = queued[i];
+            if (queued.Exists(o => o.JobId != q.JobId && o.Priority == q.Priority && o.CreatedAt == q.CreatedAt))
+            {
+                var history = await store.GetTaskHistoryAsync(byId[q.JobId].Id, ct);
+                queued[i] = q with { Sequence = history.Count > 0 ? history[0].Sequence : long.MaxValue };
+            }
+        }
+
         foreach (var job in JobQueuePolicy.Order(queued))
         {
             var task = byId[job.JobId];

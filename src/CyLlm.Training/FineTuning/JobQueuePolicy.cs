@@ -1,8 +1,9 @@
 namespace CyLlm.Training.FineTuning;
 
 /// <summary>
-/// Which waiting job starts next: the highest priority, then the earliest created, then the smallest id (so the
-/// choice is total and every worker agrees on it).
+/// Which waiting job starts next: the highest priority, then the earliest created (by time, then by the store's
+/// creation sequence for jobs of the same clock tick), then the smallest id (so the choice is total and every worker
+/// agrees on it).
 /// </summary>
 public static class JobQueuePolicy
 {
@@ -16,6 +17,12 @@ public static class JobQueuePolicy
         }
 
         c = a.CreatedAt.CompareTo(b.CreatedAt);
+        if (c != 0)
+        {
+            return c;
+        }
+
+        c = a.Sequence.CompareTo(b.Sequence);
         return c != 0 ? c : string.CompareOrdinal(a.JobId, b.JobId);
     }
 

@@ -113,7 +113,7 @@ public sealed class FineTuneWorkerTests : IAsyncLifetime
         var id = await CreateJob();
         var dying = new FakeExecutor { BlockAtStep = 3 };
         using var kill = new CancellationTokenSource();
-        var first = new FineTuneWorker(_store, dying, Options("w1") with { LeaseDuration = TimeSpan.FromMilliseconds(300), HeartbeatInterval = TimeSpan.FromSeconds(30) });
+        var first = new FineTuneWorker(_store, dying, Options("w1") with { LeaseDuration = TimeSpan.FromMilliseconds(1500), HeartbeatInterval = TimeSpan.FromSeconds(30) });
         var run = first.RunOnceAsync(kill.Token);
         await dying.Blocked.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -121,7 +121,8 @@ public sealed class FineTuneWorkerTests : IAsyncLifetime
         var exec = new FakeExecutor();
         var second = new FineTuneWorker(_store, exec, Options("w2"));
         bool ran = false;
-        for (int i = 0; i < 200 && !ran; i++)
+        // w1's lease (1.5 s, long enough to reach step 3 on a busy host) must lapse first; poll for up to ~20 s.
+        for (int i = 0; i < 1000 && !ran; i++)
         {
             ran = await second.RunOnceAsync(CancellationToken.None);
             if (!ran)

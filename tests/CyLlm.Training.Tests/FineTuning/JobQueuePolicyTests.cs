@@ -36,5 +36,10 @@ public sealed class JobQueuePolicyTests
         var b = new QueuedJob("ftjob-a", 1, T0.AddSeconds(1));
         var c = new QueuedJob("ftjob-c", 5, T0.AddSeconds(2));
         Assert.Equal(["ftjob-c", "ftjob-b", "ftjob-a"], JobQueuePolicy.Order([b, a, c]).Select(j => j.JobId));
+
+        // Same clock tick: the store's creation sequence decides, not the (random) id.
+        var first = new QueuedJob("ftjob-z", 1, T0, Sequence: 7);
+        var second = new QueuedJob("ftjob-a", 1, T0, Sequence: 9);
+        Assert.Equal(["ftjob-z", "ftjob-a"], JobQueuePolicy.Order([second, first]).Select(j => j.JobId));
     }
 }
