@@ -136,13 +136,14 @@ public sealed partial class Trainer
             }
 
             bool finishing = last || reason != TrainingStopReason.Completed;
+            string? written = null;
             if (store is not null && (finishing || (c.CheckpointEvery > 0 && run.Step % c.CheckpointEvery == 0)))
             {
-                run.LastCheckpoint = store.Write(run.ToState(c, optimizer, epoch, (run.Step - (epoch * stepsPerEpoch)) * perStep, model, _time.GetUtcNow()), optimizer);
+                run.LastCheckpoint = written = store.Write(run.ToState(c, optimizer, epoch, (run.Step - (epoch * stepsPerEpoch)) * perStep, model, _time.GetUtcNow()), optimizer);
                 store.Prune(c.KeepCheckpoints, run.BestStep);
             }
 
-            if (progress is not null && (finishing || run.Step % Math.Max(1, c.ProgressEvery) == 0))
+            if (progress is not null && (finishing || written is not null || run.Step % Math.Max(1, c.ProgressEvery) == 0))
             {
                 double secs = _time.GetElapsedTime(startTicks).TotalSeconds;
                 double tps = secs > 0 ? tokensThisRun / secs : 0;
@@ -151,7 +152,7 @@ public sealed partial class Trainer
                 TimeSpan? eta = doneThisRun > 0 && secs > 0 ? TimeSpan.FromSeconds(secs / doneThisRun * (total - run.Step)) : null;
                 progress.Report(new TrainingProgress(run.Step, total, epoch + 1, loss,
                     LearningRateSchedule.At(step, total, c.WarmupSteps, c.LearningRate, c.MinLearningRateRatio), tps, sps, eta,
-                    run.ValidationLosses.Count > 0 ? run.ValidationLosses[^1] : null));
+                    run.ValidationLosses.Count > 0 ? run.ValidationLosses[^1] : null, written));
             }
 
             if (finishing)

@@ -1,6 +1,8 @@
 namespace CyLlm.Training;
 
 /// <summary>One progress report: after optimizer step <see cref="Step"/> of <see cref="TotalSteps"/> (1-based).</summary>
+/// <param name="Checkpoint">The checkpoint file this step wrote (atomically, with its .ok marker), or null; every step
+/// that writes one is reported, so listeners learn of checkpoints without scanning the folder.</param>
 public sealed record TrainingProgress(
     long Step,
     long TotalSteps,
@@ -10,4 +12,5 @@ public sealed record TrainingProgress(
     double TokensPerSecond,
     double SamplesPerSecond,
     TimeSpan? Eta,
-    double? ValidationLoss);
+    double? ValidationLoss,
+    string? Checkpoint = null);

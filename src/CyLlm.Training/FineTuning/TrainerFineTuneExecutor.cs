@@ -3,7 +3,6 @@ using CyLlm.Models;
 using CyLlm.Models.Gguf;
 using CyLlm.Tensors.Threading;
 using CyLlm.Tokenizers;
-using CyLlm.Training.Checkpoints;
 using CyLlm.Training.Data;
 using CyLlm.Training.Export;
 using CyLlm.Training.Lora;
@@ -64,10 +63,7 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
         }
 
         var config = ToConfig(spec, train.Count, Path.Combine(run.WorkDirectory, "checkpoints"), seqLen);
-        var checkpoints = new CheckpointReporter(config.CheckpointDirectory!, callbacks, ct);
-        var progress = new ProgressBridge(callbacks, checkpoints, ct);
-        var result = new Trainer(config, time).Train(model, train, val, progress, ct);
-        checkpoints.ReportNew(result.Losses.Count > 0 ? result.Losses[^1] : double.NaN, result.BestValidationLoss);
+        var result = new Trainer(config, time).Train(model, train, val, new ProgressBridge(callbacks), ct);
         if (result.StopReason == TrainingStopReason.Cancelled)
         {
             throw new OperationCanceledException("training cancelled after a checkpoint", ct);
@@ -145,37 +141,21 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
         throw new FineTuneDataException(code, $"{param}: {what}");
     }
 
-    /// <summary>Forwards the trainer's synchronous progress to the job, and reports checkpoints as they appear.</summary>
-    private sealed class ProgressBridge(IFineTuneCallbacks callbacks, CheckpointReporter checkpoints, CancellationToken ct) : IProgress<TrainingProgress>
+    /// <summary>Forwards the trainer's synchronous progress to the job, and each checkpoint the step wrote.</summary>
+    private sealed class ProgressBridge(IFineTuneCallbacks callbacks) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress p)
         {
             // The trainer calls this from its own thread between steps; blocking here only delays the next step.
             callbacks.ReportAsync(new FineTuneProgress(p.Step, p.TotalSteps, p.Epoch, p.Loss, p.ValidationLoss, p.LearningRate, p.TokensPerSecond, p.SamplesPerSecond, p.Eta), CancellationToken.None)
                 .AsTask().GetAwaiter().GetResult();
-            checkpoints.ReportNew(p.Loss, p.ValidationLoss);
-            _ = ct;
-        }
-    }
-
-    /// <summary>Reports each checkpoint file the trainer finished (it writes them atomically with an .ok marker).</summary>
-    private sealed class CheckpointReporter(string directory, IFineTuneCallbacks callbacks, CancellationToken ct)
-    {
-        private long _lastStep = -1;
-
-        public void ReportNew(double trainLoss, double? validLoss)
-        {
-            var scan = new CheckpointStore(directory).FindLatest();
-            if (scan.Latest is null || scan.LatestStep <= _lastStep)
+            if (p.Checkpoint is { } path)
             {
-                return;
+                // Once per checkpoint (not per step): the store records size and hash as evidence the step is done.
+                var (size, sha) = AtomicFile.HashFile(path);
+                callbacks.CheckpointAsync(new FineTuneCheckpoint(p.Step, path, size, sha, p.Loss, p.ValidationLoss), CancellationToken.None)
+                    .AsTask().GetAwaiter().GetResult();
             }
-
-            _lastStep = scan.LatestStep;
-            var (size, sha) = AtomicFile.HashFile(scan.Latest);
-            callbacks.CheckpointAsync(new FineTuneCheckpoint(scan.LatestStep, scan.Latest, size, sha, trainLoss, validLoss), CancellationToken.None)
-                .AsTask().GetAwaiter().GetResult();
-            _ = ct;
         }
     }
 }
