@@ -182,7 +182,7 @@ public sealed partial class DecodeClient
                 await peer.Connection.SendAsync(resume, _stop.Token);
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (KvPeer.IsGone(ex))
         {
             PeerDown(peer, TransferFailure.PeerDisconnected);
         }
@@ -269,25 +269,11 @@ public sealed partial class DecodeClient
 
     private async Task BeatQuietly(KvPeer peer)
     {
-        try
-        {
-            await peer.Connection.SendHeartbeatAsync(peer.NextBeat(), _stop.Token);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        if (!await peer.TryBeatAsync(_stop.Token))
         {
             PeerDown(peer, TransferFailure.PeerDisconnected);
         }
     }
 
-    private async Task SendQuietly(KvPeer peer, AbortMessage m)
-    {
-        try
-        {
-            await peer.Connection.SendAsync(m, _stop.Token);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            // The peer is gone; the reader notices.
-        }
-    }
+    private Task SendQuietly(KvPeer peer, AbortMessage m) => peer.TrySendAsync(m, _stop.Token);
 }

@@ -153,7 +153,7 @@ public sealed partial class PrefillServer : IAsyncDisposable
                     await peer.Connection.SendChunkAsync(header, blockBytes, (i, span) => _engine.ReadKvBlock(source[i], span), _stop.Token);
                     entry.Bytes += (long)source.Length * blockBytes; // KV bytes, as the decode side counts them
                 }
-                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+                catch (Exception ex) when (KvPeer.IsGone(ex))
                 {
                     PeerDown(peer, TransferFailure.PeerDisconnected);
                     return;
