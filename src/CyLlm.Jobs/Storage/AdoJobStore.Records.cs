@@ -21,20 +21,7 @@ public abstract partial class AdoJobStore
 
         return WriteAsync(async (c, tx, ct) =>
         {
-            var cmd = Command(c, tx,
-                "INSERT INTO audit (at, trace_id, key_prefix, tenant_id, endpoint, method, status, duration_ms, prompt_tokens, completion_tokens) "
-                + "VALUES (@at, @trace, @prefix, @tenant, @endpoint, @method, @status, @duration, @prompt, @completion) RETURNING id");
-            Param(cmd, "@at", Ms(record.At));
-            Param(cmd, "@trace", record.TraceId);
-            Param(cmd, "@prefix", record.KeyPrefix);
-            Param(cmd, "@tenant", record.TenantId);
-            Param(cmd, "@endpoint", record.Endpoint);
-            Param(cmd, "@method", record.Method);
-            Param(cmd, "@status", (long)record.Status);
-            Param(cmd, "@duration", record.DurationMs);
-            Param(cmd, "@prompt", record.PromptTokens);
-            Param(cmd, "@completion", record.CompletionTokens);
-            return await ScalarLongAsync(cmd, ct).ConfigureAwait(false);
+            return await ScalarLongAsync(AuditInsert(c, tx, record, " RETURNING id"), ct).ConfigureAwait(false);
         }, ct);
     }
 
@@ -323,5 +310,24 @@ public abstract partial class AdoJobStore
         }
 
         return list;
+    }
+
+    /// <summary>The INSERT of one audit row (single appends and batches share it); <paramref name="suffix"/> e.g. " RETURNING id".</summary>
+    private static DbCommand AuditInsert(DbConnection c, DbTransaction tx, AuditRecord record, string suffix)
+    {
+        var cmd = Command(c, tx,
+            "INSERT INTO audit (at, trace_id, key_prefix, tenant_id, endpoint, method, status, duration_ms, prompt_tokens, completion_tokens) "
+            + "VALUES (@at, @trace, @prefix, @tenant, @endpoint, @method, @status, @duration, @prompt, @completion)" + suffix);
+        Param(cmd, "@at", Ms(record.At));
+        Param(cmd, "@trace", record.TraceId);
+        Param(cmd, "@prefix", record.KeyPrefix);
+        Param(cmd, "@tenant", record.TenantId);
+        Param(cmd, "@endpoint", record.Endpoint);
+        Param(cmd, "@method", record.Method);
+        Param(cmd, "@status", (long)record.Status);
+        Param(cmd, "@duration", record.DurationMs);
+        Param(cmd, "@prompt", record.PromptTokens);
+        Param(cmd, "@completion", record.CompletionTokens);
+        return cmd;
     }
 }

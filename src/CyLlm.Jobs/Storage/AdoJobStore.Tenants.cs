@@ -45,20 +45,7 @@ public abstract partial class AdoJobStore
             // One prepared-shape INSERT per row inside one transaction: a batch costs one commit (one fsync in SQLite WAL).
             foreach (var record in records)
             {
-                var cmd = Command(c, tx,
-                    "INSERT INTO audit (at, trace_id, key_prefix, tenant_id, endpoint, method, status, duration_ms, prompt_tokens, completion_tokens) "
-                    + "VALUES (@at, @trace, @prefix, @tenant, @endpoint, @method, @status, @duration, @prompt, @completion)");
-                Param(cmd, "@at", Ms(record.At));
-                Param(cmd, "@trace", record.TraceId);
-                Param(cmd, "@prefix", record.KeyPrefix);
-                Param(cmd, "@tenant", record.TenantId);
-                Param(cmd, "@endpoint", record.Endpoint);
-                Param(cmd, "@method", record.Method);
-                Param(cmd, "@status", (long)record.Status);
-                Param(cmd, "@duration", record.DurationMs);
-                Param(cmd, "@prompt", record.PromptTokens);
-                Param(cmd, "@completion", record.CompletionTokens);
-                await ExecAsync(cmd, ct).ConfigureAwait(false);
+                await ExecAsync(AuditInsert(c, tx, record, ""), ct).ConfigureAwait(false);
             }
 
             return records.Count;
