@@ -8,45 +8,18 @@ namespace CyLlm.Engine.Disaggregation;
 /// Not thread-safe: the transport holds a lock per room. Token counts are KV positions: the decode side receives
 /// the KV of the first <see cref="KvTokens"/> prompt tokens (all but the last, which it computes itself).
 /// </summary>
-public sealed class DecodeRoom
+public sealed class DecodeRoom : TransferRoom
 {
     public DecodeRoom(RoomId room, int kvTokens, long now)
+        : base(room, kvTokens, now)
     {
-        Debug.Assert(kvTokens >= 0);
-        ArgumentOutOfRangeException.ThrowIfNegative(kvTokens);
-        Room = room;
-        KvTokens = kvTokens;
-        LastProgress = now;
     }
-
-    public RoomId Room { get; }
-
-    /// <summary>KV positions to receive.</summary>
-    public int KvTokens { get; }
-
-    public RoomState State { get; private set; }
-
-    public TransferFailure Failure { get; private set; }
 
     /// <summary>Tokens of destination blocks granted to the prefill side so far (whole blocks).</summary>
     public int Allocated { get; private set; }
 
     /// <summary>Tokens received and written, a prefix of the prompt.</summary>
     public int Received { get; private set; }
-
-    public int Chunks { get; private set; }
-
-    public int Resumes { get; private set; }
-
-    public int DuplicatesIgnored { get; private set; }
-
-    /// <summary>Times a terminal state was entered (the property tests check it is never more than one).</summary>
-    public int TerminalTransitions { get; private set; }
-
-    /// <summary>Timestamp of the last state change or accepted message (timeouts count from it).</summary>
-    public long LastProgress { get; private set; }
-
-    public bool IsTerminal => State is RoomState.Success or RoomState.Failed;
 
     /// <summary>The peer is known and the first destination blocks are allocated: send Init. False if not bootstrapping.</summary>
     public bool Start(int allocatedTokens, long now)
@@ -108,46 +81,5 @@ public sealed class DecodeRoom
         Resumes++;
         LastProgress = now;
         return true;
-    }
-
-    /// <summary>Fails the room unless it already ended. Returns whether it moved.</summary>
-    public bool Fail(TransferFailure reason, long now)
-    {
-        Debug.Assert(reason != TransferFailure.None);
-        if (IsTerminal)
-        {
-            return false;
-        }
-
-        Failure = reason;
-        Move(RoomState.Failed, now);
-        return true;
-    }
-
-    /// <summary>Fails a room that has not started within <paramref name="bootstrapTimeout"/> or made no progress within <paramref name="transferTimeout"/> (ticks).</summary>
-    public bool CheckTimeouts(long now, long bootstrapTimeout, long transferTimeout)
-    {
-        if (State == RoomState.Bootstrapping && now - LastProgress >= bootstrapTimeout)
-        {
-            return Fail(TransferFailure.BootstrapTimeout, now);
-        }
-
-        if (State is RoomState.WaitingForInput or RoomState.Transferring && now - LastProgress >= transferTimeout)
-        {
-            return Fail(TransferFailure.TransferTimeout, now);
-        }
-
-        return false;
-    }
-
-    private void Move(RoomState to, long now)
-    {
-        Debug.Assert(to >= State && !IsTerminal, $"{Room}: {State} -> {to} moves backwards");
-        State = to;
-        LastProgress = now;
-        if (IsTerminal)
-        {
-            TerminalTransitions++;
-        }
     }
 }

@@ -7,27 +7,14 @@ namespace CyLlm.Engine.Disaggregation;
 /// from the moment the prefill worker got the request; it sends KV once both the decode side's Init arrived and the
 /// prompt's KV is computed, at most the tokens the decode side granted, then waits for Resume. Not thread-safe.
 /// </summary>
-public sealed class PrefillRoom
+public sealed class PrefillRoom : TransferRoom
 {
     private int _lastResumeAt = -1;
 
     public PrefillRoom(RoomId room, int kvTokens, long now)
+        : base(room, kvTokens, now)
     {
-        Debug.Assert(kvTokens >= 0);
-        ArgumentOutOfRangeException.ThrowIfNegative(kvTokens);
-        Room = room;
-        KvTokens = kvTokens;
-        LastProgress = now;
     }
-
-    public RoomId Room { get; }
-
-    /// <summary>KV positions to send (all prompt tokens but the last).</summary>
-    public int KvTokens { get; }
-
-    public RoomState State { get; private set; }
-
-    public TransferFailure Failure { get; private set; }
 
     /// <summary>Whether the prompt's KV is computed.</summary>
     public bool KvReady { get; private set; }
@@ -37,18 +24,6 @@ public sealed class PrefillRoom
 
     /// <summary>Tokens handed to the transport so far (a prefix of the prompt; never sent twice).</summary>
     public int Sent { get; private set; }
-
-    public int Chunks { get; private set; }
-
-    public int Resumes { get; private set; }
-
-    public int DuplicatesIgnored { get; private set; }
-
-    public int TerminalTransitions { get; private set; }
-
-    public long LastProgress { get; private set; }
-
-    public bool IsTerminal => State is RoomState.Success or RoomState.Failed;
 
     /// <summary>Init(kvTokens, allocatedTokens) from the decode side. False when ignored (a repeat) or rejected (room failed).</summary>
     public bool OnInit(int kvTokens, int allocatedTokens, long now)
@@ -134,45 +109,5 @@ public sealed class PrefillRoom
         }
 
         return true;
-    }
-
-    public bool Fail(TransferFailure reason, long now)
-    {
-        Debug.Assert(reason != TransferFailure.None);
-        if (IsTerminal)
-        {
-            return false;
-        }
-
-        Failure = reason;
-        Move(RoomState.Failed, now);
-        return true;
-    }
-
-    /// <summary>Fails a room with no Init within <paramref name="bootstrapTimeout"/>, or no Resume/KV within <paramref name="transferTimeout"/> (ticks).</summary>
-    public bool CheckTimeouts(long now, long bootstrapTimeout, long transferTimeout)
-    {
-        if (State == RoomState.Bootstrapping && now - LastProgress >= bootstrapTimeout)
-        {
-            return Fail(TransferFailure.BootstrapTimeout, now);
-        }
-
-        if (State is RoomState.WaitingForInput or RoomState.Transferring && now - LastProgress >= transferTimeout)
-        {
-            return Fail(TransferFailure.TransferTimeout, now);
-        }
-
-        return false;
-    }
-
-    private void Move(RoomState to, long now)
-    {
-        Debug.Assert(to >= State && !IsTerminal, $"{Room}: {State} -> {to} moves backwards");
-        State = to;
-        LastProgress = now;
-        if (IsTerminal)
-        {
-            TerminalTransitions++;
-        }
     }
 }
