@@ -88,7 +88,7 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
 
                 try
                 {
-                    await RegisterAsync(s.FineTunedModel, t.TenantId, new FineTuneOutcome(s.ModelPath, IsAdapter: Directory.Exists(s.ModelPath) || s.ModelPath.EndsWith(".gguf", StringComparison.Ordinal) && s.ModelPath.Contains("lora", StringComparison.OrdinalIgnoreCase), s.TrainedTokens, s.StopReason ?? "completed", null, null));
+                    await RegisterAsync(s.FineTunedModel, t.TenantId, new FineTuneOutcome(s.ModelPath, s.IsAdapter, s.TrainedTokens, s.StopReason ?? "completed", null, null));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -15,6 +15,9 @@ public sealed record FineTuneJobState
 
     public string? ModelPath { get; init; }
 
+    /// <summary>True when <see cref="ModelPath"/> is a LoRA adapter over the base model (false: a full model file).</summary>
+    public bool IsAdapter { get; init; }
+
     public long TrainedTokens { get; init; }
 
     public string? StopReason { get; init; }

@@ -209,6 +209,7 @@ public sealed partial class FineTuneWorker
                 {
                     FineTunedModel = modelName,
                     ModelPath = outcome.ModelPath,
+                    IsAdapter = outcome.IsAdapter,
                     TrainedTokens = outcome.TrainedTokens,
                     StopReason = outcome.StopReason,
                     EstimatedFinish = null,
