@@ -281,7 +281,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>Repacked Q4_0 (16 rows) or Q8_0 (8 rows) × up to 8 tokens per kernel call, integer dot products
+    /// <summary>Repacked Q4_0 (16 rows × 16 tokens with 512-bit VNNI, else × 8) or Q8_0 (16 × 16 with 512-bit VNNI, else 8 × 8) per kernel call, integer dot products
     /// throughout. Chunks are multiples of 16 rows, so groups never straddle two parts.</summary>
     private void PackedRange(in QuantMatrix w, float* y, int r0, int r1)
     {
@@ -291,9 +291,23 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         {
             for (int g = r0 / Q4_0x16.Rows; g * Q4_0x16.Rows < r1; g++)
             {
-                for (int t = 0; t < _tokens; t += Q4_0x16.MaxTokens)
+                for (int t = 0; t < _tokens; t += Q4_0x16.RunTokens)
                 {
-                    Q4_0x16.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(Q4_0x16.MaxTokens, _tokens - t), y + ((nint)t * rows) + (g * Q4_0x16.Rows), rows);
+                    Q4_0x16.Run(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(Q4_0x16.RunTokens, _tokens - t), y + ((nint)t * rows) + (g * Q4_0x16.Rows), rows);
+                }
+            }
+
+            return;
+        }
+
+        if (Q8_0x16.IsSupported)
+        {
+            // The layout RowPacking chose for this process: 16 rows per group, up to 16 tokens per weight load.
+            for (int g = r0 / Q8_0x16.Rows; g * Q8_0x16.Rows < r1; g++)
+            {
+                for (int t = 0; t < _tokens; t += Q8_0x16.MaxTokens)
+                {
+                    Q8_0x16.Group(w.Packed, g, blocks, _q8 + ((nint)t * blocks), blocks, Math.Min(Q8_0x16.MaxTokens, _tokens - t), y + ((nint)t * rows) + (g * Q8_0x16.Rows), rows);
                 }
             }
 

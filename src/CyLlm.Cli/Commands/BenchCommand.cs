@@ -67,12 +67,20 @@ internal static class BenchCommand
                 kv_cache_bytes = b.KvCacheBytes,
                 rss_after_load_bytes = b.ResidentBytesAfterLoad,
                 peak_rss_bytes = b.PeakResidentBytes,
+                kernels = Kernels(),
             };
             Console.WriteLine(JsonSerializer.Serialize(line));
             return 0;
         }));
         return cmd;
     }
+
+    private static object Kernels() => new
+    {
+        q8_0 = CyLlm.Tensors.KernelInfo.Q8_0,
+        q4_0 = CyLlm.Tensors.KernelInfo.Q4_0,
+        native = CyLlm.Tensors.KernelInfo.NativeKernels,
+    };
 
     private static int RunConcurrent(string path, int threads, int p, int n, int c, int sharedPrefix, CyLlm.Engine.KvCache.KvCacheType kvType)
     {
@@ -116,6 +124,7 @@ internal static class BenchCommand
             ttft_ms = Ms(r.Status?.TimeToFirstToken),
             itl_ms = Ms(r.Status?.InterTokenLatency),
             e2e_ms = Ms(r.Status?.EndToEnd),
+            kernels = Kernels(),
         }));
         return 0;
     }

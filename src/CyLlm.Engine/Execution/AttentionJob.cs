@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using CyLlm.Engine.KvCache;
 using CyLlm.Tensors;
 using CyLlm.Tensors.Threading;
@@ -108,11 +109,30 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
         float* tile = _tile[worker];
         nint qStride = (nint)Heads * hd;
 
+        // Bytes of one key row this part reads (the head's slice, or the whole row when heads share Q8_0 blocks).
+        int sliceBytes = wholeRows ? rowBytes : type switch
+        {
+            KvCacheType.F16 => hd * 2,
+            KvCacheType.Q8_0 => hd / 32 * 34,
+            _ => hd * 4,
+        };
+
+        // A head's keys are a slice of every row of a block (rows are kvDim wide), too scattered for the hardware
+        // prefetcher: fetch the first block's keys now, and each next block's keys and this block's values
+        // while this block's scores are computed.
+        Prefetch((byte*)Cache.KeyBlock(Layer, seq, 0) + headOffset, Math.Min(bt, n), rowBytes, sliceBytes);
+
         // Scores of every visible key for each query and head of the run.
         for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
         {
             int m = Math.Min(bt, n - j0);
             byte* kb = (byte*)Cache.KeyBlock(Layer, seq, b) + headOffset;
+            if (j0 + bt < n)
+            {
+                Prefetch((byte*)Cache.KeyBlock(Layer, seq, b + 1) + headOffset, Math.Min(bt, n - j0 - bt), rowBytes, sliceBytes);
+            }
+
+            Prefetch((byte*)Cache.ValueBlock(Layer, seq, b) + headOffset, m, rowBytes, sliceBytes);
             for (int jj = 0; jj < m; jj += AttentionKernel.Tile)
             {
                 int mm = Math.Min(AttentionKernel.Tile, m - jj);
@@ -172,6 +192,24 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
                         AttentionKernel.AccumulateValues(sq + ((nint)h * _context), rows, stride, visible, hd, o + ((nint)h * hd));
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>Prefetches <paramref name="rows"/> slices of <paramref name="bytes"/> bytes, <paramref name="stride"/> bytes apart.</summary>
+    private static void Prefetch(byte* p, int rows, int stride, int bytes)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int r = 0; r < rows; r++, p += stride)
+        {
+            // Every 64-byte line the slice touches, from its first byte's line to its last byte's.
+            for (nint a = (nint)p & ~63, end = (nint)(p + bytes - 1); a <= end; a += 64)
+            {
+                Sse.Prefetch0((void*)a);
             }
         }
     }
