@@ -68,7 +68,7 @@ public sealed partial class InferenceEngine : IDisposable
     /// <summary>
     /// Measures prompt processing of <paramref name="promptTokens"/> tokens and generation of
     /// <paramref name="genTokens"/> tokens (greedy), with the prompt of ../shared/peer/bench.mjs.
-    /// Returns medians over <paramref name="repetitions"/> runs after one warm-up.
+    /// Returns medians over <paramref name="repetitions"/> runs after a warm-up of at least <see cref="WarmUpSeconds"/>.
     /// </summary>
     public BenchResult Bench(int promptTokens, int genTokens, int repetitions)
     {
@@ -93,35 +93,51 @@ public sealed partial class InferenceEngine : IDisposable
         var ttft = new List<double>();
         var session = GetSession();
         var one = new int[1];
-        for (int rep = -1; rep < repetitions; rep++)
+        // Warm-up of at least WarmUpSeconds (and one pass): a single pass of a small model takes ~0.2 s, too short
+        // for tiered compilation to promote the hot loops, and the measured passes would then run partly in
+        // instrumented code. The concurrency bench warms up the same way.
+        long warmStart = Stopwatch.GetTimestamp();
+        do
         {
-            session.Reset();
-            long t0 = Stopwatch.GetTimestamp();
-            var logits = session.Append(prompt);
-            int next = ArgMax(logits);
-            double prefillSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            long t1 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < genTokens; i++)
-            {
-                one[0] = next;
-                next = ArgMax(session.Append(one));
-            }
+            Pass(session, prompt, genTokens, one, out _, out _);
+        }
+        while (Stopwatch.GetElapsedTime(warmStart).TotalSeconds < WarmUpSeconds);
 
-            double genSeconds = Stopwatch.GetElapsedTime(t1).TotalSeconds;
-            if (rep >= 0)
+        for (int rep = 0; rep < repetitions; rep++)
+        {
+            Pass(session, prompt, genTokens, one, out double prefillSeconds, out double genSeconds);
+            pp.Add(promptTokens / prefillSeconds);
+            ttft.Add(prefillSeconds * 1000);
+            if (genTokens > 0)
             {
-                pp.Add(promptTokens / prefillSeconds);
-                ttft.Add(prefillSeconds * 1000);
-                if (genTokens > 0)
-                {
-                    tg.Add(genTokens / genSeconds);
-                }
+                tg.Add(genTokens / genSeconds);
             }
         }
 
         using var proc = Process.GetCurrentProcess();
         return new BenchResult(promptTokens, genTokens, Threads, repetitions, Median(pp), tg.Count > 0 ? Median(tg) : 0, Median(ttft),
             Model.FileBytes, session.KvBytes, rssAfterLoad, proc.PeakWorkingSet64);
+    }
+
+    /// <summary>Least warm-up time of <see cref="Bench"/>, in seconds.</summary>
+    public const double WarmUpSeconds = 2;
+
+    /// <summary>One bench pass on a fresh sequence: prefill of the prompt, then greedy generation.</summary>
+    private static void Pass(Session session, int[] prompt, int genTokens, int[] one, out double prefillSeconds, out double genSeconds)
+    {
+        session.Reset();
+        long t0 = Stopwatch.GetTimestamp();
+        var logits = session.Append(prompt);
+        int next = ArgMax(logits);
+        prefillSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        long t1 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < genTokens; i++)
+        {
+            one[0] = next;
+            next = ArgMax(session.Append(one));
+        }
+
+        genSeconds = Stopwatch.GetElapsedTime(t1).TotalSeconds;
     }
 
     /// <summary>Logits after the last of <paramref name="tokens"/> (a fresh sequence), [vocab].</summary>
@@ -163,7 +179,7 @@ public sealed partial class InferenceEngine : IDisposable
     /// <summary>The single-stream session serves one caller at a time.</summary>
     private readonly Lock _sessionLock = new();
 
-    internal static int ArgMax(ReadOnlySpan<float> logits) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits);
+    internal static int ArgMax(ReadOnlySpan<float> logits) => CyLlm.Tensors.ArgMax.Find(logits);
 
     private static double Median(List<double> v)
     {

@@ -47,7 +47,9 @@ public sealed class Sampler
     public SampleResult Sample(Span<float> logits)
     {
         int vocab = logits.Length;
-        if (_work.Length != vocab)
+        // Greedy sampling without logprobs needs no scratch: skip three vocabulary-sized arrays per sequence
+        // (~384 KB on the large-object heap for a 32k vocabulary, per request).
+        if (_work.Length != vocab && (!_p.IsGreedy || _p.Logprobs || _p.TopLogprobs > 0))
         {
             _work = new float[vocab];
             _index = new int[vocab];
@@ -59,7 +61,7 @@ public sealed class Sampler
         int chosen;
         if (_p.IsGreedy)
         {
-            chosen = TensorPrimitives.IndexOfMax(logits);
+            chosen = CyLlm.Tensors.ArgMax.Find(logits);
         }
         else
         {
