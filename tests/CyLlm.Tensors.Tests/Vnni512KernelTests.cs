@@ -50,6 +50,39 @@ public unsafe class Vnni512KernelTests
         Assert.Contains(Q8_0x16.Status, ex.Message);
     }
 
+    /// <summary>Random activations of <paramref name="tokens"/> tokens quantized to Q8 blocks, [tokens, cols / 32].</summary>
+    private static Q8Block[] QuantizedTokens(Random rng, int tokens, int cols)
+    {
+        var x = QuantTestData.RandomFloats(tokens * cols, rng, 3);
+        var a = new Q8Block[tokens * (cols / 32)];
+        fixed (float* px = x)
+        fixed (Q8Block* pa = a)
+        {
+            for (int t = 0; t < tokens; t++)
+            {
+                ActivationQuantizer.ToQ8(px + (t * cols), pa + (t * (cols / 32)), cols);
+            }
+        }
+
+        return a;
+    }
+
+    /// <summary>y[t·rows + r] agrees with the scalar integer reference of row r and token t.</summary>
+    private static void AssertMatchesReference(GgmlType type, byte* w, Q8Block* a, int rows, int cols, int tokens, float[] y)
+    {
+        int blocks = cols / 32;
+        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                byte* row = w + (r * rowBytes);
+                float expected = type == GgmlType.Q4_0 ? VecDot.Q4_0Reference(row, a + (t * blocks), blocks) : VecDot.Q8_0Reference(row, a + (t * blocks), blocks);
+                Assert.Equal(expected, y[(t * rows) + r], 1e-3f * Math.Max(1, Math.Abs(expected)));
+            }
+        }
+    }
+
     public static TheoryData<int, int> Shapes()
     {
         var d = new TheoryData<int, int>();
@@ -80,19 +113,13 @@ public unsafe class Vnni512KernelTests
         var w = QuantTestData.RandomRow(GgmlType.Q8_0, rows * cols, rng);
         // Include the extreme weight −128 (w+128 = 0 on the unsigned side), which ggml never writes but a file may hold.
         w[2] = 0x80;
-        var x = QuantTestData.RandomFloats(tokens * cols, rng, 3);
-        var a = new Q8Block[tokens * blocks];
+        var a = QuantizedTokens(rng, tokens, cols);
         var y16 = new float[tokens * rows];
         var y8 = new float[tokens * rows];
         fixed (byte* pw = w)
-        fixed (float* px = x, p16 = y16, p8 = y8)
+        fixed (float* p16 = y16, p8 = y8)
         fixed (Q8Block* pa = a)
         {
-            for (int t = 0; t < tokens; t++)
-            {
-                ActivationQuantizer.ToQ8(px + (t * cols), pa + (t * blocks), cols);
-            }
-
             byte* packed16 = Q8_0x16.Repack(pw, rows, cols);
             byte* packed8 = Q8_0x8.IsSupported ? Q8_0x8.Repack(pw, rows, cols) : null;
             try
@@ -116,15 +143,7 @@ public unsafe class Vnni512KernelTests
                     Assert.Equal(y8, y16);
                 }
 
-                long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q8_0, cols);
-                for (int t = 0; t < tokens; t++)
-                {
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float expected = VecDot.Q8_0Reference(pw + (r * rowBytes), pa + (t * blocks), blocks);
-                        Assert.Equal(expected, y16[(t * rows) + r], 1e-3f * Math.Max(1, Math.Abs(expected)));
-                    }
-                }
+                AssertMatchesReference(GgmlType.Q8_0, pw, pa, rows, cols, tokens, y16);
             }
             finally
             {
@@ -192,19 +211,13 @@ public unsafe class Vnni512KernelTests
         int blocks = cols / 32;
         var rng = new Random((cols * 17) + tokens);
         var w = QuantTestData.RandomRow(GgmlType.Q4_0, rows * cols, rng);
-        var x = QuantTestData.RandomFloats(tokens * cols, rng, 3);
-        var a = new Q8Block[tokens * blocks];
+        var a = QuantizedTokens(rng, tokens, cols);
         var yRun = new float[tokens * rows];
         var yGroup = new float[tokens * rows];
         fixed (byte* pw = w)
-        fixed (float* px = x, pr = yRun, pg = yGroup)
+        fixed (float* pr = yRun, pg = yGroup)
         fixed (Q8Block* pa = a)
         {
-            for (int t = 0; t < tokens; t++)
-            {
-                ActivationQuantizer.ToQ8(px + (t * cols), pa + (t * blocks), cols);
-            }
-
             byte* packed = Q4_0x16.Repack(pw, rows, cols);
             try
             {
@@ -227,15 +240,7 @@ public unsafe class Vnni512KernelTests
             }
 
             Assert.Equal(yGroup, yRun);
-            long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q4_0, cols);
-            for (int t = 0; t < tokens; t++)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    float expected = VecDot.Q4_0Reference(pw + (r * rowBytes), pa + (t * blocks), blocks);
-                    Assert.Equal(expected, yRun[(t * rows) + r], 1e-3f * Math.Max(1, Math.Abs(expected)));
-                }
-            }
+            AssertMatchesReference(GgmlType.Q4_0, pw, pa, rows, cols, tokens, yRun);
         }
     }
 }

@@ -75,11 +75,6 @@ public static unsafe class Q4_0x16
         }
     }
 
-    /// <summary>How far ahead (in blocks) the kernel prefetches weights. With several tokens a block takes long
-    /// enough to compute that the next blocks' loads fall outside the out-of-order window, and weights streamed
-    /// from memory then arrive at a fraction of the bandwidth (measured: 2.5× slower at 16 tokens without it).</summary>
-    public const int PrefetchBlocks = 16;
-
     /// <summary>
     /// y[t·yStride + r] for the 16 rows of group <paramref name="group"/> and <paramref name="tokens"/> (1–8)
     /// tokens of Q8 activations ([tokens, blocks], row stride <paramref name="aStride"/> blocks).
@@ -98,14 +93,7 @@ public static unsafe class Q4_0x16
         Vector512<float> acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         for (int b = 0; b < blocks; b++, p += BlockBytes)
         {
-            // See PrefetchBlocks: every line of the block that many ahead (a prefetch past the end never faults).
-            byte* pf = p + (PrefetchBlocks * BlockBytes);
-            Sse.Prefetch0(pf);
-            Sse.Prefetch0(pf + 64);
-            Sse.Prefetch0(pf + 128);
-            Sse.Prefetch0(pf + 192);
-            Sse.Prefetch0(pf + 256);
-            Sse.Prefetch0(pf + BlockBytes - 1);
+            RowPacking.PrefetchBlock(p + (RowPacking.PrefetchBlocks * BlockBytes));
             var dw = VecDot.HalfToSingle(Avx.LoadVector256((short*)p));
             var v0 = Avx512F.LoadVector512(p + 32);
             var v1 = Avx512F.LoadVector512(p + 96);

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using CyLlm.Tensors.Native;
 
 namespace CyLlm.Tensors.Quant;
@@ -28,32 +26,7 @@ public static unsafe class Q8_0x16
 
     public static long Size(int rows, int cols) => (long)(rows / Rows) * (cols / 32) * BlockBytes;
 
-    public static byte* Repack(byte* q8, int rows, int cols)
-    {
-        Debug.Assert(rows % Rows == 0 && cols % 32 == 0);
-        int blocks = cols / 32;
-        long rowBytes = blocks * 34L;
-        var dst = (byte*)NativeMemory.AlignedAlloc((nuint)Size(rows, cols), 64);
-        for (int g = 0; g < rows / Rows; g++)
-        {
-            for (int b = 0; b < blocks; b++)
-            {
-                byte* o = dst + (((long)g * blocks) + b) * BlockBytes;
-                for (int r = 0; r < Rows; r++)
-                {
-                    byte* blk = q8 + (((long)g * Rows) + r) * rowBytes + (b * 34L);
-                    ((ushort*)o)[r] = *(ushort*)blk;
-                    for (int part = 0; part < 8; part++)
-                    {
-                        // Flipping the top bit of each byte turns the signed w into the unsigned w+128.
-                        *(uint*)(o + 32 + (part * 64) + (r * 4)) = Unsafe.ReadUnaligned<uint>(blk + 2 + (part * 4)) ^ 0x80808080u;
-                    }
-                }
-            }
-        }
-
-        return dst;
-    }
+    public static byte* Repack(byte* q8, int rows, int cols) => RowPacking.RepackQ8_0(q8, rows, cols, Rows);
 
     /// <summary>y[t·yStride + r] for the 16 rows of <paramref name="group"/> and 1–<see cref="MaxTokens"/> tokens
     /// of Q8 activations (token t's blocks at a + t·aStride).</summary>

@@ -23,32 +23,7 @@ public static unsafe class Q8_0x8
 
     public static long Size(int rows, int cols) => (long)(rows / Rows) * (cols / 32) * BlockBytes;
 
-    public static byte* Repack(byte* q8, int rows, int cols)
-    {
-        Debug.Assert(rows % Rows == 0 && cols % 32 == 0);
-        int blocks = cols / 32;
-        long rowBytes = blocks * 34L;
-        var dst = (byte*)NativeMemory.AlignedAlloc((nuint)Size(rows, cols), 64);
-        for (int g = 0; g < rows / Rows; g++)
-        {
-            for (int b = 0; b < blocks; b++)
-            {
-                byte* o = dst + (((long)g * blocks) + b) * BlockBytes;
-                for (int r = 0; r < Rows; r++)
-                {
-                    byte* blk = q8 + (((long)g * Rows) + r) * rowBytes + (b * 34L);
-                    ((ushort*)o)[r] = *(ushort*)blk;
-                    for (int part = 0; part < 8; part++)
-                    {
-                        // Flipping the top bit of each byte turns the signed w into the unsigned w+128.
-                        *(uint*)(o + 16 + (part * 32) + (r * 4)) = Unsafe.ReadUnaligned<uint>(blk + 2 + (part * 4)) ^ 0x80808080u;
-                    }
-                }
-            }
-        }
-
-        return dst;
-    }
+    public static byte* Repack(byte* q8, int rows, int cols) => RowPacking.RepackQ8_0(q8, rows, cols, Rows);
 
     /// <summary>Most tokens one <see cref="Group"/> call takes: each weight block is loaded once for all of them
     /// (8 accumulators + 8 weight vectors fit the 16 YMM registers' worth of live values the JIT keeps).</summary>
@@ -67,14 +42,7 @@ public static unsafe class Q8_0x8
         Vector256<float> acc4 = default, acc5 = default, acc6 = default, acc7 = default;
         for (int b = 0; b < blocks; b++, p += BlockBytes)
         {
-            // As in Q4_0x16: every line of the block PrefetchBlocks ahead (a prefetch past the end never faults).
-            byte* pf = p + (Q4_0x16.PrefetchBlocks * BlockBytes);
-            Sse.Prefetch0(pf);
-            Sse.Prefetch0(pf + 64);
-            Sse.Prefetch0(pf + 128);
-            Sse.Prefetch0(pf + 192);
-            Sse.Prefetch0(pf + 256);
-            Sse.Prefetch0(pf + BlockBytes - 1);
+            RowPacking.PrefetchBlock(p + (RowPacking.PrefetchBlocks * BlockBytes));
             var dw = VecDot.HalfToSingle(Sse2.LoadVector128((short*)p));
             var w0 = Avx.LoadVector256(p + 16);
             var w1 = Avx.LoadVector256(p + 48);
