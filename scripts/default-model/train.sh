@@ -30,6 +30,6 @@ fi
 dotnet "$bin/cyllm.dll" pretrain \
   --data "$corpus/train.jsonl" --validation "$corpus/validation.jsonl" \
   --vocab-size 2048 --dim 192 --layers 4 --heads 6 --kv-heads 2 --hidden 512 --context 256 \
-  --epochs 1 --max-steps 720 --batch-size 8 --lr 2e-3 --warmup 30 --weight-decay 0.1 --seed 1 \
-  --eval-every 240 --checkpoint-every 60 --progress-every 10 --threads "$threads" \
+  --epochs 2 --max-steps 1560 --batch-size 8 --lr 2e-3 --warmup 30 --weight-decay 0.1 --seed 1 \
+  --eval-every 260 --checkpoint-every 60 --progress-every 20 --threads "$threads" \
   --output "$out"
