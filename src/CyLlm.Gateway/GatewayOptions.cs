@@ -9,7 +9,9 @@ public sealed record GatewayOptions
     /// <summary>
     /// Several base models served side by side (repeated <c>--model</c>; a folder stands for its GGUF files); the
     /// first is the default. When set, it replaces <see cref="ModelPath"/>. KV budgets and queues are per model.
+    /// Configured as <c>Gateway:Models</c> (an array of paths).
     /// </summary>
+    [Microsoft.Extensions.Configuration.ConfigurationKeyName("Models")]
     public IReadOnlyList<string>? ModelPaths { get; init; }
 
     /// <summary>Model file or folder; ignored when <see cref="BackendFactory"/> is set.</summary>
@@ -117,6 +119,12 @@ public sealed record GatewayOptions
 
     /// <summary>How often the batch worker looks for queued or interrupted batches when nothing woke it.</summary>
     public TimeSpan BatchPollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Lines of one batch the worker runs at once (1 to 256), so the engine batches them (continuous batching); each
+    /// answer is still recorded as soon as it completes. 1 runs lines one after another.
+    /// </summary>
+    public int BatchConcurrency { get; init; } = 8;
 
     /// <summary>Free space the data folder must have for the health check to pass (start-up and /health/details). Default 1 GiB.</summary>
     public long MinFreeDiskBytes { get; init; } = 1L << 30;
@@ -229,6 +237,11 @@ public sealed record GatewayOptions
         if (MaxUploadBytes < 1024 || IdempotencyKeyTtl <= TimeSpan.Zero || BatchLeaseDuration < TimeSpan.FromSeconds(1) || BatchPollInterval <= TimeSpan.Zero)
         {
             errors.Add("max upload bytes must be at least 1024; idempotency key TTL and batch poll interval positive; batch lease at least 1 s");
+        }
+
+        if (BatchConcurrency is < 1 or > CyLlm.Jobs.Batches.BatchRunnerOptions.MaxConcurrentLinesLimit)
+        {
+            errors.Add($"Gateway:BatchConcurrency must be 1 to {CyLlm.Jobs.Batches.BatchRunnerOptions.MaxConcurrentLinesLimit} (got {BatchConcurrency})");
         }
 
         if (AuthDisabled && !IsLoopbackHost(Host))

@@ -10,9 +10,16 @@ namespace CyLlm.Jobs.ChaosWorker;
 /// </summary>
 internal sealed class EchoExecutor(string owner, string execLog, int lineMs) : IBatchLineExecutor
 {
+    private readonly Lock logGate = new();
+
     public async Task<BatchLineResponse> ExecuteAsync(BatchRequestLine line, CancellationToken ct)
     {
-        await File.AppendAllTextAsync(execLog, string.Create(CultureInfo.InvariantCulture, $"{owner} {line.Index}\n"), ct);
+        // Several lines run at once: one append at a time (a concurrent open of the log would fail).
+        lock (logGate)
+        {
+            File.AppendAllText(execLog, string.Create(CultureInfo.InvariantCulture, $"{owner} {line.Index}\n"));
+        }
+
         Modes.Say(string.Create(CultureInfo.InvariantCulture, $"exec {line.Index}"));
         await Task.Delay(lineMs, ct);
         return new BatchLineResponse(200, JsonSerializer.Serialize(new { echo = line.CustomId, index = line.Index }));

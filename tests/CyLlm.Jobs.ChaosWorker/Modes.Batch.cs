@@ -6,8 +6,11 @@ namespace CyLlm.Jobs.ChaosWorker;
 /// <summary>The batch victim.</summary>
 internal static partial class Modes
 {
-    /// <summary>Runs (or resumes) a batch with <see cref="EchoExecutor"/>, waiting for another worker's lease to expire; prints the outcome.</summary>
-    public static async Task<int> BatchAsync(string db, TaskId batch, string inputFile, string outDir, string owner, string execLog, int leaseMs, int lineMs)
+    /// <summary>
+    /// Runs (or resumes) a batch with <see cref="EchoExecutor"/>, <paramref name="concurrency"/> lines at once, waiting
+    /// for another worker's lease to expire; prints the outcome.
+    /// </summary>
+    public static async Task<int> BatchAsync(string db, TaskId batch, string inputFile, string outDir, string owner, string execLog, int leaseMs, int lineMs, int concurrency)
     {
         await using var store = await Program.OpenAsync(db);
         string[] lines = await File.ReadAllLinesAsync(inputFile);
@@ -16,6 +19,7 @@ internal static partial class Modes
             LeaseDuration = TimeSpan.FromMilliseconds(leaseMs),
             HeartbeatInterval = TimeSpan.FromMilliseconds(leaseMs / 4),
             ProgressEvery = 5,
+            MaxConcurrentLines = concurrency,
         });
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)

@@ -30,7 +30,7 @@ public static class Program
                 "idempotent-create" => await Modes.IdempotentCreateAsync(args[1], args[2], args[3], Int(args[4])),
                 "cache-put" => await Modes.CachePutAsync(args[1], args[2], args[3]),
                 "cache-get" => await Modes.CacheGetAsync(args[1], args[2]),
-                "batch" => await Modes.BatchAsync(args[1], TaskId.Parse(args[2]), args[3], args[4], args[5], args[6], Int(args[7]), Int(args[8])),
+                "batch" => await Modes.BatchAsync(args[1], TaskId.Parse(args[2]), args[3], args[4], args[5], args[6], Int(args[7]), Int(args[8]), args.Length > 9 ? Int(args[9]) : 1),
                 _ => throw new ArgumentException($"unknown mode '{args[0]}'"),
             };
         }

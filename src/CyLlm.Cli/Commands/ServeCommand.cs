@@ -50,12 +50,12 @@ internal static class ServeCommand
         roles.AddTo(cmd);
         cmd.SetAction(CliRunner.Guard(parse =>
         {
-            string[] given = parse.GetValue(model) ?? [];
-            string path = DefaultModel.Resolve(given.Length > 0 ? given[0] : null);
+            string[] typedModels = parse.GetValue(model) ?? [];
 
+            // The built-in model is resolved only when neither --model nor Gateway:Models names one (below).
             var options = new GatewayOptions
             {
-                ModelPath = path,
+                ModelPath = typedModels.Length > 0 ? typedModels[0] : DefaultModel.Find(),
                 TokenizerPath = parse.GetValue(tokenizer),
                 ModelId = parse.GetValue(modelId),
                 Threads = parse.GetValue(threads),
@@ -77,12 +77,15 @@ internal static class ServeCommand
                  (context, "Gateway:ContextTokens"), (requestTimeout, "Gateway:RequestTimeout"), (queueTimeout, "Gateway:QueueTimeout"),
                  (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (noAuth, "Gateway:AuthDisabled"),
                  (redis, "Gateway:RateLimits:Redis"), (inferenceTimeout, "Gateway:InferenceTimeout"), (streamIdleTimeout, "Gateway:StreamIdleTimeout"),
-                 (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint")]) is not { } layered)
+                 (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint")], typedModels) is not { } layered)
             {
                 return 2;
             }
 
-            options = layered;
+            // Typed --model flags were layered as the command line's Gateway:Models, so they replace a configured list.
+            string[] given = layered.ModelPaths is { Count: > 0 } list ? [.. list] : [];
+            string path = DefaultModel.Resolve(given.Length > 0 ? given[0] : layered.ModelPath);
+            options = layered with { ModelPath = path, ModelPaths = null };
             options = roles.Apply(parse, options);
             foreach (string p in given.Length > 0 ? given : [path])
             {

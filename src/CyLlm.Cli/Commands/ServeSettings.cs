@@ -12,9 +12,15 @@ namespace CyLlm.Cli.Commands;
 /// </summary>
 internal static class ServeSettings
 {
-    public static GatewayOptions? Load(ParseResult parse, GatewayOptions fromFlags, Option<string?> config, IReadOnlyList<(Option Option, string Key)> flags)
+    /// <param name="models">The repeated --model values typed (empty: none); they replace a configured Gateway:Models.</param>
+    public static GatewayOptions? Load(ParseResult parse, GatewayOptions fromFlags, Option<string?> config, IReadOnlyList<(Option Option, string Key)> flags, IReadOnlyList<string>? models = null)
     {
         var typed = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < (models?.Count ?? 0); i++)
+        {
+            typed[$"{GatewayConfiguration.ModelsKey}:{i}"] = models![i];
+        }
+
         foreach (var (option, key) in flags)
         {
             if (parse.GetResult(option) is OptionResult { Implicit: false } r)

@@ -19,10 +19,14 @@ public static class GatewayConfiguration
     public const string EnvironmentPrefix = "CYLLM_";
     public const string FileName = "appsettings.json";
 
+    /// <summary>The base-model list (<see cref="GatewayOptions.ModelPaths"/>): an array of paths, like repeated --model.</summary>
+    public const string ModelsKey = "Gateway:Models";
+
     /// <summary>The CLI flag of each setting, for messages that name both.</summary>
     public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["Gateway:ModelPath"] = "--model",
+        ["Gateway:Models"] = "--model",
         ["Gateway:TokenizerPath"] = "--tokenizer",
         ["Gateway:ModelId"] = "--model-id",
         ["Gateway:Threads"] = "--threads",
@@ -115,7 +119,10 @@ public static class GatewayConfiguration
         foreach (string problem in options.Validate())
         {
             // Validate names flags ("--port must be ..."); add the settings key so file and env users find it too.
-            var key = Flags.FirstOrDefault(f => problem.StartsWith(f.Value + " ", StringComparison.Ordinal)).Key;
+            // Model-list problems name the list when one is set (the flag is --model either way).
+            var key = (problem.StartsWith("--model ", StringComparison.Ordinal) || problem.StartsWith("--model:", StringComparison.Ordinal)) && options.ModelPaths is { Count: > 0 }
+                ? ModelsKey
+                : Flags.FirstOrDefault(f => problem.StartsWith(f.Value + " ", StringComparison.Ordinal)).Key;
             errors.Add(key is null ? problem : $"{key}: {problem}");
         }
         return new GatewayConfigResult(options, errors, sources);
@@ -129,7 +136,7 @@ public static class GatewayConfiguration
         foreach (var child in section.GetChildren())
         {
             string key = $"{path}:{child.Key}";
-            var prop = type.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            var prop = FindProperty(type, child.Key);
             if (prop is null || prop.SetMethod is null || !IsBindable(prop.PropertyType))
             {
                 errors.Add($"{key} ({source}) is not a setting. Fix: remove it or check its spelling against docs/configuration.md");
@@ -150,6 +157,14 @@ public static class GatewayConfiguration
                 else
                 {
                     errors.Add($"{Name(key)} ({source}) must be {expected} (got '{child.Value}')");
+                }
+            }
+            else if (t == typeof(IReadOnlyList<string>))
+            {
+                // A layer's list replaces the lower layers' whole list (command line over environment over file).
+                if (BindList(child, key, source, errors) is { } list)
+                {
+                    prop.SetValue(copy, list);
                 }
             }
             else if (IsRuleMap(t, out var valueType))
@@ -196,11 +211,71 @@ public static class GatewayConfiguration
         return copy;
     }
 
+    /// <summary>
+    /// A list of non-empty strings: a JSON array (keys :0, :1, ... in the configuration; CYLLM_Gateway__Models__0 in
+    /// the environment) or one plain value meaning a one-entry list. Bad entries are reported and left out; null when
+    /// none is left (the lower layers' list then stays).
+    /// </summary>
+    private static IReadOnlyList<string>? BindList(IConfigurationSection section, string key, string source, List<string> errors)
+    {
+        var entries = section.GetChildren().ToList();
+        if (entries.Count == 0)
+        {
+            if (string.IsNullOrWhiteSpace(section.Value))
+            {
+                errors.Add($"{Name(key)} ({source}) must be a list of paths, not empty");
+                return null;
+            }
+
+            return [section.Value];
+        }
+
+        var items = new SortedDictionary<int, string>();
+        foreach (var entry in entries)
+        {
+            if (!int.TryParse(entry.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index))
+            {
+                errors.Add($"{key}:{entry.Key} ({source}) is not a list entry. Fix: give {key} as a JSON array of paths (or {key}:0, {key}:1, ...)");
+            }
+            else if (entry.GetChildren().Any())
+            {
+                errors.Add($"{key}:{entry.Key} ({source}) must be a path, not a section");
+            }
+            else if (string.IsNullOrWhiteSpace(entry.Value))
+            {
+                errors.Add($"{key}:{entry.Key} ({source}) must be a path (a model file or a folder of models), not empty");
+            }
+            else
+            {
+                items[index] = entry.Value;
+            }
+        }
+
+        // The good entries still bind (when there are any), so validation reports their problems in the same start.
+        // Indexes may skip (an environment variable removed from the middle); the order is what counts.
+        return items.Count > 0 ? [.. items.Values] : null;
+    }
+
+    /// <summary>The property a key sets: by [ConfigurationKeyName] when the property has one, else by its name.</summary>
+    private static PropertyInfo? FindProperty(Type type, string key)
+    {
+        foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            string name = p.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? p.Name;
+            if (string.Equals(name, key, StringComparison.OrdinalIgnoreCase))
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>"Gateway:Port (--port)" when the setting has a flag.</summary>
     private static string Name(string key) => Flags.TryGetValue(key, out string? flag) ? $"{key} ({flag})" : key;
 
     private static bool IsBindable(Type t) =>
-        SettingParser.IsSimple(t) || IsRuleMap(t, out _) || (t.IsClass && t.Namespace?.StartsWith("CyLlm.Gateway", StringComparison.Ordinal) == true && t.GetConstructor(Type.EmptyTypes) is not null);
+        SettingParser.IsSimple(t) || t == typeof(IReadOnlyList<string>) || IsRuleMap(t, out _) || (t.IsClass && t.Namespace?.StartsWith("CyLlm.Gateway", StringComparison.Ordinal) == true && t.GetConstructor(Type.EmptyTypes) is not null);
 
     private static bool IsRuleMap(Type t, out Type valueType)
     {

@@ -2,14 +2,22 @@ using System.Text.Json.Serialization;
 
 namespace CyLlm.Gateway.Disaggregation;
 
-/// <summary>Router → decode worker: receive the room's KV and generate with these sampling settings.</summary>
+/// <summary>
+/// Router → decode worker: receive the room's KV and generate with these sampling settings (the fields of
+/// <see cref="CyLlm.Engine.Sampling.SamplingParams"/>; absent fields are neutral, so old routers still work). With
+/// <see cref="Stream"/> the worker answers NDJSON lines (<see cref="DecodeStreamLine"/>) as tokens are generated,
+/// otherwise one <see cref="DecodeWorkResponse"/> at the end.
+/// </summary>
 public sealed record DecodeWorkRequest
 {
+    // Array fields sent as JSON null read as empty (a clear 400 later), never as a null that would surface as a 500.
     [JsonPropertyName("bootstrap_room")]
     public ulong BootstrapRoom { get; init; }
 
     [JsonPropertyName("prompt_tokens")]
-    public int[] PromptTokens { get; init; } = [];
+    public int[] PromptTokens { get => _promptTokens; init => _promptTokens = value ?? []; }
+
+    private readonly int[] _promptTokens = [];
 
     [JsonPropertyName("max_tokens")]
     public int MaxTokens { get; init; } = 16;
@@ -30,5 +38,41 @@ public sealed record DecodeWorkRequest
     public bool IgnoreEos { get; init; }
 
     [JsonPropertyName("stop")]
-    public string[] Stop { get; init; } = [];
+    public string[] Stop { get => _stop; init => _stop = value ?? []; }
+
+    private readonly string[] _stop = [];
+
+    [JsonPropertyName("stop_token_ids")]
+    public int[] StopTokenIds { get => _stopTokenIds; init => _stopTokenIds = value ?? []; }
+
+    private readonly int[] _stopTokenIds = [];
+
+    [JsonPropertyName("min_tokens")]
+    public int MinTokens { get; init; }
+
+    [JsonPropertyName("min_p")]
+    public float MinP { get; init; }
+
+    [JsonPropertyName("repetition_penalty")]
+    public float RepetitionPenalty { get; init; } = 1f;
+
+    [JsonPropertyName("presence_penalty")]
+    public float PresencePenalty { get; init; }
+
+    [JsonPropertyName("frequency_penalty")]
+    public float FrequencyPenalty { get; init; }
+
+    /// <summary>Token id → additive bias (JSON object keys are the ids as strings).</summary>
+    [JsonPropertyName("logit_bias")]
+    public Dictionary<int, float>? LogitBias { get; init; }
+
+    [JsonPropertyName("logprobs")]
+    public bool Logprobs { get; init; }
+
+    [JsonPropertyName("top_logprobs")]
+    public int TopLogprobs { get; init; }
+
+    /// <summary>Answer <c>application/x-ndjson</c>, one line per token as it is generated, then a final line.</summary>
+    [JsonPropertyName("stream")]
+    public bool Stream { get; init; }
 }

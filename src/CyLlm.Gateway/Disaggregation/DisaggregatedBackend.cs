@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using CyLlm.ChatTemplates;
 using CyLlm.Engine.Disaggregation;
@@ -13,8 +14,14 @@ namespace CyLlm.Gateway.Disaggregation;
 /// <summary>
 /// The router: a backend that tokenizes locally but generates on workers. Each request gets a fresh bootstrap room
 /// and goes to one prefill and one decode worker (round-robin) at once; they meet through the bootstrap registry this
-/// router hosts. A failed transfer reaches the client as a 502 <c>kv_transfer_failed</c> error object.
-/// Tokens reach the client when the decode worker finishes (no streaming across the hop yet), and logprobs are refused.
+/// router hosts. The decode worker streams NDJSON lines (<see cref="DecodeStreamLine"/>) and each token goes to
+/// <c>onToken</c> as its line arrives, so SSE clients of the router see tokens while decoding runs. Every sampling setting
+/// is passed through (temperature, top_p/top_k/min_p, the three penalties, logit_bias, seed, min_tokens, stop strings and
+/// stop token ids, logprobs/top_logprobs); the result carries the per-token logprobs like the local backend's. LoRA
+/// adapters are refused (400): the prefill worker would need the same adapter. A failed transfer or a decode worker that
+/// fails, before or during the stream, reaches the client as a 502 <c>kv_transfer_failed</c> error object (an SSE error
+/// event once the stream began); co-located fallback on transfer failure is the decode worker's (--kv-fallback). A
+/// cancelled client request cancels the HTTP call, which aborts the decode worker's request and frees its KV.
 /// </summary>
 public sealed class DisaggregatedBackend : IInferenceBackend
 {
@@ -73,13 +80,6 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             throw new ApiError(400, ErrorCodes.InvalidRequest, "LoRA adapters are not served on the disaggregated path. Fix: send the request to a co-located server");
         }
 
-        if (sp.Logprobs || sp.LogitBias is { Count: > 0 } || sp.StopTokenIds.Count > 0 || sp.MinTokens > 0
-            || sp.RepetitionPenalty != 1f || sp.PresencePenalty != 0f || sp.FrequencyPenalty != 0f || sp.MinP != 0f)
-        {
-            throw new ApiError(400, ErrorCodes.InvalidRequest,
-                "logprobs, logit_bias, penalties, min_p, min_tokens and stop token ids are not served on the disaggregated path yet. Fix: drop them or use a co-located server");
-        }
-
         int[] prompt = request.PromptTokens is { } ids ? [.. ids] : _local.Encode(request.Prompt, request.AddBos);
         if (prompt.Length == 0)
         {
@@ -91,7 +91,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         string prefillUrl = _settings.PrefillWorkers[w % _settings.PrefillWorkers.Count].TrimEnd('/');
         string decodeUrl = _settings.DecodeWorkers[w % _settings.DecodeWorkers.Count].TrimEnd('/');
         var prefill = _http.PostAsJsonAsync($"{prefillUrl}/internal/disaggregation/prefill", new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt }, ct);
-        var decode = _http.PostAsJsonAsync($"{decodeUrl}/internal/disaggregation/decode", new DecodeWorkRequest
+        var work = new DecodeWorkRequest
         {
             BootstrapRoom = room,
             PromptTokens = prompt,
@@ -99,38 +99,75 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             Temperature = sp.Temperature,
             TopP = sp.TopP,
             TopK = sp.TopK,
+            MinP = sp.MinP,
+            RepetitionPenalty = sp.RepetitionPenalty,
+            PresencePenalty = sp.PresencePenalty,
+            FrequencyPenalty = sp.FrequencyPenalty,
+            LogitBias = sp.LogitBias is { Count: > 0 } bias ? new Dictionary<int, float>(bias) : null,
             Seed = sp.Seed,
+            MinTokens = sp.MinTokens,
             IgnoreEos = sp.IgnoreEos,
             Stop = [.. sp.Stop],
-        }, ct);
-        DecodeWorkResponse result;
+            StopTokenIds = [.. sp.StopTokenIds],
+            Logprobs = sp.Logprobs,
+            TopLogprobs = sp.TopLogprobs,
+            Stream = true,
+        };
+        var stream = new DecodeStreamReader(prompt, onToken);
         try
         {
-            using var response = await decode;
+            using var message = new HttpRequestMessage(HttpMethod.Post, $"{decodeUrl}/internal/disaggregation/decode") { Content = JsonContent.Create(work) };
+            // Headers only: the body is read line by line as the decode worker flushes tokens.
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
             if (!response.IsSuccessStatusCode)
             {
                 throw new ApiError(502, DisaggregationErrors.KvTransferFailed, $"the decode worker {decodeUrl} failed room {room}: {await ErrorMessage(response, ct)}");
             }
 
-            result = await response.Content.ReadFromJsonAsync<DecodeWorkResponse>(ct) ?? throw new JsonException("empty body");
+            if (response.Content.Headers.ContentType?.MediaType != "application/x-ndjson")
+            {
+                // A worker without streaming: one JSON answer at the end.
+                var whole = await response.Content.ReadFromJsonAsync<DecodeWorkResponse>(ct) ?? throw new JsonException("empty body");
+                return stream.Replay(whole);
+            }
+
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            using var reader = new StreamReader(body, Encoding.UTF8);
+            while (await reader.ReadLineAsync(ct) is { } line)
+            {
+                if (stream.Accept(line) is { } error)
+                {
+                    throw new ApiError(502, DisaggregationErrors.KvTransferFailed,
+                        $"the decode worker {decodeUrl} failed room {room} after {stream.Tokens} tokens: {WithFix(error.Message)}");
+                }
+
+                if (stream.Result is { } done)
+                {
+                    return done;
+                }
+            }
+
+            throw new IOException("the stream ended before its final line");
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !ct.IsCancellationRequested)
+        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or IOException or HttpRequestException)
         {
-            throw new ApiError(502, DisaggregationErrors.KvTransferFailed, $"the decode worker {decodeUrl} did not answer for room {room}: {ex.Message}. Fix: check that it runs with --role decode");
+            // Disposing the response closed the connection: the decode worker sees the abort and frees the request's KV.
+            return stream.Cancelled();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or IOException or TaskCanceledException)
+        {
+            string when = stream.Tokens == 0 ? "did not answer" : $"stopped after {stream.Tokens} tokens";
+            throw new ApiError(502, DisaggregationErrors.KvTransferFailed, $"the decode worker {decodeUrl} {when} for room {room}: {ex.Message}. Fix: check that it runs with --role decode");
         }
         finally
         {
             _ = prefill.ContinueWith(t => t.Result.Dispose(), TaskContinuationOptions.OnlyOnRanToCompletion);
         }
-
-        for (int i = 0; i < result.Pieces.Length && i < result.PieceIds.Length; i++)
-        {
-            onToken?.Invoke(new GeneratedToken(result.PieceIds[i], result.Pieces[i], default));
-        }
-
-        var reason = Enum.TryParse<FinishReason>(result.FinishReason, ignoreCase: true, out var r) ? r : FinishReason.Stop;
-        return new GenerationResult(prompt, result.TokenIds, result.Text, reason, [], 0, 0, 0);
     }
+
+    /// <summary>A worker's message with a fix for the client when it has none.</summary>
+    private static string WithFix(string message) =>
+        message.Contains("Fix:", StringComparison.Ordinal) ? message : $"{message.TrimEnd('.')}. Fix: retry the request; if it persists, check the decode worker's log";
 
     private static async Task<string> ErrorMessage(HttpResponseMessage response, CancellationToken ct)
     {

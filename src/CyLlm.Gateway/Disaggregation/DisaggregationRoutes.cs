@@ -14,7 +14,8 @@ namespace CyLlm.Gateway.Disaggregation;
 
 /// <summary>
 /// The worker side of disaggregated serving over HTTP (the router calls these): POST /internal/disaggregation/prefill
-/// on a prefill worker, POST /internal/disaggregation/decode on a decode worker.
+/// on a prefill worker, POST /internal/disaggregation/decode on a decode worker (one JSON answer at the end, or NDJSON
+/// lines as tokens are generated when the request asks for <c>stream</c>; see <see cref="DecodeStreamWriter"/>).
 /// </summary>
 public static class DisaggregationRoutes
 {
@@ -50,21 +51,7 @@ public static class DisaggregationRoutes
             var worker = DisaggregationWorker.For(state, ServeRole.Decode);
             var req = await RequestReader.ReadAsync<DecodeWorkRequest>(ctx, state.Options.MaxBodyBytes);
             CheckPrompt(req.PromptTokens, req.BootstrapRoom);
-            var sampling = new SamplingParams
-            {
-                Temperature = req.Temperature,
-                TopP = req.TopP,
-                TopK = req.TopK,
-                Seed = req.Seed,
-                MaxTokens = req.MaxTokens,
-                IgnoreEos = req.IgnoreEos,
-                Stop = req.Stop,
-            };
-            if (sampling.Validate() is { } problem)
-            {
-                throw ApiError.BadRequest(problem);
-            }
-
+            var sampling = SamplingOf(req, state.RequireBackend().VocabSize);
             ServingHandle handle;
             try
             {
@@ -77,6 +64,12 @@ public static class DisaggregationRoutes
             catch (ArgumentException ex)
             {
                 throw ApiError.BadRequest(ex.Message, "prompt_tokens");
+            }
+
+            if (req.Stream)
+            {
+                await DecodeStreamWriter.WriteAsync(ctx, req.PromptTokens.Length, handle, sampling.Logprobs || sampling.TopLogprobs > 0);
+                return Results.Empty;
             }
 
             var ids = new List<int>();
@@ -99,6 +92,66 @@ public static class DisaggregationRoutes
             });
         });
         return app;
+    }
+
+    /// <summary>The worker's sampling settings for <paramref name="req"/>, with the co-located path's checks (token ids
+    /// inside this model's vocabulary of <paramref name="vocab"/>, list sizes, ranges); each failure is a 400.</summary>
+    private static SamplingParams SamplingOf(DecodeWorkRequest req, int vocab)
+    {
+        if (req.LogitBias is { } bias)
+        {
+            if (bias.Count > SamplingMapper.MaxLogitBias)
+            {
+                throw ApiError.BadRequest($"logit_bias has {bias.Count} entries; at most {SamplingMapper.MaxLogitBias} are allowed", "logit_bias");
+            }
+
+            foreach (var (id, _) in bias)
+            {
+                if ((uint)id >= (uint)vocab)
+                {
+                    throw ApiError.BadRequest($"logit_bias key '{id}' is not a token id of this model (0..{vocab - 1})", "logit_bias");
+                }
+            }
+        }
+
+        if (req.StopTokenIds.Length > SamplingMapper.MaxStopTokenIds)
+        {
+            throw ApiError.BadRequest($"stop_token_ids has {req.StopTokenIds.Length} entries; at most {SamplingMapper.MaxStopTokenIds} are allowed", "stop_token_ids");
+        }
+
+        foreach (int id in req.StopTokenIds)
+        {
+            if ((uint)id >= (uint)vocab)
+            {
+                throw ApiError.BadRequest($"stop_token_ids contains {id}, outside the vocabulary (0..{vocab - 1})", "stop_token_ids");
+            }
+        }
+
+        var sampling = new SamplingParams
+        {
+            Temperature = req.Temperature,
+            TopP = req.TopP,
+            TopK = req.TopK,
+            MinP = req.MinP,
+            RepetitionPenalty = req.RepetitionPenalty,
+            PresencePenalty = req.PresencePenalty,
+            FrequencyPenalty = req.FrequencyPenalty,
+            LogitBias = req.LogitBias,
+            Seed = req.Seed,
+            MaxTokens = req.MaxTokens,
+            MinTokens = req.MinTokens,
+            IgnoreEos = req.IgnoreEos,
+            Stop = req.Stop,
+            StopTokenIds = req.StopTokenIds,
+            Logprobs = req.Logprobs,
+            TopLogprobs = req.TopLogprobs,
+        };
+        if (sampling.Validate() is { } problem)
+        {
+            throw ApiError.BadRequest(problem);
+        }
+
+        return sampling;
     }
 
     private static void CheckPrompt(int[] prompt, ulong room)

@@ -11,9 +11,11 @@ namespace CyLlm.Gateway.Hosting;
 /// <summary>
 /// The gateway's background batch worker. It repeatedly takes live batch tasks nobody holds a lease on (new ones, and
 /// ones whose worker died: their lease expired) and runs them one at a time through <see cref="BatchRunner"/> with an
-/// <see cref="InProcessBatchExecutor"/>. The runner records each answered line before the next starts, so a batch
+/// <see cref="InProcessBatchExecutor"/>, up to <see cref="GatewayOptions.BatchConcurrency"/> lines of a batch at once
+/// (so the engine batches them). The runner records each answered line as soon as it completes, so a batch
 /// interrupted by kill -9 resumes after restart (once its lease, <see cref="GatewayOptions.BatchLeaseDuration"/>,
-/// lapses) without running any answered line again. A graceful stop releases the lease, so a restart resumes at once.
+/// lapses) without running any answered line again; only the lines in flight run again. A graceful stop releases the
+/// lease, so a restart resumes at once.
 /// </summary>
 public sealed class BatchWorker(GatewayState state, IServiceProvider services, ILogger<BatchWorker> log) : BackgroundService
 {
@@ -49,6 +51,8 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
             HeartbeatInterval = lease / 3,
             // Frequent progress rows keep request_counts fresh and let a cancel request stop the batch within a few lines.
             ProgressEvery = 5,
+            // Several lines in flight so the engine batches them; each answer is still recorded as soon as it completes.
+            MaxConcurrentLines = state.Options.BatchConcurrency,
         };
         // Lines run while the model loads would all be answered 503; batches wait for it (and never run if it failed).
         try

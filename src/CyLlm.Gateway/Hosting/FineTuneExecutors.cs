@@ -5,7 +5,8 @@ namespace CyLlm.Gateway.Hosting;
 /// <summary>Chooses the fine-tuning executor a server runs: the configured one, else the built-in trainer.</summary>
 public static class FineTuneExecutors
 {
-    /// <summary>The executor factory, or null when this server cannot train (no model file: a test backend).</summary>
+    /// <summary>The executor factory, or null when this server cannot train (no model file: a test backend). The
+    /// built-in trainer loads each job's own base model file; the default model's path is its fallback.</summary>
     public static Func<GatewayState, IFineTuneExecutor>? Resolve(GatewayOptions options)
     {
         if (options.FineTuneExecutorFactory is { } configured)
@@ -13,7 +14,9 @@ public static class FineTuneExecutors
             return configured;
         }
 
-        if (options.ModelPath is not { } path)
+        // The default model trains jobs stored without a base model path (created before several base models).
+        var catalog = ModelCatalog.Expand(options);
+        if ((options.ModelPath ?? (catalog.Count > 0 ? catalog[0].Path : null)) is not { } path)
         {
             return null;
         }

@@ -9,7 +9,8 @@ namespace CyLlm.Gateway.Hosting;
 /// <summary>
 /// Runs fine-tuning jobs in the server process, one at a time: after the model is loaded it re-registers the adapters
 /// of jobs that succeeded earlier (so <c>ft:...</c> models survive a restart), then works the queue. A succeeded
-/// job's adapter is registered with the running engine before the job reports success, so it is servable at once.
+/// job's adapter is registered with the running engine before the job reports success, so it is servable at once —
+/// on the base model the job trained (<see cref="FineTuneJobSpec.BaseModelPath"/>; the default for older jobs).
 /// </summary>
 public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor executor, ILogger log) : BackgroundService
 {
@@ -36,21 +37,30 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
             ProgressInterval = state.Options.FineTuneProgressInterval,
         })
         {
-            OnSucceeded = (name, tenant, outcome) => RegisterAsync(name, tenant, outcome),
+            OnJobSucceeded = (spec, name, tenant, outcome) => RegisterAsync(spec, name, tenant, outcome, stoppingToken),
         };
         await worker.RunAsync(TimeSpan.FromSeconds(1), stoppingToken);
     }
 
-    private Task RegisterAsync(string name, string tenantId, FineTuneOutcome outcome)
+    private async Task RegisterAsync(FineTuneJobSpec? spec, string name, string tenantId, FineTuneOutcome outcome, CancellationToken ct)
     {
         if (!outcome.IsAdapter)
         {
-            // A full fine-tune is a new model file; this server hosts one base model, so it is exported, not served.
+            // A full fine-tune is a new model file; the served base models are fixed at start, so it is exported, not served.
             log.LogInformation("fine-tuned model {Model} exported to {Path} (full fine-tuning: serve it with cyllm serve --model)", name, outcome.ModelPath);
-            return Task.CompletedTask;
+            return;
         }
 
-        var backend = state.RequireBackend();
+        // The adapter belongs to the base model it was trained on; that model may still be loading.
+        var host = HostFor(spec);
+        if (host is null)
+        {
+            log.LogWarning("fine-tuned adapter {Model} was trained on {Base}, which this server does not serve; it is not registered (serve that model to use it)", name, spec?.BaseModelPath);
+            return;
+        }
+
+        await host.Loading.WaitAsync(ct);
+        var backend = host.Backend!;
         // The job's tenant owns its fine-tuned model: other tenants neither see nor use it.
         state.SetAdapterOwner(name, tenantId);
         if (!backend.Adapters.Contains(name))
@@ -58,8 +68,30 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
             backend.LoadAdapter(name, outcome.ModelPath);
         }
 
-        log.LogInformation("fine-tuned adapter {Model} registered from {Path}", name, outcome.ModelPath);
-        return Task.CompletedTask;
+        log.LogInformation("fine-tuned adapter {Model} registered on {Base} from {Path}", name, backend.ModelId, outcome.ModelPath);
+    }
+
+    /// <summary>
+    /// The host of a job's base model: the one loaded from the spec's stored path; the default model for specs stored
+    /// before several base models (no path, or an unreadable spec); null when the path is no longer served.
+    /// </summary>
+    private ModelHost? HostFor(FineTuneJobSpec? spec)
+    {
+        if (spec?.BaseModelPath is not { } path)
+        {
+            return state.Model;
+        }
+
+        string full = Path.GetFullPath(path);
+        foreach (var (host, _) in state.Models)
+        {
+            if (host.ModelPath is { } p && string.Equals(Path.GetFullPath(p), full, StringComparison.Ordinal))
+            {
+                return host;
+            }
+        }
+
+        return null;
     }
 
     private async Task RestoreAdaptersAsync(CancellationToken ct)
@@ -88,7 +120,7 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
 
                 try
                 {
-                    await RegisterAsync(s.FineTunedModel, t.TenantId, new FineTuneOutcome(s.ModelPath, s.IsAdapter, s.TrainedTokens, s.StopReason ?? "completed", null, null));
+                    await RegisterAsync(SpecOf(t), s.FineTunedModel, t.TenantId, new FineTuneOutcome(s.ModelPath, s.IsAdapter, s.TrainedTokens, s.StopReason ?? "completed", null, null), ct);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -97,6 +129,19 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
             }
 
             after = page[^1].Id;
+        }
+    }
+
+    /// <summary>The job's stored spec, or null when it cannot be read (then the default model is assumed).</summary>
+    private static FineTuneJobSpec? SpecOf(TaskRecord task)
+    {
+        try
+        {
+            return task.Input is null ? null : FineTuneJson.Deserialize<FineTuneJobSpec>(task.Input);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 }

@@ -54,7 +54,11 @@ public static class ModelCatalog
 
         foreach (string p in options.ModelPaths)
         {
-            if (Directory.Exists(p) && !File.Exists(Path.Combine(p, "config.json"))
+            if (!File.Exists(p) && !Directory.Exists(p))
+            {
+                errors.Add($"--model {p}: no such file or folder");
+            }
+            else if (Directory.Exists(p) && !File.Exists(Path.Combine(p, "config.json"))
                 && !Directory.EnumerateFiles(p, "*.gguf").Any() && !Directory.EnumerateDirectories(p).Any(d => File.Exists(Path.Combine(d, "config.json"))))
             {
                 errors.Add($"--model {p}: the folder holds no model (*.gguf files or Hugging Face folders with config.json)");

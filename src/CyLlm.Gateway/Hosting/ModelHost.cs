@@ -12,6 +12,7 @@ public sealed class ModelHost : IDisposable
     public ModelHost(GatewayOptions options, ILogger log)
     {
         ModelId = options.ModelId ?? (options.ModelPath is { } p ? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(p)) : "model");
+        ModelPath = options.ModelPath;
         _loading = Task.Run(() =>
         {
             try
@@ -34,6 +35,9 @@ public sealed class ModelHost : IDisposable
 
     /// <summary>The id served before the backend is known; replaced by the backend's own once loaded.</summary>
     public string ModelId { get; }
+
+    /// <summary>The model file or folder (what fine-tuning trains on); null when only a backend factory is given.</summary>
+    public string? ModelPath { get; }
 
     /// <summary>The backend, or null while loading (or after a failed load).</summary>
     public IInferenceBackend? Backend => _backend;

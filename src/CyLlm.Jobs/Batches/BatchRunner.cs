@@ -5,12 +5,17 @@ namespace CyLlm.Jobs.Batches;
 
 /// <summary>
 /// Runs an OpenAI-style batch as a durable task: validating → in_progress → finalizing → completed (or failed, expired,
-/// cancelling → cancelled). The worker holds a lease with heartbeats; every answered line is recorded in batch_results
-/// (fenced by the lease) before the next one starts, so a worker killed at any moment loses at most the line in flight,
-/// and a restarted run skips every recorded line. Output and error files are written with AtomicFile from the recorded
-/// answers only, so each line appears exactly once however many runs it took.
+/// cancelling → cancelled). The worker holds a lease with heartbeats. Up to <see cref="BatchRunnerOptions.MaxConcurrentLines"/>
+/// lines run at once (a bounded pool of that many consumers taking the unanswered lines in input order), so the serving
+/// engine can batch them; each answered line is recorded in batch_results (fenced by the lease) as soon as it completes,
+/// in whatever order the lines complete. A worker killed at any moment therefore loses at most the lines in flight (at
+/// most MaxConcurrentLines, none of them recorded), and a restarted run skips every recorded line. Output and error
+/// files are written with AtomicFile from the recorded answers only, in input line order whatever the completion
+/// order, so each line appears exactly once however many runs it took. A cancel request stops the start of new lines;
+/// the lines in flight finish and are recorded before the partial files are written. A lost lease cancels the lines in
+/// flight and records nothing more (every write is fenced).
 /// </summary>
-/// <remarks>Split over BatchRunner.*.cs (output files).</remarks>
+/// <remarks>Split over BatchRunner.*.cs (answering lines, output files).</remarks>
 public sealed partial class BatchRunner
 {
     private readonly IJobStore store;
@@ -22,9 +27,12 @@ public sealed partial class BatchRunner
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(executor);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.HeartbeatInterval <= TimeSpan.Zero || options.HeartbeatInterval >= options.LeaseDuration || options.ProgressEvery < 1)
+        if (options.HeartbeatInterval <= TimeSpan.Zero || options.HeartbeatInterval >= options.LeaseDuration || options.ProgressEvery < 1
+            || options.MaxConcurrentLines is < 1 or > BatchRunnerOptions.MaxConcurrentLinesLimit)
         {
-            throw new ArgumentException("heartbeat interval must be positive and shorter than the lease; progress interval ≥ 1", nameof(options));
+            throw new ArgumentException(
+                $"heartbeat interval must be positive and shorter than the lease; progress interval ≥ 1; concurrent lines 1 to {BatchRunnerOptions.MaxConcurrentLinesLimit}",
+                nameof(options));
         }
 
         this.store = store;
@@ -42,7 +50,7 @@ public sealed partial class BatchRunner
         return store.CreateTaskAsync(task, ct);
     }
 
-    /// <summary>Asks a batch to stop (→ cancelling); the worker running it finishes the line in flight, writes partial files and moves it to cancelled.</summary>
+    /// <summary>Asks a batch to stop (→ cancelling); the worker running it starts no new line, finishes the lines in flight, writes partial files and moves it to cancelled.</summary>
     public static Task<TaskRecord> RequestCancelAsync(IJobStore store, TaskId batchId, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -140,72 +148,6 @@ public sealed partial class BatchRunner
             TaskStage.Finalizing => await FinalizeAsync(task, lines, run, ct).ConfigureAwait(false),
             _ => await SummaryAsync(OutcomeOf(task), task, run, lines, ct).ConfigureAwait(false),
         };
-    }
-
-    /// <summary>Answers every unanswered line; returns the task in finalizing, cancelling, or still in progress when the window passed.</summary>
-    private async Task<TaskRecord> AnswerLinesAsync(TaskRecord task, IReadOnlyList<BatchRequestLine> lines, DateTimeOffset deadline, Run run, CancellationToken ct)
-    {
-        var done = new bool[lines.Count];
-        int completed = 0, failed = 0;
-        foreach (var r in await store.ListBatchResultsAsync(task.Id, ct).ConfigureAwait(false))
-        {
-            if (r.LineIndex < done.Length && !done[r.LineIndex])
-            {
-                done[r.LineIndex] = true;
-                run.Skipped++;
-                if (r.Succeeded)
-                {
-                    completed++;
-                }
-                else
-                {
-                    failed++;
-                }
-            }
-        }
-
-        int sinceProgress = 0;
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (done[i])
-            {
-                continue;
-            }
-
-            ct.ThrowIfCancellationRequested();
-            if (Now >= deadline)
-            {
-                return task;
-            }
-
-            var result = await ExecuteLineAsync(task.Id, lines[i], ct).ConfigureAwait(false);
-            await store.RecordBatchResultAsync(result, run.Lease, ct).ConfigureAwait(false);
-            run.Executed++;
-            if (result.Succeeded)
-            {
-                completed++;
-            }
-            else
-            {
-                failed++;
-            }
-
-            if (++sinceProgress >= options.ProgressEvery)
-            {
-                sinceProgress = 0;
-                int pct = Math.Min(99, (completed + failed) * 100 / lines.Count);
-                string counts = new BatchResult(new BatchRequestCounts(lines.Count, completed, failed), null, null).ToJson();
-                task = await TransitionAsync(task.Id, run, t => t.Stage is TaskStage.InProgress or TaskStage.Cancelling
-                    ? TaskStateMachine.ReportProgress(t, pct, Now, counts) : null, "progress", ct).ConfigureAwait(false);
-                if (task.Stage != TaskStage.InProgress)
-                {
-                    return task;
-                }
-            }
-        }
-
-        return await TransitionAsync(task.Id, run, t => t.Stage == TaskStage.InProgress ? TaskStateMachine.MoveTo(t, TaskStage.Finalizing, Now) : null,
-            "all lines answered", ct).ConfigureAwait(false);
     }
 
     private async Task<BatchLineResult> ExecuteLineAsync(TaskId id, BatchRequestLine line, CancellationToken ct)
@@ -349,11 +291,13 @@ public sealed partial class BatchRunner
         return t.Length <= 300 ? t : t[..300];
     }
 
-    /// <summary>Mutable state of one run, shared with its heartbeat loop.</summary>
+    /// <summary>Mutable state of one run, shared with its heartbeat loop and line consumers.</summary>
     private sealed class Run(Lease lease)
     {
         public volatile Lease Lease = lease;
         public volatile bool LeaseLost;
+
+        /// <summary>Lines executed and recorded by this run (incremented with Interlocked by the consumers).</summary>
         public int Executed;
         public int Skipped;
     }

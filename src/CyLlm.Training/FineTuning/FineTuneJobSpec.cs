@@ -12,6 +12,13 @@ public sealed record FineTuneJobSpec
     /// <summary>The base model id as the client named it (e.g. <c>stories260K</c>).</summary>
     public required string Model { get; init; }
 
+    /// <summary>
+    /// The base model's file or folder, resolved by the server from <see cref="Model"/> when the job was created (a
+    /// server may serve several base models). Null in jobs stored before that, and where the server has no model file:
+    /// the executor's own (default) model is trained then.
+    /// </summary>
+    public string? BaseModelPath { get; init; }
+
     public required string TrainingFileId { get; init; }
 
     /// <summary>Absolute path of the training file's bytes.</summary>

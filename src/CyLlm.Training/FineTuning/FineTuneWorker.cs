@@ -31,6 +31,12 @@ public sealed partial class FineTuneWorker
     /// <remarks>Arguments: the model name, the job's tenant, the outcome.</remarks>
     public Func<string, string, FineTuneOutcome, Task>? OnSucceeded { get; init; }
 
+    /// <summary>
+    /// Like <see cref="OnSucceeded"/> (called right after it), with the job's spec first: (spec, fine-tuned model name,
+    /// tenant id, outcome). A server with several base models registers the adapter on the one the spec names.
+    /// </summary>
+    public Func<FineTuneJobSpec, string, string, FineTuneOutcome, Task>? OnJobSucceeded { get; init; }
+
     /// <summary>Runs jobs until <paramref name="ct"/> is cancelled, polling the store every <paramref name="idle"/> when none waits.</summary>
     public async Task RunAsync(TimeSpan idle, CancellationToken ct)
     {
@@ -202,6 +208,11 @@ public sealed partial class FineTuneWorker
             if (OnSucceeded is not null)
             {
                 await OnSucceeded(modelName, task.TenantId, outcome);
+            }
+
+            if (OnJobSucceeded is not null)
+            {
+                await OnJobSucceeded(spec, modelName, task.TenantId, outcome);
             }
 
             await job.TryWriteAsync(

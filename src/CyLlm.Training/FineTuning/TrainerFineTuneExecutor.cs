@@ -15,6 +15,8 @@ namespace CyLlm.Training.FineTuning;
 /// tokenizer and chat template, trains with <see cref="Trainer"/> (LoRA or full) on a private F32 copy of the base
 /// weights, checkpoints into the job's folder (resuming from the newest valid one), and exports a PEFT adapter (also
 /// as a GGUF LoRA) or a GGUF model. Training runs on its own worker pool so the serving engine keeps its threads.
+/// The job's <see cref="FineTuneJobSpec.BaseModelPath"/> picks the base model; <c>baseModelPath</c> (the
+/// server's default model) trains jobs that name none.
 /// </summary>
 public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokenizerPath, int threads, TimeProvider? time = null) : IFineTuneExecutor
 {
@@ -28,8 +30,9 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
     public Task<string> ValidateAsync(FineTuneRun run, CancellationToken ct) => Task.Run(() =>
     {
         // Loading maps the file without reading the weights: cheap even for large models.
-        using var loaded = ModelLoader.Load(baseModelPath, tokenizerPath);
-        var tokData = loaded.Tokenizer ?? throw new FineTuneDataException("invalid_model", $"{baseModelPath} has no tokenizer");
+        string basePath = BasePathOf(run.Spec);
+        using var loaded = ModelLoader.Load(basePath, tokenizerPath);
+        var tokData = loaded.Tokenizer ?? throw new FineTuneDataException("invalid_model", $"{basePath} has no tokenizer");
         var renderer = TrainingRenderer.Create(tokData, Engine.InferenceEngine.ChatTemplateHint(loaded.Config.Architecture));
         var options = new DatasetValidationOptions { MaxSequenceLength = MaxSequenceLength };
         var train = Check(DatasetValidator.ValidateFile(run.Spec.TrainingFilePath, renderer, options, ct), "invalid_training_file", "training_file");
@@ -49,8 +52,9 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
     private FineTuneOutcome Run(FineTuneRun run, IFineTuneCallbacks callbacks, CancellationToken ct)
     {
         var spec = run.Spec;
-        using var loaded = ModelLoader.Load(baseModelPath, tokenizerPath);
-        var tokData = loaded.Tokenizer ?? throw new FineTuneDataException("invalid_model", $"{baseModelPath} has no tokenizer");
+        string basePath = BasePathOf(spec);
+        using var loaded = ModelLoader.Load(basePath, tokenizerPath);
+        var tokData = loaded.Tokenizer ?? throw new FineTuneDataException("invalid_model", $"{basePath} has no tokenizer");
         using var pool = new WorkerPool(Math.Max(1, threads));
         var model = LlamaTrainingModel.FromLoaded(loaded, pool);
         int seqLen = Math.Min(MaxSequenceLength, model.Config.ContextLength);
@@ -75,7 +79,7 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
         if (config.Lora is not null)
         {
             modelPath = Path.Combine(outDir, "adapter");
-            AdapterExporter.WritePeft(model, modelPath, Path.GetFileName(baseModelPath));
+            AdapterExporter.WritePeft(model, modelPath, Path.GetFileName(basePath));
             AdapterExporter.WriteGguf(model, Path.Combine(outDir, "adapter.gguf"));
         }
         else
@@ -84,7 +88,7 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
             IReadOnlyDictionary<string, object>? meta = null;
             if (loaded.Format == "gguf")
             {
-                using var raw = GgufRawFile.Open(baseModelPath);
+                using var raw = GgufRawFile.Open(basePath);
                 meta = raw.Metadata.Where(kv => kv.Key.StartsWith("tokenizer.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
             }
 
@@ -94,6 +98,9 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
         string reason = result.StopReason == TrainingStopReason.EarlyStopping ? "early_stopping" : "completed";
         return new FineTuneOutcome(modelPath, config.Lora is not null, result.TrainedTokens, reason, result.Losses.Count > 0 ? result.Losses[^1] : null, result.BestValidationLoss);
     }
+
+    /// <summary>The job's base model file: the one it was created for, else (jobs stored before that) the default.</summary>
+    public string BasePathOf(FineTuneJobSpec spec) => spec.BaseModelPath ?? baseModelPath;
 
     /// <summary>The trainer's settings for a job: OpenAI's "auto" values resolved from the dataset size.</summary>
     public static TrainingConfig ToConfig(FineTuneJobSpec spec, int examples, string checkpointDirectory, int maxSequenceLength)

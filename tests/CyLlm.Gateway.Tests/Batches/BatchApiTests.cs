@@ -191,8 +191,15 @@ public sealed class BatchApiTests
     {
         var time = new Auth.ManualTime(DateTimeOffset.UtcNow);
         var backend = new PermitBackend(initialPermits: 0);
-        // A lease longer than the clock jump, so the worker still holds the batch when the window passes.
-        await using var s = await LiveServer.StartAsync(new Gateway.GatewayOptions { BackendFactory = () => backend, Time = time, BatchLeaseDuration = TimeSpan.FromDays(3) });
+        // A lease longer than the clock jump, so the worker still holds the batch when the window passes; one line at a
+        // time, so exactly one line is in flight when it does.
+        await using var s = await LiveServer.StartAsync(new Gateway.GatewayOptions
+        {
+            BackendFactory = () => backend,
+            Time = time,
+            BatchLeaseDuration = TimeSpan.FromDays(3),
+            BatchConcurrency = 1,
+        });
         var file = await DurableApi.UploadAsync(s.Http, DurableApi.ChatLines(10));
         string id = (await DurableApi.CreateBatchAsync(s.Http, file.GetProperty("id").GetString()!)).GetProperty("id").GetString()!;
         await DurableApi.WaitBatchAsync(s.Http, id, b => b.GetProperty("status").GetString() == "in_progress");

@@ -23,6 +23,11 @@ public sealed class PermitBackend : IInferenceBackend
     /// <summary>Generations that got a permit and ran.</summary>
     public int Generated => Volatile.Read(ref _generated);
 
+    /// <summary>Generations that reached the engine (with or without a permit yet).</summary>
+    public int Entered => Volatile.Read(ref _entered);
+
+    private int _entered;
+
     public void Release(int count) => _permits.Release(count);
 
     public string ModelId => _inner.ModelId;
@@ -45,6 +50,7 @@ public sealed class PermitBackend : IInferenceBackend
 
     public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _entered);
         try
         {
             _permits.Wait(cancellationToken);

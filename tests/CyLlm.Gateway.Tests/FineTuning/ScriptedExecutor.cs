@@ -11,6 +11,9 @@ internal sealed class ScriptedExecutor : IFineTuneExecutor
 
     public TaskCompletionSource Blocked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The spec of every run started, in order (which base model each job named).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<FineTuneJobSpec> Runs { get; } = new();
+
     public Task<string> ValidateAsync(FineTuneRun run, CancellationToken ct) =>
         File.ReadAllText(run.Spec.TrainingFilePath).Contains("bad", StringComparison.Ordinal)
             ? throw new FineTuneDataException("invalid_training_file", "line 1: messages: missing field")
@@ -18,6 +21,7 @@ internal sealed class ScriptedExecutor : IFineTuneExecutor
 
     public async Task<FineTuneOutcome> RunAsync(FineTuneRun run, IFineTuneCallbacks callbacks, CancellationToken ct)
     {
+        Runs.Enqueue(run.Spec);
         for (long step = (run.ResumeFrom?.Step ?? 0) + 1; step <= Steps; step++)
         {
             if (step == BlockAtStep)

@@ -69,7 +69,8 @@ public abstract partial class JobStoreConformanceTests
         var summary = await runner.RunAsync(batch.Id, BatchLines(8), "worker-2");
         Assert.Equal(BatchRunOutcome.Completed, summary.Outcome);
         Assert.Equal(4, summary.LinesSkipped);
-        Assert.Equal([4, 5, 6, 7], exec.Executed);
+        // Several lines run at once (default MaxConcurrentLines), so they may start in any order.
+        Assert.Equal([4, 5, 6, 7], exec.Executed.Order());
         var results = await Store.ListBatchResultsAsync(batch.Id);
         Assert.Equal(Enumerable.Range(0, 8), results.Select(r => r.LineIndex));
         Assert.All(results.Take(4), r => Assert.Equal("{\"from\":\"dead\"}", r.ResponseBody));
@@ -80,7 +81,8 @@ public abstract partial class JobStoreConformanceTests
     public Task Batch_cancel_expiry_and_invalid_input_end_in_their_stages() => Scenario(async () =>
     {
         using var dir = new TempDir();
-        var options = new BatchRunnerOptions(dir.Path) { ProgressEvery = 1 };
+        // One line at a time, so the counts at the cancel and the expiry are exact.
+        var options = new BatchRunnerOptions(dir.Path) { ProgressEvery = 1, MaxConcurrentLines = 1 };
 
         // Cancel requested while running: the runner stops at its next progress write and writes partial files.
         var cancelled = await BatchRunner.CreateAsync(Store, TenantA, new BatchSpec("f", Endpoint, "24h"));
@@ -112,20 +114,43 @@ public abstract partial class JobStoreConformanceTests
         await AssertConsistentAsync();
     });
 
-    /// <summary>Answers {"answer": index}; throws for <c>failIndex</c>; records what it ran.</summary>
+    /// <summary>Answers {"answer": index}; throws for <c>failIndex</c>; records what it ran (called from several lines at once).</summary>
     private sealed class ScriptedExecutor(int failIndex = -1) : IBatchLineExecutor
     {
+        private readonly Lock gate = new();
         private readonly List<int> executed = [];
 
         public Func<int, Task>? OnCall { get; init; }
 
-        public int Calls => executed.Count;
+        public int Calls
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return executed.Count;
+                }
+            }
+        }
 
-        public IReadOnlyList<int> Executed => executed;
+        public IReadOnlyList<int> Executed
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return [.. executed];
+                }
+            }
+        }
 
         public async Task<BatchLineResponse> ExecuteAsync(BatchRequestLine line, CancellationToken ct)
         {
-            executed.Add(line.Index);
+            lock (gate)
+            {
+                executed.Add(line.Index);
+            }
+
             if (OnCall is not null)
             {
                 await OnCall(line.Index);

@@ -64,6 +64,24 @@ public sealed class FineTuneWorkerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_job_callback_gets_the_stored_spec_with_its_base_model_path_after_the_plain_one()
+    {
+        var spec = new FineTuneJobSpec { Model = "b", TrainingFileId = "file-1", TrainingFilePath = "/nonexistent", BaseModelPath = "/models/b.gguf" };
+        var id = TaskId.New(TaskKind.FineTuning);
+        await _store.CreateTaskAsync(TaskStateMachine.Create(id, "default", _store.Time.GetUtcNow(), FineTuneJson.Serialize(spec)));
+        var calls = new List<string>();
+        var worker = new FineTuneWorker(_store, new FakeExecutor { Steps = 1 }, Options())
+        {
+            OnSucceeded = (name, _, _) => { calls.Add("plain " + name); return Task.CompletedTask; },
+            OnJobSucceeded = (s, name, tenant, _) => { calls.Add($"job {name} {s.BaseModelPath} {tenant}"); return Task.CompletedTask; },
+        };
+
+        Assert.True(await worker.RunOnceAsync(CancellationToken.None));
+        Assert.Equal([$"plain ft:b::{id.Value}", $"job ft:b::{id.Value} /models/b.gguf default"], calls);
+        Assert.Equal(TaskStatus.Succeeded, (await _store.GetTaskAsync(id))!.Status);
+    }
+
+    [Fact]
     public async Task Higher_priority_starts_first_and_equal_priorities_in_order()
     {
         var low = await CreateJob(priority: 0);

@@ -29,12 +29,10 @@ public static class FineTuningHandler
             throw ApiError.BadRequest("model is required", "model");
         }
 
-        var backend = state.RequireBackend();
-        if (req.Model != backend.ModelId)
-        {
-            throw new ApiError(404, ErrorCodes.ModelNotFound,
-                $"The base model '{req.Model}' is not served here. Fix: fine-tune '{backend.ModelId}' (see GET /v1/models)", "model");
-        }
+        // Any served base model (not an adapter): the job stores its file so the trainer loads that model and the
+        // adapter is registered on its host.
+        var host = ServedModels.Require(state, req.Model, what: "base model");
+        var backend = ServedModels.RequireBackend(host);
 
         if (!caller.MayUseModel(req.Model))
         {
@@ -43,7 +41,7 @@ public static class FineTuningHandler
 
         string trainingPath = await ResolveFileAsync(state, caller, req.TrainingFile, "training_file", ctx.RequestAborted);
         string? validationPath = req.ValidationFile is null ? null : await ResolveFileAsync(state, caller, req.ValidationFile, "validation_file", ctx.RequestAborted);
-        var spec = FineTuningRequestMapper.ToSpec(req, backend.ModelId, trainingPath, validationPath);
+        var spec = FineTuningRequestMapper.ToSpec(req, backend.ModelId, trainingPath, validationPath) with { BaseModelPath = host.ModelPath };
         var outcome = await IdempotencyKeys.RunAsync(ctx, state, IdempotencyKeys.HashOf(ctx, body), async ct =>
         {
             var id = TaskId.New(TaskKind.FineTuning);

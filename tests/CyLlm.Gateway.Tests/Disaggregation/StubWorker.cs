@@ -1,0 +1,69 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CyLlm.Gateway.Tests.Disaggregation;
+
+/// <summary>
+/// A stand-in for a worker gateway on loopback: POST /internal/disaggregation/prefill answers 200 at once (without
+/// registering the room anywhere) and POST /internal/disaggregation/decode runs <c>decode</c>, which writes its own
+/// answer. <see cref="Running"/> counts decode requests inside <c>decode</c> now.
+/// </summary>
+public sealed class StubWorker : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _running;
+
+    private StubWorker(WebApplication app) => _app = app;
+
+    public string BaseUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    public int Running => Volatile.Read(ref _running);
+
+    public static async Task<StubWorker> StartAsync(Func<HttpContext, Task> decode)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var stub = new StubWorker(app);
+        app.MapPost("/internal/disaggregation/prefill", () => Results.Json(new { status = "success" }));
+        app.MapPost("/internal/disaggregation/decode", async (HttpContext ctx) =>
+        {
+            Interlocked.Increment(ref stub._running);
+            try
+            {
+                await decode(ctx);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref stub._running);
+            }
+        });
+        await app.StartAsync();
+        return stub;
+    }
+
+    /// <summary>Writes one NDJSON line and flushes it, as the real decode worker does per token.</summary>
+    public static async Task LineAsync(HttpContext ctx, string json)
+    {
+        if (!ctx.Response.HasStarted)
+        {
+            ctx.Response.ContentType = "application/x-ndjson";
+        }
+
+        await ctx.Response.WriteAsync(json + "\n", ctx.RequestAborted);
+        await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
