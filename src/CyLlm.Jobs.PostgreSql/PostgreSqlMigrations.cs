@@ -51,5 +51,11 @@ internal static class PostgreSqlMigrations
                 + "custom_id TEXT NOT NULL, status_code BIGINT NOT NULL, response TEXT, error_code TEXT, error_message TEXT, completed_at BIGINT NOT NULL, "
                 + "PRIMARY KEY (task_id, line_index))",
         ]),
+
+        // Version 2: optional operator display name per API key; existing keys read back with a null name.
+        new Migration(2, "api key names",
+        [
+            "ALTER TABLE api_keys ADD COLUMN name TEXT",
+        ]),
     ];
 }

@@ -52,5 +52,11 @@ internal static class SqliteMigrations
                 + "custom_id TEXT NOT NULL, status_code INTEGER NOT NULL, response TEXT, error_code TEXT, error_message TEXT, completed_at INTEGER NOT NULL, "
                 + "PRIMARY KEY (task_id, line_index)) STRICT",
         ]),
+
+        // Version 2: optional operator display name per API key; existing keys read back with a null name.
+        new Migration(2, "api key names",
+        [
+            "ALTER TABLE api_keys ADD COLUMN name TEXT",
+        ]),
     ];
 }

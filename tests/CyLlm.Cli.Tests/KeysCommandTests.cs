@@ -125,4 +125,39 @@ public sealed class KeysCommandTests : IAsyncLifetime
         Assert.Contains("Acme Corp", tenants.StdOut);
         Assert.Contains("disabled", tenants.StdOut);
     }
+
+    [Fact]
+    public void Create_with_a_name_shows_it_in_the_list_and_bad_names_get_one_error_line()
+    {
+        var named = CliProcess.Run("keys", "create", "--data-dir", _dir, "--tenant", "acme", "--name", "  nightly eval job  ");
+        Assert.True(named.ExitCode == 0, named.StdErr);
+        string key = OnlyKey(named.StdOut);
+        Assert.Contains("\"nightly eval job\"", named.StdErr);
+        var plain = CliProcess.Run("keys", "create", "--data-dir", _dir, "--tenant", "acme");
+        Assert.True(plain.ExitCode == 0, plain.StdErr);
+
+        var list = CliProcess.Run("keys", "list", "--data-dir", _dir, "--tenant", "acme");
+        Assert.True(list.ExitCode == 0, list.StdErr);
+        var lines = list.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("ID", lines[0]);
+        Assert.Contains("NAME", lines[0]);
+        string namedRow = lines.Single(l => l.Contains(key[..14], StringComparison.Ordinal));
+        Assert.Contains("nightly eval job", namedRow);
+        string plainRow = lines.Single(l => l.StartsWith("key_", StringComparison.Ordinal) && !l.Contains(key[..14], StringComparison.Ordinal));
+        Assert.Equal("-", plainRow.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+
+        var tooLong = CliProcess.Run("keys", "create", "--data-dir", _dir, "--name", new string('n', 129));
+        Assert.Equal(2, tooLong.ExitCode);
+        Assert.Equal("", tooLong.StdOut);
+        Assert.StartsWith("error: --name:", tooLong.StdErr);
+        Assert.Contains("128", tooLong.StdErr);
+        Assert.Single(tooLong.StdErr.Trim().Split('\n'));
+
+        var control = CliProcess.Run("keys", "create", "--data-dir", _dir, "--name", "bad\u001bname");
+        Assert.Equal(2, control.ExitCode);
+        Assert.Equal("", control.StdOut);
+        Assert.Contains("control characters", control.StdErr);
+        Assert.Single(control.StdErr.Trim().Split('\n'));
+        Assert.Equal(2, CliProcess.Run("keys", "list", "--data-dir", _dir, "--tenant", "acme").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
+    }
 }

@@ -9,7 +9,7 @@ namespace CyLlm.Cli.Commands;
 /// `cyllm keys create|list|revoke|rotate`: API keys in the data folder's database, usable while the server runs (it
 /// sees changes within its key cache TTL, 2 s). `create` and `rotate` print the new key alone on stdout (so
 /// <c>KEY=$(cyllm keys create …)</c> works) and everything else on stderr; the key is shown only then. `list`
-/// prints prefixes, never keys or hashes.
+/// prints names and prefixes, never keys or hashes.
 /// </summary>
 internal static class KeysCommand
 {
@@ -31,7 +31,8 @@ internal static class KeysCommand
         var model = new Option<string[]>("--model") { Description = "model the key may use (repeatable; default: all models)", Arity = ArgumentArity.ZeroOrMore };
         var expiresIn = new Option<string?>("--expires-in") { Description = "lifetime, e.g. 30d, 12h, 2w (default: never expires)" };
         var expiresAt = new Option<string?>("--expires-at") { Description = "expiry as an ISO 8601 time (2027-01-31T00:00:00Z) or Unix seconds" };
-        var cmd = new Command("create", "create an API key and print it (once) on stdout") { dataDir, tenant, scope, model, expiresIn, expiresAt };
+        var name = new Option<string?>("--name") { Description = $"display name to tell keys apart (at most {ApiKeyService.MaxNameLength} characters, no control characters)" };
+        var cmd = new Command("create", "create an API key and print it (once) on stdout") { dataDir, tenant, scope, model, expiresIn, expiresAt, name };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
             var now = TimeProvider.System.GetUtcNow();
@@ -44,11 +45,12 @@ internal static class KeysCommand
             };
             string[] scopes = parse.GetValue(scope) is { Length: > 0 } s ? s : [AuthScopes.Inference];
             string t = parse.GetValue(tenant) ?? Caller.DefaultTenant;
+            string? keyName = CheckName(parse.GetValue(name));
             return StateStore.Run(parse.GetValue(dataDir), async store =>
             {
-                var issued = await new ApiKeyService(store, TimeProvider.System).CreateAsync(new ApiKeySpec(t, scopes, parse.GetValue(model) ?? [], expires), createTenant: true);
+                var issued = await new ApiKeyService(store, TimeProvider.System).CreateAsync(new ApiKeySpec(t, scopes, parse.GetValue(model) ?? [], expires, keyName), createTenant: true);
                 var k = issued.Record;
-                Console.Error.WriteLine($"created key {k.Id} ({k.Prefix}…) for tenant {k.TenantId}: scopes {string.Join(",", k.Scopes)}, models {Models(k)}, expires {Time(k.ExpiresAt)}");
+                Console.Error.WriteLine($"created key {k.Id}{(k.Name is null ? "" : $" \"{k.Name}\"")} ({k.Prefix}…) for tenant {k.TenantId}: scopes {string.Join(",", k.Scopes)}, models {Models(k)}, expires {Time(k.ExpiresAt)}");
                 Console.Error.WriteLine("the key is shown only now (the server stores only its hash); send it as 'Authorization: Bearer <key>'");
                 Console.Out.WriteLine(issued.Secret);
                 return 0;
@@ -61,7 +63,7 @@ internal static class KeysCommand
     {
         var dataDir = DataDirectory.Option();
         var tenant = TenantOption("only this tenant's keys (default: every tenant)");
-        var cmd = new Command("list", "list API keys: id, prefix, tenant, scopes, models, created, expires, status") { dataDir, tenant };
+        var cmd = new Command("list", "list API keys: id, name, prefix, tenant, scopes, models, created, expires, status") { dataDir, tenant };
         cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), async store =>
         {
             var now = TimeProvider.System.GetUtcNow();
@@ -79,10 +81,10 @@ internal static class KeysCommand
                 }
             }
 
-            var rows = new List<string[]> { new[] { "ID", "PREFIX", "TENANT", "SCOPES", "MODELS", "CREATED", "EXPIRES", "STATUS" } };
+            var rows = new List<string[]> { new[] { "ID", "NAME", "PREFIX", "TENANT", "SCOPES", "MODELS", "CREATED", "EXPIRES", "STATUS" } };
             foreach (var k in keys)
             {
-                rows.Add([k.Id, k.Prefix + "…", k.TenantId, string.Join(",", k.Scopes), Models(k), Time(k.CreatedAt), Time(k.ExpiresAt), Status(k, now)]);
+                rows.Add([k.Id, k.Name ?? "-", k.Prefix + "…", k.TenantId, string.Join(",", k.Scopes), Models(k), Time(k.CreatedAt), Time(k.ExpiresAt), Status(k, now)]);
             }
 
             Table.Write(Console.Out, rows);
@@ -133,6 +135,19 @@ internal static class KeysCommand
             });
         }));
         return cmd;
+    }
+
+    /// <summary>Validates --name before the database is opened (bad input → one error line, exit 2).</summary>
+    private static string? CheckName(string? name)
+    {
+        try
+        {
+            return ApiKeyService.CheckName(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--name: {e.Message}", e);
+        }
     }
 
     private static Option<string?> TenantOption(string description) => new("--tenant") { Description = description };

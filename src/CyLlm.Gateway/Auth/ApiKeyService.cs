@@ -16,6 +16,9 @@ public sealed class ApiKeyService(IJobStore store, TimeProvider time)
 
     public static readonly TimeSpan DefaultGrace = TimeSpan.FromHours(24);
 
+    /// <summary>Longest display name, in UTF-16 code units after trimming.</summary>
+    public const int MaxNameLength = 128;
+
     private const int MaxModels = 64;
 
     /// <summary>Stores a new key and returns it with its secret. With <paramref name="createTenant"/> a missing
@@ -26,6 +29,7 @@ public sealed class ApiKeyService(IJobStore store, TimeProvider time)
         var now = time.GetUtcNow();
         var scopes = CheckScopes(spec.Scopes);
         var models = CheckModels(spec.Models);
+        string? name = CheckName(spec.Name);
         TenantIds.Check(spec.TenantId);
         if (spec.ExpiresAt is { } exp && exp <= now)
         {
@@ -33,7 +37,7 @@ public sealed class ApiKeyService(IJobStore store, TimeProvider time)
         }
 
         await RequireTenantAsync(spec.TenantId, createTenant, ct);
-        var issued = NewKey(spec.TenantId, scopes, models, now, spec.ExpiresAt);
+        var issued = NewKey(spec.TenantId, scopes, models, now, spec.ExpiresAt, name);
         await store.CreateApiKeyAsync(issued.Record, ct);
         return issued;
     }
@@ -59,7 +63,7 @@ public sealed class ApiKeyService(IJobStore store, TimeProvider time)
     }
 
     /// <summary>
-    /// Issues a replacement with the same scopes, allow-list and expiry; the old key keeps working for
+    /// Issues a replacement with the same scopes, allow-list, expiry and name; the old key keeps working for
     /// <paramref name="grace"/> (0 = stops now), after which only the new one does.
     /// </summary>
     public async Task<IssuedApiKey> RotateAsync(string tenantId, string keyId, TimeSpan grace, CancellationToken ct = default)
@@ -78,7 +82,7 @@ public sealed class ApiKeyService(IJobStore store, TimeProvider time)
             throw new AuthAdminException(400, $"key {keyId} is {StatusOf(old, now)} and cannot be rotated; rotate its current replacement or create a new key");
         }
 
-        var issued = NewKey(tenantId, old.Scopes, old.AllowedModels, now, old.ExpiresAt);
+        var issued = NewKey(tenantId, old.Scopes, old.AllowedModels, now, old.ExpiresAt, old.Name);
         try
         {
             await store.RotateApiKeyAsync(tenantId, keyId, issued.Record, now + grace, ct);
@@ -151,12 +155,37 @@ public sealed class ApiKeyService(IJobStore store, TimeProvider time)
         }
     }
 
-    private static IssuedApiKey NewKey(string tenantId, IReadOnlyList<string> scopes, IReadOnlyList<string> models, DateTimeOffset now, DateTimeOffset? expiresAt)
+    /// <summary>
+    /// A key's display name as stored: trimmed; null or blank = no name. Throws <see cref="ArgumentException"/> when it
+    /// is longer than <see cref="MaxNameLength"/> or holds control characters (names end up in tables and logs).
+    /// </summary>
+    public static string? CheckName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return null;
+        }
+
+        string trimmed = name.Trim();
+        if (trimmed.Length > MaxNameLength)
+        {
+            throw new ArgumentException($"a key name holds at most {MaxNameLength} characters (got {trimmed.Length})");
+        }
+
+        if (trimmed.Any(char.IsControl))
+        {
+            throw new ArgumentException("a key name must not contain control characters (newlines, tabs, escapes)");
+        }
+
+        return trimmed;
+    }
+
+    private static IssuedApiKey NewKey(string tenantId, IReadOnlyList<string> scopes, IReadOnlyList<string> models, DateTimeOffset now, DateTimeOffset? expiresAt, string? name)
     {
         string secret = ApiKeySecret.Generate();
         // 64 random bits: ids are public handles (listings, URLs), unique in practice and enforced by the primary key.
         string id = "key_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        var record = new ApiKeyRecord(id, tenantId, ApiKeySecret.Hash(secret), ApiKeySecret.Prefix(secret), scopes, models, now, expiresAt, null, null, null);
+        var record = new ApiKeyRecord(id, tenantId, ApiKeySecret.Hash(secret), ApiKeySecret.Prefix(secret), scopes, models, now, expiresAt, null, null, null, name);
         Debug.Assert(record.IsUsableAt(now), "a new key works at once");
         return new IssuedApiKey(record, secret);
     }

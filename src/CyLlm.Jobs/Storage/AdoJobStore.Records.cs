@@ -7,7 +7,7 @@ namespace CyLlm.Jobs.Storage;
 public abstract partial class AdoJobStore
 {
     private const string ApiKeyColumns =
-        "id, tenant_id, key_hash, prefix, scopes, allowed_models, created_at, expires_at, revoked_at, grace_until, replaced_by";
+        "id, tenant_id, key_hash, prefix, scopes, allowed_models, created_at, expires_at, revoked_at, grace_until, replaced_by, name";
 
     private const string FileColumns = "id, tenant_id, purpose, filename, bytes, sha256, path, created_at";
 
@@ -156,7 +156,8 @@ public abstract partial class AdoJobStore
                 throw new JobStoreException($"API key {oldKeyId} is already {(old.ReplacedBy is not null ? $"replaced by {old.ReplacedBy}" : "revoked")}; rotate the current key instead");
             }
 
-            await InsertApiKeyAsync(c, tx, replacement, ct).ConfigureAwait(false);
+            // The replacement keeps the old key's display name unless the caller gave it its own.
+            await InsertApiKeyAsync(c, tx, replacement with { Name = replacement.Name ?? old.Name }, ct).ConfigureAwait(false);
             var upd = Command(c, tx, "UPDATE api_keys SET grace_until = @grace, replaced_by = @new WHERE id = @id");
             Param(upd, "@grace", Ms(graceUntil));
             Param(upd, "@new", replacement.Id);
@@ -252,7 +253,7 @@ public abstract partial class AdoJobStore
     private static async Task<int> InsertApiKeyAsync(DbConnection c, DbTransaction tx, ApiKeyRecord key, CancellationToken ct)
     {
         var cmd = Command(c, tx,
-            $"INSERT INTO api_keys ({ApiKeyColumns}) VALUES (@id, @tenant, @hash, @prefix, @scopes, @models, @created, @expires, @revoked, @grace, @replaced)");
+            $"INSERT INTO api_keys ({ApiKeyColumns}) VALUES (@id, @tenant, @hash, @prefix, @scopes, @models, @created, @expires, @revoked, @grace, @replaced, @name)");
         Param(cmd, "@id", key.Id);
         Param(cmd, "@tenant", key.TenantId);
         Param(cmd, "@hash", key.KeyHash);
@@ -264,6 +265,7 @@ public abstract partial class AdoJobStore
         Param(cmd, "@revoked", Ms(key.RevokedAt));
         Param(cmd, "@grace", Ms(key.RotationGraceUntil));
         Param(cmd, "@replaced", key.ReplacedBy);
+        Param(cmd, "@name", key.Name);
         return await ExecAsync(cmd, ct).ConfigureAwait(false);
     }
 
@@ -290,7 +292,7 @@ public abstract partial class AdoJobStore
                 list.Add(new ApiKeyRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
                     JsonSerializer.Deserialize<string[]>(r.GetString(4)) ?? [],
                     JsonSerializer.Deserialize<string[]>(r.GetString(5)) ?? [],
-                    At(r.GetInt64(6)), AtOrNull(r, 7), AtOrNull(r, 8), AtOrNull(r, 9), StringOrNull(r, 10)));
+                    At(r.GetInt64(6)), AtOrNull(r, 7), AtOrNull(r, 8), AtOrNull(r, 9), StringOrNull(r, 10), StringOrNull(r, 11)));
             }
         }
 

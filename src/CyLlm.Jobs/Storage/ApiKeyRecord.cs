@@ -10,6 +10,7 @@ namespace CyLlm.Jobs.Storage;
 /// <param name="AllowedModels">Models the key may use; empty means all.</param>
 /// <param name="RotationGraceUntil">After a rotation: the old key stays valid until this time, then only the replacement.</param>
 /// <param name="ReplacedBy">Id of the key that replaced this one in a rotation.</param>
+/// <param name="Name">Operator-chosen display name (trimmed, at most 128 characters); null when none was given. Rotation carries it over.</param>
 public sealed record ApiKeyRecord(
     string Id,
     string TenantId,
@@ -21,7 +22,8 @@ public sealed record ApiKeyRecord(
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
     DateTimeOffset? RotationGraceUntil,
-    string? ReplacedBy)
+    string? ReplacedBy,
+    string? Name = null)
 {
     /// <summary>True when the key may authenticate at <paramref name="now"/>: not revoked, not expired, not past its rotation grace.</summary>
     public bool IsUsableAt(DateTimeOffset now) =>

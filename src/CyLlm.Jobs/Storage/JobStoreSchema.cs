@@ -4,7 +4,7 @@ namespace CyLlm.Jobs.Storage;
 public static class JobStoreSchema
 {
     /// <summary>Migration level this build needs. Bump it together with a new migration in every provider.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     public const string MigrationsTable = "schema_migrations";
 

@@ -44,7 +44,7 @@ public sealed class AdminTests
 
         await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys", admin.Secret, """{"scopes":["root"]}"""), 400, "invalid_request_error");
         await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys", admin.Secret, """{"expires_in":"soon"}"""), 400, "invalid_request_error", "expires_in");
-        await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys", admin.Secret, """{"name":"x"}"""), 400, "invalid_request_error", "name");
+        await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys", admin.Secret, """{"nickname":"x"}"""), 400, "invalid_request_error", "nickname");
         await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys/key_nope/revoke", admin.Secret), 404, "not_found");
     }
 

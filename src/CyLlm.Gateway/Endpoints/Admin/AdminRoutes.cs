@@ -119,8 +119,18 @@ public static class AdminRoutes
                 : throw ApiError.BadRequest("expires_at must be a Unix time in seconds", "expires_at"),
             _ => null,
         };
+        string? name;
+        try
+        {
+            name = ApiKeyService.CheckName(req.Name);
+        }
+        catch (ArgumentException e)
+        {
+            throw ApiError.BadRequest($"name is invalid: {e.Message}", "name");
+        }
+
         bool wellKnown = tenant is Caller.DefaultTenant or Caller.OperatorTenant;
-        var issued = await Run(() => Keys(ctx).CreateAsync(new ApiKeySpec(tenant, req.Scopes ?? [AuthScopes.Inference], req.Models ?? [], expires), wellKnown, ctx.RequestAborted));
+        var issued = await Run(() => Keys(ctx).CreateAsync(new ApiKeySpec(tenant, req.Scopes ?? [AuthScopes.Inference], req.Models ?? [], expires, name), wellKnown, ctx.RequestAborted));
         return JsonResults.Status(ApiKeyObject.From(issued.Record, now, issued.Secret), StatusCodes.Status201Created);
     }
 

@@ -9,6 +9,9 @@ public sealed class CreateKeyRequest
     /// <summary>Target tenant; only operator-tenant admins may name another tenant than their own. Null = own.</summary>
     public string? Tenant { get; set; }
 
+    /// <summary>Optional display name: trimmed, at most 128 characters, no control characters.</summary>
+    public string? Name { get; set; }
+
     /// <summary>"inference" and/or "admin"; null = ["inference"].</summary>
     public List<string>? Scopes { get; set; }
 
