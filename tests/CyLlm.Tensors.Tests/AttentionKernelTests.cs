@@ -69,6 +69,31 @@ public unsafe class AttentionKernelTests
     }
 
     [Fact]
+    public void Values_of_a_head_group_equal_the_per_head_kernel_bit_for_bit()
+    {
+        Gen.Select(Gen.Int[1, AttentionKernel.Tile], Gen.Int[0, 5].Select(i => new[] { 8, 16, 32, 64, 96, 128 }[i]), Gen.Int[1, 8], Gen.Int[0, 1000]).Sample((m, hd, heads, seed) =>
+        {
+            var rng = new Random(seed);
+            int vStride = hd + (seed % 5);
+            int pStride = m + 3, oStride = hd + 7;
+            var p = QuantTestData.RandomFloats(pStride * heads, rng, 1);
+            var v = QuantTestData.RandomFloats(vStride * m, rng, 2);
+            var grouped = QuantTestData.RandomFloats(oStride * heads, rng, 1);
+            var single = (float[])grouped.Clone();
+            fixed (float* pp = p, pv = v, pg = grouped, ps = single)
+            {
+                AttentionKernel.AccumulateValuesHeads(pp, pStride, pv, vStride, m, hd, pg, oStride, heads);
+                for (int h = 0; h < heads; h++)
+                {
+                    AttentionKernel.AccumulateValues(pp + (h * pStride), pv, vStride, m, hd, ps + (h * oStride));
+                }
+            }
+
+            Assert.Equal(single, grouped);
+        }, iter: 300);
+    }
+
+    [Fact]
     public void Q8_0_rows_round_trip_within_half_a_step_and_match_ggml_layout()
     {
         Gen.Select(Gen.Int[1, 8], Gen.Int[0, 1000]).Sample((blocks, seed) =>

@@ -187,10 +187,7 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
 
                     float* o = Out + ((nint)(t0 + q) * qStride) + ((nint)g * group * hd);
                     float* sq = scores + ((nint)q * group * _context) + j;
-                    for (int h = 0; h < group; h++)
-                    {
-                        AttentionKernel.AccumulateValues(sq + ((nint)h * _context), rows, stride, visible, hd, o + ((nint)h * hd));
-                    }
+                    AttentionKernel.AccumulateValuesHeads(sq, _context, rows, stride, visible, hd, o, hd, group);
                 }
             }
         }
