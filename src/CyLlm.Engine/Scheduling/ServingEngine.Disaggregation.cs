@@ -179,33 +179,8 @@ public sealed partial class ServingEngine
     private ServingHandle Submit(ServingRequest request, CancellationToken cancellationToken, bool prefillOnly, out SequenceState seq,
         IReadOnlyList<BlockId>? importedBlocks = null, int importedTokens = 0)
     {
-        ObjectDisposedException.ThrowIf(_stopping, this);
+        CheckRequest(request);
         var sp = request.Sampling;
-        if (sp.Validate() is { } error)
-        {
-            throw new ArgumentException(error);
-        }
-
-        foreach (int t in request.PromptTokens)
-        {
-            if ((uint)t >= (uint)_engine.Config.VocabSize)
-            {
-                throw new ArgumentException($"prompt token id {t} is outside the vocabulary (0..{_engine.Config.VocabSize - 1})");
-            }
-        }
-
-        int maxTokens = request.PromptTokens.Length + sp.MaxTokens;
-        if (maxTokens > _engine.ContextTokens)
-        {
-            throw new ContextLengthException(request.PromptTokens.Length, sp.MaxTokens, _engine.ContextTokens);
-        }
-
-        int blocksNeeded = (maxTokens + _options.BlockTokens - 1) / _options.BlockTokens;
-        if (blocksNeeded > _pool.Total)
-        {
-            throw KvCapacityException.ForRequest(maxTokens, _options.BlockTokens, blocksNeeded, _pool.Total, _blockBytes);
-        }
-
         Interlocked.Increment(ref _waitingCount);
         Interlocked.Add(ref _waitingTokens, request.PromptTokens.Length);
         var adapter = Acquire(request.Adapter);

@@ -93,10 +93,11 @@ public sealed partial class ServingEngine : IDisposable
     private long _preemptions;
 
     /// <summary>
-    /// Queues a request. Tokens arrive on the handle's channel as they are generated; cancelling
-    /// <paramref name="cancellationToken"/> stops it within one iteration and frees its blocks.
+    /// The checks every submission passes before it queues (the local and the disaggregated paths): engine running,
+    /// valid sampling, a non-empty prompt inside the vocabulary, prompt + max_tokens within the context, and a
+    /// request that fits the whole KV pool. Throws; never queues.
     /// </summary>
-    public ServingHandle Submit(ServingRequest request, CancellationToken cancellationToken = default)
+    private void CheckRequest(ServingRequest request)
     {
         ObjectDisposedException.ThrowIf(_stopping, this);
         var sp = request.Sampling;
@@ -130,6 +131,16 @@ public sealed partial class ServingEngine : IDisposable
             throw KvCapacityException.ForRequest(maxTokens, _options.BlockTokens, blocksNeeded, _pool.Total, _blockBytes);
         }
 
+    }
+
+    /// <summary>
+    /// Queues a request. Tokens arrive on the handle's channel as they are generated; cancelling
+    /// <paramref name="cancellationToken"/> stops it within one iteration and frees its blocks.
+    /// </summary>
+    public ServingHandle Submit(ServingRequest request, CancellationToken cancellationToken = default)
+    {
+        CheckRequest(request);
+        var sp = request.Sampling;
         if (Interlocked.Increment(ref _waitingCount) > _options.MaxWaiting
             || Interlocked.Add(ref _waitingTokens, request.PromptTokens.Length) > _options.MaxWaitingTokens)
         {
