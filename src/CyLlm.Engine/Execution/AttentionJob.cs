@@ -89,13 +89,14 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
         int bt = Cache.BlockTokens;
         int rowBytes = Cache.RowBytes;
         var type = Cache.Type;
-        // Byte offset of head g within a row, and the row stride in floats when rows are read in place.
-        nint headOffset = type switch
+        // Bytes of one head within a KV row, and the byte offset of head g (0 when whole rows are decoded).
+        int headBytes = type switch
         {
-            KvCacheType.F16 => (nint)g * hd * 2,
-            KvCacheType.Q8_0 => (nint)g * (hd / 32) * 34,
-            _ => (nint)g * hd * 4,
+            KvCacheType.F16 => hd * 2,
+            KvCacheType.Q8_0 => hd / 32 * 34,
+            _ => hd * 4,
         };
+        nint headOffset = (nint)g * headBytes;
         var decodeAs = type == KvCacheType.F16 ? Tensors.GgmlType.F16 : Tensors.GgmlType.Q8_0;
         // Heads narrower than a Q8_0 block (32) share blocks: decode whole rows and read the head in place.
         bool wholeRows = type == KvCacheType.Q8_0 && hd % 32 != 0;
@@ -110,12 +111,7 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
         nint qStride = (nint)Heads * hd;
 
         // Bytes of one key row this part reads (the head's slice, or the whole row when heads share Q8_0 blocks).
-        int sliceBytes = wholeRows ? rowBytes : type switch
-        {
-            KvCacheType.F16 => hd * 2,
-            KvCacheType.Q8_0 => hd / 32 * 34,
-            _ => hd * 4,
-        };
+        int sliceBytes = wholeRows ? rowBytes : headBytes;
 
         // A head's keys are a slice of every row of a block (rows are kvDim wide), too scattered for the hardware
         // prefetcher: fetch the first block's keys now, and each next block's keys and this block's values
