@@ -98,35 +98,16 @@ public static class DisaggregationRoutes
     /// inside this model's vocabulary of <paramref name="vocab"/>, list sizes, ranges); each failure is a 400.</summary>
     private static SamplingParams SamplingOf(DecodeWorkRequest req, int vocab)
     {
-        if (req.LogitBias is { } bias)
-        {
-            if (bias.Count > SamplingMapper.MaxLogitBias)
-            {
-                throw ApiError.BadRequest($"logit_bias has {bias.Count} entries; at most {SamplingMapper.MaxLogitBias} are allowed", "logit_bias");
-            }
-
-            foreach (var (id, _) in bias)
-            {
-                if ((uint)id >= (uint)vocab)
-                {
-                    throw ApiError.BadRequest($"logit_bias key '{id}' is not a token id of this model (0..{vocab - 1})", "logit_bias");
-                }
-            }
-        }
-
-        if (req.StopTokenIds.Length > SamplingMapper.MaxStopTokenIds)
-        {
-            throw ApiError.BadRequest($"stop_token_ids has {req.StopTokenIds.Length} entries; at most {SamplingMapper.MaxStopTokenIds} are allowed", "stop_token_ids");
-        }
-
-        foreach (int id in req.StopTokenIds)
+        SamplingMapper.CheckListSizes(req.LogitBias?.Count ?? 0, req.StopTokenIds.Length);
+        foreach (var (id, _) in req.LogitBias ?? [])
         {
             if ((uint)id >= (uint)vocab)
             {
-                throw ApiError.BadRequest($"stop_token_ids contains {id}, outside the vocabulary (0..{vocab - 1})", "stop_token_ids");
+                throw SamplingMapper.LogitBiasKeyError(id.ToString(System.Globalization.CultureInfo.InvariantCulture), vocab);
             }
         }
 
+        SamplingMapper.CheckStopTokenIds(req.StopTokenIds, vocab);
         var sampling = new SamplingParams
         {
             Temperature = req.Temperature,
@@ -148,7 +129,7 @@ public static class DisaggregationRoutes
         };
         if (sampling.Validate() is { } problem)
         {
-            throw ApiError.BadRequest(problem);
+            throw SamplingMapper.InvalidSampling(problem);
         }
 
         return sampling;

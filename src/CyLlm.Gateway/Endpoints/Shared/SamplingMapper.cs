@@ -46,15 +46,7 @@ public static class SamplingMapper
             throw ApiError.BadRequest($"n must be 1 (got {n}); this server generates one choice per request", "n");
         }
 
-        if (r.LogitBias is { Count: > MaxLogitBias } lb)
-        {
-            throw ApiError.BadRequest($"logit_bias has {lb.Count} entries; at most {MaxLogitBias} are allowed", "logit_bias");
-        }
-
-        if (r.StopTokenIds is { Count: > MaxStopTokenIds } sti)
-        {
-            throw ApiError.BadRequest($"stop_token_ids has {sti.Count} entries; at most {MaxStopTokenIds} are allowed", "stop_token_ids");
-        }
+        CheckListSizes(r.LogitBias?.Count ?? 0, r.StopTokenIds?.Count ?? 0);
 
         if (r.Stop is { } stops)
         {
@@ -71,6 +63,43 @@ public static class SamplingMapper
                 }
             }
         }
+    }
+
+    /// <summary>logit_bias and stop_token_ids within their size limits (400 naming the field).</summary>
+    public static void CheckListSizes(int logitBiasEntries, int stopTokenIds)
+    {
+        if (logitBiasEntries > MaxLogitBias)
+        {
+            throw ApiError.BadRequest($"logit_bias has {logitBiasEntries} entries; at most {MaxLogitBias} are allowed", "logit_bias");
+        }
+
+        if (stopTokenIds > MaxStopTokenIds)
+        {
+            throw ApiError.BadRequest($"stop_token_ids has {stopTokenIds} entries; at most {MaxStopTokenIds} are allowed", "stop_token_ids");
+        }
+    }
+
+    /// <summary>Every stop token id inside a vocabulary of <paramref name="vocab"/> tokens.</summary>
+    public static void CheckStopTokenIds(IEnumerable<int> ids, int vocab)
+    {
+        foreach (int id in ids)
+        {
+            if ((uint)id >= (uint)vocab)
+            {
+                throw ApiError.BadRequest($"stop_token_ids contains {id}, outside the vocabulary (0..{vocab - 1})", "stop_token_ids");
+            }
+        }
+    }
+
+    /// <summary>The 400 for a logit_bias key that is not a token id of this model.</summary>
+    public static ApiError LogitBiasKeyError(string key, int vocab) =>
+        ApiError.BadRequest($"logit_bias key '{key}' is not a token id of this model (0..{vocab - 1})", "logit_bias");
+
+    /// <summary>The 400 for a <see cref="SamplingParams.Validate"/> message, naming the parameter it starts with.</summary>
+    public static ApiError InvalidSampling(string error)
+    {
+        int space = error.IndexOf(' ');
+        return ApiError.BadRequest(error, space > 0 ? error[..space] : error);
     }
 
     /// <summary>
@@ -101,7 +130,7 @@ public static class SamplingMapper
             {
                 if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) || id >= backend.VocabSize)
                 {
-                    throw ApiError.BadRequest($"logit_bias key '{key}' is not a token id of this model (0..{backend.VocabSize - 1})", "logit_bias");
+                    throw LogitBiasKeyError(key, backend.VocabSize);
                 }
 
                 bias[id] = value;
@@ -110,13 +139,7 @@ public static class SamplingMapper
 
         if (r.StopTokenIds is { } sti)
         {
-            foreach (int id in sti)
-            {
-                if ((uint)id >= (uint)backend.VocabSize)
-                {
-                    throw ApiError.BadRequest($"stop_token_ids contains {id}, outside the vocabulary (0..{backend.VocabSize - 1})", "stop_token_ids");
-                }
-            }
+            CheckStopTokenIds(sti, backend.VocabSize);
         }
 
         var sp = new SamplingParams
@@ -140,9 +163,7 @@ public static class SamplingMapper
         };
         if (sp.Validate() is { } error)
         {
-            int space = error.IndexOf(' ');
-            string param = space > 0 ? error[..space] : error;
-            throw ApiError.BadRequest(error, param);
+            throw InvalidSampling(error);
         }
 
         return new GenerationRequest { PromptTokens = prompt, Sampling = sp, Priority = r.Priority };
