@@ -4,13 +4,14 @@ using System.Runtime.Intrinsics;
 namespace CyLlm.Tensors;
 
 /// <summary>
-/// Register-tiled float GEMM micro-kernel for prompt processing: a 4×4 tile of dot products
-/// (4 weight rows × 4 token rows, both contiguous along K) accumulated in 16 vector registers, so each
-/// loaded vector feeds four FMAs. y[t][r] layout: token-major with <c>yStride</c> floats per token.
+/// Register-tiled float GEMM micro-kernels: 4 weight rows × 4 tokens (prompt processing) and 4 weight rows × 1 token
+/// (decode), both operands contiguous along K. Every output element is summed in the canonical order of
+/// <see cref="VecDot.F32"/>, so a token's result is bit-identical whichever kernel computed it and however many
+/// tokens shared the step (batch invariance). y layout: token-major with <c>yStride</c> floats per token.
 /// </summary>
 public static unsafe class Gemm
 {
-    /// <summary>y[(t0+j)·yStride + r0+i] = Σk w[i·wStride + k]·x[j·xStride + k] for i, j in 0..3.</summary>
+    /// <summary>y[j·yStride + i] = Σk w[i·wStride + k]·x[j·xStride + k] for i, j in 0..3.</summary>
     public static void Tile4x4(float* w, nint wStride, float* x, nint xStride, float* y, nint yStride, int cols)
     {
         if (Vector512.IsHardwareAccelerated)
@@ -19,7 +20,8 @@ public static unsafe class Gemm
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Tile4x4V256(w, wStride, x, xStride, y, yStride, cols);
+            Tile4x2V256(w, wStride, x, xStride, y, yStride, cols);
+            Tile4x2V256(w, wStride, x + (2 * xStride), xStride, y + (2 * yStride), yStride, cols);
         }
         else
         {
@@ -33,6 +35,26 @@ public static unsafe class Gemm
         }
     }
 
+    /// <summary>y[i] = Σk w[i·wStride + k]·x[k] for i in 0..3: four independent chains hide the FMA latency in decode.</summary>
+    public static void Tile4x1(float* w, nint wStride, float* x, float* y, int cols)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Tile4x1V512(w, wStride, x, y, cols);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Tile4x1V256(w, wStride, x, y, cols);
+        }
+        else
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                y[i] = VecDot.F32(w + (i * wStride), x, cols);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x4V512(float* w, nint ws, float* x, nint xs, float* y, nint ys, int cols)
     {
@@ -42,8 +64,8 @@ public static unsafe class Gemm
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        int k = 0;
-        for (; k + 16 <= cols; k += 16)
+        int n16 = cols & ~15;
+        for (int k = 0; k < n16; k += 16)
         {
             var v0 = Vector512.Load(x0 + k);
             var v1 = Vector512.Load(x1 + k);
@@ -71,89 +93,130 @@ public static unsafe class Gemm
             a33 = Vector512.FusedMultiplyAdd(u, v3, a33);
         }
 
-        y[0] = Vector512.Sum(a00) + Tail(w0, x0, k, cols);
-        y[ys] = Vector512.Sum(a01) + Tail(w0, x1, k, cols);
-        y[2 * ys] = Vector512.Sum(a02) + Tail(w0, x2, k, cols);
-        y[3 * ys] = Vector512.Sum(a03) + Tail(w0, x3, k, cols);
-        y[1] = Vector512.Sum(a10) + Tail(w1, x0, k, cols);
-        y[ys + 1] = Vector512.Sum(a11) + Tail(w1, x1, k, cols);
-        y[(2 * ys) + 1] = Vector512.Sum(a12) + Tail(w1, x2, k, cols);
-        y[(3 * ys) + 1] = Vector512.Sum(a13) + Tail(w1, x3, k, cols);
-        y[2] = Vector512.Sum(a20) + Tail(w2, x0, k, cols);
-        y[ys + 2] = Vector512.Sum(a21) + Tail(w2, x1, k, cols);
-        y[(2 * ys) + 2] = Vector512.Sum(a22) + Tail(w2, x2, k, cols);
-        y[(3 * ys) + 2] = Vector512.Sum(a23) + Tail(w2, x3, k, cols);
-        y[3] = Vector512.Sum(a30) + Tail(w3, x0, k, cols);
-        y[ys + 3] = Vector512.Sum(a31) + Tail(w3, x1, k, cols);
-        y[(2 * ys) + 3] = Vector512.Sum(a32) + Tail(w3, x2, k, cols);
-        y[(3 * ys) + 3] = Vector512.Sum(a33) + Tail(w3, x3, k, cols);
+        y[0] = VecDot.Tail(w0, x0, n16, cols, VecDot.Fold(a00));
+        y[ys] = VecDot.Tail(w0, x1, n16, cols, VecDot.Fold(a01));
+        y[2 * ys] = VecDot.Tail(w0, x2, n16, cols, VecDot.Fold(a02));
+        y[3 * ys] = VecDot.Tail(w0, x3, n16, cols, VecDot.Fold(a03));
+        y[1] = VecDot.Tail(w1, x0, n16, cols, VecDot.Fold(a10));
+        y[ys + 1] = VecDot.Tail(w1, x1, n16, cols, VecDot.Fold(a11));
+        y[(2 * ys) + 1] = VecDot.Tail(w1, x2, n16, cols, VecDot.Fold(a12));
+        y[(3 * ys) + 1] = VecDot.Tail(w1, x3, n16, cols, VecDot.Fold(a13));
+        y[2] = VecDot.Tail(w2, x0, n16, cols, VecDot.Fold(a20));
+        y[ys + 2] = VecDot.Tail(w2, x1, n16, cols, VecDot.Fold(a21));
+        y[(2 * ys) + 2] = VecDot.Tail(w2, x2, n16, cols, VecDot.Fold(a22));
+        y[(3 * ys) + 2] = VecDot.Tail(w2, x3, n16, cols, VecDot.Fold(a23));
+        y[3] = VecDot.Tail(w3, x0, n16, cols, VecDot.Fold(a30));
+        y[ys + 3] = VecDot.Tail(w3, x1, n16, cols, VecDot.Fold(a31));
+        y[(2 * ys) + 3] = VecDot.Tail(w3, x2, n16, cols, VecDot.Fold(a32));
+        y[(3 * ys) + 3] = VecDot.Tail(w3, x3, n16, cols, VecDot.Fold(a33));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4V256(float* w, nint ws, float* x, nint xs, float* y, nint ys, int cols)
+    private static void Tile4x1V512(float* w, nint ws, float* x, float* y, int cols)
     {
         float* w0 = w, w1 = w + ws, w2 = w + (2 * ws), w3 = w + (3 * ws);
-        float* x0 = x, x1 = x + xs, x2 = x + (2 * xs), x3 = x + (3 * xs);
-        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        int k = 0;
-        for (; k + 8 <= cols; k += 8)
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int n16 = cols & ~15;
+        for (int k = 0; k < n16; k += 16)
+        {
+            var v = Vector512.Load(x + k);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w0 + k), v, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w1 + k), v, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w2 + k), v, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(w3 + k), v, a3);
+        }
+
+        y[0] = VecDot.Tail(w0, x, n16, cols, VecDot.Fold(a0));
+        y[1] = VecDot.Tail(w1, x, n16, cols, VecDot.Fold(a1));
+        y[2] = VecDot.Tail(w2, x, n16, cols, VecDot.Fold(a2));
+        y[3] = VecDot.Tail(w3, x, n16, cols, VecDot.Fold(a3));
+    }
+
+    /// <summary>
+    /// AVX2: 4 rows × 2 tokens. The 16 canonical lanes of each dot live in two 256-bit halves; holding both halves of
+    /// 8 dots would need 16 accumulators plus operands (more than the 16 ymm registers), so the low lanes (k mod 16 in
+    /// 0..7) are summed over the whole row first, then the high lanes: the chains are independent, the order canonical.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x2V256(float* w, nint ws, float* x, nint xs, float* y, nint ys, int cols)
+    {
+        float* w0 = w, w1 = w + ws, w2 = w + (2 * ws), w3 = w + (3 * ws);
+        float* x0 = x, x1 = x + xs;
+        int n16 = cols & ~15;
+        Vector256<float> l00 = default, l01 = default, l10 = default, l11 = default;
+        Vector256<float> l20 = default, l21 = default, l30 = default, l31 = default;
+        for (int k = 0; k < n16; k += 16)
         {
             var v0 = Vector256.Load(x0 + k);
             var v1 = Vector256.Load(x1 + k);
-            var v2 = Vector256.Load(x2 + k);
-            var v3 = Vector256.Load(x3 + k);
             var u = Vector256.Load(w0 + k);
-            a00 = Vector256.FusedMultiplyAdd(u, v0, a00);
-            a01 = Vector256.FusedMultiplyAdd(u, v1, a01);
-            a02 = Vector256.FusedMultiplyAdd(u, v2, a02);
-            a03 = Vector256.FusedMultiplyAdd(u, v3, a03);
+            l00 = Vector256.FusedMultiplyAdd(u, v0, l00);
+            l01 = Vector256.FusedMultiplyAdd(u, v1, l01);
             u = Vector256.Load(w1 + k);
-            a10 = Vector256.FusedMultiplyAdd(u, v0, a10);
-            a11 = Vector256.FusedMultiplyAdd(u, v1, a11);
-            a12 = Vector256.FusedMultiplyAdd(u, v2, a12);
-            a13 = Vector256.FusedMultiplyAdd(u, v3, a13);
+            l10 = Vector256.FusedMultiplyAdd(u, v0, l10);
+            l11 = Vector256.FusedMultiplyAdd(u, v1, l11);
             u = Vector256.Load(w2 + k);
-            a20 = Vector256.FusedMultiplyAdd(u, v0, a20);
-            a21 = Vector256.FusedMultiplyAdd(u, v1, a21);
-            a22 = Vector256.FusedMultiplyAdd(u, v2, a22);
-            a23 = Vector256.FusedMultiplyAdd(u, v3, a23);
+            l20 = Vector256.FusedMultiplyAdd(u, v0, l20);
+            l21 = Vector256.FusedMultiplyAdd(u, v1, l21);
             u = Vector256.Load(w3 + k);
-            a30 = Vector256.FusedMultiplyAdd(u, v0, a30);
-            a31 = Vector256.FusedMultiplyAdd(u, v1, a31);
-            a32 = Vector256.FusedMultiplyAdd(u, v2, a32);
-            a33 = Vector256.FusedMultiplyAdd(u, v3, a33);
+            l30 = Vector256.FusedMultiplyAdd(u, v0, l30);
+            l31 = Vector256.FusedMultiplyAdd(u, v1, l31);
         }
 
-        y[0] = Vector256.Sum(a00) + Tail(w0, x0, k, cols);
-        y[ys] = Vector256.Sum(a01) + Tail(w0, x1, k, cols);
-        y[2 * ys] = Vector256.Sum(a02) + Tail(w0, x2, k, cols);
-        y[3 * ys] = Vector256.Sum(a03) + Tail(w0, x3, k, cols);
-        y[1] = Vector256.Sum(a10) + Tail(w1, x0, k, cols);
-        y[ys + 1] = Vector256.Sum(a11) + Tail(w1, x1, k, cols);
-        y[(2 * ys) + 1] = Vector256.Sum(a12) + Tail(w1, x2, k, cols);
-        y[(3 * ys) + 1] = Vector256.Sum(a13) + Tail(w1, x3, k, cols);
-        y[2] = Vector256.Sum(a20) + Tail(w2, x0, k, cols);
-        y[ys + 2] = Vector256.Sum(a21) + Tail(w2, x1, k, cols);
-        y[(2 * ys) + 2] = Vector256.Sum(a22) + Tail(w2, x2, k, cols);
-        y[(3 * ys) + 2] = Vector256.Sum(a23) + Tail(w2, x3, k, cols);
-        y[3] = Vector256.Sum(a30) + Tail(w3, x0, k, cols);
-        y[ys + 3] = Vector256.Sum(a31) + Tail(w3, x1, k, cols);
-        y[(2 * ys) + 3] = Vector256.Sum(a32) + Tail(w3, x2, k, cols);
-        y[(3 * ys) + 3] = Vector256.Sum(a33) + Tail(w3, x3, k, cols);
+        Vector256<float> h00 = default, h01 = default, h10 = default, h11 = default;
+        Vector256<float> h20 = default, h21 = default, h30 = default, h31 = default;
+        for (int k = 8; k < n16; k += 16)
+        {
+            var v0 = Vector256.Load(x0 + k);
+            var v1 = Vector256.Load(x1 + k);
+            var u = Vector256.Load(w0 + k);
+            h00 = Vector256.FusedMultiplyAdd(u, v0, h00);
+            h01 = Vector256.FusedMultiplyAdd(u, v1, h01);
+            u = Vector256.Load(w1 + k);
+            h10 = Vector256.FusedMultiplyAdd(u, v0, h10);
+            h11 = Vector256.FusedMultiplyAdd(u, v1, h11);
+            u = Vector256.Load(w2 + k);
+            h20 = Vector256.FusedMultiplyAdd(u, v0, h20);
+            h21 = Vector256.FusedMultiplyAdd(u, v1, h21);
+            u = Vector256.Load(w3 + k);
+            h30 = Vector256.FusedMultiplyAdd(u, v0, h30);
+            h31 = Vector256.FusedMultiplyAdd(u, v1, h31);
+        }
+
+        y[0] = VecDot.Tail(w0, x0, n16, cols, VecDot.Fold(l00 + h00));
+        y[ys] = VecDot.Tail(w0, x1, n16, cols, VecDot.Fold(l01 + h01));
+        y[1] = VecDot.Tail(w1, x0, n16, cols, VecDot.Fold(l10 + h10));
+        y[ys + 1] = VecDot.Tail(w1, x1, n16, cols, VecDot.Fold(l11 + h11));
+        y[2] = VecDot.Tail(w2, x0, n16, cols, VecDot.Fold(l20 + h20));
+        y[ys + 2] = VecDot.Tail(w2, x1, n16, cols, VecDot.Fold(l21 + h21));
+        y[3] = VecDot.Tail(w3, x0, n16, cols, VecDot.Fold(l30 + h30));
+        y[ys + 3] = VecDot.Tail(w3, x1, n16, cols, VecDot.Fold(l31 + h31));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Tail(float* a, float* b, int k, int cols)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x1V256(float* w, nint ws, float* x, float* y, int cols)
     {
-        float s = 0;
-        for (; k < cols; k++)
+        float* w0 = w, w1 = w + ws, w2 = w + (2 * ws), w3 = w + (3 * ws);
+        Vector256<float> l0 = default, l1 = default, l2 = default, l3 = default;
+        Vector256<float> h0 = default, h1 = default, h2 = default, h3 = default;
+        int n16 = cols & ~15;
+        for (int k = 0; k < n16; k += 16)
         {
-            s += a[k] * b[k];
+            var vl = Vector256.Load(x + k);
+            var vh = Vector256.Load(x + k + 8);
+            l0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + k), vl, l0);
+            h0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + k + 8), vh, h0);
+            l1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + k), vl, l1);
+            h1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + k + 8), vh, h1);
+            l2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + k), vl, l2);
+            h2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + k + 8), vh, h2);
+            l3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + k), vl, l3);
+            h3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + k + 8), vh, h3);
         }
 
-        return s;
+        y[0] = VecDot.Tail(w0, x, n16, cols, VecDot.Fold(l0 + h0));
+        y[1] = VecDot.Tail(w1, x, n16, cols, VecDot.Fold(l1 + h1));
+        y[2] = VecDot.Tail(w2, x, n16, cols, VecDot.Fold(l2 + h2));
+        y[3] = VecDot.Tail(w3, x, n16, cols, VecDot.Fold(l3 + h3));
     }
 }

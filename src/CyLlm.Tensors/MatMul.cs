@@ -88,13 +88,9 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         _x = x;
         _tokens = tokens;
         _cols = cols;
-        bool packed = false;
-        for (int i = 0; i < count; i++)
-        {
-            packed |= _w[i].Packed != null;
-        }
-
-        if (q8 && (tokens < GemmMinTokens || packed))
+        // Integer-dot types always dot against 8-bit activations, whatever the token count: a token's result
+        // must not depend on how many tokens share the step (batch invariance), so prefill and decode use one path.
+        if (q8)
         {
             EnsureQ8(tokens * (nint)(cols / 32));
             if (tokens >= 4)
@@ -188,18 +184,15 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         {
             PackedRange(in w, (float*)_y[m], r0, r1);
         }
-        else if (_tokens >= GemmMinTokens)
-        {
-            GemmRange(in w, (float*)_y[m], r0, r1, worker);
-        }
-        else
+        else if (w.UsesQ8Activations)
         {
             RowRange(in w, (float*)_y[m], r0, r1);
         }
+        else
+        {
+            FloatRange(in w, (float*)_y[m], r0, r1, worker);
+        }
     }
-
-    /// <summary>Tokens at which prompt processing switches to the tiled float GEMM.</summary>
-    private const int GemmMinTokens = 4;
 
     private readonly Lock _scratchLock = new(); // workers size the scratch lazily, all in the same run
     private float*[] _scratch = [];   // per worker: 4 dequantized weight rows [4, cols]
@@ -234,15 +227,22 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     }
 
     /// <summary>
-    /// Prompt processing: blocks of 4 weight rows (dequantized once into per-worker scratch unless already
-    /// F32) against blocks of 4 tokens through the register-tiled float kernel. Activations stay in float,
-    /// so this path is at least as precise as the integer one.
+    /// Float-activation types (F32, F16, BF16, K-quants): blocks of 4 weight rows (dequantized once into per-worker
+    /// scratch unless already F32) against blocks of 4 tokens through the register-tiled float kernels. Decode of F16
+    /// and BF16 rows dots them in place. Every kernel here sums in the canonical order of <see cref="VecDot.F32"/>, so
+    /// a token's outputs do not depend on the token count of the step.
     /// </summary>
-    private void GemmRange(in QuantMatrix w, float* y, int r0, int r1, int worker)
+    private void FloatRange(in QuantMatrix w, float* y, int r0, int r1, int worker)
     {
         int cols = _cols;
         int tokens = _tokens;
         int rows = w.Rows;
+        if (w.Type is GgmlType.F16 or GgmlType.BF16 && tokens < 4)
+        {
+            InPlaceHalfRange(in w, y, r0, r1);
+            return;
+        }
+
         float* buf = w.Type == GgmlType.F32 ? null : Scratch(worker, cols);
         for (int r = r0; r < r1; r += 4)
         {
@@ -262,21 +262,54 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
                 wr = buf;
             }
 
-            int t = 0;
-            if (nr == 4)
+            if (nr < 4)
             {
-                for (; t + 4 <= tokens; t += 4)
+                for (int t = 0; t < tokens; t++)
                 {
-                    Gemm.Tile4x4(wr, cols, _x + ((nint)t * cols), cols, y + ((nint)t * rows) + r, rows, cols);
+                    for (int i = 0; i < nr; i++)
+                    {
+                        y[((nint)t * rows) + r + i] = VecDot.F32(wr + ((nint)i * cols), _x + ((nint)t * cols), cols);
+                    }
                 }
+
+                continue;
             }
 
-            for (; t < tokens; t++)
+            int j = 0;
+            for (; j + 4 <= tokens; j += 4)
             {
-                for (int i = 0; i < nr; i++)
-                {
-                    y[((nint)t * rows) + r + i] = VecDot.F32(wr + ((nint)i * cols), _x + ((nint)t * cols), cols);
-                }
+                Gemm.Tile4x4(wr, cols, _x + ((nint)j * cols), cols, y + ((nint)j * rows) + r, rows, cols);
+            }
+
+            for (; j < tokens; j++)
+            {
+                Gemm.Tile4x1(wr, cols, _x + ((nint)j * cols), y + ((nint)j * rows) + r, cols);
+            }
+        }
+    }
+
+    /// <summary>F16 and BF16 rows against fewer than 4 tokens, converted on the fly (canonical order, like the tiles).</summary>
+    private void InPlaceHalfRange(in QuantMatrix w, float* y, int r0, int r1)
+    {
+        int cols = _cols;
+        int rows = w.Rows;
+        if (w.Type == GgmlType.F16 && _xScaled != null)
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                y[r] = VecDot.F16PreScaled((ushort*)w.Row(r), _xScaled, cols);
+            }
+
+            return;
+        }
+
+        for (int r = r0; r < r1; r++)
+        {
+            ushort* row = (ushort*)w.Row(r);
+            for (int t = 0; t < _tokens; t++)
+            {
+                float* x = _x + ((nint)t * cols);
+                y[((nint)t * rows) + r] = w.Type == GgmlType.F16 ? VecDot.F16(row, x, cols) : VecDot.BF16(row, x, cols);
             }
         }
     }
@@ -323,80 +356,28 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         }
     }
 
+    /// <summary>Integer-dot types against 8-bit activations, 16 tokens at a time so their blocks stay in cache.</summary>
     private void RowRange(in QuantMatrix w, float* y, int r0, int r1)
     {
-        int cols = _cols;
         int tokens = _tokens;
         int rows = w.Rows;
-        int blocks32 = cols / 32;
-        switch (w.Type)
+        int blocks32 = _cols / 32;
+        for (int t0 = 0; t0 < tokens; t0 += TokenTile)
         {
-            case GgmlType.F32:
-                for (int r = r0; r < r1; r++)
+            int t1 = Math.Min(tokens, t0 + TokenTile);
+            for (int r = r0; r < r1; r++)
+            {
+                byte* row = w.Row(r);
+                for (int t = t0; t < t1; t++)
                 {
-                    float* row = (float*)w.Row(r);
-                    for (int t = 0; t < tokens; t++)
-                    {
-                        y[((nint)t * rows) + r] = VecDot.F32(row, _x + ((nint)t * cols), cols);
-                    }
+                    y[((nint)t * rows) + r] = DotQ8(w.Type, row, _q8 + ((nint)t * blocks32), blocks32);
                 }
-
-                break;
-            case GgmlType.F16 when _xScaled != null:
-                for (int r = r0; r < r1; r++)
-                {
-                    y[r] = VecDot.F16PreScaled((ushort*)w.Row(r), _xScaled, cols);
-                }
-
-                break;
-            case GgmlType.F16:
-                for (int r = r0; r < r1; r++)
-                {
-                    ushort* row = (ushort*)w.Row(r);
-                    for (int t = 0; t < tokens; t++)
-                    {
-                        y[((nint)t * rows) + r] = VecDot.F16(row, _x + ((nint)t * cols), cols);
-                    }
-                }
-
-                break;
-            case GgmlType.BF16:
-                for (int r = r0; r < r1; r++)
-                {
-                    ushort* row = (ushort*)w.Row(r);
-                    for (int t = 0; t < tokens; t++)
-                    {
-                        y[((nint)t * rows) + r] = VecDot.BF16(row, _x + ((nint)t * cols), cols);
-                    }
-                }
-
-                break;
-            case GgmlType.Q4_K:
-            case GgmlType.Q5_K:
-            case GgmlType.Q6_K:
-                for (int r = r0; r < r1; r++)
-                {
-                    byte* row = w.Row(r);
-                    for (int t = 0; t < tokens; t++)
-                    {
-                        y[((nint)t * rows) + r] = VecDot.KQuant(w.Type, row, _x + ((nint)t * cols), cols / 256);
-                    }
-                }
-
-                break;
-            default:
-                for (int r = r0; r < r1; r++)
-                {
-                    byte* row = w.Row(r);
-                    for (int t = 0; t < tokens; t++)
-                    {
-                        y[((nint)t * rows) + r] = DotQ8(w.Type, row, _q8 + ((nint)t * blocks32), blocks32);
-                    }
-                }
-
-                break;
+            }
         }
     }
+
+    /// <summary>Tokens whose quantized activations one pass over a row range reuses (16 × a 4,096-wide row ≈ 70 KB).</summary>
+    private const int TokenTile = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float DotQ8(GgmlType type, byte* row, Q8Block* a, int blocks)

@@ -32,43 +32,49 @@ public static unsafe partial class VecDot
     /// <summary>
     /// Σ w[i]·x[i] with <paramref name="w"/> in IEEE half and <paramref name="xScaled"/> = x·2^112 (see
     /// <see cref="HalfRebias"/>): the rebias multiply moves out of the inner loop into the one-off scaling of x.
-    /// The caller guarantees |x| &lt; 2^15 so x·2^112 stays finite.
+    /// The caller guarantees |x| &lt; 2^15 so x·2^112 stays finite. Bit-identical to <see cref="F16"/>: the masked
+    /// half is w·2^-112 exactly, so each product equals w·x exactly and the canonical chain (see
+    /// <see cref="F32"/>) sees the same values.
     /// </summary>
     public static float F16PreScaled(ushort* w, float* xScaled, int n)
     {
-        int i = 0;
-        float sum = 0;
-        if (Avx512F.IsSupported && n >= 32)
+        int n16 = n & ~15;
+        float sum;
+        if (Avx512F.IsSupported)
         {
             var mask = Vector512.Create(HalfMask);
-            var s0 = Vector512<float>.Zero;
-            var s1 = Vector512<float>.Zero;
-            for (; i + 32 <= n; i += 32)
+            var s = Vector512<float>.Zero;
+            for (int k = 0; k < n16; k += 16)
             {
-                var h0 = Avx512F.And(Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Avx.LoadVector256((short*)w + i)), 13).AsUInt32(), mask).AsSingle();
-                var h1 = Avx512F.And(Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Avx.LoadVector256((short*)w + i + 16)), 13).AsUInt32(), mask).AsSingle();
-                s0 = Avx512F.FusedMultiplyAdd(h0, Avx512F.LoadVector512(xScaled + i), s0);
-                s1 = Avx512F.FusedMultiplyAdd(h1, Avx512F.LoadVector512(xScaled + i + 16), s1);
+                var h = Avx512F.And(Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Avx.LoadVector256((short*)w + k)), 13).AsUInt32(), mask).AsSingle();
+                s = Avx512F.FusedMultiplyAdd(h, Avx512F.LoadVector512(xScaled + k), s);
             }
 
-            sum = Vector512.Sum(s0 + s1);
+            sum = Fold(s);
         }
-        else if (Avx2.IsSupported && Fma.IsSupported && n >= 16)
+        else if (Avx2.IsSupported && Fma.IsSupported)
         {
             var mask = Vector256.Create(HalfMask);
-            var s0 = Vector256<float>.Zero;
-            for (; i + 8 <= n; i += 8)
+            var lo = Vector256<float>.Zero;
+            var hi = Vector256<float>.Zero;
+            for (int k = 0; k < n16; k += 16)
             {
-                var h = Avx2.And(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128((short*)w + i)), 13).AsUInt32(), mask).AsSingle();
-                s0 = Fma.MultiplyAdd(h, Avx.LoadVector256(xScaled + i), s0);
+                var h0 = Avx2.And(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128((short*)w + k)), 13).AsUInt32(), mask).AsSingle();
+                var h1 = Avx2.And(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128((short*)w + k + 8)), 13).AsUInt32(), mask).AsSingle();
+                lo = Fma.MultiplyAdd(h0, Avx.LoadVector256(xScaled + k), lo);
+                hi = Fma.MultiplyAdd(h1, Avx.LoadVector256(xScaled + k + 8), hi);
             }
 
-            sum = Vector256.Sum(s0);
+            sum = Fold(lo + hi);
+        }
+        else
+        {
+            return F16Canonical(w, xScaled, n, 1f / HalfRebias);
         }
 
-        for (; i < n; i++)
+        for (int k = n16; k < n; k++)
         {
-            sum += Fp16.ToFloat(w[i]) * (xScaled[i] / HalfRebias);
+            sum = MathF.FusedMultiplyAdd(Fp16.ToFloat(w[k]), xScaled[k] / HalfRebias, sum);
         }
 
         return sum;
@@ -80,80 +86,111 @@ public static unsafe partial class VecDot
     /// <summary>The factor <see cref="F16PreScaled"/> expects x multiplied by.</summary>
     public const float PreScale = HalfRebias;
 
-    /// <summary>Σ w[i]·x[i] with <paramref name="w"/> in IEEE half.</summary>
+    /// <summary>Σ w[i]·x[i] with <paramref name="w"/> in IEEE half, in the canonical order of <see cref="F32"/>.</summary>
     public static float F16(ushort* w, float* x, int n)
     {
-        int i = 0;
-        float sum = 0;
-        if (Avx512F.IsSupported && n >= 32)
+        int n16 = n & ~15;
+        float sum;
+        if (Avx512F.IsSupported)
         {
-            var s0 = Vector512<float>.Zero;
-            var s1 = Vector512<float>.Zero;
-            for (; i + 32 <= n; i += 32)
+            var s = Vector512<float>.Zero;
+            for (int k = 0; k < n16; k += 16)
             {
-                s0 = Avx512F.FusedMultiplyAdd(HalfToSingle(Avx.LoadVector256((short*)w + i)), Avx512F.LoadVector512(x + i), s0);
-                s1 = Avx512F.FusedMultiplyAdd(HalfToSingle(Avx.LoadVector256((short*)w + i + 16)), Avx512F.LoadVector512(x + i + 16), s1);
+                s = Avx512F.FusedMultiplyAdd(HalfToSingle(Avx.LoadVector256((short*)w + k)), Avx512F.LoadVector512(x + k), s);
             }
 
-            for (; i + 16 <= n; i += 16)
-            {
-                s0 = Avx512F.FusedMultiplyAdd(HalfToSingle(Avx.LoadVector256((short*)w + i)), Avx512F.LoadVector512(x + i), s0);
-            }
-
-            sum = Vector512.Sum(s0 + s1);
+            sum = Fold(s);
         }
-        else if (Avx2.IsSupported && Fma.IsSupported && n >= 16)
+        else if (Avx2.IsSupported && Fma.IsSupported)
         {
-            var s0 = Vector256<float>.Zero;
-            var s1 = Vector256<float>.Zero;
-            for (; i + 16 <= n; i += 16)
+            var lo = Vector256<float>.Zero;
+            var hi = Vector256<float>.Zero;
+            for (int k = 0; k < n16; k += 16)
             {
-                s0 = Fma.MultiplyAdd(HalfToSingle(Sse2.LoadVector128((short*)w + i)), Avx.LoadVector256(x + i), s0);
-                s1 = Fma.MultiplyAdd(HalfToSingle(Sse2.LoadVector128((short*)w + i + 8)), Avx.LoadVector256(x + i + 8), s1);
+                lo = Fma.MultiplyAdd(HalfToSingle(Sse2.LoadVector128((short*)w + k)), Avx.LoadVector256(x + k), lo);
+                hi = Fma.MultiplyAdd(HalfToSingle(Sse2.LoadVector128((short*)w + k + 8)), Avx.LoadVector256(x + k + 8), hi);
             }
 
-            sum = Vector256.Sum(s0 + s1);
+            sum = Fold(lo + hi);
+        }
+        else
+        {
+            return F16Canonical(w, x, n, 1f);
         }
 
-        for (; i < n; i++)
+        for (int k = n16; k < n; k++)
         {
-            sum += Fp16.ToFloat(w[i]) * x[i];
+            sum = MathF.FusedMultiplyAdd(Fp16.ToFloat(w[k]), x[k], sum);
         }
 
         return sum;
     }
 
-    /// <summary>Σ w[i]·x[i] with <paramref name="w"/> in bfloat16.</summary>
+    /// <summary>The canonical order for half weights, element by element (x[k]·<paramref name="xScale"/> is exact: a power of two).</summary>
+    private static float F16Canonical(ushort* w, float* x, int n, float xScale)
+    {
+        int n16 = n & ~15;
+        float* lanes = stackalloc float[16];
+        new Span<float>(lanes, 16).Clear();
+        for (int k = 0; k < n16; k++)
+        {
+            lanes[k & 15] = MathF.FusedMultiplyAdd(Fp16.ToFloat(w[k]), x[k] * xScale, lanes[k & 15]);
+        }
+
+        float sum = FoldLanes(lanes);
+        for (int k = n16; k < n; k++)
+        {
+            sum = MathF.FusedMultiplyAdd(Fp16.ToFloat(w[k]), x[k] * xScale, sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>Σ w[i]·x[i] with <paramref name="w"/> in bfloat16, in the canonical order of <see cref="F32"/>.</summary>
     public static float BF16(ushort* w, float* x, int n)
     {
-        int i = 0;
-        float sum = 0;
-        if (Avx512F.IsSupported && n >= 16)
+        int n16 = n & ~15;
+        float sum;
+        if (Avx512F.IsSupported)
         {
-            var s0 = Vector512<float>.Zero;
-            for (; i + 16 <= n; i += 16)
+            var s = Vector512<float>.Zero;
+            for (int k = 0; k < n16; k += 16)
             {
-                var v = Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Avx.LoadVector256(w + i)), 16).AsSingle();
-                s0 = Avx512F.FusedMultiplyAdd(v, Avx512F.LoadVector512(x + i), s0);
+                var v = Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Avx.LoadVector256(w + k)), 16).AsSingle();
+                s = Avx512F.FusedMultiplyAdd(v, Avx512F.LoadVector512(x + k), s);
             }
 
-            sum = Vector512.Sum(s0);
+            sum = Fold(s);
         }
-        else if (Avx2.IsSupported && Fma.IsSupported && n >= 8)
+        else if (Avx2.IsSupported && Fma.IsSupported)
         {
-            var s0 = Vector256<float>.Zero;
-            for (; i + 8 <= n; i += 8)
+            var lo = Vector256<float>.Zero;
+            var hi = Vector256<float>.Zero;
+            for (int k = 0; k < n16; k += 16)
             {
-                var v = Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128(w + i)), 16).AsSingle();
-                s0 = Fma.MultiplyAdd(v, Avx.LoadVector256(x + i), s0);
+                var v0 = Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128(w + k)), 16).AsSingle();
+                var v1 = Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128(w + k + 8)), 16).AsSingle();
+                lo = Fma.MultiplyAdd(v0, Avx.LoadVector256(x + k), lo);
+                hi = Fma.MultiplyAdd(v1, Avx.LoadVector256(x + k + 8), hi);
             }
 
-            sum = Vector256.Sum(s0);
+            sum = Fold(lo + hi);
+        }
+        else
+        {
+            float* lanes = stackalloc float[16];
+            new Span<float>(lanes, 16).Clear();
+            for (int k = 0; k < n16; k++)
+            {
+                lanes[k & 15] = MathF.FusedMultiplyAdd(Fp16.BF16ToFloat(w[k]), x[k], lanes[k & 15]);
+            }
+
+            sum = FoldLanes(lanes);
         }
 
-        for (; i < n; i++)
+        for (int k = n16; k < n; k++)
         {
-            sum += Fp16.BF16ToFloat(w[i]) * x[i];
+            sum = MathF.FusedMultiplyAdd(Fp16.BF16ToFloat(w[k]), x[k], sum);
         }
 
         return sum;

@@ -5,7 +5,7 @@ namespace CyLlm.Tensors.Tests;
 
 /// <summary>
 /// Every vector kernel against its scalar reference over lengths 0–256 (every length for float types, every
-/// whole number of blocks for quantized ones). CI runs this class again with DOTNET_EnableAVX512F=0 and
+/// whole number of blocks for quantized ones). CI runs this class again with DOTNET_EnableAVX512=0 and
 /// DOTNET_EnableHWIntrinsic=0 so the narrower paths and the scalar fallback are covered too.
 /// </summary>
 public unsafe class VecDotTests

@@ -34,7 +34,7 @@ public unsafe class Vnni512KernelTests
         Assert.Equal(expected, Q8_0x16.Status == "loaded");
         if (!Avx512F.IsSupported)
         {
-            Assert.False(Q8_0x16.IsSupported); // DOTNET_EnableAVX512F=0 turns it off with the managed 512-bit paths
+            Assert.False(Q8_0x16.IsSupported); // DOTNET_EnableAVX512=0 turns it off with the managed 512-bit paths
         }
     }
 

@@ -9,7 +9,7 @@ namespace CyLlm.Tensors.Native;
 /// compiled from vnni512.c (see there for why it is not C#) and mapped executable once per process. The entries
 /// are null — and the engine uses its C# kernels — unless this is Linux x86-64 with AVX-512F/BW and
 /// AVX512-VNNI, the code's SHA-256 matches, and <c>CYLLM_NATIVE_KERNELS</c> is not <c>0</c>. Disabling AVX-512
-/// for the runtime (<c>DOTNET_EnableAVX512F=0</c>) disables them too.
+/// for the runtime (<c>DOTNET_EnableAVX512=0</c>) disables them too.
 /// </summary>
 internal static unsafe partial class Vnni512Kernels
 {
