@@ -227,7 +227,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     }
 
     /// <summary>
-    /// Float-activation types (F32, F16, BF16, K-quants): blocks of 4 weight rows (dequantized once into per-worker
+    /// Float-activation types (F32, F16, BF16): blocks of 4 weight rows (dequantized once into per-worker
     /// scratch unless already F32) against blocks of 4 tokens through the register-tiled float kernels. Decode of F16
     /// and BF16 rows dots them in place. Every kernel here sums in the canonical order of <see cref="VecDot.F32"/>, so
     /// a token's outputs do not depend on the token count of the step.
@@ -382,14 +382,17 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float DotQ8(GgmlType type, byte* row, Q8Block* a, int blocks)
     {
-        Debug.Assert(type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1);
         return type switch
         {
+            GgmlType.Q4_K => VecDot.Q4_K(row, a, blocks / 8),
+            GgmlType.Q5_K => VecDot.Q5_K(row, a, blocks / 8),
+            GgmlType.Q6_K => VecDot.Q6_K(row, a, blocks / 8),
             GgmlType.Q8_0 => VecDot.Q8_0(row, a, blocks),
             GgmlType.Q4_0 => VecDot.Q4_0(row, a, blocks),
             GgmlType.Q4_1 => VecDot.Q4_1(row, a, blocks),
             GgmlType.Q5_0 => VecDot.Q5_0(row, a, blocks),
-            _ => VecDot.Q5_1(row, a, blocks),
+            GgmlType.Q5_1 => VecDot.Q5_1(row, a, blocks),
+            _ => throw new NotSupportedException($"{type} has no 8-bit-activation kernel"),
         };
     }
 

@@ -42,5 +42,6 @@ public readonly unsafe struct QuantMatrix
     public byte* Row(int r) => Data + (r * RowBytes);
 
     /// <summary>True when the kernel takes Q8-quantized activations rather than floats.</summary>
-    public bool UsesQ8Activations => Type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1;
+    public bool UsesQ8Activations => Type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1
+        or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 }

@@ -46,7 +46,7 @@ public unsafe class MatMulTests
                 }
 
                 // Integer kernels quantize activations to 8 bits: allow that error, nothing more.
-                double tol = (type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 ? 0.02 : 1e-5) * magnitude + 1e-5;
+                double tol = (type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 ? 1e-5 : 0.02) * magnitude + 1e-5;
                 Assert.True(Math.Abs(exact - y[(t * rows) + r]) <= tol, $"{type} t={t} r={r}: {y[(t * rows) + r]} vs {exact}");
             }
         }
