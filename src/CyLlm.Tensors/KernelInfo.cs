@@ -7,7 +7,7 @@ namespace CyLlm.Tensors;
 public static class KernelInfo
 {
     public static string Q8_0 =>
-        Q8_0x16.IsSupported ? "q8_0x16 avx512-vnni (machine code)" : Q8_0x8.IsSupported ? "q8_0x8 avx-vnni" : "row dot products";
+        Q8_0x16.IsSupported ? "q8_0x16 avx512-vnni (machine code)" : Q8_0x8.IsSupported ? (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? "q8_0x8 avx-vnni" : "q8_0x8 avx2") : "row dot products";
 
     public static string Q4_0 =>
         Q4_0x16.HasNativeKernel ? "q4_0x16 avx512-vnni (machine code)" : Q4_0x16.IsSupported ? "q4_0x16 avx512bw" : "row dot products";

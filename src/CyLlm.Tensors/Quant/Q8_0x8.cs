@@ -7,19 +7,22 @@ using System.Runtime.Intrinsics.X86;
 namespace CyLlm.Tensors.Quant;
 
 /// <summary>
-/// Q8_0 repacked with rows in vector lanes, for AVX-VNNI, in exactly the bytes of the original: each group of
+/// Q8_0 repacked with rows in vector lanes, for AVX2 (with AVX-VNNI where present), in exactly the bytes of the original: each group of
 /// 8 rows and each 32-element block becomes 272 bytes — the 8 f16 scales, then 8 × 32 bytes where lane r of
 /// part g holds quants 4g..4g+3 of row r stored as w+128. VNNI multiplies unsigned by signed bytes, so the
 /// weights are the unsigned side and Σ (w+128)·q − 128·Σq recovers Σ w·q exactly with int32 accumulation;
 /// Σq comes with the activation block. Decode stays at the memory floor (no extra bytes) while batches run
-/// at integer speed. Layout: [group, block, 272 bytes].
+/// at integer speed. Layout: [group, block, 272 bytes]. Without VNNI (every AVX2 CPU before Alder Lake / Zen 5) the
+/// same layout runs through vpmaddubsw + vpmaddwd as ggml does: the top bit flipped back gives the signed w, |w| is
+/// the unsigned side and q takes w's sign; the int32 sums are the same exact Σ w·q, so both paths give bit-identical
+/// outputs.
 /// </summary>
 public static unsafe class Q8_0x8
 {
     public const int Rows = 8;
     public const int BlockBytes = 272;
 
-    public static bool IsSupported => AvxVnni.IsSupported && Avx2.IsSupported && Fma.IsSupported;
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
     public static long Size(int rows, int cols) => (long)(rows / Rows) * (cols / 32) * BlockBytes;
 
@@ -37,6 +40,12 @@ public static unsafe class Q8_0x8
     public static void Group(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
     {
         Debug.Assert(tokens is >= 1 and <= MaxTokens);
+        if (!AvxVnni.IsSupported)
+        {
+            GroupAvx2(packed, group, blocks, a, aStride, tokens, y, yStride);
+            return;
+        }
+
         byte* p = packed + ((long)group * blocks * BlockBytes);
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         Vector256<float> acc4 = default, acc5 = default, acc6 = default, acc7 = default;
@@ -143,5 +152,61 @@ public static unsafe class Q8_0x8
         s = AvxVnni.MultiplyWideningAndAdd(s, w6, Vector256.Create(q[6]).AsSByte());
         s = AvxVnni.MultiplyWideningAndAdd(s, w7, Vector256.Create(q[7]).AsSByte());
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(s), Avx.Multiply(dw, Vector256.Create(a->D)), acc);
+    }
+
+    /// <summary><see cref="Group"/> without VNNI: the signed weights and their magnitudes are made once per block and
+    /// shared by every token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void GroupAvx2(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
+    {
+        byte* p = packed + ((long)group * blocks * BlockBytes);
+        var top = Vector256.Create((byte)0x80);
+        var acc = stackalloc Vector256<float>[MaxTokens];
+        for (int t = 0; t < tokens; t++)
+        {
+            acc[t] = Vector256<float>.Zero;
+        }
+
+        for (int b = 0; b < blocks; b++, p += BlockBytes)
+        {
+            RowPacking.PrefetchBlock(p + (RowPacking.PrefetchBlocks * BlockBytes));
+            var dw = VecDot.HalfToSingle(Sse2.LoadVector128((short*)p));
+            var w0 = Avx2.Xor(Avx.LoadVector256(p + 16), top).AsSByte();
+            var w1 = Avx2.Xor(Avx.LoadVector256(p + 48), top).AsSByte();
+            var w2 = Avx2.Xor(Avx.LoadVector256(p + 80), top).AsSByte();
+            var w3 = Avx2.Xor(Avx.LoadVector256(p + 112), top).AsSByte();
+            var w4 = Avx2.Xor(Avx.LoadVector256(p + 144), top).AsSByte();
+            var w5 = Avx2.Xor(Avx.LoadVector256(p + 176), top).AsSByte();
+            var w6 = Avx2.Xor(Avx.LoadVector256(p + 208), top).AsSByte();
+            var w7 = Avx2.Xor(Avx.LoadVector256(p + 240), top).AsSByte();
+            Q8Block* ab = a + b;
+            for (int t = 0; t < tokens; t++, ab += aStride)
+            {
+                int* q = (int*)ab->Q;
+                var s = PartAvx2(w0, q[0]);
+                s = Avx2.Add(s, PartAvx2(w1, q[1]));
+                s = Avx2.Add(s, PartAvx2(w2, q[2]));
+                s = Avx2.Add(s, PartAvx2(w3, q[3]));
+                s = Avx2.Add(s, PartAvx2(w4, q[4]));
+                s = Avx2.Add(s, PartAvx2(w5, q[5]));
+                s = Avx2.Add(s, PartAvx2(w6, q[6]));
+                s = Avx2.Add(s, PartAvx2(w7, q[7]));
+                acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s), Avx.Multiply(dw, Vector256.Create(ab->D)), acc[t]);
+            }
+        }
+
+        for (int t = 0; t < tokens; t++)
+        {
+            acc[t].Store(y + (t * yStride));
+        }
+    }
+
+    /// <summary>Lane r: Σ of 4 products of row r's weights (signed) with the token's 4 quants <paramref name="q4"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> PartAvx2(Vector256<sbyte> w, int q4)
+    {
+        // |w| ≤ 128 unsigned, q ≤ 127 in magnitude with w's sign: a pair sums to at most 32,512, inside int16.
+        var p16 = Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(Vector256.Create(q4).AsSByte(), w));
+        return Avx2.MultiplyAddAdjacent(p16, Vector256.Create((short)1));
     }
 }
