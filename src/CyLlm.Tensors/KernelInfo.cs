@@ -10,7 +10,7 @@ public static class KernelInfo
         Q8_0x16.IsSupported ? "q8_0x16 avx512-vnni (machine code)" : Q8_0x8.IsSupported ? (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? "q8_0x8 avx-vnni" : "q8_0x8 avx2") : "row dot products";
 
     public static string Q4_0 =>
-        Q4_0x16.HasNativeKernel ? "q4_0x16 avx512-vnni (machine code)" : Q4_0x16.IsSupported ? "q4_0x16 avx512bw" : "row dot products";
+        Q4_0x16.HasNativeKernel ? "q4_0x16 avx512-vnni (machine code)" : Q4_0x16.IsSupported ? (Q4_0x16.Uses512 ? "q4_0x16 avx512bw" : "q4_0x16 avx2") : "row dot products";
 
     /// <summary>"loaded", or why the machine-code kernels are not used here.</summary>
     public static string NativeKernels => Vnni512Kernels.Status;

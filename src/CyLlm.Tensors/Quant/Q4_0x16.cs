@@ -11,14 +11,19 @@ namespace CyLlm.Tensors.Quant;
 /// 16 rows and each 32-element block becomes 288 bytes — the 16 f16 scales, then 4 × 64 bytes where lane r holds bytes 4s..4s+3 of row r's
 /// block (elements 4s..4s+3 in the low nibbles, 16+4s..16+4s+3 in the high ones). One 512-bit multiply-add then
 /// advances 16 rows at once and the block scale is applied once per 16 rows instead of once per row, which
-/// makes decode memory-bound and prompt processing integer-speed. Layout: [group, block, 288 bytes].
+/// makes decode memory-bound and prompt processing integer-speed. Layout: [group, block, 288 bytes]. On AVX2 the same
+/// layout runs as two 8-row halves of 256 bits (each 64-byte part is rows 0–7 then rows 8–15), with the same integer
+/// sums and float steps per lane, so its outputs are bit-identical to the 512-bit kernel's.
 /// </summary>
 public static unsafe class Q4_0x16
 {
     public const int Rows = 16;
     public const int BlockBytes = 288;
 
-    public static bool IsSupported => Avx512F.IsSupported && Avx512BW.IsSupported;
+    public static bool IsSupported => (Avx512F.IsSupported && Avx512BW.IsSupported) || (Avx2.IsSupported && Fma.IsSupported);
+
+    /// <summary>True when the 512-bit managed kernel runs (else the AVX2 halves).</summary>
+    public static bool Uses512 => Avx512F.IsSupported && Avx512BW.IsSupported;
 
     /// <summary>Bytes of the repacked form of a [rows, cols] Q4_0 matrix.</summary>
     public static long Size(int rows, int cols) => (long)(rows / Rows) * (cols / 32) * BlockBytes;
@@ -86,6 +91,13 @@ public static unsafe class Q4_0x16
     public static void Group(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
     {
         Debug.Assert(tokens is >= 1 and <= MaxTokens);
+        if (!Uses512)
+        {
+            GroupAvx2(packed, group, blocks, a, aStride, tokens, y, yStride, 0);
+            GroupAvx2(packed, group, blocks, a, aStride, tokens, y, yStride, 8);
+            return;
+        }
+
         byte* p = packed + ((long)group * blocks * BlockBytes);
         var mask = Vector512.Create((byte)0x0F);
         var ones = Vector512.Create((short)1);
@@ -200,5 +212,59 @@ public static unsafe class Q4_0x16
         s = Avx512BW.Add(s, Avx512BW.MultiplyAddAdjacent(h3, Vector512.Create(q[7]).AsSByte()));
         var dot = Avx512F.Subtract(Avx512BW.MultiplyAddAdjacent(s, ones), Vector512.Create(8 * a->Sum));
         return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(dot), Avx512F.Multiply(dw, Vector512.Create(a->D)), acc);
+    }
+
+    /// <summary><see cref="Group"/> for rows <paramref name="half"/>..<paramref name="half"/>+7 of the group with 256-bit
+    /// vectors: the same unpacking, int16 pair sums and float steps per lane as the 512-bit kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    internal static void GroupAvx2(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride, int half)
+    {
+        byte* p = packed + ((long)group * blocks * BlockBytes);
+        var mask = Vector256.Create((byte)0x0F);
+        var ones = Vector256.Create((short)1);
+        var acc = stackalloc Vector256<float>[MaxTokens];
+        for (int t = 0; t < tokens; t++)
+        {
+            acc[t] = Vector256<float>.Zero;
+        }
+
+        int off = half * 4;   // byte offset of the half's rows within a 64-byte part (4 bytes a row)
+        for (int b = 0; b < blocks; b++, p += BlockBytes)
+        {
+            RowPacking.PrefetchBlock(p + (RowPacking.PrefetchBlocks * BlockBytes));
+            var dw = VecDot.HalfToSingle(Sse2.LoadVector128((short*)p + half));
+            var v0 = Avx.LoadVector256(p + 32 + off);
+            var v1 = Avx.LoadVector256(p + 96 + off);
+            var v2 = Avx.LoadVector256(p + 160 + off);
+            var v3 = Avx.LoadVector256(p + 224 + off);
+            var l0 = Avx2.And(v0, mask);
+            var l1 = Avx2.And(v1, mask);
+            var l2 = Avx2.And(v2, mask);
+            var l3 = Avx2.And(v3, mask);
+            var h0 = Avx2.And(Avx2.ShiftRightLogical(v0.AsUInt16(), 4).AsByte(), mask);
+            var h1 = Avx2.And(Avx2.ShiftRightLogical(v1.AsUInt16(), 4).AsByte(), mask);
+            var h2 = Avx2.And(Avx2.ShiftRightLogical(v2.AsUInt16(), 4).AsByte(), mask);
+            var h3 = Avx2.And(Avx2.ShiftRightLogical(v3.AsUInt16(), 4).AsByte(), mask);
+            Q8Block* ab = a + b;
+            for (int t = 0; t < tokens; t++, ab += aStride)
+            {
+                int* q = (int*)ab->Q;
+                var s = Avx2.MultiplyAddAdjacent(l0, Vector256.Create(q[0]).AsSByte());
+                s = Avx2.Add(s, Avx2.MultiplyAddAdjacent(l1, Vector256.Create(q[1]).AsSByte()));
+                s = Avx2.Add(s, Avx2.MultiplyAddAdjacent(l2, Vector256.Create(q[2]).AsSByte()));
+                s = Avx2.Add(s, Avx2.MultiplyAddAdjacent(l3, Vector256.Create(q[3]).AsSByte()));
+                s = Avx2.Add(s, Avx2.MultiplyAddAdjacent(h0, Vector256.Create(q[4]).AsSByte()));
+                s = Avx2.Add(s, Avx2.MultiplyAddAdjacent(h1, Vector256.Create(q[5]).AsSByte()));
+                s = Avx2.Add(s, Avx2.MultiplyAddAdjacent(h2, Vector256.Create(q[6]).AsSByte()));
+                s = Avx2.Add(s, Avx2.MultiplyAddAdjacent(h3, Vector256.Create(q[7]).AsSByte()));
+                var dot = Avx2.Subtract(Avx2.MultiplyAddAdjacent(s, ones), Vector256.Create(8 * ab->Sum));
+                acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Avx.Multiply(dw, Vector256.Create(ab->D)), acc[t]);
+            }
+        }
+
+        for (int t = 0; t < tokens; t++)
+        {
+            acc[t].Store(y + (t * yStride) + half);
+        }
     }
 }

@@ -157,7 +157,7 @@ public static unsafe class Q8_0x8
     /// <summary><see cref="Group"/> without VNNI: the signed weights and their magnitudes are made once per block and
     /// shared by every token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static void GroupAvx2(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
+    internal static void GroupAvx2(byte* packed, int group, int blocks, Q8Block* a, int aStride, int tokens, float* y, nint yStride)
     {
         byte* p = packed + ((long)group * blocks * BlockBytes);
         var top = Vector256.Create((byte)0x80);
