@@ -295,7 +295,13 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         int rows = w.Rows;
         if (w.Type == GgmlType.F16 && _xScaled != null)
         {
-            for (int r = r0; r < r1; r++)
+            int r = r0;
+            for (; r + 4 <= r1; r += 4)
+            {
+                VecDot.F16PreScaled4((ushort*)w.Row(r), (nint)(w.RowBytes / 2), _xScaled, cols, y + r);
+            }
+
+            for (; r < r1; r++)
             {
                 y[r] = VecDot.F16PreScaled((ushort*)w.Row(r), _xScaled, cols);
             }
