@@ -14,6 +14,22 @@ namespace CyLlm.Tensors.Tests;
 public unsafe class Vnni512KernelTests
 {
     [Fact]
+    public void The_embedded_machine_code_was_generated_from_the_current_source()
+    {
+        // scripts/kernels/build.sh records the C source's hash; an edited vnni512.c without a rebuild fails here
+        // (CI also rebuilds the bytes with `build.sh --check` where the recorded gcc is installed).
+        string dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "CyLlm.slnx")))
+        {
+            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repository root not found");
+        }
+
+        byte[] source = File.ReadAllBytes(Path.Combine(dir, "src", "CyLlm.Tensors", "Native", "vnni512.c"));
+        Assert.Equal(Vnni512Kernels.SourceSha256, Convert.ToHexStringLower(SHA256.HashData(source)));
+        Assert.Contains("-mavx512vnni", Vnni512Kernels.CompilerFlags);
+    }
+
+    [Fact]
     public void The_embedded_machine_code_matches_its_recorded_hash_and_entry()
     {
         byte[] code = Convert.FromBase64String(Vnni512Kernels.CodeBase64);
@@ -38,13 +54,10 @@ public unsafe class Vnni512KernelTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Group_without_the_kernel_is_a_clear_error()
     {
-        if (Q8_0x16.IsSupported)
-        {
-            return; // covered by the equality tests below
-        }
+        Skip.If(Q8_0x16.IsSupported, "the kernel loaded here: the equality tests below run it");
 
         var ex = Assert.Throws<PlatformNotSupportedException>(() => Q8_0x16.Group(null, 0, 1, null, 1, 1, null, 16));
         Assert.Contains(Q8_0x16.Status, ex.Message);
@@ -97,15 +110,11 @@ public unsafe class Vnni512KernelTests
         return d;
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Shapes))]
     public void Vnni512_equals_the_avx_vnni_kernel_bit_for_bit_and_the_scalar_reference(int cols, int tokens)
     {
-        if (!Q8_0x16.IsSupported)
-        {
-            Assert.Throws<PlatformNotSupportedException>(() => Q8_0x16.Group(null, 0, 1, null, 1, 1, null, 16));
-            return;
-        }
+        Skip.IfNot(Q8_0x16.IsSupported, $"the 512-bit VNNI kernel does not run here ({Q8_0x16.Status})");
 
         const int rows = 32;
         int blocks = cols / 32;
@@ -156,13 +165,10 @@ public unsafe class Vnni512KernelTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_kernel_writes_only_its_own_rows_and_tokens()
     {
-        if (!Q8_0x16.IsSupported)
-        {
-            return; // nothing runs
-        }
+        Skip.IfNot(Q8_0x16.IsSupported, $"the 512-bit VNNI kernel does not run here ({Q8_0x16.Status})");
 
         const int rows = 16, cols = 64, tokens = 3, yStride = 40;
         var rng = new Random(7);
@@ -198,14 +204,11 @@ public unsafe class Vnni512KernelTests
         }
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Shapes))]
     public void Q4_0_native_kernel_equals_the_avx512bw_kernel_bit_for_bit_and_the_scalar_reference(int cols, int tokens)
     {
-        if (!Q4_0x16.IsSupported)
-        {
-            return; // no packed Q4_0 here at all (covered by RowPackingTests)
-        }
+        Skip.IfNot(Q4_0x16.HasNativeKernel, $"the 512-bit VNNI kernel does not run here ({Q8_0x16.Status})");
 
         const int rows = 32;
         int blocks = cols / 32;

@@ -15,6 +15,14 @@ internal static partial class Vnni512Kernels
     /// <summary>SHA-256 of the decoded machine code, checked before it is mapped.</summary>
     internal const string CodeSha256 = "11eefbbf0966be8b6aa896ef0bcd0d12c88aa244aeaaac5cc8f9361ad916549f";
 
+    /// <summary>SHA-256 of vnni512.c when this file was generated (a test fails when the source changed without it).</summary>
+    internal const string SourceSha256 = "f6da45cfada8ea505f2ec92892a0d5a8a2873e09b79246ed86177c076b91e647";
+
+    /// <summary>The compiler and flags that produced the code (scripts/kernels/build.sh --check rebuilds with them).</summary>
+    internal const string Compiler = "gcc (Debian 12.2.0-14+deb12u1) 12.2.0";
+
+    internal const string CompilerFlags = "-O2 -march=x86-64-v3 -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mno-red-zone -fPIC -fno-jump-tables -fno-asynchronous-unwind-tables -fno-stack-protector -fcf-protection=none -fno-plt -ffreestanding";
+
     /// <summary>The .text section of vnni512.c (x86-64 System V ABI).</summary>
     internal const string CodeBase64 =
         "SGPGSInWhcAPjkMCAABMjRSJSI0EgMXIV/ZJweIDYvF8SCj+xenv0kqNDBJIjZdAJAAASI08xkwB12YPH0QAAEiNgsD9//9mDx+E" +
