@@ -21,6 +21,10 @@ internal sealed class ServeRoleOptions
     private readonly Option<string?> _workerKey = new("--worker-api-key") { Description = "router: API key to send to the workers" };
     private readonly Option<double> _heartbeat = new("--kv-heartbeat") { Description = "seconds between heartbeats on KV connections", DefaultValueFactory = _ => 1 };
     private readonly Option<bool> _fallback = new("--kv-fallback") { Description = "decode role: generate co-located when a KV transfer fails instead of returning the error" };
+    private readonly Option<string?> _secretFile = new("--kv-secret-file") { Description = "file holding the workers' shared secret (at least 16 bytes; or CYLLM_KV_SECRET): every KV and registry connection proves it" };
+
+    /// <summary>The environment variable that may hold the workers' shared secret instead of a file.</summary>
+    public const string SecretVariable = "CYLLM_KV_SECRET";
 
     public void AddTo(Command command)
     {
@@ -33,6 +37,40 @@ internal sealed class ServeRoleOptions
         command.Options.Add(_workerKey);
         command.Options.Add(_heartbeat);
         command.Options.Add(_fallback);
+        command.Options.Add(_secretFile);
+    }
+
+    /// <summary>The workers' shared secret from --kv-secret-file or CYLLM_KV_SECRET (never from the command line, which
+    /// other users of the host can read); empty when neither is given.</summary>
+    private ReadOnlyMemory<byte> Secret(ParseResult parse)
+    {
+        byte[] secret;
+        if (parse.GetValue(_secretFile) is { } file)
+        {
+            try
+            {
+                secret = System.Text.Encoding.UTF8.GetBytes(File.ReadAllText(file).Trim());
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"--kv-secret-file {file}: {ex.Message}");
+            }
+        }
+        else if (Environment.GetEnvironmentVariable(SecretVariable) is { Length: > 0 } text)
+        {
+            secret = System.Text.Encoding.UTF8.GetBytes(text.Trim());
+        }
+        else
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        if (secret.Length < 16)
+        {
+            throw new ArgumentException($"the workers' shared secret is {secret.Length} bytes; use at least 16 (e.g. openssl rand -hex 32)");
+        }
+
+        return secret;
     }
 
     /// <summary>Adds the role settings to <paramref name="options"/>; throws <see cref="ArgumentException"/> (one line) when they do not fit together.</summary>
@@ -65,7 +103,7 @@ internal sealed class ServeRoleOptions
             PrefillWorkers = parse.GetValue(_prefillWorkers) ?? [],
             DecodeWorkers = parse.GetValue(_decodeWorkers) ?? [],
             WorkerApiKey = parse.GetValue(_workerKey),
-            Transfer = new DisaggregationOptions { HeartbeatInterval = TimeSpan.FromSeconds(heartbeat), FallbackToColocated = parse.GetValue(_fallback) },
+            Transfer = new DisaggregationOptions { HeartbeatInterval = TimeSpan.FromSeconds(heartbeat), FallbackToColocated = parse.GetValue(_fallback), SharedSecret = Secret(parse) },
         };
         var problems = settings.Validate();
         if (problems.Count > 0)
@@ -76,6 +114,11 @@ internal sealed class ServeRoleOptions
         if (role == ServeRole.Both && !settings.IsRouter)
         {
             return options; // plain co-located serving
+        }
+
+        if (settings.Transfer.SharedSecret.IsEmpty)
+        {
+            Console.Error.WriteLine("warning: no --kv-secret-file or CYLLM_KV_SECRET: KV transfer and bootstrap registry connections are not authenticated; anyone who can reach those ports can join (docs/security.md)");
         }
 
         options = options with { Disaggregation = settings };

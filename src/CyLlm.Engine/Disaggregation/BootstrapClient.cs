@@ -2,9 +2,9 @@ namespace CyLlm.Engine.Disaggregation;
 
 /// <summary>
 /// <see cref="IBootstrapRegistry"/> against a <see cref="BootstrapServer"/>: one connection, one request at a time,
-/// reconnecting after a failure.
+/// reconnecting after a failure. Each connection proves <paramref name="secret"/> (the workers' shared secret) first.
 /// </summary>
-public sealed class BootstrapClient(KvEndpoint server) : IBootstrapRegistry, IDisposable
+public sealed class BootstrapClient(KvEndpoint server, ReadOnlyMemory<byte> secret = default) : IBootstrapRegistry, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private KvConnection? _connection;
@@ -28,7 +28,7 @@ public sealed class BootstrapClient(KvEndpoint server) : IBootstrapRegistry, IDi
         await _gate.WaitAsync(ct);
         try
         {
-            _connection ??= await KvConnection.ConnectAsync(Server, ct);
+            _connection ??= await KvConnection.ConnectAsync(Server, secret, ct);
             try
             {
                 await _connection.SendAsync(type, m, ct);

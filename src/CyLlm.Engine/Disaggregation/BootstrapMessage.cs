@@ -7,6 +7,9 @@ namespace CyLlm.Engine.Disaggregation;
 /// </summary>
 public sealed record BootstrapMessage(RoomId Room, bool Found, string Host, int Port)
 {
+    /// <summary>Longest host name a registry message carries (a DNS name is at most 253 bytes).</summary>
+    public const int MaxHostBytes = 255;
+
     public int Size => 11 + WireWriter.Utf8Size(Host);
 
     public void Write(Span<byte> dest)
@@ -24,6 +27,11 @@ public sealed record BootstrapMessage(RoomId Room, bool Found, string Host, int 
         var room = new RoomId(r.U64());
         bool found = r.U8() != 0;
         int port = r.U16();
+        if (r.Remaining > 2 + MaxHostBytes)
+        {
+            throw new KvProtocolException($"a registry message's host is longer than {MaxHostBytes} bytes");
+        }
+
         var m = new BootstrapMessage(room, found, r.Utf8(), port);
         r.End();
         return m;

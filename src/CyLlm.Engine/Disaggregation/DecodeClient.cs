@@ -141,6 +141,12 @@ public sealed partial class DecodeClient : IAsyncDisposable
         {
             peer = await GetPeerAsync(ep, ct);
         }
+        catch (IOException ex) when (ex.InnerException is TimeoutException)
+        {
+            _failedPeers.Remember(ep, _time.GetTimestamp());
+            Fail(entry, TransferFailure.HeartbeatTimeout, $"the prefill worker {ep} is silent: {ex.Message}", notifyPeer: false);
+            return;
+        }
         catch (Exception ex) when (ex is IOException or SocketException or KvProtocolException)
         {
             _failedPeers.Remember(ep, _time.GetTimestamp());
@@ -245,7 +251,8 @@ public sealed partial class DecodeClient : IAsyncDisposable
 
     private async Task<KvPeer> ConnectAsync(KvEndpoint ep)
     {
-        var connection = await KvConnection.ConnectAsync(ep, _stop.Token);
+        // A peer that does not answer the handshake within the heartbeat limit is a silent (hung) peer.
+        var connection = await KvConnection.ConnectAsync(ep, _options.SharedSecret, _stop.Token, _options.HeartbeatInterval * _options.MissedHeartbeats);
         var peer = new KvPeer(connection, ep);
         await connection.SendAsync(new RegisterBuffersMessage(_nodeId, _engine.KvLayout, _engine.TotalBlocks), _stop.Token);
         _heartbeats.Heard(peer, _time.GetTimestamp());

@@ -13,7 +13,9 @@ public sealed class DisaggregationMetrics : IDisposable
     private readonly Meter _meter = new(MeterName);
     private readonly Counter<long> _failures;
     private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _rejected;
     private long _duplicateCount;
+    private long _rejectedCount;
     private long _failureCount;
     private long _successCount;
     private long _bytes;
@@ -29,6 +31,7 @@ public sealed class DisaggregationMetrics : IDisposable
         ResumesPerRequest = _meter.CreateHistogram<int>("cyllm_kv_transfer_resumes", "{resume}", "Resumes per request");
         _duplicates = _meter.CreateCounter<long>("cyllm_kv_duplicates_ignored_total", "{message}", "repeated Init/Resume/chunks ignored");
         _failures = _meter.CreateCounter<long>("cyllm_kv_transfer_failures_total", "{room}", "failed rooms by reason");
+        _rejected = _meter.CreateCounter<long>("cyllm_kv_rejected_connections_total", "{connection}", "connections that failed the shared-secret handshake or sent a frame before it");
     }
 
     public string Role { get; }
@@ -44,6 +47,15 @@ public sealed class DisaggregationMetrics : IDisposable
     public Histogram<int> ResumesPerRequest { get; }
 
     public long DuplicatesIgnored => Interlocked.Read(ref _duplicateCount);
+
+    /// <summary>Connections dropped before they proved the shared secret.</summary>
+    public long RejectedConnections => Interlocked.Read(ref _rejectedCount);
+
+    public void RejectedConnection()
+    {
+        Interlocked.Increment(ref _rejectedCount);
+        _rejected.Add(1, new KeyValuePair<string, object?>("role", Role));
+    }
 
     public long Failures => Interlocked.Read(ref _failureCount);
 

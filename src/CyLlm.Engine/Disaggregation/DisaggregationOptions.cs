@@ -3,6 +3,16 @@ namespace CyLlm.Engine.Disaggregation;
 /// <summary>Timeouts and sizing of KV transfer between prefill and decode workers.</summary>
 public sealed record DisaggregationOptions
 {
+    /// <summary>
+    /// The workers' shared secret: every KV and registry connection starts with a mutual HMAC challenge over it
+    /// (<see cref="KvConnection.AuthenticateAsync"/>). Empty: the links accept anyone who can connect — only for one
+    /// trusted host or network segment.
+    /// </summary>
+    public ReadOnlyMemory<byte> SharedSecret { get; init; }
+
+    /// <summary>Registry side: the most rooms registered at once (a full registry refuses new rooms).</summary>
+    public int MaxRegisteredRooms { get; init; } = 1 << 16;
+
     /// <summary>Between heartbeats on every peer connection.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace CyLlm.Engine.Disaggregation;
 
@@ -8,6 +10,11 @@ namespace CyLlm.Engine.Disaggregation;
 /// One TCP connection carrying frames: an 8-byte header — u16 magic 0x4B43 ("CK"), u8 version 1, u8 type
 /// (<see cref="KvMessageType"/>), u32 payload length — then the payload, all little-endian. Sends are serialized
 /// (one frame at a time, whole); receiving is for one reader loop.
+/// <para>
+/// Every connection starts with <see cref="AuthenticateAsync"/>: until both sides proved they hold the workers' shared
+/// secret, only the two 32-byte handshake frames are accepted, and every header is checked against its type's size
+/// limit before a byte of payload is allocated, so an unauthenticated peer costs a few bytes of memory at most.
+/// </para>
 /// </summary>
 public sealed class KvConnection : IDisposable
 {
@@ -27,6 +34,13 @@ public sealed class KvConnection : IDisposable
     private long _bytesSent;
     private long _bytesReceived;
     private int _disposed;
+    private bool _authenticated;
+
+    /// <summary>Bytes of a handshake nonce and of an HMAC-SHA256 tag.</summary>
+    public const int NonceBytes = 32;
+
+    /// <summary>How long a peer has to complete the handshake before the connection is dropped.</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     public KvConnection(Socket socket)
     {
@@ -35,20 +49,120 @@ public sealed class KvConnection : IDisposable
         _stream = new NetworkStream(socket, ownsSocket: true);
     }
 
-    public static async Task<KvConnection> ConnectAsync(KvEndpoint endpoint, CancellationToken cancellationToken)
+    /// <summary>Connects and runs the handshake as the initiator with <paramref name="secret"/> (see <see cref="AuthenticateAsync"/>).</summary>
+    public static async Task<KvConnection> ConnectAsync(KvEndpoint endpoint, ReadOnlyMemory<byte> secret, CancellationToken cancellationToken, TimeSpan? handshakeTimeout = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        KvConnection? connection = null;
         try
         {
             await socket.ConnectAsync(endpoint.Host, endpoint.Port, cancellationToken);
-            return new KvConnection(socket);
+            connection = new KvConnection(socket);
+            await connection.AuthenticateAsync(secret, initiator: true, cancellationToken, handshakeTimeout);
+            return connection;
         }
         catch
         {
-            socket.Dispose();
+            if (connection is null)
+            {
+                socket.Dispose();
+            }
+            else
+            {
+                connection.Dispose();
+            }
+
             throw;
         }
     }
+
+    /// <summary>
+    /// Mutual challenge–response over the workers' shared secret (empty: links open to anyone who can connect, as
+    /// before secrets existed). Each side sends Hello with a fresh 32-byte nonce, answers the peer's Hello with
+    /// Auth = HMAC-SHA256(secret, role ‖ peer's nonce ‖ own nonce) — role "initiator" or "acceptor", so a tag cannot be
+    /// reflected back — and checks the peer's Auth in constant time. Bounded by <paramref name="timeout"/>
+    /// (<see cref="HandshakeTimeout"/> by default).
+    /// </summary>
+    /// <exception cref="KvProtocolException">The peer sent anything else, or a wrong tag.</exception>
+    /// <exception cref="IOException">The peer did not complete the handshake in time (a silent peer); its inner exception is a <see cref="TimeoutException"/>.</exception>
+    public async Task AuthenticateAsync(ReadOnlyMemory<byte> secret, bool initiator, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? HandshakeTimeout;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(limit);
+        try
+        {
+            await HandshakeAsync(secret, initiator, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // An IOException, as every other way a connection can fail; the inner TimeoutException tells a silent peer apart.
+            throw new IOException($"the peer did not complete the handshake within {limit.TotalSeconds:0.###} s", new TimeoutException());
+        }
+    }
+
+    private async Task HandshakeAsync(ReadOnlyMemory<byte> secret, bool initiator, CancellationToken ct)
+    {
+        byte[] own = RandomNumberGenerator.GetBytes(NonceBytes);
+        await SendAsync(KvMessageType.Hello, NonceBytes, static (s, o) => ((byte[])o!).CopyTo(s), own, ct);
+        byte[] peer = await ReceiveHandshakeAsync(KvMessageType.Hello, ct);
+        byte[] mine = Tag(secret.Span, initiator, peer, own);
+        await SendAsync(KvMessageType.Auth, NonceBytes, static (s, o) => ((byte[])o!).CopyTo(s), mine, ct);
+        byte[] theirs = await ReceiveHandshakeAsync(KvMessageType.Auth, ct);
+        if (!CryptographicOperations.FixedTimeEquals(theirs, Tag(secret.Span, !initiator, own, peer)))
+        {
+            throw new KvProtocolException("the peer did not prove the workers' shared secret");
+        }
+
+        _authenticated = true;
+    }
+
+    /// <summary>HMAC-SHA256(secret, role ‖ receiver's nonce ‖ sender's nonce), by the sender of the tag.</summary>
+    private static byte[] Tag(ReadOnlySpan<byte> secret, bool senderIsInitiator, byte[] receiverNonce, byte[] senderNonce)
+    {
+        Span<byte> message = stackalloc byte[16 + (2 * NonceBytes)];
+        message.Clear();
+        Encoding.ASCII.GetBytes(senderIsInitiator ? "cyllm-kv-init" : "cyllm-kv-accept", message);
+        receiverNonce.CopyTo(message[16..]);
+        senderNonce.CopyTo(message[(16 + NonceBytes)..]);
+        return HMACSHA256.HashData(secret, message);
+    }
+
+    private async Task<byte[]> ReceiveHandshakeAsync(KvMessageType expected, CancellationToken ct)
+    {
+        var frame = await ReceiveAsync(ct) ?? throw new KvProtocolException("the peer closed the connection during the handshake");
+        try
+        {
+            if (frame.Type != expected)
+            {
+                throw new KvProtocolException($"expected {expected} during the handshake, got {frame.Type}");
+            }
+
+            return frame.Payload.ToArray();
+        }
+        finally
+        {
+            Return(frame);
+        }
+    }
+
+    /// <summary>
+    /// The largest payload a frame of <paramref name="type"/> may carry, or −1 for a type this connection does not accept
+    /// now. Before the handshake completes only Hello and Auth (exactly 32 bytes) are accepted.
+    /// </summary>
+    public static long PayloadLimit(KvMessageType type, bool authenticated) => (type, authenticated) switch
+    {
+        (KvMessageType.Hello or KvMessageType.Auth, false) => NonceBytes,
+        (_, false) => -1,
+        (KvMessageType.Hello or KvMessageType.Auth, true) => -1,
+        (KvMessageType.Chunk, true) => MaxPayload,
+        (KvMessageType.Init or KvMessageType.Resume, true) => 20 + (4L * MaxBlocksPerMessage),
+        (KvMessageType.RegisterBuffers, true) => 64,
+        (KvMessageType.Abort, true) => 64 << 10,
+        (KvMessageType.Heartbeat, true) => 8,
+        (KvMessageType.BootstrapRegister or KvMessageType.BootstrapLookup or KvMessageType.BootstrapReply or KvMessageType.BootstrapUnregister, true) => 11 + BootstrapMessage.MaxHostBytes,
+        _ => -1,
+    };
 
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
@@ -162,9 +276,16 @@ public sealed class KvConnection : IDisposable
             throw new KvProtocolException($"not a CyLlm KV frame (magic 0x{magic:X4}, version {version})");
         }
 
-        if (length > MaxPayload)
+        // Checked before anything is allocated: the type must be one this connection accepts now, within its limit.
+        long limit = PayloadLimit(type, _authenticated);
+        if (limit < 0)
         {
-            throw new KvProtocolException($"frame of {length} bytes exceeds the {MaxPayload}-byte limit");
+            throw new KvProtocolException(_authenticated ? $"unexpected frame type {(byte)type}" : $"frame type {(byte)type} before the handshake");
+        }
+
+        if (length > limit)
+        {
+            throw new KvProtocolException($"a {type} frame of {length} bytes exceeds its {limit}-byte limit");
         }
 
         byte[] buf = ArrayPool<byte>.Shared.Rent(Math.Max(1, (int)length));

@@ -13,4 +13,10 @@ public enum KvMessageType : byte
     BootstrapLookup = 17,
     BootstrapReply = 18,
     BootstrapUnregister = 19,
+
+    /// <summary>Handshake, first frame each way on every connection: a 32-byte random nonce.</summary>
+    Hello = 32,
+
+    /// <summary>Handshake, second frame each way: HMAC-SHA256 over the peer's nonce (see <see cref="KvConnection.AuthenticateAsync"/>).</summary>
+    Auth = 33,
 }

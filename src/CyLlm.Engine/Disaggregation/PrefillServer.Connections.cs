@@ -23,12 +23,30 @@ public sealed partial class PrefillServer
                 continue;
             }
 
-            var remote = socket.RemoteEndPoint as IPEndPoint;
-            var peer = new KvPeer(new KvConnection(socket), new KvEndpoint(remote?.Address.ToString() ?? "?", remote?.Port ?? 0));
-            _peers[peer] = 0;
-            _heartbeats.Heard(peer, _time.GetTimestamp());
-            _ = Task.Run(() => ServePeer(peer));
+            _ = Task.Run(() => AcceptPeer(socket));
         }
+    }
+
+    /// <summary>A connection becomes a peer (heartbeats, rooms) only after it proved the shared secret.</summary>
+    private async Task AcceptPeer(Socket socket)
+    {
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        var connection = new KvConnection(socket);
+        try
+        {
+            await connection.AuthenticateAsync(_options.SharedSecret, initiator: false, _stop.Token);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or KvProtocolException or OperationCanceledException or ObjectDisposedException)
+        {
+            Metrics.RejectedConnection();
+            connection.Dispose();
+            return;
+        }
+
+        var peer = new KvPeer(connection, new KvEndpoint(remote?.Address.ToString() ?? "?", remote?.Port ?? 0));
+        _peers[peer] = 0;
+        _heartbeats.Heard(peer, _time.GetTimestamp());
+        await ServePeer(peer);
     }
 
     private async Task ServePeer(KvPeer peer)

@@ -29,7 +29,6 @@ public sealed class DisaggregatedBackend : IInferenceBackend
     private readonly DisaggregationSettings _settings;
     private readonly HttpClient _http;
     private readonly BootstrapServer _bootstrap;
-    private long _nextRoom;
     private int _nextWorker;
 
     public DisaggregatedBackend(IInferenceBackend local, DisaggregationSettings settings, TimeSpan requestTimeout)
@@ -43,9 +42,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
 
-        _bootstrap = new BootstrapServer(IPAddress.Parse(bootstrap.Host), bootstrap.Port);
-        // Room ids are unique per router run: a random high part, a counter below it.
-        _nextRoom = (long)((ulong)Random.Shared.NextInt64(1, 1L << 31) << 32);
+        _bootstrap = new BootstrapServer(IPAddress.Parse(bootstrap.Host), bootstrap.Port, settings.Transfer);
     }
 
     /// <summary>Where the bootstrap registry listens (its port when --bootstrap named port 0).</summary>
@@ -86,7 +83,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             throw ApiError.BadRequest("the prompt is empty", "prompt");
         }
 
-        ulong room = (ulong)Interlocked.Increment(ref _nextRoom);
+        ulong room = NewRoom();
         int w = Interlocked.Increment(ref _nextWorker) & int.MaxValue;
         string prefillUrl = _settings.PrefillWorkers[w % _settings.PrefillWorkers.Count].TrimEnd('/');
         string decodeUrl = _settings.DecodeWorkers[w % _settings.DecodeWorkers.Count].TrimEnd('/');
@@ -181,6 +178,21 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         {
             return $"HTTP {(int)response.StatusCode}";
         }
+    }
+
+    /// <summary>A random non-zero 64-bit room id: nobody can predict another request's room from their own.</summary>
+    private static ulong NewRoom()
+    {
+        Span<byte> b = stackalloc byte[8];
+        ulong room;
+        do
+        {
+            System.Security.Cryptography.RandomNumberGenerator.Fill(b);
+            room = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(b);
+        }
+        while (room == 0);
+
+        return room;
     }
 
     public void Dispose()

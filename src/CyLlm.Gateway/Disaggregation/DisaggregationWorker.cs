@@ -19,7 +19,7 @@ public sealed class DisaggregationWorker : IAsyncDisposable
     {
         Settings = settings;
         var bootstrap = settings.Bootstrap ?? throw new InvalidOperationException("a worker needs a bootstrap registry");
-        Registry = new BootstrapClient(bootstrap);
+        Registry = new BootstrapClient(bootstrap, settings.Transfer.SharedSecret);
         if (settings.Role == ServeRole.Prefill)
         {
             Prefill = new PrefillServer(serving, Registry, settings.Transfer, new IPEndPoint(IPAddress.Parse(settings.KvHost), settings.KvPort));
