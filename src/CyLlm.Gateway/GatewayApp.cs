@@ -161,7 +161,8 @@ public sealed class GatewayApp : IAsyncDisposable
         app.UseMiddleware<AuditMiddleware>();
         app.UseMiddleware<AuthMiddleware>();
         app.UseMiddleware<RateLimits.RateLimitMiddleware>();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // Metric labels name every tenant and model: scrapers need a metrics (or admin) key unless the operator opened it.
+        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new RequiredScope(AuthScopes.Metrics));
         app.MapChat();
         app.MapCompletions();
         app.MapModels();

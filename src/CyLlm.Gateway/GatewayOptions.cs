@@ -142,6 +142,13 @@ public sealed record GatewayOptions
     /// replica) keeps working here. At most 10 s.</summary>
     public TimeSpan AuthCacheTtl { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Serve <c>/metrics</c> without a key (<c>Gateway:MetricsPublic</c>). Off by default: the metrics name tenants and
+    /// models, and "from loopback" proves nothing behind a reverse proxy on the same host. Without it a scraper sends a
+    /// key with the <c>metrics</c> (or <c>admin</c>) scope.
+    /// </summary>
+    public bool MetricsPublic { get; init; }
+
     /// <summary>True for 127.0.0.1 (any 127.x), ::1 and localhost.</summary>
     public static bool IsLoopbackHost(string? host) =>
         host is not null && (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)

@@ -15,7 +15,7 @@ public sealed class AuthMiddleware(RequestDelegate next, GatewayState state, Api
 {
     public async Task InvokeAsync(HttpContext ctx)
     {
-        if (AuthPolicy.IsPublic(ctx))
+        if (AuthPolicy.IsPublic(ctx, state.Options))
         {
             await next(ctx);
             return;
