@@ -15,6 +15,12 @@ public sealed class AuthMiddleware(RequestDelegate next, GatewayState state, Api
 {
     public async Task InvokeAsync(HttpContext ctx)
     {
+        if (state.Options.AuthDisabled)
+        {
+            // Before the public routes too: a rebinding page must not read even those.
+            NoAuthRequestGuard.Check(ctx, state.Options);
+        }
+
         if (AuthPolicy.IsPublic(ctx, state.Options))
         {
             await next(ctx);
