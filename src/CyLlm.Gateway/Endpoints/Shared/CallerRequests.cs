@@ -7,7 +7,8 @@ namespace CyLlm.Gateway.Endpoints.Shared;
 
 /// <summary>
 /// Ties an engine request to the caller that sent it (chat, completions, and the batch lines that run through them):
-/// its tenant and adapter, and a priority the client cannot use to jump ahead of the operator's policy.
+/// its tenant and adapter, the tenant's prefix-cache salt (cached prompts are never shared across tenants), and a
+/// priority the client cannot use to jump ahead of the operator's policy.
 /// </summary>
 public static class CallerRequests
 {
@@ -22,7 +23,13 @@ public static class CallerRequests
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(state);
         string tenant = ctx.GetCaller().TenantId;
-        return request with { Adapter = adapter, TenantId = tenant, Priority = Bounded(request.Priority, DefaultPriority(state.Options, tenant)) };
+        return request with
+        {
+            Adapter = adapter,
+            TenantId = tenant,
+            CacheSalt = state.CacheSalts.For(tenant),
+            Priority = Bounded(request.Priority, DefaultPriority(state.Options, tenant)),
+        };
     }
 
     /// <summary>The tenant's default priority, as the serving engine resolves it for requests that give none.</summary>
