@@ -24,7 +24,10 @@ public sealed class AdapterPathTests : IDisposable
         Directory.CreateDirectory(Adapters);
         var s = await AuthServer.StartAsync(o => o with
         {
-            BackendFactory = null, ModelPath = RepoPaths.StoriesModel, Threads = 2, AdapterDirectory = withDirectory ? Adapters : null,
+            BackendFactory = null,
+            ModelPath = RepoPaths.StoriesModel,
+            Threads = 2,
+            AdapterDirectory = withDirectory ? Adapters : null,
         });
         await s.Server.App.State.Model.Loading;
         using var loaded = CyLlm.Models.ModelLoader.Load(RepoPaths.StoriesModel);

@@ -37,7 +37,8 @@ public sealed class PriorityBoundTests
         var backend = new FakeBackend();
         await using var s = await AuthServer.StartAsync(o => o with
         {
-            BackendFactory = () => backend, TenantDefaultPriorities = new() { ["gold"] = -10 },
+            BackendFactory = () => backend,
+            TenantDefaultPriorities = new() { ["gold"] = -10 },
         });
         var gold = await s.IssueAsync("gold");
         var free = await s.IssueAsync("free", [AuthScopes.Inference]);
