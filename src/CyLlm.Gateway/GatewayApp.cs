@@ -9,15 +9,14 @@ using CyLlm.Gateway.Endpoints.Completions;
 using CyLlm.Gateway.Endpoints.Embeddings;
 using CyLlm.Gateway.Endpoints.Files;
 using CyLlm.Gateway.Endpoints.FineTuning;
-using CyLlm.Gateway.Endpoints.Status;
 using CyLlm.Gateway.Endpoints.Health;
 using CyLlm.Gateway.Endpoints.Models;
+using CyLlm.Gateway.Endpoints.Status;
 using CyLlm.Gateway.Endpoints.Tasks;
 using CyLlm.Gateway.Endpoints.Tokenize;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
 using CyLlm.Gateway.State;
-using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -26,6 +25,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace CyLlm.Gateway;
 
@@ -161,7 +161,8 @@ public sealed class GatewayApp : IAsyncDisposable
         app.UseMiddleware<AuditMiddleware>();
         app.UseMiddleware<AuthMiddleware>();
         app.UseMiddleware<RateLimits.RateLimitMiddleware>();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // Metric labels name every tenant and model: scrapers need a metrics (or admin) key unless the operator opened it.
+        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new RequiredScope(AuthScopes.Metrics));
         app.MapChat();
         app.MapCompletions();
         app.MapModels();

@@ -142,6 +142,20 @@ public sealed record GatewayOptions
     /// replica) keeps working here. At most 10 s.</summary>
     public TimeSpan AuthCacheTtl { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The folder runtime LoRA adapters (<c>POST /v1/load_lora_adapter</c>) of tenant admins must lie in
+    /// (<c>Gateway:AdapterDirectory</c>); relative <c>lora_path</c>s are taken inside it. Null = only operator keys load
+    /// adapters by path. Operator keys (tenant <c>system</c>, or auth off) may load any path.
+    /// </summary>
+    public string? AdapterDirectory { get; init; }
+
+    /// <summary>
+    /// Serve <c>/metrics</c> without a key (<c>Gateway:MetricsPublic</c>). Off by default: the metrics name tenants and
+    /// models, and "from loopback" proves nothing behind a reverse proxy on the same host. Without it a scraper sends a
+    /// key with the <c>metrics</c> (or <c>admin</c>) scope.
+    /// </summary>
+    public bool MetricsPublic { get; init; }
+
     /// <summary>True for 127.0.0.1 (any 127.x), ::1 and localhost.</summary>
     public static bool IsLoopbackHost(string? host) =>
         host is not null && (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
@@ -247,6 +261,11 @@ public sealed record GatewayOptions
         if (AuthDisabled && !IsLoopbackHost(Host))
         {
             errors.Add($"--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not --host {Host}; create an API key instead (cyllm keys create --scope inference)");
+        }
+
+        if (AdapterDirectory is { } adapters && !Directory.Exists(adapters))
+        {
+            errors.Add($"Gateway:AdapterDirectory must be an existing folder (got '{adapters}')");
         }
 
         if (AuthCacheTtl < TimeSpan.Zero || AuthCacheTtl > TimeSpan.FromSeconds(10))

@@ -25,6 +25,10 @@ public sealed record GenerationRequest
     /// <summary>The tenant the request runs for: picks its default priority (serving engine only).</summary>
     public string? TenantId { get; init; }
 
+    /// <summary>Prefix-cache salt (serving engine only): requests share cached KV blocks only with the same salt, so a
+    /// server gives each tenant its own (the gateway derives it from the tenant id with a secret key).</summary>
+    public long CacheSalt { get; init; }
+
     /// <summary>LoRA adapter to apply (serving engine only), or null for the base model.</summary>
     public string? Adapter { get; init; }
 }

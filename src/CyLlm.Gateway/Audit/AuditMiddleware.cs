@@ -19,7 +19,7 @@ public sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer, Ga
 {
     public async Task InvokeAsync(HttpContext ctx)
     {
-        if (!AuthPolicy.IsAudited(ctx.Request.Path))
+        if (!AuthPolicy.IsAudited(ctx))
         {
             await next(ctx);
             return;

@@ -35,7 +35,7 @@ public sealed class ApiKeyAuthenticator(IJobStore store, TimeProvider time, Time
         {
             var key = await store.FindApiKeyByHashAsync(hash, ct);
             var tenant = key is null ? null : await store.GetTenantAsync(key.TenantId, ct);
-            entry = new ApiKeyCacheEntry(key, tenant, now, key is null ? null : new Caller(key.TenantId, key.Id, key.Prefix, key.Scopes, key.AllowedModels));
+            entry = new ApiKeyCacheEntry(key, tenant, now, key is null ? null : new Caller(key.TenantId, key.Id, key.Prefix, key.Scopes, key.AllowedModels) { ExpiresAt = key.ExpiresAt });
             if (cache.Count >= MaxEntries)
             {
                 cache.Clear();

@@ -64,9 +64,10 @@ public sealed class ApiKeyService(IJobStore store, TimeProvider time)
 
     /// <summary>
     /// Issues a replacement with the same scopes, allow-list, expiry and name; the old key keeps working for
-    /// <paramref name="grace"/> (0 = stops now), after which only the new one does.
+    /// <paramref name="grace"/> (0 = stops now), after which only the new one does. <paramref name="authorize"/> sees the
+    /// old key before anything is issued and throws to refuse (the admin API refuses keys broader than the caller's).
     /// </summary>
-    public async Task<IssuedApiKey> RotateAsync(string tenantId, string keyId, TimeSpan grace, CancellationToken ct = default)
+    public async Task<IssuedApiKey> RotateAsync(string tenantId, string keyId, TimeSpan grace, CancellationToken ct = default, Action<ApiKeyRecord>? authorize = null)
     {
         TenantIds.Check(tenantId);
         CheckKeyId(keyId);
@@ -76,6 +77,7 @@ public sealed class ApiKeyService(IJobStore store, TimeProvider time)
         }
 
         var old = await FindAsync(tenantId, keyId, ct);
+        authorize?.Invoke(old);
         var now = time.GetUtcNow();
         if (old.ReplacedBy is not null || old.RevokedAt is not null || !old.IsUsableAt(now))
         {

@@ -15,7 +15,13 @@ public sealed class AuthMiddleware(RequestDelegate next, GatewayState state, Api
 {
     public async Task InvokeAsync(HttpContext ctx)
     {
-        if (AuthPolicy.IsPublic(ctx))
+        if (state.Options.AuthDisabled)
+        {
+            // Before the public routes too: a rebinding page must not read even those.
+            NoAuthRequestGuard.Check(ctx, state.Options);
+        }
+
+        if (AuthPolicy.IsPublic(ctx, state.Options))
         {
             await next(ctx);
             return;

@@ -1,30 +1,26 @@
-using System.Net;
 using Microsoft.AspNetCore.Http;
 
 namespace CyLlm.Gateway.Auth;
 
 /// <summary>
-/// Which requests need which key. Public without a key: <c>GET /health</c> (liveness for load balancers) and
-/// <c>/metrics</c> from a loopback client (a local Prometheus agent); <c>/metrics</c> from elsewhere needs an admin
-/// key. Admin scope: the endpoints marked <see cref="RequiredScope"/>, everything under <c>/v1/admin/</c>,
-/// <c>/health/details</c> and the LoRA adapter routes. Every other route (and unknown paths, so 404s do not reveal routes) needs inference.
+/// Which requests need which key. Public without a key: <c>GET /health</c> (liveness for load balancers), and
+/// <c>/metrics</c> only when the operator opened it (<see cref="GatewayOptions.MetricsPublic"/>): a loopback client is
+/// not trusted by itself, because a reverse proxy on the same host makes every outside client look like loopback.
+/// Otherwise <c>/metrics</c> needs the <see cref="AuthScopes.Metrics"/> scope (admin keys hold it implicitly). Admin
+/// scope: the endpoints marked <see cref="RequiredScope"/>, everything under <c>/v1/admin/</c>, <c>/health/details</c>
+/// and the LoRA adapter routes. Every other route (and unknown paths, so 404s do not reveal routes) needs inference.
+/// Every decision goes through <see cref="RouteMatch"/>, so the case or a trailing slash of the path changes nothing.
 /// </summary>
 public static class AuthPolicy
 {
-    public static bool IsPublic(HttpContext ctx)
+    public static bool IsPublic(HttpContext ctx, GatewayOptions options)
     {
-        var path = ctx.Request.Path;
-        if (path.Equals("/health", StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        return path.Equals("/metrics", StringComparison.Ordinal) && ctx.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip);
+        ArgumentNullException.ThrowIfNull(options);
+        return RouteMatch.Is(ctx, "/health") || (options.MetricsPublic && RouteMatch.Is(ctx, "/metrics"));
     }
 
     /// <summary>True for the routes an audit row is written for (all but health checks and metric scrapes).</summary>
-    public static bool IsAudited(PathString path) =>
-        !path.StartsWithSegments("/health", StringComparison.Ordinal) && !path.Equals("/metrics", StringComparison.Ordinal);
+    public static bool IsAudited(HttpContext ctx) => !RouteMatch.IsUnder(ctx, "/health") && !RouteMatch.Is(ctx, "/metrics");
 
     public static string ScopeFor(HttpContext ctx)
     {
@@ -33,12 +29,15 @@ public static class AuthPolicy
             return declared.Scope;
         }
 
-        var path = ctx.Request.Path;
-        return path.StartsWithSegments("/v1/admin", StringComparison.Ordinal)
-            || path.Equals("/v1/load_lora_adapter", StringComparison.Ordinal)
-            || path.Equals("/v1/unload_lora_adapter", StringComparison.Ordinal)
-            || path.Equals("/metrics", StringComparison.Ordinal)
-            || path.Equals("/health/details", StringComparison.Ordinal)
+        if (RouteMatch.Is(ctx, "/metrics"))
+        {
+            return AuthScopes.Metrics;
+        }
+
+        return RouteMatch.IsUnder(ctx, "/v1/admin")
+            || RouteMatch.Is(ctx, "/v1/load_lora_adapter")
+            || RouteMatch.Is(ctx, "/v1/unload_lora_adapter")
+            || RouteMatch.Is(ctx, "/health/details")
             ? AuthScopes.Admin
             : AuthScopes.Inference;
     }

@@ -22,7 +22,10 @@ public sealed record Caller(string TenantId, string? KeyId, string? KeyPrefix, I
     /// <summary>True for admin-capable callers of the operator tenant, and for everyone when auth is off (loopback development).</summary>
     public bool IsOperator => KeyId is null || TenantId == OperatorTenant;
 
-    public bool HasScope(string scope) => Scopes.Contains(scope, StringComparer.Ordinal);
+    /// <summary>When the key used expires (null = never, or auth off): keys it mints may not outlive it.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    public bool HasScope(string scope) => AuthScopes.Grants(Scopes, scope);
 
     public bool MayUseModel(string model) => AllowedModels.Count == 0 || AllowedModels.Contains(model, StringComparer.Ordinal);
 }

@@ -19,6 +19,10 @@ public sealed record DecodeWorkRequest
 
     private readonly int[] _promptTokens = [];
 
+    /// <summary>The tenant's prefix-cache salt, computed by the router (workers hold no key); absent = 0 from old routers.</summary>
+    [JsonPropertyName("cache_salt")]
+    public long CacheSalt { get; init; }
+
     [JsonPropertyName("max_tokens")]
     public int MaxTokens { get; init; } = 16;
 

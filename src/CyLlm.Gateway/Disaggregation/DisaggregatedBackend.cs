@@ -87,11 +87,12 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         int w = Interlocked.Increment(ref _nextWorker) & int.MaxValue;
         string prefillUrl = _settings.PrefillWorkers[w % _settings.PrefillWorkers.Count].TrimEnd('/');
         string decodeUrl = _settings.DecodeWorkers[w % _settings.DecodeWorkers.Count].TrimEnd('/');
-        var prefill = _http.PostAsJsonAsync($"{prefillUrl}/internal/disaggregation/prefill", new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt }, ct);
+        var prefill = _http.PostAsJsonAsync($"{prefillUrl}/internal/disaggregation/prefill", new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt, CacheSalt = request.CacheSalt }, ct);
         var work = new DecodeWorkRequest
         {
             BootstrapRoom = room,
             PromptTokens = prompt,
+            CacheSalt = request.CacheSalt,
             MaxTokens = sp.MaxTokens,
             Temperature = sp.Temperature,
             TopP = sp.TopP,

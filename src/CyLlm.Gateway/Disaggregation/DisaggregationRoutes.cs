@@ -32,7 +32,7 @@ public static class DisaggregationRoutes
             try
             {
                 await worker.Prefill!.PrefillAsync(new RoomId(req.BootstrapRoom),
-                    new ServingRequest(req.PromptTokens, new SamplingParams { Temperature = 0, MaxTokens = 1 }), ctx.RequestAborted);
+                    new ServingRequest(req.PromptTokens, new SamplingParams { Temperature = 0, MaxTokens = 1 }) { CacheSalt = req.CacheSalt }, ctx.RequestAborted);
             }
             catch (KvTransferException ex)
             {
@@ -55,7 +55,7 @@ public static class DisaggregationRoutes
             ServingHandle handle;
             try
             {
-                handle = await worker.Decode!.GenerateAsync(new RoomId(req.BootstrapRoom), new ServingRequest(req.PromptTokens, sampling), ctx.RequestAborted);
+                handle = await worker.Decode!.GenerateAsync(new RoomId(req.BootstrapRoom), new ServingRequest(req.PromptTokens, sampling) { CacheSalt = req.CacheSalt }, ctx.RequestAborted);
             }
             catch (KvTransferException ex)
             {

@@ -13,4 +13,8 @@ public sealed record PrefillWorkRequest
     public int[] PromptTokens { get => _promptTokens; init => _promptTokens = value ?? []; }
 
     private readonly int[] _promptTokens = [];
+
+    /// <summary>The tenant's prefix-cache salt, computed by the router (workers hold no key); absent = 0 from old routers.</summary>
+    [JsonPropertyName("cache_salt")]
+    public long CacheSalt { get; init; }
 }

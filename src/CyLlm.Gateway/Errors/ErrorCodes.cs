@@ -16,11 +16,12 @@ public static class ErrorCodes
     public const string InsufficientScope = "insufficient_scope";
     public const string IdempotencyKeyConflict = "idempotency_key_conflict";
     public const string IdempotencyKeyInProgress = "idempotency_key_in_progress";
+    public const string ForbiddenOrigin = "forbidden_origin";
 
     /// <summary>All codes, for the documentation test.</summary>
     public static readonly IReadOnlyList<string> All =
     [
-        InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound, InsufficientScope, IdempotencyKeyConflict, IdempotencyKeyInProgress,
+        InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound, InsufficientScope, IdempotencyKeyConflict, IdempotencyKeyInProgress, ForbiddenOrigin,
     ];
 
     /// <summary>OpenAI's error "type" by HTTP status.</summary>

@@ -82,7 +82,7 @@ public sealed class EngineBackend : IInferenceBackend
             prompt = [_tokenizer.BosId >= 0 ? _tokenizer.BosId : 0];
         }
 
-        var handle = _serving.Submit(WithPriority(new ServingRequest(prompt, request.Sampling) { Adapter = request.Adapter, TenantId = request.TenantId }, request.Priority), cancellationToken);
+        var handle = _serving.Submit(WithPriority(new ServingRequest(prompt, request.Sampling) { Adapter = request.Adapter, TenantId = request.TenantId, CacheSalt = request.CacheSalt }, request.Priority), cancellationToken);
         // Forward tokens as they come; this thread is one of the worker's concurrent slots.
         while (handle.Tokens.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
         {

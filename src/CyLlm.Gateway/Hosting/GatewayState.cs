@@ -17,6 +17,9 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
 
     public TimeProvider Time => Options.Time;
 
+    /// <summary>Each tenant's prefix-cache salt (keyed by the data folder's secret), set on every engine request.</summary>
+    public TenantCacheSalts CacheSalts { get; } = TenantCacheSalts.Open(storeHost.DataDirectory);
+
     // Adapter name -> owning tenant; absent = visible to every tenant (loaded by the operator).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _adapterOwners = new(StringComparer.Ordinal);
 

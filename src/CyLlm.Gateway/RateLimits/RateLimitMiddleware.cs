@@ -2,12 +2,13 @@ using Microsoft.AspNetCore.Http;
 
 namespace CyLlm.Gateway.RateLimits;
 
-/// <summary>Counts every /v1 request against the caller's request limits (after authentication established the caller).</summary>
+/// <summary>Counts every /v1 request against the caller's request limits (after authentication established the caller).
+/// The route decides, not the path's spelling: <c>/V1/completions</c> is counted like <c>/v1/completions</c>.</summary>
 public sealed class RateLimitMiddleware(RequestDelegate next, RateLimiter limiter)
 {
     public async Task InvokeAsync(HttpContext ctx)
     {
-        if (limiter.Enabled && ctx.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
+        if (limiter.Enabled && Auth.RouteMatch.IsUnder(ctx, "/v1"))
         {
             await limiter.AdmitRequestAsync(ctx);
         }

@@ -18,7 +18,8 @@ public sealed class AdapterTenancyTests : IDisposable
     [Fact]
     public async Task A_tenants_adapter_is_invisible_and_unusable_for_another_tenant_and_the_operators_is_shared()
     {
-        await using var s = await AuthServer.StartAsync(o => o with { BackendFactory = null, ModelPath = RepoPaths.StoriesModel, Threads = 2 });
+        // Tenant admins load adapters only from inside the adapter directory.
+        await using var s = await AuthServer.StartAsync(o => o with { BackendFactory = null, ModelPath = RepoPaths.StoriesModel, Threads = 2, AdapterDirectory = _dir });
         await s.Server.App.State.Model.Loading;
         CyLlm.Models.ModelConfig cfg;
         using (var loaded = CyLlm.Models.ModelLoader.Load(RepoPaths.StoriesModel))

@@ -20,7 +20,7 @@ public sealed class AdminKeyNameTests
     public async Task A_name_given_on_create_is_trimmed_and_shown_by_create_list_and_rotate()
     {
         await using var s = await AuthServer.StartAsync();
-        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin]);
+        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin, AuthScopes.Inference]);
         var created = await JsonAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys", admin.Secret,
             """{"name":"  CI pipeline (prod) ✓  "}"""), HttpStatusCode.Created);
         Assert.Equal("CI pipeline (prod) ✓", created.GetProperty("name").GetString());
@@ -51,7 +51,7 @@ public sealed class AdminKeyNameTests
     public async Task Names_with_control_characters_are_refused_with_a_400_naming_name(string body)
     {
         await using var s = await AuthServer.StartAsync();
-        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin]);
+        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin, AuthScopes.Inference]);
         var err = await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys", admin.Secret, body), 400, "invalid_request_error", "name");
         Assert.Contains("control character", err.GetProperty("message").GetString());
         // Nothing was stored.
@@ -62,7 +62,7 @@ public sealed class AdminKeyNameTests
     public async Task Names_longer_than_128_characters_or_not_strings_are_refused()
     {
         await using var s = await AuthServer.StartAsync();
-        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin]);
+        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin, AuthScopes.Inference]);
         string tooLong = new('n', ApiKeyService.MaxNameLength + 1);
         var err = await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys", admin.Secret, $$"""{"name":"{{tooLong}}"}"""), 400, "invalid_request_error", "name");
         Assert.Contains("128", err.GetProperty("message").GetString());

@@ -19,7 +19,8 @@ public sealed class AdminTests
     public async Task Keys_created_over_the_admin_api_work_and_listings_never_show_keys_or_hashes()
     {
         await using var s = await AuthServer.StartAsync();
-        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin]);
+        // A tenant admin grants only scopes it holds, so this one holds inference too.
+        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin, AuthScopes.Inference]);
         var created = await JsonAsync(await s.SendAsync(HttpMethod.Post, "/v1/admin/keys", admin.Secret,
             """{"scopes":["inference"],"models":["fake"],"expires_in":"30d"}"""), HttpStatusCode.Created);
         string key = created.GetProperty("key").GetString()!;

@@ -123,10 +123,10 @@ public sealed class AuthenticationTests
     }
 
     [Fact]
-    public async Task Health_is_public_and_metrics_is_public_on_loopback()
+    public async Task Health_is_public_and_metrics_needs_a_key_even_on_loopback()
     {
         await using var s = await AuthServer.StartAsync();
         Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/health", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/metrics", null)).StatusCode);
+        await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Get, "/metrics", null), 401, "invalid_api_key");
     }
 }

@@ -25,14 +25,20 @@ public sealed class StubWorker : IAsyncDisposable
 
     public int Running => Volatile.Read(ref _running);
 
-    public static async Task<StubWorker> StartAsync(Func<HttpContext, Task> decode)
+    /// <param name="prefillBody">Sees each prefill request's JSON body (tests check what the router sends).</param>
+    public static async Task<StubWorker> StartAsync(Func<HttpContext, Task> decode, Action<string>? prefillBody = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var stub = new StubWorker(app);
-        app.MapPost("/internal/disaggregation/prefill", () => Results.Json(new { status = "success" }));
+        app.MapPost("/internal/disaggregation/prefill", async (HttpContext ctx) =>
+        {
+            string body = await new StreamReader(ctx.Request.Body).ReadToEndAsync(ctx.RequestAborted);
+            prefillBody?.Invoke(body);
+            return Results.Json(new { status = "success" });
+        });
         app.MapPost("/internal/disaggregation/decode", async (HttpContext ctx) =>
         {
             Interlocked.Increment(ref stub._running);

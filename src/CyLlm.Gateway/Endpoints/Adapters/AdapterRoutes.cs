@@ -24,7 +24,8 @@ public static class AdapterRoutes
             var caller = ctx.RequireScope(AuthScopes.Admin);
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
             var req = await Read(ctx, state);
-            string path = req.LoraPath ?? throw ApiError.BadRequest("lora_path is required", "lora_path");
+            // Confined before anything touches the file system, so no later error depends on paths outside the directory.
+            string path = AdapterPaths.Resolve(caller, req.LoraPath ?? throw ApiError.BadRequest("lora_path is required", "lora_path"), state.Options.AdapterDirectory);
             var backend = state.RequireBackend();
             if (backend.Adapters.Contains(req.LoraName!) && !state.CanUseAdapter(caller, req.LoraName!))
             {

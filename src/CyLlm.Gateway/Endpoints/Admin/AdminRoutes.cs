@@ -49,7 +49,8 @@ public static class AdminRoutes
             NoExtra(req.Extra);
             string tenant = Target(caller, ctx.Request.Query["tenant"]);
             var grace = ParseGrace(req.Grace);
-            var issued = await Run(() => Keys(ctx).RotateAsync(tenant, id, grace, ctx.RequestAborted));
+            // Rotation hands out a secret with the old key's rights: only for keys within the caller's own.
+            var issued = await Run(() => Keys(ctx).RotateAsync(tenant, id, grace, ctx.RequestAborted, old => KeyGrantPolicy.RequireWithin(caller, old)));
             Authenticator(ctx).Invalidate();
             return JsonResults.Ok(ApiKeyObject.From(issued.Record, Time(ctx).GetUtcNow(), issued.Secret));
         });
@@ -130,7 +131,9 @@ public static class AdminRoutes
         }
 
         bool wellKnown = tenant is Caller.DefaultTenant or Caller.OperatorTenant;
-        var issued = await Run(() => Keys(ctx).CreateAsync(new ApiKeySpec(tenant, req.Scopes ?? [AuthScopes.Inference], req.Models ?? [], expires, name), wellKnown, ctx.RequestAborted));
+        IReadOnlyList<string> scopes = req.Scopes ?? [AuthScopes.Inference];
+        var (models, bounded) = KeyGrantPolicy.Bound(caller, scopes, req.Models, expires, req.ExpiresAt is null ? "expires_in" : "expires_at");
+        var issued = await Run(() => Keys(ctx).CreateAsync(new ApiKeySpec(tenant, scopes, models, bounded, name), wellKnown, ctx.RequestAborted));
         return JsonResults.Status(ApiKeyObject.From(issued.Record, now, issued.Secret), StatusCodes.Status201Created);
     }
 

@@ -37,7 +37,7 @@ public static class ChatHandler
         }
 
         int[] ids = backend.EncodeChat(messages);
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top) with { Adapter = adapter, TenantId = ctx.GetCaller().TenantId };
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top).ForCaller(ctx, state, adapter);
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = logprobs ? new LogprobFormatter(backend) : null;

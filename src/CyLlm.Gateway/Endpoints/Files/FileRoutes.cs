@@ -67,7 +67,7 @@ public static class FileRoutes
             throw new ApiError(404, ErrorCodes.NotFound, $"The content of file '{id}' is missing from the server's data folder. Fix: upload the file again; tell the operator the data folder lost it");
         }
 
-        ctx.Response.Headers.ContentDisposition = $"attachment; filename=\"{file.FileName.Replace("\"", "", StringComparison.Ordinal)}\"";
+        ctx.Response.Headers.ContentDisposition = ContentDispositions.Attachment(file.FileName);
         return Results.File(file.Path, "application/octet-stream");
     }
 

@@ -243,11 +243,16 @@ public static class FileUploadHandler
             throw ApiError.BadRequest($"The file name is longer than {MaxFileNameLength} characters", "file");
         }
 
-        foreach (char c in name)
+        for (int i = 0; i < name.Length; i++)
         {
-            if (char.IsControl(c) || char.IsSurrogate(c))
+            // A surrogate pair is one character (an emoji, CJK extension B); only a lone half is malformed.
+            if (char.IsSurrogatePair(name, i))
             {
-                throw ApiError.BadRequest("The file name contains control characters", "file");
+                i++;
+            }
+            else if (char.IsControl(name[i]) || char.IsSurrogate(name[i]))
+            {
+                throw ApiError.BadRequest("The file name contains control characters or unpaired surrogates", "file");
             }
         }
 

@@ -34,7 +34,7 @@ public static class HealthDetailsRoutes
                 new EngineStatus(state.Worker.Waiting, state.Worker.Capacity, state.Options.ContinuousBatching),
                 new StoreStatus(state.Store.Provider, state.Store.Location, state.StoreHost.DataDirectory));
             return JsonResults.Status(body, healthy ? 200 : 503);
-        });
+        }).WithMetadata(new RequiredScope(AuthScopes.Admin));
         return app;
     }
 

@@ -1,0 +1,33 @@
+using System.Net;
+using CyLlm.Gateway.Auth;
+using CyLlm.Gateway.Tests.Auth;
+using CyLlm.Gateway.Tests.Infrastructure;
+
+namespace CyLlm.Gateway.Tests.Security;
+
+/// <summary>/metrics needs a key even from loopback (a reverse proxy on the same host makes every client loopback),
+/// unless the operator opens it with Gateway:MetricsPublic.</summary>
+public sealed class MetricsAccessTests
+{
+    [Fact]
+    public async Task Metrics_from_loopback_needs_a_key_by_default()
+    {
+        await using var s = await AuthServer.StartAsync();
+        Assert.False(s.Server.App.State.Options.MetricsPublic);
+        await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Get, "/metrics", null), 401, "invalid_api_key");
+        var scraper = await s.IssueAsync(scopes: [AuthScopes.Metrics]);
+        Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/metrics", scraper.Secret)).StatusCode);
+        // A metrics-only key reads metrics and nothing else.
+        await ErrorAssert.IsAsync(await s.ChatAsync(scraper.Secret), 403, "insufficient_scope");
+        await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Get, "/v1/admin/keys", scraper.Secret), 403, "insufficient_scope");
+    }
+
+    [Fact]
+    public async Task Metrics_public_opens_every_spelling_of_metrics_and_nothing_else()
+    {
+        await using var s = await AuthServer.StartAsync(o => o with { MetricsPublic = true });
+        Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/metrics", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/METRICS", null)).StatusCode);
+        await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Get, "/v1/models", null), 401, "invalid_api_key");
+    }
+}
