@@ -10,6 +10,7 @@ public sealed class ServeRoleTests
     [InlineData("--prefill-worker http://127.0.0.1:1", "both --prefill-worker and --decode-worker")]
     [InlineData("--role prefill --bootstrap 127.0.0.1:7100 --kv-port 70000", "--kv-port 70000")]
     [InlineData("--role decode --bootstrap 127.0.0.1:7100 --decode-worker http://127.0.0.1:1", "for the router")]
+    [InlineData("--role decode --bootstrap 127.0.0.1:7100 --kv-secret-file /nonexistent/kv.secret", "--kv-secret-file /nonexistent/kv.secret")]
     public void Inconsistent_role_settings_are_one_error_line(string flags, string fragment)
     {
         var r = CliProcess.Run(["serve", "--model", CliProcess.Shared("stories260K.gguf"), .. flags.Split(' ')]);
@@ -18,5 +19,24 @@ public sealed class ServeRoleTests
         Assert.Single(lines);
         Assert.StartsWith("error: ", lines[0]);
         Assert.Contains(fragment, lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_shared_secret_shorter_than_16_bytes_is_refused_in_one_line()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"cyllm-kv-{Guid.NewGuid():N}.secret");
+        File.WriteAllText(file, "short\n");
+        try
+        {
+            var r = CliProcess.Run(["serve", "--model", CliProcess.Shared("stories260K.gguf"), "--role", "decode", "--bootstrap", "127.0.0.1:7100", "--kv-secret-file", file]);
+            Assert.Equal(2, r.ExitCode);
+            var lines = r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(lines);
+            Assert.Contains("at least 16", lines[0], StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }
