@@ -1,6 +1,6 @@
+using CsCheck;
 using CyLlm.Models.Gguf;
 using CyLlm.Tensors;
-using CsCheck;
 using static CyLlm.Models.Tests.GgufTestWriter;
 
 namespace CyLlm.Models.Tests;

@@ -1,6 +1,6 @@
+using System.Runtime.InteropServices;
 using CyLlm.Models;
 using CyLlm.Tensors;
-using System.Runtime.InteropServices;
 using CyLlm.Tensors.Quant;
 
 namespace CyLlm.Engine.Execution;

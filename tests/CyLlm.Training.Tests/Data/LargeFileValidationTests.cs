@@ -1,6 +1,6 @@
 using System.Text;
-using Xunit.Abstractions;
 using CyLlm.Training.Data;
+using Xunit.Abstractions;
 
 namespace CyLlm.Training.Tests.Data;
 
