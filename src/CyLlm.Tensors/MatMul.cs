@@ -374,7 +374,25 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
             for (int r = r0; r < r1; r++)
             {
                 byte* row = w.Row(r);
-                for (int t = t0; t < t1; t++)
+                int t = t0;
+                if (w.Type is GgmlType.Q4_K or GgmlType.Q6_K)
+                {
+                    // Each super-block unpacked once for up to 4 tokens (bit-identical to one token at a time).
+                    for (; t < t1; t += 4)
+                    {
+                        int n = Math.Min(4, t1 - t);
+                        if (w.Type == GgmlType.Q4_K)
+                        {
+                            VecDot.Q4_KTokens(row, _q8 + ((nint)t * blocks32), blocks32, n, blocks32 / 8, y + ((nint)t * rows) + r, rows);
+                        }
+                        else
+                        {
+                            VecDot.Q6_KTokens(row, _q8 + ((nint)t * blocks32), blocks32, n, blocks32 / 8, y + ((nint)t * rows) + r, rows);
+                        }
+                    }
+                }
+
+                for (; t < t1; t++)
                 {
                     y[((nint)t * rows) + r] = DotQ8(w.Type, row, _q8 + ((nint)t * blocks32), blocks32);
                 }

@@ -51,6 +51,78 @@ public static unsafe partial class VecDot
         return HSum(acc0 + acc1) - mins;
     }
 
+    /// <summary>
+    /// <see cref="Q4_K"/> for 1–4 tokens at once (activation rows <paramref name="aStride"/> blocks apart): each super-block
+    /// is unpacked once for all of them. Every token's arithmetic is <see cref="Q4_K"/>'s, operation for operation, so
+    /// y[t·<paramref name="yStride"/>] is bit-identical to its single-token result (batch invariance).
+    /// </summary>
+    public static void Q4_KTokens(byte* w, Q8Block* a, int aStride, int tokens, int superBlocks, float* y, nint yStride)
+    {
+        if (tokens is < 1 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "1 to 4 tokens");
+        }
+
+        if (!(Avx2.IsSupported && Fma.IsSupported))
+        {
+            for (int t = 0; t < tokens; t++)
+            {
+                y[t * yStride] = Q4_KReference(w, a + (t * aStride), superBlocks);
+            }
+
+            return;
+        }
+
+        var acc = stackalloc Vector256<float>[8];   // [token, 2]
+        float* mins = stackalloc float[4];
+        for (int i = 0; i < 8; i++)
+        {
+            acc[i] = Vector256<float>.Zero;
+        }
+
+        for (int t = 0; t < 4; t++)
+        {
+            mins[t] = 0;
+        }
+
+        var low = Vector256.Create((byte)0x0F);
+        int* sc = stackalloc int[8];
+        int* mn = stackalloc int[8];
+        for (int sb = 0; sb < superBlocks; sb++, w += 144)
+        {
+            float d = Fp16.ToFloat(*(ushort*)w);
+            float dmin = Fp16.ToFloat(*(ushort*)(w + 2));
+            for (int j = 0; j < 8; j++)
+            {
+                Dequantize.ScaleMinK4(j, w + 4, out sc[j], out mn[j]);
+            }
+
+            byte* qs = w + 16;
+            for (int g = 0; g < 4; g++)
+            {
+                var q = Avx.LoadVector256(qs + (32 * g));
+                var lo = Avx2.And(q, low);
+                var hi = Avx2.And(Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte(), low);
+                int sc0 = sc[2 * g], sc1 = sc[(2 * g) + 1], m0 = mn[2 * g], m1 = mn[(2 * g) + 1];
+                for (int t = 0; t < tokens; t++)
+                {
+                    Q8Block* a0 = a + (t * aStride) + (sb * 8) + (2 * g);
+                    Q8Block* a1 = a0 + 1;
+                    var p0 = DotU8S8(Vector256<int>.Zero, lo, Avx.LoadVector256(a0->Q));
+                    var p1 = DotU8S8(Vector256<int>.Zero, hi, Avx.LoadVector256(a1->Q));
+                    acc[2 * t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p0), Vector256.Create(d * sc0 * a0->D), acc[2 * t]);
+                    acc[(2 * t) + 1] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(p1), Vector256.Create(d * sc1 * a1->D), acc[(2 * t) + 1]);
+                    mins[t] += (dmin * m0 * (a0->D * a0->Sum)) + (dmin * m1 * (a1->D * a1->Sum));
+                }
+            }
+        }
+
+        for (int t = 0; t < tokens; t++)
+        {
+            y[t * yStride] = HSum(acc[2 * t] + acc[(2 * t) + 1]) - mins[t];
+        }
+    }
+
     /// <summary>Scalar reference for <see cref="Q4_K"/>: the same integer sub-block dots and scale products.</summary>
     public static float Q4_KReference(byte* w, Q8Block* a, int superBlocks)
     {

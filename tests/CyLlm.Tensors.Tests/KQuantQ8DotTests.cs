@@ -64,6 +64,46 @@ public unsafe class KQuantQ8DotTests
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_K, 1)]
+    [InlineData(GgmlType.Q4_K, 3)]
+    [InlineData(GgmlType.Q4_K, 4)]
+    [InlineData(GgmlType.Q6_K, 2)]
+    [InlineData(GgmlType.Q6_K, 4)]
+    public void The_multi_token_kernels_equal_the_single_token_kernel_bit_for_bit(GgmlType type, int tokens)
+    {
+        const int superBlocks = 3, n = superBlocks * 256;
+        var rng = new Random((int)type + tokens);
+        var w = QuantTestData.RandomRow(type, n, rng);
+        var x = QuantTestData.RandomFloats(tokens * n, rng, range: 2);
+        var q8 = new Q8Block[tokens * n / 32];
+        var y = new float[tokens * 5];
+        fixed (byte* pw = w)
+        fixed (float* px = x, py = y)
+        fixed (Q8Block* pa = q8)
+        {
+            for (int t = 0; t < tokens; t++)
+            {
+                ActivationQuantizer.ToQ8(px + (t * n), pa + (t * n / 32), n);
+            }
+
+            if (type == GgmlType.Q4_K)
+            {
+                VecDot.Q4_KTokens(pw, pa, n / 32, tokens, superBlocks, py, 5);
+            }
+            else
+            {
+                VecDot.Q6_KTokens(pw, pa, n / 32, tokens, superBlocks, py, 5);
+            }
+
+            for (int t = 0; t < tokens; t++)
+            {
+                float one = type == GgmlType.Q4_K ? VecDot.Q4_K(pw, pa + (t * n / 32), superBlocks) : VecDot.Q6_K(pw, pa + (t * n / 32), superBlocks);
+                Assert.Equal(BitConverter.SingleToInt32Bits(one), BitConverter.SingleToInt32Bits(py[t * 5]));
+            }
+        }
+    }
+
     [Fact]
     public void A_hand_made_q6_k_block_dots_to_its_hand_computed_value()
     {
