@@ -79,6 +79,8 @@ internal static class BenchCommand
     {
         q8_0 = CyLlm.Tensors.KernelInfo.Q8_0,
         q4_0 = CyLlm.Tensors.KernelInfo.Q4_0,
+        k_quants = CyLlm.Tensors.KernelInfo.KQuants,
+        @float = CyLlm.Tensors.KernelInfo.Float,
         native = CyLlm.Tensors.KernelInfo.NativeKernels,
     };
 
