@@ -320,6 +320,25 @@ public sealed partial class ServingEngine
 
     private void RunBatch()
     {
+        // A real check, not a Debug.Assert: the attention scratch is sized for the context and the KV writes follow
+        // the block table, both in native memory. A sequence that would step past either fails alone, here.
+        for (int i = _batch.Count - 1; i >= 0; i--)
+        {
+            var (s, n) = _batch[i];
+            long last = (long)s.Computed + n - 1;
+            if (last >= _engine.ContextTokens || last / _options.BlockTokens >= s.Blocks.Count)
+            {
+                _batch.RemoveAt(i);
+                Fail(s, new InvalidOperationException(
+                    $"sequence {s.Id} would write KV position {last} with a context of {_engine.ContextTokens} and {s.Blocks.Count} blocks of {_options.BlockTokens}"));
+            }
+        }
+
+        if (_batch.Count == 0)
+        {
+            return;
+        }
+
         _stepTokens.Clear();
         _stepPositions.Clear();
         _stepSlots.Clear();

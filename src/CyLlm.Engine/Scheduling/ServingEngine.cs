@@ -93,11 +93,18 @@ public sealed partial class ServingEngine : IDisposable
     private long _preemptions;
 
     /// <summary>
+    /// Most tokens (prompt + generated) one request can hold: the context, or the whole KV pool when that is smaller.
+    /// The gateway clamps an omitted max_tokens to it, as llama-server and vLLM do.
+    /// </summary>
+    public int MaxRequestTokens => (int)Math.Min(_engine.ContextTokens, (long)_pool.Total * _options.BlockTokens);
+
+    /// <summary>
     /// The checks every submission passes before it queues (the local and the disaggregated paths): engine running,
     /// valid sampling, a non-empty prompt inside the vocabulary, prompt + max_tokens within the context, and a
-    /// request that fits the whole KV pool. Throws; never queues.
+    /// request that fits the whole KV pool. Throws (<see cref="ContextLengthException"/>, <see cref="KvCapacityException"/>,
+    /// <see cref="ArgumentException"/>); never queues. Public so a decode worker can refuse a request before its KV transfer.
     /// </summary>
-    private void CheckRequest(ServingRequest request)
+    public void CheckRequest(ServingRequest request)
     {
         ObjectDisposedException.ThrowIf(_stopping, this);
         var sp = request.Sampling;
@@ -119,18 +126,19 @@ public sealed partial class ServingEngine : IDisposable
             }
         }
 
-        int maxTokens = request.PromptTokens.Length + sp.MaxTokens;
-        if (maxTokens > _engine.ContextTokens)
+        // In long: max_tokens comes from the client, and int.MaxValue plus a prompt would wrap negative and pass.
+        long total = (long)request.PromptTokens.Length + sp.MaxTokens;
+        if (sp.MaxTokens < 0 || total > _engine.ContextTokens)
         {
             throw new ContextLengthException(request.PromptTokens.Length, sp.MaxTokens, _engine.ContextTokens);
         }
 
-        int blocksNeeded = (maxTokens + _options.BlockTokens - 1) / _options.BlockTokens;
+        int tokens = (int)total; // <= ContextTokens
+        int blocksNeeded = (tokens + _options.BlockTokens - 1) / _options.BlockTokens;
         if (blocksNeeded > _pool.Total)
         {
-            throw KvCapacityException.ForRequest(maxTokens, _options.BlockTokens, blocksNeeded, _pool.Total, _blockBytes);
+            throw KvCapacityException.ForRequest(tokens, _options.BlockTokens, blocksNeeded, _pool.Total, _blockBytes);
         }
-
     }
 
     /// <summary>

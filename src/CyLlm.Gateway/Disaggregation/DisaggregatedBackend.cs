@@ -57,6 +57,8 @@ public sealed class DisaggregatedBackend : IInferenceBackend
 
     public int VocabSize => _local.VocabSize;
 
+    public int MaxRequestTokens => _local.MaxRequestTokens;
+
     public int MaxConcurrency => 64;
 
     public int[] Encode(string text, bool? addBos = null) => _local.Encode(text, addBos);

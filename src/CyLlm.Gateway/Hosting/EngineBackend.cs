@@ -34,6 +34,8 @@ public sealed class EngineBackend : IInferenceBackend
 
     public int VocabSize => _engine.Config.VocabSize;
 
+    public int MaxRequestTokens => _serving?.MaxRequestTokens ?? _engine.ContextTokens;
+
     public InferenceEngine Engine => _engine;
 
     /// <summary>The continuous-batching engine, null when disabled (disaggregated workers run on it).</summary>

@@ -126,9 +126,10 @@ public sealed class GenerationWorker : IDisposable
             TraceSpans(item, claimedAt, result);
             item.Done.TrySetResult(result);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (EngineErrors.Map(e) is not null)
         {
-            item.Done.TrySetException(ApiError.BadRequest(e.Message));
+            // A refusal the client caused (or overload): the handler maps it, nothing to log as a failure.
+            item.Done.TrySetException(e);
         }
         catch (Exception e)
         {

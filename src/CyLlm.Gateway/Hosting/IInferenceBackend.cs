@@ -1,6 +1,6 @@
-using CyLlm.Gateway.Errors;
 using CyLlm.ChatTemplates;
 using CyLlm.Engine.Generation;
+using CyLlm.Gateway.Errors;
 
 namespace CyLlm.Gateway.Hosting;
 
@@ -17,6 +17,10 @@ public interface IInferenceBackend : IDisposable
     int ContextTokens { get; }
 
     int VocabSize { get; }
+
+    /// <summary>Most tokens (prompt + completion) one request can hold: the context, or less when the KV cache is
+    /// smaller. An omitted max_tokens is clamped to it so such a request never fails for the cache's size.</summary>
+    int MaxRequestTokens => ContextTokens;
 
     /// <summary>Tokens of a prompt as the model expects them (BOS by the tokenizer's rule).</summary>
     int[] Encode(string text, bool? addBos = null);

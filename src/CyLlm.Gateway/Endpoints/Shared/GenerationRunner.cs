@@ -158,12 +158,12 @@ public sealed partial class GenerationRunner : IDisposable
 
             await sse.DoneAsync();
         }
-        catch (ApiError e) when (sse.Started && !_ctx.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (sse.Started && !_ctx.RequestAborted.IsCancellationRequested && EngineErrors.Map(e) is { } mapped)
         {
             // Headers are gone: report the error in the stream, as OpenAI does.
-            await sse.DataAsync(ErrorWriter.ToBody(e));
+            await sse.DataAsync(ErrorWriter.ToBody(mapped));
         }
-        catch (Exception e) when (e is not ApiError and not OperationCanceledException && sse.Started && !_ctx.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException && sse.Started && !_ctx.RequestAborted.IsCancellationRequested)
         {
             string trace = Activity.Current?.TraceId.ToString() ?? _ctx.TraceIdentifier;
             string requestId = RequestIds.Of(_ctx);
