@@ -37,8 +37,11 @@ public sealed record GatewayOptions
     /// <summary>TCP port; 0 picks a free one (read it back from <see cref="GatewayApp"/>).</summary>
     public int Port { get; init; } = 8080;
 
-    /// <summary>Requests that may wait for the engine; more are refused with 503 server_overloaded.</summary>
+    /// <summary>Requests that may wait in the engine's queue; more are refused with 503 server_overloaded.</summary>
     public int MaxQueue { get; init; } = 64;
+
+    /// <summary>Prompt tokens that may wait in the engine's queue; more are refused with 503 server_overloaded.</summary>
+    public long MaxQueueTokens { get; init; } = 1 << 20;
 
     /// <summary>Serve through the continuous-batching engine (concurrent requests share forward passes).</summary>
     public bool ContinuousBatching { get; init; } = true;

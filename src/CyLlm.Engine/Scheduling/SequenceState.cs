@@ -17,6 +17,9 @@ internal sealed class SequenceState
     public required StopStringMatcher Stops { get; init; }
     public required Channel<GeneratedToken> Output { get; init; }
     public required TaskCompletionSource<GenerationResult> Completion { get; init; }
+
+    /// <summary>Completed when the scheduler first takes the request out of the waiting queue (the end of its queue time).</summary>
+    public TaskCompletionSource Scheduled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public required CancellationToken Cancel { get; init; }
 
     /// <summary>Prompt followed by generated tokens.</summary>

@@ -215,6 +215,6 @@ public sealed partial class ServingEngine
         }
 
         var s = seq;
-        return new ServingHandle(s.Output.Reader, s.Completion.Task, () => s.CachedTokens);
+        return new ServingHandle(s.Output.Reader, s.Scheduled.Task, s.Completion.Task, () => s.CachedTokens);
     }
 }

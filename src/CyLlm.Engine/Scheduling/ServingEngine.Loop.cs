@@ -159,6 +159,7 @@ public sealed partial class ServingEngine
             LeaveWaiting(s);
             s.Running = true;
             s.ScheduledTicks = Stopwatch.GetTimestamp();
+            s.Scheduled.TrySetResult(); // a preempted sequence coming back was already started: no-op
             double queued = Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds;
             Metrics.QueueTime.Record(queued);
             if (s.Preemptions == 0)

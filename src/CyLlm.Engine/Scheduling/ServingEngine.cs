@@ -73,6 +73,12 @@ public sealed partial class ServingEngine : IDisposable
 
     public InferenceEngine Engine => _engine;
 
+    /// <summary>Requests in the waiting queue (submitted, not yet running, preempted ones included).</summary>
+    public int Waiting => Volatile.Read(ref _waitingCount);
+
+    /// <summary>Most requests the waiting queue holds before Submit refuses with <see cref="ServerOverloadedException"/>.</summary>
+    public int MaxWaiting => _options.MaxWaiting;
+
     public int TotalBlocks => _pool.Total;
 
     /// <summary>Blocks referenced by running sequences (a snapshot; the loop thread updates it).</summary>
@@ -182,7 +188,7 @@ public sealed partial class ServingEngine : IDisposable
             cancellationToken.Register(() => _signal.Release());
         }
 
-        return new ServingHandle(seq.Output.Reader, seq.Completion.Task, () => seq.CachedTokens);
+        return new ServingHandle(seq.Output.Reader, seq.Scheduled.Task, seq.Completion.Task, () => seq.CachedTokens);
     }
 
     /// <summary>Runs a request to completion and returns its result (tokens are not streamed).</summary>

@@ -30,7 +30,8 @@ public sealed class ThrowingBackend(Func<Exception>? error = null, bool fromChat
     public int[] EncodeChat(IReadOnlyList<CyLlm.ChatTemplates.ChatMessage> messages) =>
         fromChatTemplate ? throw _error() : _inner.EncodeChat(messages);
 
-    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken) =>
+    /// <summary>Fails as an engine's submission does: at once, before anything is queued.</summary>
+    public CyLlm.Gateway.Hosting.GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken) =>
         throw _error();
 
     public void Dispose() => _inner.Dispose();
