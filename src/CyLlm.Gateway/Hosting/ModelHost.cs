@@ -41,6 +41,8 @@ public sealed class ModelHost : IDisposable
         KvCacheBytes = options.KvCacheBytes,
         KvType = options.KvCacheType,
         TenantDefaultPriorities = options.TenantDefaultPriorities,
+        MaxRunning = options.MaxRunning,
+        TokenBudget = options.MaxBatchTokens,
         MaxWaiting = options.MaxQueue,
         MaxWaitingTokens = options.MaxQueueTokens,
     };
