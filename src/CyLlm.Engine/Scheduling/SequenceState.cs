@@ -7,7 +7,7 @@ using CyLlm.Tokenizers;
 namespace CyLlm.Engine.Scheduling;
 
 /// <summary>One request inside the engine loop. Owned by the loop thread only.</summary>
-internal sealed class SequenceState
+internal sealed class SequenceState : ISchedulable
 {
     public required long Id { get; init; }
     public required long Arrival { get; init; }
@@ -55,6 +55,8 @@ internal sealed class SequenceState
     public long ScheduledTicks { get; set; }
 
     public int Generated => Tokens.Count - PromptLength;
+
+    public int TokenCount => Tokens.Count;
 
     /// <summary>The request's priority after tenant defaults (set at submission); null means the request's own.</summary>
     public int? EffectivePriority { get; init; }

@@ -16,7 +16,7 @@ namespace CyLlm.Engine.Scheduling;
 /// sequence is preempted and recomputed later. One loop thread owns all state; callers submit requests and
 /// read tokens from a channel. The model and its weights are shared with the <see cref="InferenceEngine"/>.
 /// </summary>
-public sealed partial class ServingEngine : IDisposable
+public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<SequenceState>
 {
     private readonly InferenceEngine _engine;
     private readonly ITokenizer _tokenizer;
@@ -26,8 +26,7 @@ public sealed partial class ServingEngine : IDisposable
     private readonly ServingOptions _options;
     private readonly ConcurrentQueue<SequenceState> _incoming = new();
     private readonly SemaphoreSlim _signal = new(0);
-    private readonly List<SequenceState> _waiting = [];
-    private readonly List<SequenceState> _running = [];
+    private readonly Scheduler<SequenceState> _scheduler;
     private readonly Thread _loop;
     private readonly long _blockBytes;
     private volatile bool _stopping;
@@ -59,6 +58,7 @@ public sealed partial class ServingEngine : IDisposable
 
         _storage = new PagedKvStorage(c.Layers, kvDim, _options.BlockTokens, blocks, _options.KvType);
         _pool = new BlockPool(blocks, _options.Eviction);
+        _scheduler = new Scheduler<SequenceState>(_pool, _options.BlockTokens, _options.MaxRunning, _options.TokenBudget, this);
         _forward = new ForwardPass(engine.Weights, engine.Pool, _options.TokenBudget, engine.ContextTokens);
         Metrics = new ServingMetrics(() => Volatile.Read(ref _runningCount), () => Volatile.Read(ref _waitingCount), () => KvUsage, _options.PercentileWindow);
         _loop = new Thread(Loop) { IsBackground = true, Name = "cyllm-serving-loop" };
@@ -205,7 +205,7 @@ public sealed partial class ServingEngine : IDisposable
         _stopping = true;
         _signal.Release();
         _loop.Join();
-        foreach (var s in _waiting.Concat(_running))
+        foreach (var s in _scheduler.Waiting.Concat(_scheduler.Running))
         {
             s.Completion.TrySetCanceled();
             s.Output.Writer.TryComplete();
