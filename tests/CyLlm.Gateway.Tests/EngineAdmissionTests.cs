@@ -138,4 +138,60 @@ public class EngineAdmissionTests
         Assert.True(maxThreads <= 64 && inFlight <= 64, $"threads: {inFlight} with 256 streams in flight, {maxThreads} at most during the run");
         Console.WriteLine($"256 streams: {inFlight} threads with all in flight, {maxThreads} at most");
     }
+
+    [Fact]
+    public async Task A_client_that_disconnects_leaves_the_engine_queue_and_a_running_one_is_stopped()
+    {
+        var backend = Stories(new ServingOptions { MaxRunning = 1 });
+        var serving = ((EngineBackend)backend.Inner).Serving!;
+
+        // The loop holds at the running stream's first token (while the second is queued and its client leaves) and at
+        // its fifth (while its own client leaves), so each disconnect is seen before the engine moves on.
+        var firstHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fifthHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var releaseFirst = new ManualResetEventSlim(false);
+        using var releaseFifth = new ManualResetEventSlim(false);
+        serving.OnLogits = (_, generated, _) =>
+        {
+            if (generated == 0 && firstHeld.TrySetResult())
+            {
+                releaseFirst.Wait();
+            }
+            else if (generated == 5 && fifthHeld.TrySetResult())
+            {
+                releaseFifth.Wait();
+            }
+        };
+
+        await using var server = await LiveServer.StartAsync(new GatewayOptions { BackendFactory = () => backend });
+        using var runningClient = new CancellationTokenSource();
+        using var queuedClient = new CancellationTokenSource();
+        var running = server.Http.PostAsync("/v1/completions", Json(StreamBody(0, 400)), runningClient.Token);
+        await firstHeld.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var queued = server.Http.PostAsync("/v1/completions", Json(StreamBody(0, 4)), queuedClient.Token);
+        await backend.SubmittedAsync(2).WaitAsync(TimeSpan.FromSeconds(30));
+        queuedClient.Cancel();
+        await backend.CancelledAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
+        releaseFirst.Set();
+
+        // The queued one never ran: the engine dropped it from its queue as cancelled.
+        var dropped = await backend.Stream(1).Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(CyLlm.Engine.Generation.FinishReason.Cancelled, dropped.FinishReason);
+        Assert.False(backend.Stream(1).Started.IsCompleted);
+        Assert.Empty(dropped.TokenIds);
+        Assert.Equal(0, serving.Waiting);
+
+        // The running one stops when its client goes, long before its 400 tokens.
+        await fifthHeld.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        runningClient.Cancel();
+        await backend.CancelledAsync(0).WaitAsync(TimeSpan.FromSeconds(30));
+        releaseFifth.Set();
+        var stopped = await backend.Stream(0).Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(CyLlm.Engine.Generation.FinishReason.Cancelled, stopped.FinishReason);
+        Assert.True(stopped.TokenIds.Length < 10, $"{stopped.TokenIds.Length} tokens");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 }

@@ -14,7 +14,32 @@ public sealed class SubmitSignalBackend(IInferenceBackend inner) : IInferenceBac
     private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
     private int _submitted;
 
+    private readonly List<(GenerationStream Stream, CancellationToken Token)> _streams = [];
+
     public IInferenceBackend Inner { get; } = inner;
+
+    /// <summary>The generation of the <paramref name="index"/>-th submission (0-based).</summary>
+    public GenerationStream Stream(int index)
+    {
+        lock (_lock)
+        {
+            return _streams[index].Stream;
+        }
+    }
+
+    /// <summary>Completes when the gateway cancels the <paramref name="index"/>-th submission (e.g. its client went away).</summary>
+    public Task CancelledAsync(int index)
+    {
+        CancellationToken token;
+        lock (_lock)
+        {
+            token = _streams[index].Token;
+        }
+
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(() => tcs.TrySetResult());
+        return tcs.Task;
+    }
 
     /// <summary>Completes once <paramref name="count"/> generations have been submitted.</summary>
     public Task SubmittedAsync(int count)
@@ -38,6 +63,7 @@ public sealed class SubmitSignalBackend(IInferenceBackend inner) : IInferenceBac
         lock (_lock)
         {
             _submitted++;
+            _streams.Add((stream, cancellationToken));
             foreach (var (count, signal) in _waiters)
             {
                 if (_submitted >= count)
