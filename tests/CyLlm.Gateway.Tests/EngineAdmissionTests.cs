@@ -193,5 +193,43 @@ public class EngineAdmissionTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
     }
 
+    [Fact]
+    public async Task The_engine_queue_bound_in_prompt_tokens_answers_503_at_once()
+    {
+        // The engine sized from the server's settings (cyllm serve --max-running 1 --max-queue-tokens 8): one running
+        // stream, one five-token prompt waiting, and a second one would pass eight waiting prompt tokens.
+        var settings = new GatewayOptions { MaxRunning = 1, MaxQueueTokens = 8 };
+        var backend = Stories(ModelHost.ServingOptionsOf(settings));
+        var serving = ((EngineBackend)backend.Inner).Serving!;
+        int prompt = serving.Engine.Encode("Once upon a time").Length;
+        Assert.True(prompt <= 8 && prompt * 2 > 8, $"{prompt} prompt tokens");
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim(false);
+        serving.OnLogits = (_, generated, _) =>
+        {
+            if (generated == 0 && held.TrySetResult())
+            {
+                release.Wait();
+            }
+        };
+
+        await using var server = await LiveServer.StartAsync(settings with { BackendFactory = () => backend });
+        var running = server.PostJsonAsync("/v1/completions", StreamBody(0, 8));
+        await held.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var queued = server.PostJsonAsync("/v1/completions", StreamBody(0, 8));
+        await backend.SubmittedAsync(2).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, serving.Waiting);
+
+        using (var rejected = await server.PostJsonAsync("/v1/completions", StreamBody(0, 8)))
+        {
+            await ErrorAssert.IsAsync(rejected, 503, "server_overloaded");
+            Assert.NotNull(rejected.Headers.RetryAfter);
+        }
+
+        release.Set();
+        Assert.EndsWith("data: [DONE]", (await ReadAllAsync(running)).TrimEnd());
+        Assert.EndsWith("data: [DONE]", (await ReadAllAsync(queued)).TrimEnd());
+    }
+
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 }
