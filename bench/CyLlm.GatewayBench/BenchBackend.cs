@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using CyLlm.ChatTemplates;
 using CyLlm.Engine.Generation;
 using CyLlm.Engine.Sampling;
@@ -6,18 +7,22 @@ using CyLlm.Gateway.Hosting;
 namespace CyLlm.GatewayBench;
 
 /// <summary>A model stand-in: a byte tokenizer and "x" tokens, one every <see cref="TokenInterval"/> (zero = at once),
-/// so the benchmarks measure the gateway, not a model.</summary>
+/// so the benchmarks measure the gateway, not a model. Like the serving engine it runs <c>maxConcurrency</c> generations
+/// at once and queues the rest, without a thread per generation.</summary>
 public sealed class BenchBackend(int maxConcurrency, TimeSpan tokenInterval) : IInferenceBackend
 {
+    private readonly SemaphoreSlim _slots = new(maxConcurrency, maxConcurrency);
+    private int _waiting;
+
     public TimeSpan TokenInterval { get; } = tokenInterval;
+
+    public int Waiting => Volatile.Read(ref _waiting);
 
     public string ModelId => "bench";
 
     public int ContextTokens => 4096;
 
     public int VocabSize => 256;
-
-    public int MaxConcurrency { get; } = maxConcurrency;
 
     public int[] Encode(string text, bool? addBos = null)
     {
@@ -39,22 +44,65 @@ public sealed class BenchBackend(int maxConcurrency, TimeSpan tokenInterval) : I
 
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => Encode(RenderChat(messages));
 
-    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
+    public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
+    {
+        var tokens = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return new GenerationStream(tokens.Reader, started.Task, RunAsync(request, tokens.Writer, started, cancellationToken));
+    }
+
+    private async Task<GenerationResult> RunAsync(GenerationRequest request, ChannelWriter<GeneratedToken> tokens, TaskCompletionSource started, CancellationToken ct)
     {
         var prompt = request.PromptTokens!.ToArray();
-        var ids = new int[request.Sampling.MaxTokens];
-        for (int i = 0; i < ids.Length; i++)
+        try
         {
-            if (TokenInterval > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(TokenInterval))
+            Interlocked.Increment(ref _waiting);
+            try
             {
-                return new GenerationResult(prompt, ids[..i], new string('x', i), FinishReason.Cancelled, [], 0, 0, 0);
+                await _slots.WaitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return new GenerationResult(prompt, [], "", FinishReason.Cancelled, [], 0, 0, 0);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
             }
 
-            ids[i] = 'x';
-            onToken?.Invoke(new GeneratedToken('x', "x", new SampleResult('x', -0.5f, null)));
-        }
+            try
+            {
+                started.TrySetResult();
+                var ids = new int[request.Sampling.MaxTokens];
+                for (int i = 0; i < ids.Length; i++)
+                {
+                    if (TokenInterval > TimeSpan.Zero)
+                    {
+                        try
+                        {
+                            await Task.Delay(TokenInterval, ct);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return new GenerationResult(prompt, ids[..i], new string('x', i), FinishReason.Cancelled, [], 0, 0, 0);
+                        }
+                    }
 
-        return new GenerationResult(prompt, ids, new string('x', ids.Length), FinishReason.Length, [], 0, 0, 0);
+                    ids[i] = 'x';
+                    tokens.TryWrite(new GeneratedToken('x', "x", new SampleResult('x', -0.5f, null)));
+                }
+
+                return new GenerationResult(prompt, ids, new string('x', ids.Length), FinishReason.Length, [], 0, 0, 0);
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+        finally
+        {
+            tokens.TryComplete();
+        }
     }
 
     public void Dispose()

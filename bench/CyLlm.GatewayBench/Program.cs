@@ -7,6 +7,7 @@ using CyLlm.Engine.Generation;
 using CyLlm.Gateway;
 using CyLlm.Gateway.Endpoints.Chat;
 using CyLlm.Gateway.Endpoints.Shared;
+using CyLlm.Gateway.Hosting;
 using CyLlm.GatewayBench;
 using Microsoft.Extensions.Logging;
 
@@ -63,7 +64,7 @@ if (scenario is "overhead" or "all")
         long t0 = Stopwatch.GetTimestamp();
         var messages = ChatHandler.ToMessages(request.Messages);
         var gen = SamplingMapper.Build(request, backend, backend.EncodeChat(messages), request.MaxTokens, false, 0);
-        var result = backend.Generate(gen, null, CancellationToken.None);
+        var result = await backend.GenerateAsync(gen);
         _ = JsonSerializer.SerializeToUtf8Bytes(result.Text);
         double a = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
 
@@ -142,7 +143,7 @@ if (scenario is "health" or "all")
         await Task.Delay(10);
     }
 
-    int running = app.State.Worker.Waiting;
+    int running = backend.Waiting;
     stop.Cancel();
     await Task.WhenAll(loops);
     Console.WriteLine(JsonSerializer.Serialize(new { scenario = "health_under_load", streams, health_ms = Percentiles.Of(health), streams_completed = completed, streams_failed = failed, queued_at_end = running }, json));

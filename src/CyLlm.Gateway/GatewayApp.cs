@@ -112,15 +112,13 @@ public sealed class GatewayApp : IAsyncDisposable
         {
             var logs = sp.GetRequiredService<ILoggerFactory>();
             var models = ModelCatalog.Expand(options);
-            // One model host and one generation worker (queue, KV budget, engine) per base model; the first is the default.
+            // One model host (engine with its own waiting queue and KV budget) per base model; the first is the default.
             var first = models.Count > 1 ? options with { ModelPath = models[0].Path, ModelId = models[0].Id, ModelPaths = null } : options;
             var model = new ModelHost(first, logs.CreateLogger("CyLlm.Gateway.Model"));
-            var worker = new GenerationWorker(options.MaxQueue, () => model.Backend, logs.CreateLogger("CyLlm.Gateway.Worker"));
-            var state = new GatewayState(options, model, worker, storeHost);
+            var state = new GatewayState(options, model, storeHost);
             for (int i = 1; i < models.Count; i++)
             {
-                var extra = new ModelHost(options with { ModelPath = models[i].Path, ModelId = models[i].Id, ModelPaths = null, BackendFactory = null }, logs.CreateLogger("CyLlm.Gateway.Model"));
-                state.AddModel(extra, new GenerationWorker(options.MaxQueue, () => extra.Backend, logs.CreateLogger("CyLlm.Gateway.Worker")));
+                state.AddModel(new ModelHost(options with { ModelPath = models[i].Path, ModelId = models[i].Id, ModelPaths = null, BackendFactory = null }, logs.CreateLogger("CyLlm.Gateway.Model")));
             }
 
             return state;
@@ -194,9 +192,8 @@ public sealed class GatewayApp : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
-        foreach (var (host, worker) in State.Models)
+        foreach (var host in State.Models)
         {
-            worker.Dispose();
             host.Dispose();
         }
 

@@ -37,8 +37,11 @@ public sealed record GatewayOptions
     /// <summary>TCP port; 0 picks a free one (read it back from <see cref="GatewayApp"/>).</summary>
     public int Port { get; init; } = 8080;
 
-    /// <summary>Requests that may wait for the engine; more are refused with 503 server_overloaded.</summary>
+    /// <summary>Requests that may wait in the engine's queue; more are refused with 503 server_overloaded.</summary>
     public int MaxQueue { get; init; } = 64;
+
+    /// <summary>Prompt tokens that may wait in the engine's queue; more are refused with 503 server_overloaded.</summary>
+    public long MaxQueueTokens { get; init; } = 1 << 20;
 
     /// <summary>Serve through the continuous-batching engine (concurrent requests share forward passes).</summary>
     public bool ContinuousBatching { get; init; } = true;
@@ -46,8 +49,15 @@ public sealed record GatewayOptions
     /// <summary>Disaggregated serving: this gateway's role, its bootstrap registry, and (router) its workers. Null = co-located.</summary>
     public Disaggregation.DisaggregationSettings? Disaggregation { get; init; }
 
-    /// <summary>KV cache budget of the serving engine, in bytes.</summary>
+    /// <summary>KV cache budget of the serving engine, in bytes (`cyllm serve --kv-cache-bytes`).</summary>
     public long KvCacheBytes { get; init; } = 256L << 20;
+
+    /// <summary>Most sequences the engine runs in one step (`--max-running`, vLLM's --max-num-seqs); more wait in its queue.</summary>
+    public int MaxRunning { get; init; } = 64;
+
+    /// <summary>Most tokens (one decode token per running sequence plus prefill chunks) in one engine step
+    /// (`--max-batch-tokens`, vLLM's --max-num-batched-tokens); longer prompts are prefilled in chunks.</summary>
+    public int MaxBatchTokens { get; init; } = 256;
 
     /// <summary>Element type of the serving engine's KV cache (`cyllm serve --kv-type`).</summary>
     public CyLlm.Engine.KvCache.KvCacheType KvCacheType { get; init; } = CyLlm.Engine.KvCache.KvCacheType.F16;
@@ -212,6 +222,35 @@ public sealed record GatewayOptions
         Alerts.Validate(errors);
     }
 
+    /// <summary>Problems of the serving engine's sizing (the vLLM/llama-server style flags of `cyllm serve`).</summary>
+    private void ValidateEngine(List<string> errors)
+    {
+        if (MaxRunning < 1)
+        {
+            errors.Add($"--max-running must be at least 1 (got {MaxRunning})");
+        }
+
+        if (MaxBatchTokens < 1)
+        {
+            errors.Add($"--max-batch-tokens must be at least 1 (got {MaxBatchTokens})");
+        }
+        else if (MaxRunning >= 1 && MaxBatchTokens < MaxRunning)
+        {
+            // Every running sequence needs one token of each step's budget, as vLLM requires of its two flags.
+            errors.Add($"--max-batch-tokens must be at least --max-running ({MaxRunning}): each running sequence takes one token of every step (got {MaxBatchTokens})");
+        }
+
+        if (KvCacheBytes < 1)
+        {
+            errors.Add($"--kv-cache-bytes must be positive (got {KvCacheBytes})");
+        }
+
+        if (MaxQueueTokens < 1)
+        {
+            errors.Add($"--max-queue-tokens must be at least 1 (got {MaxQueueTokens})");
+        }
+    }
+
     /// <summary>Returns all problems at once, each naming its setting; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -233,6 +272,8 @@ public sealed record GatewayOptions
             errors.Add($"--max-queue must be at least 1 (got {MaxQueue})");
         }
 
+        ValidateEngine(errors);
+
         if (MaxBodyBytes < 1024)
         {
             errors.Add($"max body bytes must be at least 1024 (got {MaxBodyBytes})");
@@ -243,9 +284,14 @@ public sealed record GatewayOptions
             errors.Add("request timeout, queue timeout and keep-alive interval must be positive");
         }
 
-        if (Threads < 0 || ContextTokens < 0)
+        if (Threads < 0)
         {
-            errors.Add("--threads and --context must be 0 (automatic) or positive");
+            errors.Add($"--threads must be 0 (one per core) or positive (got {Threads})");
+        }
+
+        if (ContextTokens < 0)
+        {
+            errors.Add($"--context must be 0 (the model's) or positive (got {ContextTokens})");
         }
 
         if (MaxUploadBytes < 1024 || IdempotencyKeyTtl <= TimeSpan.Zero || BatchLeaseDuration < TimeSpan.FromSeconds(1) || BatchPollInterval <= TimeSpan.Zero)

@@ -39,4 +39,19 @@ public sealed class ServeRoleTests
             File.Delete(file);
         }
     }
+
+    [Theory]
+    [InlineData("--max-running 0", "Gateway:MaxRunning: --max-running must be at least 1 (got 0)")]
+    [InlineData("--max-batch-tokens lots", "Gateway:MaxBatchTokens (--max-batch-tokens) (command line) must be a whole number (got 'lots')")]
+    [InlineData("--max-running 8 --max-batch-tokens 4", "Gateway:MaxBatchTokens: --max-batch-tokens must be at least --max-running (8)")]
+    [InlineData("--kv-cache-bytes -1", "Gateway:KvCacheBytes: --kv-cache-bytes must be positive (got -1)")]
+    [InlineData("--max-model-len -2", "Gateway:ContextTokens: --context must be 0 (the model's) or positive (got -2)")]
+    public void Bad_engine_sizing_flags_stop_the_start_naming_the_flag(string flags, string expected)
+    {
+        var r = CliProcess.Run(["serve", "--model", CliProcess.Shared("stories260K.gguf"), .. flags.Split(' ')]);
+        Assert.Equal(2, r.ExitCode);
+        // A header line, then exactly one problem line: the flag and what is wrong with its value.
+        var problems = r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToArray();
+        Assert.StartsWith(expected, Assert.Single(problems).Trim());
+    }
 }

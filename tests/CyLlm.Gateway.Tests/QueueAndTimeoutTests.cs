@@ -15,13 +15,14 @@ public sealed class QueueAndTimeoutTests
     [Fact]
     public async Task Full_queue_answers_503_server_overloaded_at_once()
     {
-        var fake = new FakeBackend();
+        // The backend's own queue bound (what --max-queue sets on an engine the server loads).
+        var fake = new FakeBackend { MaxWaiting = 1 };
         fake.Gate.Reset();
-        await using var server = await LiveServer.StartFakeAsync(fake, o => o with { MaxQueue = 1 });
+        await using var server = await LiveServer.StartFakeAsync(fake);
         var running = server.PostJsonAsync("/v1/completions", Body);
         Assert.True(await fake.StartedSignal.WaitAsync(Wait));
         var queued = server.PostJsonAsync("/v1/completions", Body);
-        await WaitUntilAsync(() => server.App.State.Worker.Waiting == 1);
+        await WaitUntilAsync(() => server.App.State.Model.Backend!.Waiting == 1);
 
         var sw = Stopwatch.StartNew();
         using var rejected = await server.PostJsonAsync("/v1/completions", Body);

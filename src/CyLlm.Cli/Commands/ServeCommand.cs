@@ -19,6 +19,13 @@ internal static class ServeCommand
         var tokenizer = CommonOptions.Tokenizer();
         var threads = CommonOptions.Threads();
         var context = CommonOptions.Context();
+        context.Aliases.Add("--max-model-len"); // vLLM's name for it
+        // The engine's sizing, named as vLLM and llama-server users know them. Taken as text: the settings layer parses
+        // and range-checks them, so a bad value is one line naming the flag, like the other settings.
+        var maxRunning = new Option<string?>("--max-running") { Description = "most sequences the engine runs at once (vLLM --max-num-seqs; default 64); more wait in its queue" };
+        var maxBatchTokens = new Option<string?>("--max-batch-tokens") { Description = "most tokens in one engine step, decode plus prefill chunks (vLLM --max-num-batched-tokens; default 256; at least --max-running)" };
+        var kvCacheBytes = new Option<string?>("--kv-cache-bytes") { Description = "bytes of KV cache the engine allocates (default 268435456 = 256 MiB); requests larger than it are a 400" };
+        var maxQueueTokens = new Option<string?>("--max-queue-tokens") { Description = "prompt tokens that may wait for the engine before 503 server_overloaded (default 1048576)" };
         var host = new Option<string>("--host") { Description = "address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 8080 };
         var maxQueue = new Option<int>("--max-queue") { Description = "requests that may wait for the engine before 503 server_overloaded", DefaultValueFactory = _ => 64 };
@@ -43,7 +50,7 @@ internal static class ServeCommand
         var cmd = new Command("serve", "serve a model over an OpenAI-compatible HTTP API")
         {
             config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
-            noAuth, kvType,
+            noAuth, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
             skipHealth, maxUpload, batchLease,
             model, tokenizer, threads, context, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
@@ -77,7 +84,8 @@ internal static class ServeCommand
                  (context, "Gateway:ContextTokens"), (requestTimeout, "Gateway:RequestTimeout"), (queueTimeout, "Gateway:QueueTimeout"),
                  (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (noAuth, "Gateway:AuthDisabled"),
                  (redis, "Gateway:RateLimits:Redis"), (inferenceTimeout, "Gateway:InferenceTimeout"), (streamIdleTimeout, "Gateway:StreamIdleTimeout"),
-                 (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint")], typedModels) is not { } layered)
+                 (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint"),
+                 (maxRunning, "Gateway:MaxRunning"), (maxBatchTokens, "Gateway:MaxBatchTokens"), (kvCacheBytes, "Gateway:KvCacheBytes"), (maxQueueTokens, "Gateway:MaxQueueTokens")], typedModels) is not { } layered)
             {
                 return 2;
             }

@@ -52,11 +52,9 @@ public sealed partial class DecodeClient : IAsyncDisposable
     /// </summary>
     public async Task<ServingHandle> GenerateAsync(RoomId room, ServingRequest request, CancellationToken cancellationToken = default)
     {
-        if (request.PromptTokens.Length == 0)
-        {
-            throw new ArgumentException("the prompt is empty");
-        }
-
+        // Refuse a request the engine would refuse anyway before any transfer (max_tokens past the context, a prompt
+        // larger than the KV pool): nothing is reserved and the prefill worker's KV is not waited for.
+        _engine.CheckRequest(request);
         int kvTokens = request.PromptTokens.Length - 1;
         var entry = new Entry(new DecodeRoom(room, kvTokens, _time.GetTimestamp()), _time.GetTimestamp());
         if (!_rooms.TryAdd(room, entry))

@@ -7,7 +7,7 @@ using CyLlm.Tokenizers;
 namespace CyLlm.Engine.Scheduling;
 
 /// <summary>One request inside the engine loop. Owned by the loop thread only.</summary>
-internal sealed class SequenceState
+internal sealed class SequenceState : ISchedulable
 {
     public required long Id { get; init; }
     public required long Arrival { get; init; }
@@ -17,6 +17,9 @@ internal sealed class SequenceState
     public required StopStringMatcher Stops { get; init; }
     public required Channel<GeneratedToken> Output { get; init; }
     public required TaskCompletionSource<GenerationResult> Completion { get; init; }
+
+    /// <summary>Completed when the scheduler first takes the request out of the waiting queue (the end of its queue time).</summary>
+    public TaskCompletionSource Scheduled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public required CancellationToken Cancel { get; init; }
 
     /// <summary>Prompt followed by generated tokens.</summary>
@@ -52,6 +55,8 @@ internal sealed class SequenceState
     public long ScheduledTicks { get; set; }
 
     public int Generated => Tokens.Count - PromptLength;
+
+    public int TokenCount => Tokens.Count;
 
     /// <summary>The request's priority after tenant defaults (set at submission); null means the request's own.</summary>
     public int? EffectivePriority { get; init; }

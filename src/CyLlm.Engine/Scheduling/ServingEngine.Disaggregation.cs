@@ -137,7 +137,7 @@ public sealed partial class ServingEngine
     /// <summary>Loop thread: a prefill-only sequence computed its KV. Its blocks pass to the export; nothing is sampled.</summary>
     private void CompletePrefillOnly(SequenceState s)
     {
-        _running.Remove(s);
+        _scheduler.Running.Remove(s);
         s.Running = false;
         s.ExportedBlocks = [.. s.Blocks];
         s.Blocks.Clear();
@@ -215,6 +215,6 @@ public sealed partial class ServingEngine
         }
 
         var s = seq;
-        return new ServingHandle(s.Output.Reader, s.Completion.Task, () => s.CachedTokens);
+        return new ServingHandle(s.Output.Reader, s.Scheduled.Task, s.Completion.Task, () => s.CachedTokens);
     }
 }

@@ -8,7 +8,6 @@ namespace CyLlm.Engine.Scheduling;
 public sealed partial class ServingEngine
 {
     // Per-step scratch, reused: the loop allocates only what requests themselves produce.
-    private readonly List<(SequenceState Seq, int Count)> _batch = [];
     private readonly List<int> _stepTokens = [];
     private readonly List<int> _stepPositions = [];
     private readonly List<int> _stepSlots = [];
@@ -20,24 +19,18 @@ public sealed partial class ServingEngine
     private List<BlockId>[] _tables = [];   // block tables of the batch's sequences, by slot (reused)
     private long _forwardTicks;
 
-    private static readonly Comparison<SequenceState> ByPriority = (a, b) =>
-    {
-        int c = a.Priority.CompareTo(b.Priority);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
-    };
-
     private void Loop()
     {
         while (!_stopping)
         {
             while (_incoming.TryDequeue(out var s))
             {
-                _waiting.Add(s);
+                _scheduler.Waiting.Add(s);
             }
 
             RunLoopCommands(); // disaggregation: block reservations and releases (ServingEngine.Disaggregation.cs)
             DropCancelled();
-            if (_waiting.Count == 0 && _running.Count == 0)
+            if (_scheduler.Waiting.Count == 0 && _scheduler.Running.Count == 0)
             {
                 PublishGauges();
                 _signal.Wait(100);
@@ -58,12 +51,12 @@ public sealed partial class ServingEngine
             catch (Exception ex)
             {
                 // A failure in one step fails the requests of that step, never the loop.
-                foreach (var (seq, _) in _batch)
+                foreach (var (seq, _) in _scheduler.Batch)
                 {
                     Fail(seq, ex);
                 }
 
-                _batch.Clear();
+                _scheduler.Batch.Clear();
             }
 
             PublishGauges();
@@ -73,27 +66,27 @@ public sealed partial class ServingEngine
     private void PublishGauges()
     {
         Volatile.Write(ref _usedBlocks, _pool.Used);
-        Volatile.Write(ref _runningCount, _running.Count);
+        Volatile.Write(ref _runningCount, _scheduler.Running.Count);
         Volatile.Write(ref _prefixQueries, _pool.PrefixQueries);
         Volatile.Write(ref _prefixHits, _pool.PrefixHits);
     }
 
     private void DropCancelled()
     {
-        for (int i = _running.Count - 1; i >= 0; i--)
+        for (int i = _scheduler.Running.Count - 1; i >= 0; i--)
         {
-            if (_running[i].Cancel.IsCancellationRequested)
+            if (_scheduler.Running[i].Cancel.IsCancellationRequested)
             {
-                Finish(_running[i], FinishReason.Cancelled);
+                Finish(_scheduler.Running[i], FinishReason.Cancelled);
             }
         }
 
-        for (int i = _waiting.Count - 1; i >= 0; i--)
+        for (int i = _scheduler.Waiting.Count - 1; i >= 0; i--)
         {
-            var s = _waiting[i];
+            var s = _scheduler.Waiting[i];
             if (s.Cancel.IsCancellationRequested)
             {
-                _waiting.RemoveAt(i);
+                _scheduler.Waiting.RemoveAt(i);
                 LeaveWaiting(s);
                 ReleaseBlocks(s);
                 Complete(s, FinishReason.Cancelled);
@@ -103,75 +96,9 @@ public sealed partial class ServingEngine
 
     private void Step()
     {
-        _batch.Clear();
         _batchAdapters.Clear();
-        int budget = _options.TokenBudget;
-        _running.Sort(ByPriority);
-        // Running sequences first: one decode token each, or the next chunk of an unfinished prefill.
-        for (int i = 0; i < _running.Count && budget > 0; i++)
-        {
-            var s = _running[i];
-            if (!s.Running)
-            {
-                continue; // preempted earlier in this step
-            }
-
-            if (!AdapterFits(s))
-            {
-                continue;
-            }
-
-            int n = Math.Min(s.Tokens.Count - s.Computed, budget);
-            if (!EnsureBlocks(s, s.Computed + n) && !(PreemptFor(s) && EnsureBlocks(s, s.Computed + n)))
-            {
-                continue;
-            }
-
-            TakeAdapter(s);
-            _batch.Add((s, n));
-            budget -= n;
-        }
-
-        _running.RemoveAll(s => !s.Running);
-
-        // Then waiting requests, best priority first, while budget and slots remain.
-        _waiting.Sort(ByPriority);
-        while (budget > 0 && _running.Count < _options.MaxRunning && _waiting.Count > 0)
-        {
-            var s = _waiting[0];
-            if (!AdapterFits(s))
-            {
-                break; // max_loras distinct adapters already in this batch
-            }
-
-            if (s.Computed == 0 && s.Blocks.Count == 0)
-            {
-                AttachCachedPrefix(s);
-            }
-
-            int n = Math.Min(s.Tokens.Count - s.Computed, budget);
-            if (!EnsureBlocks(s, s.Computed + n) && !(PreemptFor(s) && EnsureBlocks(s, s.Computed + n)))
-            {
-                break; // not enough memory even after preemption: wait for running work to finish
-            }
-
-            _waiting.RemoveAt(0);
-            LeaveWaiting(s);
-            s.Running = true;
-            s.ScheduledTicks = Stopwatch.GetTimestamp();
-            double queued = Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds;
-            Metrics.QueueTime.Record(queued);
-            if (s.Preemptions == 0)
-            {
-                Metrics.QueueTimeWindow.Add(queued);
-            }
-            _running.Add(s);
-            TakeAdapter(s);
-            _batch.Add((s, n));
-            budget -= n;
-        }
-
-        if (_batch.Count == 0)
+        _scheduler.Plan();
+        if (_scheduler.Batch.Count == 0)
         {
             // Nothing fits now: the waiting head needs blocks that running sequences hold.
             Thread.Yield();
@@ -181,15 +108,46 @@ public sealed partial class ServingEngine
         RunBatch();
     }
 
-    private bool AdapterFits(SequenceState s) =>
+    bool ISchedulerHooks<SequenceState>.CanJoin(SequenceState s) =>
         s.Adapter is null || _batchAdapters.Contains(s.Adapter.Id) || _batchAdapters.Count < _options.MaxLoras;
 
-    private void TakeAdapter(SequenceState s)
+    void ISchedulerHooks<SequenceState>.Joined(SequenceState s)
     {
         if (s.Adapter is not null)
         {
             _batchAdapters.Add(s.Adapter.Id);
         }
+    }
+
+    void ISchedulerHooks<SequenceState>.AttachCachedPrefix(SequenceState s) => AttachCachedPrefix(s);
+
+    void ISchedulerHooks<SequenceState>.Deferred(SequenceState s)
+    {
+        s.BlockHashes.Clear();
+        s.CachedTokens = 0;
+    }
+
+    void ISchedulerHooks<SequenceState>.Admitted(SequenceState s)
+    {
+        LeaveWaiting(s);
+        s.ScheduledTicks = Stopwatch.GetTimestamp();
+        s.Scheduled.TrySetResult(); // a preempted sequence coming back was already started: no-op
+        double queued = Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds;
+        Metrics.QueueTime.Record(queued);
+        if (s.Preemptions == 0)
+        {
+            Metrics.QueueTimeWindow.Add(queued);
+        }
+    }
+
+    void ISchedulerHooks<SequenceState>.Preempted(SequenceState s)
+    {
+        s.BlockHashes.Clear();
+        s.Preemptions++;
+        Interlocked.Increment(ref _preemptions);
+        Metrics.Preemptions.Add(1);
+        Interlocked.Increment(ref _waitingCount);
+        Interlocked.Add(ref _waitingTokens, s.PromptLength);
     }
 
     private void LeaveWaiting(SequenceState s)
@@ -236,105 +194,48 @@ public sealed partial class ServingEngine
         s.CachedTokens = s.Computed;
     }
 
-    /// <summary>Makes sure <paramref name="s"/> has blocks for its first <paramref name="tokens"/> positions.</summary>
-    private bool EnsureBlocks(SequenceState s, int tokens)
-    {
-        int need = (tokens + _options.BlockTokens - 1) / _options.BlockTokens;
-        while (s.Blocks.Count < need)
-        {
-            var b = _pool.Allocate();
-            if (b is null)
-            {
-                return false;
-            }
-
-            s.Blocks.Add(b.Value);
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// Frees blocks for <paramref name="s"/> by preempting running sequences of lower priority (higher value),
-    /// latest arrival first. Returns whether anything was preempted.
-    /// </summary>
-    private bool PreemptFor(SequenceState s)
-    {
-        bool any = false;
-        while (_pool.Free == 0)
-        {
-            SequenceState? victim = null;
-            foreach (var r in _running)
-            {
-                if (r != s && r.Running && ByPriority(r, s) > 0 && (victim is null || ByPriority(r, victim) > 0))
-                {
-                    victim = r;
-                }
-            }
-
-            if (victim is null)
-            {
-                return any;
-            }
-
-            Preempt(victim);
-            any = true;
-        }
-
-        return any;
-    }
-
-    private void Preempt(SequenceState v)
-    {
-        // Recompute later: drop its KV (full blocks stay in the prefix cache) and requeue it with its
-        // generated tokens as part of the prompt to recompute.
-        for (int i = _batch.Count - 1; i >= 0; i--)
-        {
-            if (_batch[i].Seq == v)
-            {
-                _batch.RemoveAt(i);
-            }
-        }
-
-        ReleaseBlocks(v);
-        v.Computed = 0;
-        v.Running = false;
-        v.Preemptions++;
-        Interlocked.Increment(ref _preemptions);
-        Metrics.Preemptions.Add(1);
-        _waiting.Add(v);
-        Interlocked.Increment(ref _waitingCount);
-        Interlocked.Add(ref _waitingTokens, v.PromptLength);
-    }
-
     private void ReleaseBlocks(SequenceState s)
     {
-        foreach (var b in s.Blocks)
-        {
-            _pool.Release(b);
-        }
-
-        s.Blocks.Clear();
+        _scheduler.ReleaseBlocks(s);
         s.BlockHashes.Clear();
     }
 
     private void RunBatch()
     {
+        // A real check, not a Debug.Assert: the attention scratch is sized for the context and the KV writes follow
+        // the block table, both in native memory. A sequence that would step past either fails alone, here.
+        for (int i = _scheduler.Batch.Count - 1; i >= 0; i--)
+        {
+            var (s, n) = _scheduler.Batch[i];
+            long last = (long)s.Computed + n - 1;
+            if (last >= _engine.ContextTokens || last / _options.BlockTokens >= s.Blocks.Count)
+            {
+                _scheduler.Batch.RemoveAt(i);
+                Fail(s, new InvalidOperationException(
+                    $"sequence {s.Id} would write KV position {last} with a context of {_engine.ContextTokens} and {s.Blocks.Count} blocks of {_options.BlockTokens}"));
+            }
+        }
+
+        if (_scheduler.Batch.Count == 0)
+        {
+            return;
+        }
+
         _stepTokens.Clear();
         _stepPositions.Clear();
         _stepSlots.Clear();
         _stepAdapters.Clear();
         _logitRows.Clear();
         _logitSeqs.Clear();
-        if (_tables.Length < _batch.Count)
+        if (_tables.Length < _scheduler.Batch.Count)
         {
-            _tables = new List<BlockId>[Math.Max(_batch.Count, _options.MaxRunning)];
+            _tables = new List<BlockId>[Math.Max(_scheduler.Batch.Count, _options.MaxRunning)];
         }
 
         var tables = _tables;
-        for (int slot = 0; slot < _batch.Count; slot++)
+        for (int slot = 0; slot < _scheduler.Batch.Count; slot++)
         {
-            var (s, n) = _batch[slot];
+            var (s, n) = _scheduler.Batch[slot];
             tables[slot] = s.Blocks;
             for (int i = 0; i < n; i++)
             {
@@ -361,7 +262,7 @@ public sealed partial class ServingEngine
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_logitRows),
             System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepAdapters));
         _forwardTicks = Stopwatch.GetTimestamp() - f0;
-        foreach (var (s, n) in _batch)
+        foreach (var (s, n) in _scheduler.Batch)
         {
             s.Computed += n;
             PublishFullBlocks(s);
@@ -479,7 +380,7 @@ public sealed partial class ServingEngine
 
     private void Finish(SequenceState s, FinishReason reason)
     {
-        _running.Remove(s);
+        _scheduler.Running.Remove(s);
         s.Running = false;
         ReleaseBlocks(s);
         if (reason != FinishReason.Cancelled && !s.Stops.Stopped)
@@ -515,8 +416,8 @@ public sealed partial class ServingEngine
 
     private void Fail(SequenceState s, Exception ex)
     {
-        _running.Remove(s);
-        _waiting.Remove(s);
+        _scheduler.Running.Remove(s);
+        _scheduler.Waiting.Remove(s);
         ReleaseBlocks(s);
         ReleaseAdapter(s);
         s.Output.Writer.TryComplete(ex);

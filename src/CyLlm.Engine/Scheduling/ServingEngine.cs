@@ -16,7 +16,7 @@ namespace CyLlm.Engine.Scheduling;
 /// sequence is preempted and recomputed later. One loop thread owns all state; callers submit requests and
 /// read tokens from a channel. The model and its weights are shared with the <see cref="InferenceEngine"/>.
 /// </summary>
-public sealed partial class ServingEngine : IDisposable
+public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<SequenceState>
 {
     private readonly InferenceEngine _engine;
     private readonly ITokenizer _tokenizer;
@@ -26,8 +26,7 @@ public sealed partial class ServingEngine : IDisposable
     private readonly ServingOptions _options;
     private readonly ConcurrentQueue<SequenceState> _incoming = new();
     private readonly SemaphoreSlim _signal = new(0);
-    private readonly List<SequenceState> _waiting = [];
-    private readonly List<SequenceState> _running = [];
+    private readonly Scheduler<SequenceState> _scheduler;
     private readonly Thread _loop;
     private readonly long _blockBytes;
     private volatile bool _stopping;
@@ -59,6 +58,7 @@ public sealed partial class ServingEngine : IDisposable
 
         _storage = new PagedKvStorage(c.Layers, kvDim, _options.BlockTokens, blocks, _options.KvType);
         _pool = new BlockPool(blocks, _options.Eviction);
+        _scheduler = new Scheduler<SequenceState>(_pool, _options.BlockTokens, _options.MaxRunning, _options.TokenBudget, this);
         _forward = new ForwardPass(engine.Weights, engine.Pool, _options.TokenBudget, engine.ContextTokens);
         Metrics = new ServingMetrics(() => Volatile.Read(ref _runningCount), () => Volatile.Read(ref _waitingCount), () => KvUsage, _options.PercentileWindow);
         _loop = new Thread(Loop) { IsBackground = true, Name = "cyllm-serving-loop" };
@@ -72,6 +72,12 @@ public sealed partial class ServingEngine : IDisposable
         PagedKvStorage.BlockBytes(config.Layers, config.KvHeads * config.HeadDim, options.BlockTokens, options.KvType);
 
     public InferenceEngine Engine => _engine;
+
+    /// <summary>Requests in the waiting queue (submitted, not yet running, preempted ones included).</summary>
+    public int Waiting => Volatile.Read(ref _waitingCount);
+
+    /// <summary>Most requests the waiting queue holds before Submit refuses with <see cref="ServerOverloadedException"/>.</summary>
+    public int MaxWaiting => _options.MaxWaiting;
 
     public int TotalBlocks => _pool.Total;
 
@@ -93,11 +99,18 @@ public sealed partial class ServingEngine : IDisposable
     private long _preemptions;
 
     /// <summary>
+    /// Most tokens (prompt + generated) one request can hold: the context, or the whole KV pool when that is smaller.
+    /// The gateway clamps an omitted max_tokens to it, as llama-server and vLLM do.
+    /// </summary>
+    public int MaxRequestTokens => (int)Math.Min(_engine.ContextTokens, (long)_pool.Total * _options.BlockTokens);
+
+    /// <summary>
     /// The checks every submission passes before it queues (the local and the disaggregated paths): engine running,
     /// valid sampling, a non-empty prompt inside the vocabulary, prompt + max_tokens within the context, and a
-    /// request that fits the whole KV pool. Throws; never queues.
+    /// request that fits the whole KV pool. Throws (<see cref="ContextLengthException"/>, <see cref="KvCapacityException"/>,
+    /// <see cref="ArgumentException"/>); never queues. Public so a decode worker can refuse a request before its KV transfer.
     /// </summary>
-    private void CheckRequest(ServingRequest request)
+    public void CheckRequest(ServingRequest request)
     {
         ObjectDisposedException.ThrowIf(_stopping, this);
         var sp = request.Sampling;
@@ -119,18 +132,19 @@ public sealed partial class ServingEngine : IDisposable
             }
         }
 
-        int maxTokens = request.PromptTokens.Length + sp.MaxTokens;
-        if (maxTokens > _engine.ContextTokens)
+        // In long: max_tokens comes from the client, and int.MaxValue plus a prompt would wrap negative and pass.
+        long total = (long)request.PromptTokens.Length + sp.MaxTokens;
+        if (sp.MaxTokens < 0 || total > _engine.ContextTokens)
         {
             throw new ContextLengthException(request.PromptTokens.Length, sp.MaxTokens, _engine.ContextTokens);
         }
 
-        int blocksNeeded = (maxTokens + _options.BlockTokens - 1) / _options.BlockTokens;
+        int tokens = (int)total; // <= ContextTokens
+        int blocksNeeded = (tokens + _options.BlockTokens - 1) / _options.BlockTokens;
         if (blocksNeeded > _pool.Total)
         {
-            throw KvCapacityException.ForRequest(maxTokens, _options.BlockTokens, blocksNeeded, _pool.Total, _blockBytes);
+            throw KvCapacityException.ForRequest(tokens, _options.BlockTokens, blocksNeeded, _pool.Total, _blockBytes);
         }
-
     }
 
     /// <summary>
@@ -174,7 +188,7 @@ public sealed partial class ServingEngine : IDisposable
             cancellationToken.Register(() => _signal.Release());
         }
 
-        return new ServingHandle(seq.Output.Reader, seq.Completion.Task, () => seq.CachedTokens);
+        return new ServingHandle(seq.Output.Reader, seq.Scheduled.Task, seq.Completion.Task, () => seq.CachedTokens);
     }
 
     /// <summary>Runs a request to completion and returns its result (tokens are not streamed).</summary>
@@ -191,7 +205,7 @@ public sealed partial class ServingEngine : IDisposable
         _stopping = true;
         _signal.Release();
         _loop.Join();
-        foreach (var s in _waiting.Concat(_running))
+        foreach (var s in _scheduler.Waiting.Concat(_scheduler.Running))
         {
             s.Completion.TrySetCanceled();
             s.Output.Writer.TryComplete();

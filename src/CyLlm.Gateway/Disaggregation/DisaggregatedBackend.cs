@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using CyLlm.ChatTemplates;
 using CyLlm.Engine.Disaggregation;
 using CyLlm.Engine.Generation;
@@ -14,8 +15,8 @@ namespace CyLlm.Gateway.Disaggregation;
 /// <summary>
 /// The router: a backend that tokenizes locally but generates on workers. Each request gets a fresh bootstrap room
 /// and goes to one prefill and one decode worker (round-robin) at once; they meet through the bootstrap registry this
-/// router hosts. The decode worker streams NDJSON lines (<see cref="DecodeStreamLine"/>) and each token goes to
-/// <c>onToken</c> as its line arrives, so SSE clients of the router see tokens while decoding runs. Every sampling setting
+/// router hosts. The decode worker streams NDJSON lines (<see cref="DecodeStreamLine"/>) and each token goes to the
+/// generation's channel as its line arrives, so SSE clients of the router see tokens while decoding runs. Every sampling setting
 /// is passed through (temperature, top_p/top_k/min_p, the three penalties, logit_bias, seed, min_tokens, stop strings and
 /// stop token ids, logprobs/top_logprobs); the result carries the per-token logprobs like the local backend's. LoRA
 /// adapters are refused (400): the prefill worker would need the same adapter. A failed transfer or a decode worker that
@@ -54,7 +55,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
 
     public int VocabSize => _local.VocabSize;
 
-    public int MaxConcurrency => 64;
+    public int MaxRequestTokens => _local.MaxRequestTokens;
 
     public int[] Encode(string text, bool? addBos = null) => _local.Encode(text, addBos);
 
@@ -66,12 +67,8 @@ public sealed class DisaggregatedBackend : IInferenceBackend
 
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => _local.EncodeChat(messages);
 
-    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken) =>
-        GenerateAsync(request, onToken, cancellationToken).GetAwaiter().GetResult();
-
-    private async Task<GenerationResult> GenerateAsync(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken ct)
+    public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
     {
-        var sp = request.Sampling;
         if (request.Adapter is not null)
         {
             throw new ApiError(400, ErrorCodes.InvalidRequest, "LoRA adapters are not served on the disaggregated path. Fix: send the request to a co-located server");
@@ -83,16 +80,36 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             throw ApiError.BadRequest("the prompt is empty", "prompt");
         }
 
+        // The router keeps no queue: the workers' engines do. The request starts at once; tokens go to the channel as
+        // the decode worker's lines arrive.
+        var tokens = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        return new GenerationStream(tokens.Reader, Task.CompletedTask, RunAsync(request.Sampling, prompt, request.CacheSalt, tokens.Writer, cancellationToken));
+    }
+
+    private async Task<GenerationResult> RunAsync(CyLlm.Engine.Sampling.SamplingParams sp, int[] prompt, long cacheSalt, ChannelWriter<GeneratedToken> tokens, CancellationToken ct)
+    {
+        try
+        {
+            return await GenerateAsync(sp, prompt, cacheSalt, t => tokens.TryWrite(t), ct);
+        }
+        finally
+        {
+            tokens.TryComplete();
+        }
+    }
+
+    private async Task<GenerationResult> GenerateAsync(CyLlm.Engine.Sampling.SamplingParams sp, int[] prompt, long cacheSalt, Action<GeneratedToken>? onToken, CancellationToken ct)
+    {
         ulong room = NewRoom();
         int w = Interlocked.Increment(ref _nextWorker) & int.MaxValue;
         string prefillUrl = _settings.PrefillWorkers[w % _settings.PrefillWorkers.Count].TrimEnd('/');
         string decodeUrl = _settings.DecodeWorkers[w % _settings.DecodeWorkers.Count].TrimEnd('/');
-        var prefill = _http.PostAsJsonAsync($"{prefillUrl}/internal/disaggregation/prefill", new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt, CacheSalt = request.CacheSalt }, ct);
+        var prefill = _http.PostAsJsonAsync($"{prefillUrl}/internal/disaggregation/prefill", new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt, CacheSalt = cacheSalt }, ct);
         var work = new DecodeWorkRequest
         {
             BootstrapRoom = room,
             PromptTokens = prompt,
-            CacheSalt = request.CacheSalt,
+            CacheSalt = cacheSalt,
             MaxTokens = sp.MaxTokens,
             Temperature = sp.Temperature,
             TopP = sp.TopP,

@@ -38,7 +38,7 @@ public static class DisaggregationRoutes
             {
                 throw DisaggregationErrors.From(ex);
             }
-            catch (ArgumentException ex)
+            catch (ArgumentException ex) when (ex.GetType() == typeof(ArgumentException)) // typed ones (context, KV) map in EngineErrors
             {
                 throw ApiError.BadRequest(ex.Message, "prompt_tokens");
             }
@@ -61,7 +61,7 @@ public static class DisaggregationRoutes
             {
                 throw DisaggregationErrors.From(ex);
             }
-            catch (ArgumentException ex)
+            catch (ArgumentException ex) when (ex.GetType() == typeof(ArgumentException)) // typed ones (context, KV) map in EngineErrors
             {
                 throw ApiError.BadRequest(ex.Message, "prompt_tokens");
             }

@@ -6,7 +6,7 @@ namespace CyLlm.Gateway.Errors;
 
 /// <summary>
 /// Turns every exception below it into an OpenAI error object: <see cref="ApiError"/> as is, Kestrel's
-/// body-size rejection as 413, anything else as a logged 500 <c>server_error</c> carrying a trace id (never a
+/// body-size rejection as 413, engine and template errors as <see cref="EngineErrors"/> maps them, anything else as a logged 500 <c>server_error</c> carrying a trace id (never a
 /// stack trace on the wire).
 /// </summary>
 public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> log)
@@ -32,6 +32,10 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
         {
             // The client went away; nobody is listening for an answer.
+        }
+        catch (Exception ex) when (EngineErrors.Map(ex) is { } mapped)
+        {
+            await WriteOrAbortAsync(ctx, mapped);
         }
         catch (Exception ex)
         {

@@ -18,10 +18,15 @@ public sealed class EngineBackend : IInferenceBackend
 
     private readonly ServingEngine? _serving;
 
-    public EngineBackend(InferenceEngine engine, string modelId, bool ownsEngine = true, ServingOptions? serving = null)
+    private readonly SerialGate? _serial;
+    private readonly int _maxWaiting;
+
+    /// <param name="maxWaiting">Without the serving engine: most requests waiting for the single-stream engine.</param>
+    public EngineBackend(InferenceEngine engine, string modelId, bool ownsEngine = true, ServingOptions? serving = null, int maxWaiting = 64)
     {
         _serving = serving is null ? null : new ServingEngine(engine, serving);
-        MaxConcurrency = serving?.MaxRunning ?? 1;
+        _serial = serving is null ? new SerialGate((r, t, c) => engine.Generate(r, t, c), maxWaiting) : null;
+        _maxWaiting = serving?.MaxWaiting ?? maxWaiting;
         _engine = engine;
         _tokenizer = engine.Tokenizer ?? throw new InvalidOperationException("the model has no tokenizer; pass one with --tokenizer");
         _ownsEngine = ownsEngine;
@@ -33,6 +38,8 @@ public sealed class EngineBackend : IInferenceBackend
     public int ContextTokens => _engine.ContextTokens;
 
     public int VocabSize => _engine.Config.VocabSize;
+
+    public int MaxRequestTokens => _serving?.MaxRequestTokens ?? _engine.ContextTokens;
 
     public InferenceEngine Engine => _engine;
 
@@ -52,8 +59,6 @@ public sealed class EngineBackend : IInferenceBackend
 
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => _engine.EncodeChat(messages, addGenerationPrompt: true);
 
-    public int MaxConcurrency { get; }
-
     public float[] Embed(int[] tokens) => _engine.Embed(tokens);
 
     public IReadOnlyList<string> Adapters => _serving?.AdapterNames ?? [];
@@ -64,7 +69,7 @@ public sealed class EngineBackend : IInferenceBackend
     public Task UnloadAdapterAsync(string name) =>
         (_serving ?? throw new InvalidOperationException("LoRA adapters need the serving engine")).UnloadAdapterAsync(name);
 
-    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
+    public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
     {
         if (_serving is null)
         {
@@ -73,7 +78,7 @@ public sealed class EngineBackend : IInferenceBackend
                 throw new ArgumentException("LoRA adapters need the serving engine (continuous batching)");
             }
 
-            return _engine.Generate(request, onToken, cancellationToken);
+            return _serial!.Start(request, cancellationToken);
         }
 
         int[] prompt = request.PromptTokens is { } ids ? ids.ToArray() : _engine.Encode(request.Prompt, request.AddBos, request.ParseSpecial);
@@ -82,18 +87,14 @@ public sealed class EngineBackend : IInferenceBackend
             prompt = [_tokenizer.BosId >= 0 ? _tokenizer.BosId : 0];
         }
 
+        // Straight into the engine's waiting queue (priority-ordered, bounded); the caller reads the handle's channel.
         var handle = _serving.Submit(WithPriority(new ServingRequest(prompt, request.Sampling) { Adapter = request.Adapter, TenantId = request.TenantId, CacheSalt = request.CacheSalt }, request.Priority), cancellationToken);
-        // Forward tokens as they come; this thread is one of the worker's concurrent slots.
-        while (handle.Tokens.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
-        {
-            while (handle.Tokens.TryRead(out var t))
-            {
-                onToken?.Invoke(t);
-            }
-        }
-
-        return handle.Completion.GetAwaiter().GetResult();
+        return new GenerationStream(handle.Tokens, handle.Started, handle.Completion);
     }
+
+    public int Waiting => _serving?.Waiting ?? _serial!.Waiting;
+
+    public int MaxWaiting => _maxWaiting;
 
     public void Dispose()
     {

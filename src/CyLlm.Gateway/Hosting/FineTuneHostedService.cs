@@ -83,7 +83,7 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
         }
 
         string full = Path.GetFullPath(path);
-        foreach (var (host, _) in state.Models)
+        foreach (var host in state.Models)
         {
             if (host.ModelPath is { } p && string.Equals(Path.GetFullPath(p), full, StringComparison.Ordinal))
             {

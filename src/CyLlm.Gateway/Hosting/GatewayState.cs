@@ -4,8 +4,9 @@ using CyLlm.Jobs.Storage;
 
 namespace CyLlm.Gateway.Hosting;
 
-/// <summary>The per-server singletons handlers share: options, the model, the generation worker and the store.</summary>
-public sealed class GatewayState(GatewayOptions options, ModelHost model, GenerationWorker worker, StoreHost storeHost)
+/// <summary>The per-server singletons handlers share: options, the models and the store. Generations go straight to
+/// each model's backend, whose engine owns admission (waiting queue, priority, overload).</summary>
+public sealed class GatewayState(GatewayOptions options, ModelHost model, StoreHost storeHost)
 {
     public GatewayOptions Options { get; } = options;
 
@@ -51,19 +52,17 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
 
     public ModelHost Model { get; } = model;
 
-    public GenerationWorker Worker { get; } = worker;
+    private readonly List<ModelHost> _models = [model];
 
-    private readonly List<(ModelHost Host, GenerationWorker Worker)> _models = [(model, worker)];
-
-    /// <summary>Every base model with its worker, the default (<see cref="Model"/>) first.</summary>
-    public IReadOnlyList<(ModelHost Host, GenerationWorker Worker)> Models => _models;
+    /// <summary>Every base model, the default (<see cref="Model"/>) first.</summary>
+    public IReadOnlyList<ModelHost> Models => _models;
 
     /// <summary>The loaded backends, the default first (a model still loading is absent).</summary>
     public IEnumerable<IInferenceBackend> Backends
     {
         get
         {
-            foreach (var (host, _) in _models)
+            foreach (var host in _models)
             {
                 if (host.Backend is { } b)
                 {
@@ -74,21 +73,7 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
     }
 
     /// <summary>Adds another base model (composition only, before the server starts).</summary>
-    internal void AddModel(ModelHost host, GenerationWorker worker) => _models.Add((host, worker));
-
-    /// <summary>The worker that runs generations for <paramref name="backend"/>.</summary>
-    public GenerationWorker WorkerFor(IInferenceBackend? backend)
-    {
-        foreach (var (host, w) in _models)
-        {
-            if (backend is not null && ReferenceEquals(host.Backend, backend))
-            {
-                return w;
-            }
-        }
-
-        return Worker;
-    }
+    internal void AddModel(ModelHost host) => _models.Add(host);
 
     /// <summary>Unix seconds at start-up; the "created" of the model object.</summary>
     public long StartedAt { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -109,7 +94,7 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, Genera
         adapter = null;
         if (requested is not null && requested != b.ModelId)
         {
-            foreach (var (host, _) in _models)
+            foreach (var host in _models)
             {
                 if (host.ModelId == requested || (host.Backend is { } hb && hb.ModelId == requested))
                 {

@@ -1,12 +1,12 @@
-using CyLlm.Gateway.Errors;
 using CyLlm.ChatTemplates;
 using CyLlm.Engine.Generation;
+using CyLlm.Gateway.Errors;
 
 namespace CyLlm.Gateway.Hosting;
 
 /// <summary>
-/// What the gateway needs from a model. <see cref="Generate"/> is called by the worker from at most
-/// <see cref="MaxConcurrency"/> threads at once; the other members are thread-safe and called from request threads.
+/// What the gateway needs from a model. Every member is thread-safe and called from request handlers; generations
+/// go through <see cref="Start"/>, which never blocks its caller for the generation.
 /// </summary>
 public interface IInferenceBackend : IDisposable
 {
@@ -17,6 +17,10 @@ public interface IInferenceBackend : IDisposable
     int ContextTokens { get; }
 
     int VocabSize { get; }
+
+    /// <summary>Most tokens (prompt + completion) one request can hold: the context, or less when the KV cache is
+    /// smaller. An omitted max_tokens is clamped to it so such a request never fails for the cache's size.</summary>
+    int MaxRequestTokens => ContextTokens;
 
     /// <summary>Tokens of a prompt as the model expects them (BOS by the tokenizer's rule).</summary>
     int[] Encode(string text, bool? addBos = null);
@@ -32,7 +36,19 @@ public interface IInferenceBackend : IDisposable
     /// <summary>Token ids of the rendered conversation (BOS only when the template did not write it).</summary>
     int[] EncodeChat(IReadOnlyList<ChatMessage> messages);
 
-    GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts a generation and returns at once; tokens and the result arrive on the stream. Admission is the backend's
+    /// own: a full waiting queue throws <see cref="CyLlm.Engine.Scheduling.ServerOverloadedException"/> here, and so do
+    /// the request checks (context, KV capacity, adapter); cancelling <paramref name="cancellationToken"/> removes a
+    /// waiting request and stops a running one.
+    /// </summary>
+    GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Requests waiting in the backend's queue (not yet running).</summary>
+    int Waiting => 0;
+
+    /// <summary>Most requests that may wait; 0 when the backend keeps no queue of its own.</summary>
+    int MaxWaiting => 0;
 
     /// <summary>Mean-pooled, L2-normalized final hidden state of <paramref name="tokens"/>.</summary>
     float[] Embed(int[] tokens) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This model does not serve embeddings. Fix: use a model loaded by cyllm serve");
@@ -46,7 +62,4 @@ public interface IInferenceBackend : IDisposable
     void LoadAdapter(string name, string path) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This server does not load LoRA adapters. Fix: run cyllm serve with continuous batching");
 
     Task UnloadAdapterAsync(string name) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This server does not load LoRA adapters. Fix: run cyllm serve with continuous batching");
-
-    /// <summary>Generations the backend runs at once (continuous batching); 1 = strictly one after another.</summary>
-    int MaxConcurrency => 1;
 }

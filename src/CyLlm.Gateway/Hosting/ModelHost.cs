@@ -20,7 +20,8 @@ public sealed class ModelHost : IDisposable
                 var b = options.BackendFactory?.Invoke() ?? new EngineBackend(
                     InferenceEngine.Load(options.ModelPath!, options.TokenizerPath, new EngineOptions { Threads = options.Threads, ContextTokens = options.ContextTokens }),
                     ModelId,
-                    serving: options.ContinuousBatching ? new CyLlm.Engine.Scheduling.ServingOptions { KvCacheBytes = options.KvCacheBytes, KvType = options.KvCacheType, TenantDefaultPriorities = options.TenantDefaultPriorities } : null);
+                    serving: options.ContinuousBatching ? ServingOptionsOf(options) : null,
+                    maxWaiting: options.MaxQueue);
                 _backend = b;
                 log.LogInformation("model {Model} ready, context {Context} tokens", b.ModelId, b.ContextTokens);
                 return b;
@@ -32,6 +33,19 @@ public sealed class ModelHost : IDisposable
             }
         });
     }
+
+    /// <summary>The serving engine's sizing and admission limits from the gateway's settings (its waiting queue is
+    /// the only one: --max-queue bounds it in requests, MaxQueueTokens in prompt tokens).</summary>
+    internal static CyLlm.Engine.Scheduling.ServingOptions ServingOptionsOf(GatewayOptions options) => new()
+    {
+        KvCacheBytes = options.KvCacheBytes,
+        KvType = options.KvCacheType,
+        TenantDefaultPriorities = options.TenantDefaultPriorities,
+        MaxRunning = options.MaxRunning,
+        TokenBudget = options.MaxBatchTokens,
+        MaxWaiting = options.MaxQueue,
+        MaxWaitingTokens = options.MaxQueueTokens,
+    };
 
     /// <summary>The id served before the backend is known; replaced by the backend's own once loaded.</summary>
     public string ModelId { get; }

@@ -8,7 +8,7 @@ public static class ServedModels
     /// <summary>The host serving base model <paramref name="id"/> (its configured id, or its backend's once loaded), or null.</summary>
     public static ModelHost? Find(GatewayState state, string id)
     {
-        foreach (var (host, _) in state.Models)
+        foreach (var host in state.Models)
         {
             if (host.ModelId == id || (host.Backend is { } b && b.ModelId == id))
             {
@@ -25,7 +25,7 @@ public static class ServedModels
             $"The {what} '{id}' is not served here. Fix: use one of the served base models: {IdList(state)} (see GET /v1/models)", param);
 
     /// <summary>The served base model ids, default first, as "'a', 'b'".</summary>
-    public static string IdList(GatewayState state) => string.Join(", ", state.Models.Select(m => $"'{IdOf(m.Host)}'"));
+    public static string IdList(GatewayState state) => string.Join(", ", state.Models.Select(m => $"'{IdOf(m)}'"));
 
     /// <summary>The id clients use: the backend's once loaded, else the configured one.</summary>
     public static string IdOf(ModelHost host) => host.Backend?.ModelId ?? host.ModelId;

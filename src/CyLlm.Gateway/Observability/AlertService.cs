@@ -37,8 +37,9 @@ public sealed class AlertService : IDisposable
     {
         lock (Monitor)
         {
-            var worker = _state.Worker;
-            Monitor.Observe("queue_depth", (double)worker.Waiting / worker.Capacity);
+            // The engine's own waiting queue (NaN, no sample, for a backend without one or still loading).
+            var backend = _state.Model.Backend;
+            Monitor.Observe("queue_depth", backend is { MaxWaiting: > 0 } b ? (double)b.Waiting / b.MaxWaiting : double.NaN);
             Monitor.Observe("kv_usage", _state.Model.Backend is EngineBackend e ? e.KvUsage : double.NaN);
             double rate = _metrics.ErrorRate.Rate(_state.Time.GetUtcNow(), out long requests);
             Monitor.Observe("error_rate", requests >= _options.ErrorRateMinRequests ? rate : double.NaN);

@@ -40,14 +40,14 @@ public sealed class BatchConcurrencyTests
         // Three lines in flight: one in the engine waiting for a permit, two queued behind it (the engine takes one at a
         // time). One line at a time would never queue a second.
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (backend.Entered < 1 || s.App.State.Worker.Waiting < 2)
+        while (backend.Entered < 1 || s.App.State.Model.Backend!.Waiting < 2)
         {
             Assert.True(DateTime.UtcNow < deadline, "the batch never had three lines in flight");
             await Task.Delay(10);
         }
 
         Assert.Equal(1, backend.Entered);
-        Assert.Equal(2, s.App.State.Worker.Waiting);
+        Assert.Equal(2, s.App.State.Model.Backend!.Waiting);
         Assert.Equal(0, backend.Generated);
         backend.Release(100);
         var done = await DurableApi.WaitTerminalAsync(s.Http, id);

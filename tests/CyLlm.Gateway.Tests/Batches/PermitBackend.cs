@@ -13,12 +13,19 @@ public sealed class PermitBackend : IInferenceBackend
 {
     private readonly FakeBackend _inner = new();
     private readonly SemaphoreSlim _permits;
+    private readonly SerialGate _gate;
     private int _generated;
 
     public PermitBackend(int initialPermits = int.MaxValue / 2)
     {
         _permits = new SemaphoreSlim(initialPermits);
+        _gate = new SerialGate(Generate);
     }
+
+    /// <summary>Requests waiting for the one generation slot.</summary>
+    public int Waiting => _gate.Waiting;
+
+    public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken) => _gate.Start(request, cancellationToken);
 
     /// <summary>Generations that got a permit and ran.</summary>
     public int Generated => Volatile.Read(ref _generated);
@@ -48,7 +55,7 @@ public sealed class PermitBackend : IInferenceBackend
 
     public float[] Embed(int[] tokens) => [1f, 0f, 0f, 0f];
 
-    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
+    private GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _entered);
         try

@@ -169,7 +169,7 @@ public sealed class RouterStreamFaultTests : IDisposable
         using var router = new DisaggregatedBackend(
             new EngineBackend(InferenceEngine.Load(RepoPaths.StoriesModel, null, new EngineOptions { Threads = 1 }), "stories260K"), settings, TimeSpan.FromSeconds(5));
         var request = new GenerationRequest { Prompt = "Once upon a time", Adapter = "my-adapter", Sampling = new() { Logprobs = true, RepetitionPenalty = 1.2f } };
-        var e = Assert.Throws<ApiError>(() => router.Generate(request, null, default));
+        var e = Assert.Throws<ApiError>(() => router.Start(request, default));
         Assert.Equal(400, e.Status);
         Assert.Equal(ErrorCodes.InvalidRequest, e.Code);
         Assert.Equal("LoRA adapters are not served on the disaggregated path. Fix: send the request to a co-located server", e.Message);

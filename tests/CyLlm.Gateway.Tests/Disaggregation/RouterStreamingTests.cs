@@ -2,6 +2,7 @@ using System.Text.Json;
 using CyLlm.Engine.Generation;
 using CyLlm.Engine.Sampling;
 using CyLlm.Gateway.Disaggregation;
+using CyLlm.Gateway.Hosting;
 using CyLlm.Gateway.Tests.Infrastructure;
 
 namespace CyLlm.Gateway.Tests.Disaggregation;
@@ -49,7 +50,7 @@ public sealed class RouterStreamingTests
         int[] prompt = local.Encode(Prompt);
 
         // Pick a bias that changes the output (ban the plain greedy first token) and a stop id the penalized run meets.
-        var plain = local.Generate(new GenerationRequest { PromptTokens = prompt, Sampling = new SamplingParams { Temperature = 0, MaxTokens = 24 } }, null, default);
+        var plain = await local.GenerateAsync(new GenerationRequest { PromptTokens = prompt, Sampling = new SamplingParams { Temperature = 0, MaxTokens = 24 } });
         var sampling = new SamplingParams
         {
             Temperature = 0,
@@ -60,7 +61,7 @@ public sealed class RouterStreamingTests
             MinP = 0.05f,
             LogitBias = new Dictionary<int, float> { [plain.TokenIds[0]] = -100 },
         };
-        int[] penalized = local.Generate(new GenerationRequest { PromptTokens = prompt, Sampling = sampling }, null, default).TokenIds;
+        int[] penalized = (await local.GenerateAsync(new GenerationRequest { PromptTokens = prompt, Sampling = sampling })).TokenIds;
         int stopAt = Enumerable.Range(3, penalized.Length - 3).First(i => Array.IndexOf(penalized, penalized[i], 0, i) < 0);
         int stopId = penalized[stopAt];
 

@@ -32,7 +32,7 @@ public sealed class MultiModelAdapterTrainingTests : IDisposable
     private static async Task<LiveServer> StartAsync(GatewayOptions options)
     {
         var s = await LiveServer.StartAsync(options);
-        foreach (var (host, _) in s.App.State.Models)
+        foreach (var host in s.App.State.Models)
         {
             await host.Loading;
         }
@@ -43,10 +43,10 @@ public sealed class MultiModelAdapterTrainingTests : IDisposable
     private static void AssertRegisteredOnlyOnStories(LiveServer s, string tuned)
     {
         var models = s.App.State.Models;
-        Assert.Equal("llama-2-tiny-random", models[0].Host.Backend!.ModelId);
-        Assert.DoesNotContain(tuned, models[0].Host.Backend!.Adapters);
-        Assert.Equal("stories260K", models[1].Host.Backend!.ModelId);
-        Assert.Contains(tuned, models[1].Host.Backend!.Adapters);
+        Assert.Equal("llama-2-tiny-random", models[0].Backend!.ModelId);
+        Assert.DoesNotContain(tuned, models[0].Backend!.Adapters);
+        Assert.Equal("stories260K", models[1].Backend!.ModelId);
+        Assert.Contains(tuned, models[1].Backend!.Adapters);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class MultiModelAdapterTrainingTests : IDisposable
 
         await using (var again = await StartAsync(Options))
         {
-            for (int i = 0; i < 1200 && !again.App.State.Models[1].Host.Backend!.Adapters.Contains(tuned); i++)
+            for (int i = 0; i < 1200 && !again.App.State.Models[1].Backend!.Adapters.Contains(tuned); i++)
             {
                 await Task.Delay(25);
             }

@@ -15,7 +15,7 @@ public sealed class MultiModelFineTuningTests
     private static async Task<(LiveServer Server, string FileId, string FilePath)> StartAsync(ScriptedExecutor exec)
     {
         var server = await LiveServer.StartAsync(new GatewayOptions { ModelPaths = [RepoPaths.StoriesModel, Tiny], Threads = 1, FineTuneExecutorFactory = _ => exec });
-        foreach (var (host, _) in server.App.State.Models)
+        foreach (var host in server.App.State.Models)
         {
             await host.Loading;
         }

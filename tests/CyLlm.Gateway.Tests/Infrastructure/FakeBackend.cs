@@ -12,8 +12,25 @@ namespace CyLlm.Gateway.Tests.Infrastructure;
 /// </summary>
 public sealed class FakeBackend : IInferenceBackend
 {
+    private readonly SerialGate _gate;
     private int _started;
     private int _cancelled;
+
+    public FakeBackend()
+    {
+        _gate = new SerialGate(Generate);
+    }
+
+    /// <summary>Most requests waiting for the one generation slot (more are a 503); the engine's queue bound.</summary>
+    public int MaxWaiting
+    {
+        get => _gate.MaxWaiting;
+        set => _gate.MaxWaiting = value;
+    }
+
+    public int Waiting => _gate.Waiting;
+
+    public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken) => _gate.Start(request, cancellationToken);
 
     /// <summary>Open (set) by default; Reset() makes every generation wait for Set().</summary>
     public ManualResetEventSlim Gate { get; } = new(true);

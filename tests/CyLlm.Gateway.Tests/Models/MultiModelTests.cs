@@ -41,7 +41,7 @@ public sealed class MultiModelTests : IDisposable
         }
 
         await using var both = await LiveServer.StartAsync(new GatewayOptions { ModelPaths = [RepoPaths.StoriesModel, Tiny], Threads = 2 });
-        foreach (var (host, _) in both.App.State.Models)
+        foreach (var host in both.App.State.Models)
         {
             await host.Loading;
         }
@@ -66,7 +66,7 @@ public sealed class MultiModelTests : IDisposable
         Assert.Equal(["alpha", "beta"], ModelCatalog.Expand(options).Select(m => m.Id));
         await using (var s = await LiveServer.StartAsync(options))
         {
-            foreach (var (host, _) in s.App.State.Models)
+            foreach (var host in s.App.State.Models)
             {
                 await host.Loading;
             }

@@ -67,15 +67,15 @@ public sealed class AlertMonitorTests
     [Fact]
     public async Task The_gateway_counts_queue_depth_alerts_in_cyllm_alerts_total()
     {
-        var fake = new FakeBackend();
+        var fake = new FakeBackend { MaxWaiting = 2 };
         fake.Gate.Reset();
-        await using var server = await LiveServer.StartFakeAsync(fake, o => o with { MaxQueue = 2, Alerts = new AlertOptions { Interval = TimeSpan.FromHours(1) } });
+        await using var server = await LiveServer.StartFakeAsync(fake, o => o with { Alerts = new AlertOptions { Interval = TimeSpan.FromHours(1) } });
         var running = server.PostJsonAsync("/v1/completions", "{\"model\":\"fake\",\"prompt\":\"hi\",\"max_tokens\":1}");
         Assert.True(await fake.StartedSignal.WaitAsync(TimeSpan.FromSeconds(10)));
         var queued = new[] { server.PostJsonAsync("/v1/completions", "{\"model\":\"fake\",\"prompt\":\"hi\",\"max_tokens\":1}"), server.PostJsonAsync("/v1/completions", "{\"model\":\"fake\",\"prompt\":\"hi\",\"max_tokens\":1}") };
         var alerts = server.App.App.Services.GetService(typeof(AlertService)) as AlertService;
         Assert.NotNull(alerts);
-        for (int i = 0; i < 200 && server.App.State.Worker.Waiting < 2; i++)
+        for (int i = 0; i < 200 && server.App.State.Model.Backend!.Waiting < 2; i++)
         {
             await Task.Delay(10);
         }

@@ -21,7 +21,7 @@ public sealed class MultiModelStatusTests
     public async Task Status_lists_every_model_with_its_own_engine_and_keeps_the_default_at_the_top()
     {
         await using var s = await LiveServer.StartAsync(new GatewayOptions { ModelPaths = [RepoPaths.StoriesModel, Tiny], Threads = 2 });
-        foreach (var (host, _) in s.App.State.Models)
+        foreach (var host in s.App.State.Models)
         {
             await host.Loading;
         }

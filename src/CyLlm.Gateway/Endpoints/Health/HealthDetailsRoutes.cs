@@ -31,7 +31,7 @@ public static class HealthDetailsRoutes
             var body = new HealthDetails(
                 healthy ? "ok" : "failing", healthy, report.Elapsed.TotalMilliseconds, report.Passed, report.Failed, report.Skipped, checks,
                 new ModelStatus(model.Backend?.ModelId ?? model.ModelId, state.Options.ModelPath, modelState, error, files),
-                new EngineStatus(state.Worker.Waiting, state.Worker.Capacity, state.Options.ContinuousBatching),
+                new EngineStatus(model.Backend?.Waiting ?? 0, model.Backend?.MaxWaiting ?? state.Options.MaxQueue, state.Options.ContinuousBatching),
                 new StoreStatus(state.Store.Provider, state.Store.Location, state.StoreHost.DataDirectory));
             return JsonResults.Status(body, healthy ? 200 : 503);
         }).WithMetadata(new RequiredScope(AuthScopes.Admin));

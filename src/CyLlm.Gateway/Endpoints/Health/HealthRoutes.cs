@@ -15,7 +15,7 @@ public static class HealthRoutes
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
             // Ready only when every base model is loaded.
-            foreach (var (host, _) in state.Models)
+            foreach (var host in state.Models)
             {
                 if (host.Backend is null)
                 {

@@ -105,20 +105,20 @@ public sealed partial class GenerationRunner
     }
 
     /// <summary>Cancels whatever still runs for this request (the handler is leaving, e.g. a failed write to a
-    /// client that went away) and frees the timers once the worker is done with the token.</summary>
+    /// client that went away) and frees the timers once the engine is done with the token.</summary>
     public void Dispose()
     {
         if (_lease is { } lease && _limiter is { } limiter)
         {
-            // Never reached the engine (queue timeout, overload): the tokens were not used.
-            long used = _item is { } it && it.Started.Task.IsCompleted ? lease.Estimate : 0;
+            // Never reached the engine or never left its queue (queue timeout, overload): the tokens were not used.
+            long used = _generation is { } g && g.Started.IsCompleted ? lease.Estimate : 0;
             _ = limiter.SettleAsync(lease, used).AsTask();
         }
 
         _linked.Cancel();
-        if (_item is { } item && !item.TryAbandon() && item.Started.Task.IsCompleted && !item.Done.Task.IsCompleted)
+        if (_generation is { Completion.IsCompleted: false } generation)
         {
-            item.Done.Task.ContinueWith(_ => Free(), TaskScheduler.Default);
+            generation.Completion.ContinueWith(_ => Free(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             return;
         }
 
@@ -128,6 +128,7 @@ public sealed partial class GenerationRunner
     private void Free()
     {
         _linked.Dispose();
+        _abandon.Dispose();
         _total.Dispose();
         _inference.Dispose();
         _idle.Dispose();

@@ -12,33 +12,42 @@ using Microsoft.Extensions.Logging;
 namespace CyLlm.Gateway.Endpoints.Shared;
 
 /// <summary>
-/// Runs one generation through the worker with the gateway's timeouts — the queue wait (stage "queue"), the
-/// generation after the engine started it ("inference"), the gap between SSE events ("stream_idle") and the whole
-/// request ("total"); whichever deadline passes first ends the request and names its stage. Charges the token
-/// rate limit before queueing and corrects it with the actual usage after. A client disconnect cancels at once.
+/// Runs one generation on the model's backend with the gateway's timeouts — the wait in the engine's queue (stage
+/// "queue"), the generation after the engine started it ("inference"), the gap between SSE events ("stream_idle") and
+/// the whole request ("total"); whichever deadline passes first ends the request and names its stage. The request is
+/// submitted straight to the engine (whose queue orders by priority and refuses when full) and its tokens are read from
+/// the engine's channel with await: no thread waits for it. Charges the token rate limit before submitting and corrects
+/// it with the actual usage after. A client disconnect cancels at once (removes a waiting request, frees a running one).
 /// </summary>
 public sealed partial class GenerationRunner : IDisposable
 {
     private readonly HttpContext _ctx;
     private readonly GatewayState _state;
 
-    // The worker of the base model the request runs on (each model has its own queue and engine).
-    private readonly CyLlm.Gateway.Hosting.GenerationWorker _worker;
+    // The base model the request runs on (each model has its own engine and queue).
+    private readonly IInferenceBackend _backend;
     private readonly CancellationTokenSource _total;
     private readonly CancellationTokenSource _inference;
     private readonly CancellationTokenSource _idle;
+
+    // Cancelled when the handler gives up on a request still waiting (queue timeout): the engine drops it.
+    private readonly CancellationTokenSource _abandon = new();
     private readonly CancellationTokenSource _linked;
     private readonly GatewayMetrics? _metrics;
     private readonly RateLimiter? _limiter;
     private readonly long _t0 = Stopwatch.GetTimestamp();
     private TokenLease? _lease;
-    private WorkItem? _item;
+    private GenerationStream? _generation;
+    private ActivityContext _traceParent;
+    private DateTimeOffset _submittedAt;
+    private DateTimeOffset _startedAt;
+
     // The first deadline that passed ("total", "inference", "stream_idle"); set once by the timers' callbacks.
     private string? _stage;
 
     public GenerationRunner(HttpContext ctx, GatewayState state, IInferenceBackend? backend = null)
     {
-        _worker = state.WorkerFor(backend);
+        _backend = backend ?? state.RequireBackend();
         _ctx = ctx;
         _state = state;
         var time = state.Time;
@@ -49,35 +58,32 @@ public sealed partial class GenerationRunner : IDisposable
         _total.Token.Register(static s => ((GenerationRunner)s!).Expired("total"), this);
         _inference.Token.Register(static s => ((GenerationRunner)s!).Expired("inference"), this);
         _idle.Token.Register(static s => ((GenerationRunner)s!).Expired("stream_idle"), this);
-        _linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _total.Token, _inference.Token, _idle.Token);
+        _linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _total.Token, _inference.Token, _idle.Token, _abandon.Token);
         _metrics = ctx.RequestServices.GetService<GatewayMetrics>();
         _limiter = ctx.RequestServices.GetService<RateLimiter>();
-        if ((backend ?? state.Model.Backend) is { } b)
-        {
-            RequestIds.SetModel(ctx, b.ModelId);
-        }
+        RequestIds.SetModel(ctx, _backend.ModelId);
     }
 
     /// <summary>Non-streaming: waits for the whole result.</summary>
     public async Task<GenerationResult> RunAsync(GenerationRequest request)
     {
         await AdmitTokensAsync(request);
-        var item = _item = new WorkItem(request, streaming: false, _linked.Token);
-        _worker.Enqueue(item);
-        await WaitStartAsync(item, null);
+        var generation = Submit(request);
+        await WaitStartAsync(generation, null);
         StartClocks(streaming: false);
         GenerationResult result;
         try
         {
-            result = await item.Done.Task.WaitAsync(_linked.Token);
+            result = await generation.Completion.WaitAsync(_linked.Token);
         }
         catch (OperationCanceledException) when (!_ctx.RequestAborted.IsCancellationRequested && Stage() is not null)
         {
             // The engine sees the same cancellation; let it free its slot (bounded) before the 504 goes out.
-            await Task.WhenAny(item.Done.Task, Task.Delay(TimeSpan.FromSeconds(1)));
+            await Task.WhenAny(generation.Completion, Task.Delay(TimeSpan.FromSeconds(1)));
             throw Expired();
         }
 
+        TraceSpans(result);
         return await FinishAsync(Check(result));
     }
 
@@ -85,19 +91,19 @@ public sealed partial class GenerationRunner : IDisposable
     public async Task StreamAsync(GenerationRequest request, StreamShaper shaper)
     {
         await AdmitTokensAsync(request);
+        // Submitted before the first byte: a refusal (overload, context, KV capacity) is a plain HTTP error.
+        var generation = Submit(request);
         var sse = new SseWriter(_ctx);
-        var item = _item = new WorkItem(request, streaming: true, _linked.Token);
-        _worker.Enqueue(item);
         try
         {
-            await WaitStartAsync(item, sse.KeepAliveAsync);
+            await WaitStartAsync(generation, sse.KeepAliveAsync);
             StartClocks(streaming: true);
             if (shaper.First() is { } first)
             {
                 await sse.DataAsync(first);
             }
 
-            var reader = item.Tokens!.Reader;
+            var reader = generation.Tokens;
             var keepAlive = _state.Options.KeepAliveInterval;
             Task<bool>? pending = null;
             long lastToken = 0;
@@ -150,7 +156,9 @@ public sealed partial class GenerationRunner : IDisposable
                 }
             }
 
-            var result = await FinishAsync(Check(await item.Done.Task));
+            var final = await generation.Completion;
+            TraceSpans(final);
+            var result = await FinishAsync(Check(final));
             foreach (var payload in shaper.Final(result))
             {
                 await sse.DataAsync(payload);
@@ -158,12 +166,12 @@ public sealed partial class GenerationRunner : IDisposable
 
             await sse.DoneAsync();
         }
-        catch (ApiError e) when (sse.Started && !_ctx.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (sse.Started && !_ctx.RequestAborted.IsCancellationRequested && EngineErrors.Map(e) is { } mapped)
         {
             // Headers are gone: report the error in the stream, as OpenAI does.
-            await sse.DataAsync(ErrorWriter.ToBody(e));
+            await sse.DataAsync(ErrorWriter.ToBody(mapped));
         }
-        catch (Exception e) when (e is not ApiError and not OperationCanceledException && sse.Started && !_ctx.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException && sse.Started && !_ctx.RequestAborted.IsCancellationRequested)
         {
             string trace = Activity.Current?.TraceId.ToString() ?? _ctx.TraceIdentifier;
             string requestId = RequestIds.Of(_ctx);
@@ -187,34 +195,67 @@ public sealed partial class GenerationRunner : IDisposable
         return result;
     }
 
-    private async Task WaitStartAsync(WorkItem item, Func<Task>? keepAlive)
+    /// <summary>Hands the request to the backend (its engine queues it); remembers what the trace spans need.</summary>
+    private GenerationStream Submit(GenerationRequest request)
     {
-        var started = item.Started.Task;
+        _traceParent = Activity.Current?.Context ?? default;
+        _submittedAt = DateTimeOffset.UtcNow;
+        return _generation = _backend.Start(request, _linked.Token);
+    }
+
+    /// <summary>
+    /// Waits while the request sits in the engine's queue, within the queue timeout (stage "queue"), sending keep-alive
+    /// comments on a stream; past it the request is withdrawn from the queue (the engine drops it) and answered 504.
+    /// </summary>
+    private async Task WaitStartAsync(GenerationStream generation, Func<Task>? keepAlive)
+    {
+        var started = generation.Started;
+        var ended = generation.Completion;
         var opts = _state.Options;
         long t0 = Stopwatch.GetTimestamp();
-        while (!started.IsCompleted)
+        while (!started.IsCompleted && !ended.IsCompleted)
         {
             var remaining = opts.QueueTimeout - Stopwatch.GetElapsedTime(t0);
             if (_linked.IsCancellationRequested || remaining <= TimeSpan.Zero)
             {
-                if (item.TryAbandon())
+                if (started.IsCompleted)
                 {
-                    _ctx.RequestAborted.ThrowIfCancellationRequested();
-                    throw Stage() is not null ? Expired() : Timeout("queue", opts.QueueTimeout,
-                        "The request waited in the queue longer than the queue timeout", "retry later, send fewer concurrent requests, or raise --queue-timeout on the server");
+                    break; // the engine took it in the meantime: it will finish (or see the cancellation) promptly
                 }
 
-                // The worker claimed it in the meantime: it will finish (or see the cancellation) promptly.
-                await started;
-                break;
+                _abandon.Cancel();
+                _ctx.RequestAborted.ThrowIfCancellationRequested();
+                throw Stage() is not null ? Expired() : Timeout("queue", opts.QueueTimeout,
+                    "The request waited in the queue longer than the queue timeout", "retry later, send fewer concurrent requests, or raise --queue-timeout on the server");
             }
 
             var wait = keepAlive is null || remaining < opts.KeepAliveInterval ? remaining : opts.KeepAliveInterval;
             var delay = Task.Delay(wait, _linked.Token);
-            if (await Task.WhenAny(started, delay) == delay && !delay.IsCanceled && !started.IsCompleted && keepAlive is not null && wait < remaining)
+            if (await Task.WhenAny(started, ended, delay) == delay && !delay.IsCanceled && !started.IsCompleted && !ended.IsCompleted && keepAlive is not null && wait < remaining)
             {
                 await keepAlive();
             }
         }
+
+        _startedAt = DateTimeOffset.UtcNow;
+        if (_traceParent != default && started.IsCompleted)
+        {
+            CyLlm.Engine.Diagnostics.EngineTracing.Span("queue", _traceParent, _submittedAt, _startedAt);
+        }
+    }
+
+    /// <summary>The "prefill" (start to first token, by the engine's prompt time) and "decode" spans of a finished generation.</summary>
+    private void TraceSpans(GenerationResult result)
+    {
+        if (_traceParent == default || _startedAt == default)
+        {
+            return;
+        }
+
+        var end = DateTimeOffset.UtcNow;
+        var first = _startedAt.AddMilliseconds(result.PromptMs);
+        first = first > end ? end : first;
+        CyLlm.Engine.Diagnostics.EngineTracing.Span("prefill", _traceParent, _startedAt, first, "cyllm.prompt_tokens", result.PromptTokenIds.Length);
+        CyLlm.Engine.Diagnostics.EngineTracing.Span("decode", _traceParent, first, end, "cyllm.generated_tokens", result.TokenIds.Length);
     }
 }

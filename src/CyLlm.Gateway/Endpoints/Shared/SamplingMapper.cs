@@ -153,7 +153,9 @@ public static class SamplingMapper
             FrequencyPenalty = r.FrequencyPenalty ?? 0f,
             LogitBias = bias,
             Seed = r.Seed,
-            MaxTokens = maxTokens ?? room,
+            // Omitted: as much as the context and the KV cache leave (llama-server and vLLM do the same). A prompt
+            // alone larger than the cache keeps 1, so the engine refuses it with the sizes (400), not a 500.
+            MaxTokens = maxTokens ?? Math.Max(1, Math.Min(room, backend.MaxRequestTokens - prompt.Length)),
             MinTokens = r.MinTokens ?? 0,
             Stop = r.Stop ?? [],
             StopTokenIds = r.StopTokenIds ?? [],

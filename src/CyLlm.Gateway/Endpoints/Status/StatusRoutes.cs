@@ -41,7 +41,7 @@ public static class StatusRoutes
             var backend = state.RequireBackend();
             var status = RequireStatus(backend);
             var models = new List<StatusEntry>(state.Models.Count);
-            foreach (var (host, _) in state.Models)
+            foreach (var host in state.Models)
             {
                 models.Add(host.Backend is { } b ? new StatusEntry(b.ModelId, b.Status) : new StatusEntry(host.ModelId, null));
             }
