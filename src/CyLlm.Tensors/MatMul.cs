@@ -27,7 +27,9 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     private float* _x;
     private int _tokens;
     private int _cols;
-    private Q8Block* _q8;        // [tokens, cols/32] quantized activations
+    private Q8Block* _q8;        // [tokens, cols/32] quantized activations, one scale per 32 (Q8_0, Q4_0, Q4_1, Q5_x)
+    private Q8Block* _q8k;       // [tokens, cols/32] quantized activations, one scale per 256 (K-quants)
+    private nint _q8kCapacity;   // in blocks
     private float* _xScaled;     // x·2^112 for the F16 decode kernel, or null
     private float* _xScaledBuffer;
     private int _xScaledCapacity;
@@ -73,7 +75,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     private void Dispatch(int count, float* x, int tokens)
     {
         int cols = _w[0].Cols;
-        bool q8 = false;
+        bool q8 = false, q8k = false;
         for (int i = 0; i < count; i++)
         {
             if (_w[i].Cols != cols)
@@ -81,7 +83,8 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
                 throw new ArgumentException("matrices sharing an input must have the same column count");
             }
 
-            q8 |= _w[i].UsesQ8Activations;
+            q8 |= _w[i].UsesQ8Activations && !_w[i].UsesSuperBlockActivations;
+            q8k |= _w[i].UsesSuperBlockActivations;
         }
 
         _count = count;
@@ -92,21 +95,14 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         // must not depend on how many tokens share the step (batch invariance), so prefill and decode use one path.
         if (q8)
         {
-            EnsureQ8(tokens * (nint)(cols / 32));
-            if (tokens >= 4)
-            {
-                _quantize.X = x;
-                _quantize.Dst = _q8;
-                _quantize.Cols = cols;
-                _pool.Run(_quantize, tokens);
-            }
-            else
-            {
-                for (int t = 0; t < tokens; t++)
-                {
-                    ActivationQuantizer.ToQ8(x + ((nint)t * cols), _q8 + ((nint)t * (cols / 32)), cols);
-                }
-            }
+            Ensure(ref _q8, ref _q8Capacity, tokens * (nint)(cols / 32));
+            Quantize(x, tokens, cols, _q8, superBlocks: false);
+        }
+
+        if (q8k)
+        {
+            Ensure(ref _q8k, ref _q8kCapacity, tokens * (nint)(cols / 32));
+            Quantize(x, tokens, cols, _q8k, superBlocks: true);
         }
 
         // F16 decode: scale x by 2^112 once so the kernel skips the per-element rebias multiply.
@@ -153,20 +149,46 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         _pool.Run(this, parts);
     }
 
-    private void EnsureQ8(nint blocks)
+    /// <summary>Quantizes every token's activations (in parallel from 4 tokens on; the result is the same either way).</summary>
+    private void Quantize(float* x, int tokens, int cols, Q8Block* dst, bool superBlocks)
     {
-        if (blocks <= _q8Capacity)
+        if (tokens >= 4)
+        {
+            _quantize.X = x;
+            _quantize.Dst = dst;
+            _quantize.Cols = cols;
+            _quantize.SuperBlocks = superBlocks;
+            _pool.Run(_quantize, tokens);
+            return;
+        }
+
+        for (int t = 0; t < tokens; t++)
+        {
+            if (superBlocks)
+            {
+                ActivationQuantizer.ToQ8K(x + ((nint)t * cols), dst + ((nint)t * (cols / 32)), cols);
+            }
+            else
+            {
+                ActivationQuantizer.ToQ8(x + ((nint)t * cols), dst + ((nint)t * (cols / 32)), cols);
+            }
+        }
+    }
+
+    private static void Ensure(ref Q8Block* buffer, ref nint capacity, nint blocks)
+    {
+        if (blocks <= capacity)
         {
             return;
         }
 
-        if (_q8 != null)
+        if (buffer != null)
         {
-            NativeMemory.AlignedFree(_q8);
+            NativeMemory.AlignedFree(buffer);
         }
 
-        _q8 = (Q8Block*)NativeMemory.AlignedAlloc((nuint)(blocks * Q8Block.Size), 64);
-        _q8Capacity = blocks;
+        buffer = (Q8Block*)NativeMemory.AlignedAlloc((nuint)(blocks * Q8Block.Size), 64);
+        capacity = blocks;
     }
 
     void IParallelJob.Execute(int index, int worker)
@@ -383,18 +405,18 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
                         int n = Math.Min(4, t1 - t);
                         if (w.Type == GgmlType.Q4_K)
                         {
-                            VecDot.Q4_KTokens(row, _q8 + ((nint)t * blocks32), blocks32, n, blocks32 / 8, y + ((nint)t * rows) + r, rows);
+                            VecDot.Q4_KTokens(row, _q8k + ((nint)t * blocks32), blocks32, n, blocks32 / 8, y + ((nint)t * rows) + r, rows);
                         }
                         else
                         {
-                            VecDot.Q6_KTokens(row, _q8 + ((nint)t * blocks32), blocks32, n, blocks32 / 8, y + ((nint)t * rows) + r, rows);
+                            VecDot.Q6_KTokens(row, _q8k + ((nint)t * blocks32), blocks32, n, blocks32 / 8, y + ((nint)t * rows) + r, rows);
                         }
                     }
                 }
 
                 for (; t < t1; t++)
                 {
-                    y[((nint)t * rows) + r] = DotQ8(w.Type, row, _q8 + ((nint)t * blocks32), blocks32);
+                    y[((nint)t * rows) + r] = DotQ8(w.Type, row, (w.UsesSuperBlockActivations ? _q8k : _q8) + ((nint)t * blocks32), blocks32);
                 }
             }
         }
@@ -430,6 +452,12 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         _scratch = [];
         NativeMemory.AlignedFree(_xScaledBuffer);
         _xScaledBuffer = null;
+        if (_q8k != null)
+        {
+            NativeMemory.AlignedFree(_q8k);
+            _q8k = null;
+        }
+
         if (_q8 != null)
         {
             NativeMemory.AlignedFree(_q8);

@@ -44,4 +44,7 @@ public readonly unsafe struct QuantMatrix
     /// <summary>True when the kernel takes Q8-quantized activations rather than floats.</summary>
     public bool UsesQ8Activations => Type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1
         or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+
+    /// <summary>K-quants: activations quantized with one scale per 256 (<see cref="Quant.ActivationQuantizer.ToQ8K"/>).</summary>
+    public bool UsesSuperBlockActivations => Type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 }

@@ -38,7 +38,7 @@ public unsafe class KQuantQ8DotTests
         fixed (float* px = x, pwf = wf)
         fixed (Q8Block* pa = q8)
         {
-            ActivationQuantizer.ToQ8(px, pa, n);
+            ActivationQuantizer.ToQ8K(px, pa, n);
             float reference = type switch
             {
                 GgmlType.Q4_K => VecDot.Q4_KReference(pw, pa, superBlocks),
@@ -84,7 +84,7 @@ public unsafe class KQuantQ8DotTests
         {
             for (int t = 0; t < tokens; t++)
             {
-                ActivationQuantizer.ToQ8(px + (t * n), pa + (t * n / 32), n);
+                ActivationQuantizer.ToQ8K(px + (t * n), pa + (t * n / 32), n);
             }
 
             if (type == GgmlType.Q4_K)
@@ -108,7 +108,7 @@ public unsafe class KQuantQ8DotTests
     public void A_hand_made_q6_k_block_dots_to_its_hand_computed_value()
     {
         // One super-block: every weight q = 33 (value d·scale·(33 − 32) = d·scale), scales 1..16, d = 0.5;
-        // activations all 1.0, quantized to 127 with scale D (1/127 rounded through f16, so 127·D is not quite 1).
+        // activations all 1.0, quantized to 127 with scale D = 1/127.
         // Expected Σ = 0.5 · Σ_g 16·scale_g · 127·D = 0.5 · 16 · 136 · 127·D.
         var block = new byte[210];
         for (int i = 0; i < 128; i++)
@@ -133,8 +133,9 @@ public unsafe class KQuantQ8DotTests
         fixed (float* px = x)
         fixed (Q8Block* pa = q8)
         {
-            ActivationQuantizer.ToQ8(px, pa, 256);
+            ActivationQuantizer.ToQ8K(px, pa, 256);
             Assert.Equal(127, pa[0].Q[0]);
+            Assert.Equal(1f / 127, pa[0].D);   // one full-precision scale per 256
             float expected = 0.5f * 16 * 136 * 127 * pa[0].D;
             Assert.Equal(expected, VecDot.Q6_K(pw, pa, 1), 1e-3f);
             Assert.Equal(expected, VecDot.Q6_KReference(pw, pa, 1), 1e-3f);

@@ -11,6 +11,18 @@ internal sealed unsafe class ActivationQuantizeJob : IParallelJob
     public Q8Block* Dst;   // [tokens, Cols / 32]
     public int Cols;
 
-    public void Execute(int index, int worker) =>
-        ActivationQuantizer.ToQ8(X + ((nint)index * Cols), Dst + ((nint)index * (Cols / 32)), Cols);
+    /// <summary>One scale per 256 (<see cref="ActivationQuantizer.ToQ8K"/>, for K-quant weights) instead of per 32.</summary>
+    public bool SuperBlocks;
+
+    public void Execute(int index, int worker)
+    {
+        if (SuperBlocks)
+        {
+            ActivationQuantizer.ToQ8K(X + ((nint)index * Cols), Dst + ((nint)index * (Cols / 32)), Cols);
+        }
+        else
+        {
+            ActivationQuantizer.ToQ8(X + ((nint)index * Cols), Dst + ((nint)index * (Cols / 32)), Cols);
+        }
+    }
 }

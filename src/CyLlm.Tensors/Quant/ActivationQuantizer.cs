@@ -36,6 +36,42 @@ public static unsafe class ActivationQuantizer
         }
     }
 
+    /// <summary>
+    /// Quantizes <paramref name="n"/> floats (a multiple of 256) for the K-quant kernels: one scale per 256 elements
+    /// (ggml's Q8_K), stored in each of the 8 <see cref="Q8Block"/>s of the super-block with its own Σq, so the kernels
+    /// sum integer products over a whole super-block and apply the activation scale once. The scale stays in full
+    /// float precision (K-quant weights carry their own f16 scales).
+    /// </summary>
+    public static void ToQ8K(float* x, Q8Block* dst, int n)
+    {
+        if (n % 256 != 0)
+        {
+            throw new ArgumentException($"K-quant activations come in super-blocks of 256, not {n}");
+        }
+
+        for (int sb = 0; sb < n / 256; sb++, x += 256, dst += 8)
+        {
+            float amax = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(x, 256));
+            amax = MathF.Abs(amax);
+            float d = amax / 127f;
+            float id = d != 0 ? 1f / d : 0f;
+            for (int b = 0; b < 8; b++)
+            {
+                Q8Block* o = dst + b;
+                int sum = 0;
+                for (int j = 0; j < 32; j++)
+                {
+                    int q = (int)MathF.Round(x[(b * 32) + j] * id, MidpointRounding.ToEven);
+                    o->Q[j] = (sbyte)q;
+                    sum += q;
+                }
+
+                o->D = d;
+                o->Sum = sum;
+            }
+        }
+    }
+
     internal static void ToQ8Scalar(float* x, Q8Block* dst)
     {
         float amax = 0;
