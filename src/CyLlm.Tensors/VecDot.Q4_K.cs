@@ -43,18 +43,13 @@ public static unsafe partial class VecDot
             return;
         }
 
-        var acc = stackalloc Vector256<float>[4];
-        float* mins = stackalloc float[4];
-        var sumi = stackalloc Vector256<int>[4];
-        for (int t = 0; t < 4; t++)
-        {
-            acc[t] = Vector256<float>.Zero;
-            mins[t] = 0;
-        }
-
+        // Up to 4 tokens' sums in registers (locals, not an array, so the JIT keeps them out of memory).
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        float mins0 = 0, mins1 = 0, mins2 = 0, mins3 = 0;
         var low = Vector256.Create((byte)0x0F);
         int* sc = stackalloc int[8];
         int* mn = stackalloc int[8];
+        Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
         for (int sb = 0; sb < superBlocks; sb++, w += 144)
         {
             float d = Fp16.ToFloat(*(ushort*)w);
@@ -64,48 +59,89 @@ public static unsafe partial class VecDot
                 Dequantize.ScaleMinK4(j, w + 4, out sc[j], out mn[j]);
             }
 
-            for (int t = 0; t < tokens; t++)
-            {
-                sumi[t] = Vector256<int>.Zero;
-            }
-
+            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
             byte* qs = w + 16;
-            for (int g = 0; g < 4; g++)
+            int o = sb * 8;
+            for (int g = 0; g < 4; g++, o += 2)
             {
                 // 32 bytes: low nibbles are sub-block 2g, high nibbles sub-block 2g + 1, both in element order.
                 var q = Avx.LoadVector256(qs + (32 * g));
                 var lo = Avx2.And(q, low);
                 var hi = Avx2.And(Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte(), low);
-                var s0 = Vector256.Create((short)sc[2 * g]);
-                var s1 = Vector256.Create((short)sc[(2 * g) + 1]);
-                for (int t = 0; t < tokens; t++)
+                var c0 = Vector256.Create((short)sc[2 * g]);
+                var c1 = Vector256.Create((short)sc[(2 * g) + 1]);
+                s0 = Q4KStep(s0, lo, hi, c0, c1, a + o);
+                if (tokens > 1)
                 {
-                    Q8Block* a0 = a + (t * aStride) + (sb * 8) + (2 * g);
-                    // Pair sums ≤ 2·15·127 fit int16; times a 6-bit scale they fit int32 with room for all 256.
-                    var p0 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(lo, Avx.LoadVector256(a0->Q)), s0);
-                    var p1 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(hi, Avx.LoadVector256(a0[1].Q)), s1);
-                    sumi[t] = Avx2.Add(sumi[t], Avx2.Add(p0, p1));
+                    s1 = Q4KStep(s1, lo, hi, c0, c1, a1 + o);
+                }
+
+                if (tokens > 2)
+                {
+                    s2 = Q4KStep(s2, lo, hi, c0, c1, a2 + o);
+                }
+
+                if (tokens > 3)
+                {
+                    s3 = Q4KStep(s3, lo, hi, c0, c1, a3 + o);
                 }
             }
 
-            for (int t = 0; t < tokens; t++)
+            Q4KClose(ref acc0, ref mins0, s0, a + (sb * 8), d, dmin, mn);
+            if (tokens > 1)
             {
-                Q8Block* at = a + (t * aStride) + (sb * 8);
-                int m = 0;
-                for (int j = 0; j < 8; j++)
-                {
-                    m += mn[j] * at[j].Sum;
-                }
+                Q4KClose(ref acc1, ref mins1, s1, a1 + (sb * 8), d, dmin, mn);
+            }
 
-                acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi[t]), Vector256.Create(d * at->D), acc[t]);
-                mins[t] += dmin * at->D * m;
+            if (tokens > 2)
+            {
+                Q4KClose(ref acc2, ref mins2, s2, a2 + (sb * 8), d, dmin, mn);
+            }
+
+            if (tokens > 3)
+            {
+                Q4KClose(ref acc3, ref mins3, s3, a3 + (sb * 8), d, dmin, mn);
             }
         }
 
-        for (int t = 0; t < tokens; t++)
+        y[0] = HSum(acc0) - mins0;
+        if (tokens > 1)
         {
-            y[t * yStride] = HSum(acc[t]) - mins[t];
+            y[yStride] = HSum(acc1) - mins1;
         }
+
+        if (tokens > 2)
+        {
+            y[2 * yStride] = HSum(acc2) - mins2;
+        }
+
+        if (tokens > 3)
+        {
+            y[3 * yStride] = HSum(acc3) - mins3;
+        }
+    }
+
+    /// <summary>One token's sub-blocks 2g and 2g+1: pair sums ≤ 2·15·127 fit int16, times a 6-bit scale they fit int32.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q4KStep(Vector256<int> sum, Vector256<byte> lo, Vector256<byte> hi, Vector256<short> c0, Vector256<short> c1, Q8Block* a)
+    {
+        var p0 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(lo, Avx.LoadVector256(a->Q)), c0);
+        var p1 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(hi, Avx.LoadVector256(a[1].Q)), c1);
+        return Avx2.Add(sum, Avx2.Add(p0, p1));
+    }
+
+    /// <summary>The super-block's scales, once: the integer sum times d·D, and the minimums through Σ m_j·Σq_j.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Q4KClose(ref Vector256<float> acc, ref float mins, Vector256<int> sum, Q8Block* a, float d, float dmin, int* mn)
+    {
+        int m = 0;
+        for (int j = 0; j < 8; j++)
+        {
+            m += mn[j] * a[j].Sum;
+        }
+
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(d * a->D), acc);
+        mins += dmin * a->D * m;
     }
 
     /// <summary>Scalar reference for <see cref="Q4_K"/>: the same integer sums and per-super-block scale products.</summary>

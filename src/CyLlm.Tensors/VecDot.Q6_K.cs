@@ -38,24 +38,15 @@ public static unsafe partial class VecDot
             return;
         }
 
-        var acc = stackalloc Vector256<float>[4];
-        var sumi = stackalloc Vector256<int>[4];
-        for (int t = 0; t < 4; t++)
-        {
-            acc[t] = Vector256<float>.Zero;
-        }
-
+        // Up to 4 tokens' sums in registers (locals, not an array, so the JIT keeps them out of memory).
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         var low = Vector256.Create((byte)0x0F);
         var bits45 = Vector256.Create((byte)0x30);
-        var thirtyTwo = Vector256.Create((byte)32);
+        Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
         for (int sb = 0; sb < superBlocks; sb++, w += 210)
         {
             float d = Fp16.ToFloat(*(ushort*)(w + 208));
-            for (int t = 0; t < tokens; t++)
-            {
-                sumi[t] = Vector256<int>.Zero;
-            }
-
+            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
             for (int h = 0; h < 2; h++)
             {
                 // 128 elements per half: element 32i + l takes nibble (ql[l or l+32], low or high) and bits 2i..2i+1
@@ -77,27 +68,68 @@ public static unsafe partial class VecDot
                         _ => Avx2.ShiftRightLogical(qh, 2),
                     };
                     var e = Avx2.Or(nib, Avx2.And(high.AsByte(), bits45));
-                    short s0 = sc[2 * i], s1 = sc[(2 * i) + 1];
-                    var scales = Vector256.Create(s0, s0, s0, s0, s0, s0, s0, s0, s1, s1, s1, s1, s1, s1, s1, s1);
-                    for (int t = 0; t < tokens; t++)
+                    short c0 = sc[2 * i], c1 = sc[(2 * i) + 1];
+                    var scales = Vector256.Create(c0, c0, c0, c0, c0, c0, c0, c0, c1, c1, c1, c1, c1, c1, c1, c1);
+                    int o = (sb * 8) + (4 * h) + i;
+                    s0 = Q6KStep(s0, e, scales, a + o);
+                    if (tokens > 1)
                     {
-                        var av = Avx.LoadVector256(a[(t * aStride) + (sb * 8) + (4 * h) + i].Q);
-                        var p16 = Avx2.Subtract(Avx2.MultiplyAddAdjacent(e, av), Avx2.MultiplyAddAdjacent(thirtyTwo, av));
-                        sumi[t] = Avx2.Add(sumi[t], Avx2.MultiplyAddAdjacent(p16, scales));
+                        s1 = Q6KStep(s1, e, scales, a1 + o);
+                    }
+
+                    if (tokens > 2)
+                    {
+                        s2 = Q6KStep(s2, e, scales, a2 + o);
+                    }
+
+                    if (tokens > 3)
+                    {
+                        s3 = Q6KStep(s3, e, scales, a3 + o);
                     }
                 }
             }
 
-            for (int t = 0; t < tokens; t++)
+            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s0), Vector256.Create(d * a[sb * 8].D), acc0);
+            if (tokens > 1)
             {
-                acc[t] = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi[t]), Vector256.Create(d * a[(t * aStride) + (sb * 8)].D), acc[t]);
+                acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s1), Vector256.Create(d * a1[sb * 8].D), acc1);
+            }
+
+            if (tokens > 2)
+            {
+                acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s2), Vector256.Create(d * a2[sb * 8].D), acc2);
+            }
+
+            if (tokens > 3)
+            {
+                acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s3), Vector256.Create(d * a3[sb * 8].D), acc3);
             }
         }
 
-        for (int t = 0; t < tokens; t++)
+        y[0] = HSum(acc0);
+        if (tokens > 1)
         {
-            y[t * yStride] = HSum(acc[t]);
+            y[yStride] = HSum(acc1);
         }
+
+        if (tokens > 2)
+        {
+            y[2 * yStride] = HSum(acc2);
+        }
+
+        if (tokens > 3)
+        {
+            y[3 * yStride] = HSum(acc3);
+        }
+    }
+
+    /// <summary>One token's 32 elements: Σ (q − 32)·a per 16, times the two groups' scales, added in int32.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q6KStep(Vector256<int> sum, Vector256<byte> e, Vector256<short> scales, Q8Block* a)
+    {
+        var av = Avx.LoadVector256(a->Q);
+        var p16 = Avx2.Subtract(Avx2.MultiplyAddAdjacent(e, av), Avx2.MultiplyAddAdjacent(Vector256.Create((byte)32), av));
+        return Avx2.Add(sum, Avx2.MultiplyAddAdjacent(p16, scales));
     }
 
     /// <summary>Scalar reference for <see cref="Q6_K"/>.</summary>
