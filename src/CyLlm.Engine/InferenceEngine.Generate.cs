@@ -72,15 +72,10 @@ public sealed partial class InferenceEngine
 
         var session = GetSession();
         var sampler = new Sampler(sp, tok.EndOfGenerationIds, prompt);
-        // llama2.c and llama.cpp drop the leading space of the first piece that directly follows BOS.
-        bool afterBos = prompt[^1] == tok.BosId;
-        var decoder = new IncrementalDecoder(tok, stripLeadingSpace: afterBos);
-        var stops = new StopStringMatcher(sp.Stop);
-        var text = new StringBuilder();
+        // The serving engine applies the same acceptance rule (EOG, stop ids, stop strings, max tokens, context).
+        var acceptor = new TokenAcceptor(sp, tok, prompt, Math.Min(ContextTokens, session.Capacity));
         var generated = new List<int>(Math.Min(sp.MaxTokens, 4096));
         var samples = new List<SampleResult>();
-        var stopIds = new HashSet<int>(sp.StopTokenIds);
-        var eog = new HashSet<int>(tok.EndOfGenerationIds);
 
         long t0 = Stopwatch.GetTimestamp();
         var logits = session.Append(prompt);
@@ -89,7 +84,7 @@ public sealed partial class InferenceEngine
         long tGen = Stopwatch.GetTimestamp();
         var work = new float[Config.VocabSize];
         var one = new int[1];
-        var finish = FinishReason.Length;
+        FinishReason finish;
         while (true)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -106,28 +101,17 @@ public sealed partial class InferenceEngine
                 tGen = Stopwatch.GetTimestamp();
             }
 
-            bool isEnd = !sp.IgnoreEos && eog.Contains(s.TokenId);
-            if (isEnd || stopIds.Contains(s.TokenId))
+            var verdict = acceptor.Accept(s, out var emitted);
+            if (emitted is { } token)
             {
-                // The stop token itself is not part of the output (OpenAI and vLLM behaviour).
-                finish = FinishReason.Stop;
-                break;
+                generated.Add(s.TokenId);
+                samples.Add(s);
+                onToken?.Invoke(token);
             }
 
-            generated.Add(s.TokenId);
-            samples.Add(s);
-            string delta = stops.Push(decoder.Push(s.TokenId));
-            text.Append(delta);
-            onToken?.Invoke(new GeneratedToken(s.TokenId, delta, s));
-            if (stops.Stopped)
+            if (verdict is { } reason)
             {
-                finish = FinishReason.Stop;
-                break;
-            }
-
-            if (generated.Count >= sp.MaxTokens || session.Length >= session.Capacity)
-            {
-                finish = FinishReason.Length;
+                finish = reason;
                 break;
             }
 
@@ -135,17 +119,12 @@ public sealed partial class InferenceEngine
             logits = session.Append(one);
         }
 
-        if (!stops.Stopped)
+        if (acceptor.Flush(finish) is { } tail)
         {
-            string tail = stops.Push(decoder.Flush()) + stops.Flush();
-            if (tail.Length > 0)
-            {
-                text.Append(tail);
-                onToken?.Invoke(new GeneratedToken(-1, tail, default));
-            }
+            onToken?.Invoke(tail);
         }
 
         double genMs = Stopwatch.GetElapsedTime(tGen).TotalMilliseconds;
-        return new GenerationResult(prompt, generated.ToArray(), text.ToString(), finish, samples, promptMs, genMs, ttftMs);
+        return new GenerationResult(prompt, generated.ToArray(), acceptor.Text.ToString(), finish, samples, promptMs, genMs, ttftMs);
     }
 }

@@ -13,8 +13,8 @@ internal sealed class SequenceState : ISchedulable
     public required long Arrival { get; init; }
     public required ServingRequest Request { get; init; }
     public required Sampler Sampler { get; init; }
-    public required IncrementalDecoder Decoder { get; init; }
-    public required StopStringMatcher Stops { get; init; }
+    /// <summary>The acceptance rule this request's sampled tokens go through (shared with the single-stream engine).</summary>
+    public required TokenAcceptor Acceptor { get; init; }
     public required Channel<GeneratedToken> Output { get; init; }
     public required TaskCompletionSource<GenerationResult> Completion { get; init; }
 
@@ -40,7 +40,6 @@ internal sealed class SequenceState : ISchedulable
 
     public List<SampleResult> Samples { get; } = [];
 
-    public System.Text.StringBuilder Text { get; } = new();
 
     public bool Running { get; set; }
 

@@ -331,7 +331,6 @@ public sealed partial class ServingEngine
             return;
         }
 
-        var sp = s.Request.Sampling;
         long now = Stopwatch.GetTimestamp();
         if (s.Generated == 0 && s.FirstTokenTicks == 0)
         {
@@ -349,32 +348,18 @@ public sealed partial class ServingEngine
         }
 
         s.LastTokenTicks = now;
-        bool eog = !sp.IgnoreEos && _tokenizer.EndOfGenerationIds.Contains(sample.TokenId);
-        bool stopId = false;
-        foreach (int id in sp.StopTokenIds)
+        var verdict = s.Acceptor.Accept(sample, out var emitted);
+        if (emitted is { } token)
         {
-            stopId |= id == sample.TokenId;
+            s.Tokens.Add(sample.TokenId);
+            s.Samples.Add(sample);
+            Metrics.GenerationTokens.Add(1);
+            s.Output.Writer.TryWrite(token);
         }
 
-        if (eog || stopId)
+        if (verdict is { } reason)
         {
-            Finish(s, FinishReason.Stop);
-            return;
-        }
-
-        s.Tokens.Add(sample.TokenId);
-        s.Samples.Add(sample);
-        Metrics.GenerationTokens.Add(1);
-        string delta = s.Stops.Push(s.Decoder.Push(sample.TokenId));
-        s.Text.Append(delta);
-        s.Output.Writer.TryWrite(new GeneratedToken(sample.TokenId, delta, sample));
-        if (s.Stops.Stopped)
-        {
-            Finish(s, FinishReason.Stop);
-        }
-        else if (s.Generated >= sp.MaxTokens || s.Tokens.Count >= _engine.ContextTokens)
-        {
-            Finish(s, FinishReason.Length);
+            Finish(s, reason);
         }
     }
 
@@ -383,14 +368,9 @@ public sealed partial class ServingEngine
         _scheduler.Running.Remove(s);
         s.Running = false;
         ReleaseBlocks(s);
-        if (reason != FinishReason.Cancelled && !s.Stops.Stopped)
+        if (s.Acceptor.Flush(reason) is { } tail)
         {
-            string tail = s.Stops.Push(s.Decoder.Flush()) + s.Stops.Flush();
-            if (tail.Length > 0)
-            {
-                s.Text.Append(tail);
-                s.Output.Writer.TryWrite(new GeneratedToken(-1, tail, default));
-            }
+            s.Output.Writer.TryWrite(tail);
         }
 
         Complete(s, reason);
@@ -405,7 +385,7 @@ public sealed partial class ServingEngine
         double genMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.FirstTokenTicks).TotalMilliseconds;
         double ttftMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.EnqueuedTicks, s.FirstTokenTicks).TotalMilliseconds;
         var result = new GenerationResult(
-            s.Tokens.Take(s.PromptLength).ToArray(), s.Tokens.Skip(s.PromptLength).ToArray(), s.Text.ToString(), reason, s.Samples, promptMs, genMs, ttftMs)
+            s.Tokens.Take(s.PromptLength).ToArray(), s.Tokens.Skip(s.PromptLength).ToArray(), s.Acceptor.Text.ToString(), reason, s.Samples, promptMs, genMs, ttftMs)
         {
             CachedTokens = s.CachedTokens,
         };
