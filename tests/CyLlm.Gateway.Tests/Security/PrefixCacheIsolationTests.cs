@@ -98,18 +98,27 @@ public sealed class PrefixCacheIsolationTests
     public async Task The_router_sends_the_tenants_salt_to_prefill_and_decode_workers()
     {
         var bodies = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // The router does not wait for the prefill call once decoding is done: count arrivals instead of assuming both.
+        using var arrived = new SemaphoreSlim(0);
+        void Capture(string body)
+        {
+            bodies.Enqueue(body);
+            arrived.Release();
+        }
+
         await using var worker = await CyLlm.Gateway.Tests.Disaggregation.StubWorker.StartAsync(
             async ctx =>
             {
-                bodies.Enqueue(await new StreamReader(ctx.Request.Body).ReadToEndAsync(ctx.RequestAborted));
+                Capture(await new StreamReader(ctx.Request.Body).ReadToEndAsync(ctx.RequestAborted));
                 await CyLlm.Gateway.Tests.Disaggregation.StubWorker.LineAsync(ctx, """{"finish_reason":"length","token_ids":[10],"text":"x","prompt_tokens":3,"completion_tokens":1,"cached_tokens":0}""");
             },
-            bodies.Enqueue);
+            Capture);
         await using var cluster = await CyLlm.Gateway.Tests.Disaggregation.RouterCluster.StartAsync(prefillUrl: worker.BaseUrl, decodeUrl: worker.BaseUrl);
         using var r = await cluster.Router.PostJsonAsync("/v1/completions", """{"prompt":"Once upon a time","max_tokens":1}""");
         Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
         long expected = cluster.Router.App.State.CacheSalts.For("default");
         Assert.NotEqual(0, expected);
+        Assert.True(await arrived.WaitAsync(TimeSpan.FromSeconds(30)) && await arrived.WaitAsync(TimeSpan.FromSeconds(30)), "the prefill and decode workers were not both called");
         Assert.Equal(2, bodies.Count);
         Assert.All(bodies, b => Assert.Equal(expected, JsonDocument.Parse(b).RootElement.GetProperty("cache_salt").GetInt64()));
     }
