@@ -18,8 +18,8 @@ if [ "$ISA" = avx2 ]; then
   LB="$PEER/llama.cpp-src/build-avx2/bin/llama-bench"; CENV=(DOTNET_EnableAVX512=0 CYLLM_NATIVE_KERNELS=0); LENV=(LSB_AVX=avx2)
 fi
 LB=$(realpath "$LB")
-dotnet build src/CyLlm.Cli -c Release -v q -nologo >/dev/null || exit 1
-CYLLM=src/CyLlm.Cli/bin/Release/net10.0/cyllm.dll
+[ -n "${CYLLM:-}" ] || dotnet build src/CyLlm.Cli -c Release -v q -nologo >/dev/null || exit 1
+CYLLM=${CYLLM:-src/CyLlm.Cli/bin/Release/net10.0/cyllm.dll}
 echo "{\"kind\":\"membw\",\"result\":$("$PEER"/membw 1024 5)}"
 for m in $MODELS; do
   c=$(env "${CENV[@]}" timeout 600 dotnet "$CYLLM" bench --model "$m" -t "$T" -p "$P" -n "$N" -r "$R" --json)
