@@ -80,7 +80,16 @@ internal sealed class Scheduler<T>(BlockPool pool, int blockTokens, int maxRunni
 
             int had = fresh ? 0 : s.Blocks.Count; // blocks it came with (imported KV) stay with it
             int n = Math.Min(s.TokenCount - s.Computed, budget);
-            if (!EnsureBlocks(s, s.Computed + n) && !(PreemptFor(s) && EnsureBlocks(s, s.Computed + n)))
+            bool fits = EnsureBlocks(s, s.Computed + n);
+            if (!fits && PreemptFor(s))
+            {
+                // The victims wait again: drop them from the running list now, or one admitted again later in this
+                // very step would be listed twice (and the running-slot count would include them).
+                Running.RemoveAll(r => !r.Running);
+                fits = EnsureBlocks(s, s.Computed + n);
+            }
+
+            if (!fits)
             {
                 // Not enough memory even after preemption: wait for running work to finish. Give back what this attempt
                 // took (a fresh one's cached prefix too): a waiting sequence holding blocks that the running ones need

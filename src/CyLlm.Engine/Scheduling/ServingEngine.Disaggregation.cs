@@ -175,45 +175,8 @@ public sealed partial class ServingEngine
         return tcs.Task;
     }
 
-    /// <summary>Submit for the disaggregated paths: the same checks as <see cref="Submit(ServingRequest, CancellationToken)"/>.</summary>
+    /// <summary>Submit for the disaggregated paths: the same factory as <see cref="Submit(ServingRequest, CancellationToken)"/>.</summary>
     private ServingHandle Submit(ServingRequest request, CancellationToken cancellationToken, bool prefillOnly, out SequenceState seq,
-        IReadOnlyList<BlockId>? importedBlocks = null, int importedTokens = 0)
-    {
-        CheckRequest(request);
-        var sp = request.Sampling;
-        Interlocked.Increment(ref _waitingCount);
-        Interlocked.Add(ref _waitingTokens, request.PromptTokens.Length);
-        var adapter = Acquire(request.Adapter);
-        seq = new SequenceState
-        {
-            Adapter = adapter,
-            Id = Interlocked.Increment(ref _nextId),
-            Arrival = Stopwatch.GetTimestamp(),
-            Request = request,
-            Sampler = new Sampler(sp, _tokenizer.EndOfGenerationIds, request.PromptTokens),
-            Acceptor = new TokenAcceptor(sp, _tokenizer, request.PromptTokens, _engine.ContextTokens),
-            Output = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }),
-            Completion = new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously),
-            Cancel = cancellationToken,
-            PromptLength = request.PromptTokens.Length,
-            EnqueuedTicks = Stopwatch.GetTimestamp(),
-            PrefillOnly = prefillOnly,
-        };
-        seq.Tokens.AddRange(request.PromptTokens);
-        if (importedBlocks is not null)
-        {
-            seq.Blocks.AddRange(importedBlocks);
-            seq.Computed = importedTokens;
-        }
-
-        _incoming.Enqueue(seq);
-        _signal.Release();
-        if (cancellationToken.CanBeCanceled)
-        {
-            cancellationToken.Register(() => _signal.Release());
-        }
-
-        var s = seq;
-        return new ServingHandle(s.Output.Reader, s.Scheduled.Task, s.Completion.Task, () => s.CachedTokens);
-    }
+        IReadOnlyList<BlockId>? importedBlocks = null, int importedTokens = 0) =>
+        Enqueue(request, cancellationToken, prefillOnly, importedBlocks, importedTokens, out seq);
 }

@@ -151,20 +151,32 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
     /// Queues a request. Tokens arrive on the handle's channel as they are generated; cancelling
     /// <paramref name="cancellationToken"/> stops it within one iteration and frees its blocks.
     /// </summary>
-    public ServingHandle Submit(ServingRequest request, CancellationToken cancellationToken = default)
+    public ServingHandle Submit(ServingRequest request, CancellationToken cancellationToken = default) =>
+        Enqueue(request, cancellationToken, prefillOnly: false, importedBlocks: null, importedTokens: 0, out _);
+
+    /// <summary>
+    /// The one request factory, for local and disaggregated submissions alike: the same checks, the same admission
+    /// bound (requests and prompt tokens waiting; a decode request whose KV already arrived is not refused, its
+    /// transfer is done), the same priority resolution and the same token-acceptance rule.
+    /// </summary>
+    private ServingHandle Enqueue(ServingRequest request, CancellationToken cancellationToken, bool prefillOnly,
+        IReadOnlyList<BlockId>? importedBlocks, int importedTokens, out SequenceState seq)
     {
         CheckRequest(request);
         var sp = request.Sampling;
         if (Interlocked.Increment(ref _waitingCount) > _options.MaxWaiting
             || Interlocked.Add(ref _waitingTokens, request.PromptTokens.Length) > _options.MaxWaitingTokens)
         {
-            Interlocked.Decrement(ref _waitingCount);
-            Interlocked.Add(ref _waitingTokens, -request.PromptTokens.Length);
-            throw new ServerOverloadedException($"the server is overloaded: {_options.MaxWaiting} requests or {_options.MaxWaitingTokens} prompt tokens are already waiting; retry later");
+            if (importedBlocks is null)
+            {
+                Interlocked.Decrement(ref _waitingCount);
+                Interlocked.Add(ref _waitingTokens, -request.PromptTokens.Length);
+                throw new ServerOverloadedException($"the server is overloaded: {_options.MaxWaiting} requests or {_options.MaxWaitingTokens} prompt tokens are already waiting; retry later");
+            }
         }
 
         var adapter = Acquire(request.Adapter);
-        var seq = new SequenceState
+        seq = new SequenceState
         {
             Adapter = adapter,
             Id = Interlocked.Increment(ref _nextId),
@@ -178,8 +190,15 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
             Cancel = cancellationToken,
             PromptLength = request.PromptTokens.Length,
             EnqueuedTicks = Stopwatch.GetTimestamp(),
+            PrefillOnly = prefillOnly,
         };
         seq.Tokens.AddRange(request.PromptTokens);
+        if (importedBlocks is not null)
+        {
+            seq.Blocks.AddRange(importedBlocks);
+            seq.Computed = importedTokens;
+        }
+
         _incoming.Enqueue(seq);
         _signal.Release();
         if (cancellationToken.CanBeCanceled)
@@ -187,7 +206,8 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
             cancellationToken.Register(() => _signal.Release());
         }
 
-        return new ServingHandle(seq.Output.Reader, seq.Scheduled.Task, seq.Completion.Task, () => seq.CachedTokens);
+        var s = seq;
+        return new ServingHandle(s.Output.Reader, s.Scheduled.Task, s.Completion.Task, () => s.CachedTokens);
     }
 
     /// <summary>Runs a request to completion and returns its result (tokens are not streamed).</summary>
