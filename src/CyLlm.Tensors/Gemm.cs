@@ -20,8 +20,7 @@ public static unsafe class Gemm
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Tile4x2V256(w, wStride, x, xStride, y, yStride, cols);
-            Tile4x2V256(w, wStride, x + (2 * xStride), xStride, y + (2 * yStride), yStride, cols);
+            Tile4x4V256(w, wStride, x, xStride, y, yStride, cols);
         }
         else
         {
@@ -133,64 +132,83 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// AVX2: 4 rows × 2 tokens. The 16 canonical lanes of each dot live in two 256-bit halves; holding both halves of
-    /// 8 dots would need 16 accumulators plus operands (more than the 16 ymm registers), so the low lanes (k mod 16 in
-    /// 0..7) are summed over the whole row first, then the high lanes: the chains are independent, the order canonical.
+    /// AVX2: the 16 canonical lanes of each of the 16 dots live in two 256-bit halves. 32 accumulators do not fit the
+    /// 16 ymm registers, so the low lanes (k mod 16 in 0..7) of all 16 dots are summed over the whole row first, parked
+    /// in memory, then the high lanes: the chains are independent, so the order stays canonical, and each pass has the
+    /// 2 FMAs per load of a plain 4×4 tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x2V256(float* w, nint ws, float* x, nint xs, float* y, nint ys, int cols)
+    private static void Tile4x4V256(float* w, nint ws, float* x, nint xs, float* y, nint ys, int cols)
     {
-        float* w0 = w, w1 = w + ws, w2 = w + (2 * ws), w3 = w + (3 * ws);
-        float* x0 = x, x1 = x + xs;
         int n16 = cols & ~15;
-        Vector256<float> l00 = default, l01 = default, l10 = default, l11 = default;
-        Vector256<float> l20 = default, l21 = default, l30 = default, l31 = default;
+        Vector256<float>* lo = stackalloc Vector256<float>[16];
+        Pass4x4V256(w, ws, x, xs, n16, 0, lo);
+        Vector256<float>* hi = stackalloc Vector256<float>[16];
+        Pass4x4V256(w, ws, x, xs, n16, 8, hi);
+        for (int i = 0; i < 4; i++)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                y[(j * ys) + i] = VecDot.Tail(w + (i * ws), x + (j * xs), n16, cols, VecDot.Fold(lo[(i * 4) + j] + hi[(i * 4) + j]));
+            }
+        }
+    }
+
+    /// <summary>One pass of <see cref="Tile4x4V256"/>: lanes <paramref name="half"/>..<paramref name="half"/>+7 of every
+    /// 16 elements, for 4 rows × 4 tokens, into <paramref name="acc"/>[row·4 + token].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pass4x4V256(float* w, nint ws, float* x, nint xs, int n16, int half, Vector256<float>* acc)
+    {
+        float* w0 = w + half, w1 = w + ws + half, w2 = w + (2 * ws) + half, w3 = w + (3 * ws) + half;
+        float* x0 = x + half, x1 = x + xs + half, x2 = x + (2 * xs) + half, x3 = x + (3 * xs) + half;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
         for (int k = 0; k < n16; k += 16)
         {
             var v0 = Vector256.Load(x0 + k);
             var v1 = Vector256.Load(x1 + k);
+            var v2 = Vector256.Load(x2 + k);
+            var v3 = Vector256.Load(x3 + k);
             var u = Vector256.Load(w0 + k);
-            l00 = Vector256.FusedMultiplyAdd(u, v0, l00);
-            l01 = Vector256.FusedMultiplyAdd(u, v1, l01);
+            a00 = Vector256.FusedMultiplyAdd(u, v0, a00);
+            a01 = Vector256.FusedMultiplyAdd(u, v1, a01);
+            a02 = Vector256.FusedMultiplyAdd(u, v2, a02);
+            a03 = Vector256.FusedMultiplyAdd(u, v3, a03);
             u = Vector256.Load(w1 + k);
-            l10 = Vector256.FusedMultiplyAdd(u, v0, l10);
-            l11 = Vector256.FusedMultiplyAdd(u, v1, l11);
+            a10 = Vector256.FusedMultiplyAdd(u, v0, a10);
+            a11 = Vector256.FusedMultiplyAdd(u, v1, a11);
+            a12 = Vector256.FusedMultiplyAdd(u, v2, a12);
+            a13 = Vector256.FusedMultiplyAdd(u, v3, a13);
             u = Vector256.Load(w2 + k);
-            l20 = Vector256.FusedMultiplyAdd(u, v0, l20);
-            l21 = Vector256.FusedMultiplyAdd(u, v1, l21);
+            a20 = Vector256.FusedMultiplyAdd(u, v0, a20);
+            a21 = Vector256.FusedMultiplyAdd(u, v1, a21);
+            a22 = Vector256.FusedMultiplyAdd(u, v2, a22);
+            a23 = Vector256.FusedMultiplyAdd(u, v3, a23);
             u = Vector256.Load(w3 + k);
-            l30 = Vector256.FusedMultiplyAdd(u, v0, l30);
-            l31 = Vector256.FusedMultiplyAdd(u, v1, l31);
+            a30 = Vector256.FusedMultiplyAdd(u, v0, a30);
+            a31 = Vector256.FusedMultiplyAdd(u, v1, a31);
+            a32 = Vector256.FusedMultiplyAdd(u, v2, a32);
+            a33 = Vector256.FusedMultiplyAdd(u, v3, a33);
         }
 
-        Vector256<float> h00 = default, h01 = default, h10 = default, h11 = default;
-        Vector256<float> h20 = default, h21 = default, h30 = default, h31 = default;
-        for (int k = 8; k < n16; k += 16)
-        {
-            var v0 = Vector256.Load(x0 + k);
-            var v1 = Vector256.Load(x1 + k);
-            var u = Vector256.Load(w0 + k);
-            h00 = Vector256.FusedMultiplyAdd(u, v0, h00);
-            h01 = Vector256.FusedMultiplyAdd(u, v1, h01);
-            u = Vector256.Load(w1 + k);
-            h10 = Vector256.FusedMultiplyAdd(u, v0, h10);
-            h11 = Vector256.FusedMultiplyAdd(u, v1, h11);
-            u = Vector256.Load(w2 + k);
-            h20 = Vector256.FusedMultiplyAdd(u, v0, h20);
-            h21 = Vector256.FusedMultiplyAdd(u, v1, h21);
-            u = Vector256.Load(w3 + k);
-            h30 = Vector256.FusedMultiplyAdd(u, v0, h30);
-            h31 = Vector256.FusedMultiplyAdd(u, v1, h31);
-        }
-
-        y[0] = VecDot.Tail(w0, x0, n16, cols, VecDot.Fold(l00 + h00));
-        y[ys] = VecDot.Tail(w0, x1, n16, cols, VecDot.Fold(l01 + h01));
-        y[1] = VecDot.Tail(w1, x0, n16, cols, VecDot.Fold(l10 + h10));
-        y[ys + 1] = VecDot.Tail(w1, x1, n16, cols, VecDot.Fold(l11 + h11));
-        y[2] = VecDot.Tail(w2, x0, n16, cols, VecDot.Fold(l20 + h20));
-        y[ys + 2] = VecDot.Tail(w2, x1, n16, cols, VecDot.Fold(l21 + h21));
-        y[3] = VecDot.Tail(w3, x0, n16, cols, VecDot.Fold(l30 + h30));
-        y[ys + 3] = VecDot.Tail(w3, x1, n16, cols, VecDot.Fold(l31 + h31));
+        acc[0] = a00;
+        acc[1] = a01;
+        acc[2] = a02;
+        acc[3] = a03;
+        acc[4] = a10;
+        acc[5] = a11;
+        acc[6] = a12;
+        acc[7] = a13;
+        acc[8] = a20;
+        acc[9] = a21;
+        acc[10] = a22;
+        acc[11] = a23;
+        acc[12] = a30;
+        acc[13] = a31;
+        acc[14] = a32;
+        acc[15] = a33;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
