@@ -150,6 +150,15 @@ public sealed record GatewayOptions
     public string? AdapterDirectory { get; init; }
 
     /// <summary>
+    /// Adapters (runtime LoRA loads and fine-tuned models) one tenant may have loaded at once across the served models
+    /// (<c>Gateway:MaxAdaptersPerTenant</c>, default 2, 0 = tenants load none). The engine keeps at most
+    /// <c>max_cpu_loras</c> adapters and evicts the least recently used to make room, which would let one tenant push
+    /// out every other tenant's adapters; a tenant at its quota, or loading into a full engine, gets 409 instead.
+    /// The operator (tenant <c>system</c>) is not bounded.
+    /// </summary>
+    public int MaxAdaptersPerTenant { get; init; } = 2;
+
+    /// <summary>
     /// Serve <c>/metrics</c> without a key (<c>Gateway:MetricsPublic</c>). Off by default: the metrics name tenants and
     /// models, and "from loopback" proves nothing behind a reverse proxy on the same host. Without it a scraper sends a
     /// key with the <c>metrics</c> (or <c>admin</c>) scope.
@@ -261,6 +270,11 @@ public sealed record GatewayOptions
         if (AuthDisabled && !IsLoopbackHost(Host))
         {
             errors.Add($"--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not --host {Host}; create an API key instead (cyllm keys create --scope inference)");
+        }
+
+        if (MaxAdaptersPerTenant < 0)
+        {
+            errors.Add($"Gateway:MaxAdaptersPerTenant must be 0 or more (got {MaxAdaptersPerTenant})");
         }
 
         if (AdapterDirectory is { } adapters && !Directory.Exists(adapters))

@@ -17,11 +17,13 @@ public static class ErrorCodes
     public const string IdempotencyKeyConflict = "idempotency_key_conflict";
     public const string IdempotencyKeyInProgress = "idempotency_key_in_progress";
     public const string ForbiddenOrigin = "forbidden_origin";
+    public const string AdapterQuotaExceeded = "adapter_quota_exceeded";
 
     /// <summary>All codes, for the documentation test.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound, InsufficientScope, IdempotencyKeyConflict, IdempotencyKeyInProgress, ForbiddenOrigin,
+        AdapterQuotaExceeded,
     ];
 
     /// <summary>OpenAI's error "type" by HTTP status.</summary>

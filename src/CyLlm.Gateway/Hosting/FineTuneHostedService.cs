@@ -61,11 +61,22 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
 
         await host.Loading.WaitAsync(ct);
         var backend = host.Backend!;
-        // The job's tenant owns its fine-tuned model: other tenants neither see nor use it.
-        state.SetAdapterOwner(name, tenantId);
         if (!backend.Adapters.Contains(name))
         {
+            // Loading past the tenant's quota or into a full engine would evict another tenant's adapter.
+            if (state.AdapterRoomFor(tenantId, backend) is { } full)
+            {
+                log.LogWarning("fine-tuned adapter {Model} is not registered: {Reason} (its files stay in {Path}; load it with POST /v1/load_lora_adapter once there is room)", name, full.Message, outcome.ModelPath);
+                return;
+            }
+
+            // The job's tenant owns its fine-tuned model: other tenants neither see nor use it.
+            state.SetAdapterOwner(name, tenantId);
             backend.LoadAdapter(name, outcome.ModelPath);
+        }
+        else
+        {
+            state.SetAdapterOwner(name, tenantId);
         }
 
         log.LogInformation("fine-tuned adapter {Model} registered on {Base} from {Path}", name, backend.ModelId, outcome.ModelPath);
