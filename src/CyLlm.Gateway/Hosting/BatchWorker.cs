@@ -117,7 +117,9 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
         {
             // Lines run as the batch's tenant and creating key.
             var caller = InProcessBatchExecutor.ForBatch(task.TenantId, input!.KeyId, input.KeyPrefix, input.AllowedModels);
-            var runner = new BatchRunner(state.Store, new InProcessBatchExecutor(services, caller), runnerOptions);
+            // Re-checked before each line: a revoked key or a disabled tenant stops its batch (failed, authorization_revoked).
+            var authorization = new BatchAuthorization(state.Store, state.Time, state.Options.AuthCacheTtl, task.TenantId, input.KeyId);
+            var runner = new BatchRunner(state.Store, new InProcessBatchExecutor(services, caller), runnerOptions, authorization.CheckAsync);
             var summary = await runner.RunAsync(task.Id, lines, WorkerId, ct);
             if (summary.Outcome == BatchRunOutcome.LeaseHeld)
             {
