@@ -159,6 +159,18 @@ public sealed record GatewayOptions
     public int MaxAdaptersPerTenant { get; init; } = 2;
 
     /// <summary>
+    /// Accept <c>training_method: "full"</c> fine-tuning jobs (<c>Gateway:AllowFullFineTuning</c>, default off). A full
+    /// fine-tune trains an F32 copy of every base weight with its gradient and two optimizer moments (about 16 bytes per
+    /// parameter): one job from any inference key could take the host's memory. Off, such jobs get 400 naming this key;
+    /// on, each job is still refused (400 <c>insufficient_memory</c>) when that estimate exceeds the available memory.
+    /// </summary>
+    public bool AllowFullFineTuning { get; init; }
+
+    /// <summary>Bytes of memory available for a new full fine-tune (tests inject a value); null = measured
+    /// (<see cref="Endpoints.FineTuning.FineTuneMemory.Available"/>).</summary>
+    public Func<long>? AvailableMemory { get; init; }
+
+    /// <summary>
     /// Serve <c>/metrics</c> without a key (<c>Gateway:MetricsPublic</c>). Off by default: the metrics name tenants and
     /// models, and "from loopback" proves nothing behind a reverse proxy on the same host. Without it a scraper sends a
     /// key with the <c>metrics</c> (or <c>admin</c>) scope.

@@ -18,12 +18,13 @@ public static class ErrorCodes
     public const string IdempotencyKeyInProgress = "idempotency_key_in_progress";
     public const string ForbiddenOrigin = "forbidden_origin";
     public const string AdapterQuotaExceeded = "adapter_quota_exceeded";
+    public const string InsufficientMemory = "insufficient_memory";
 
     /// <summary>All codes, for the documentation test.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound, InsufficientScope, IdempotencyKeyConflict, IdempotencyKeyInProgress, ForbiddenOrigin,
-        AdapterQuotaExceeded,
+        AdapterQuotaExceeded, InsufficientMemory,
     ];
 
     /// <summary>OpenAI's error "type" by HTTP status.</summary>
