@@ -166,9 +166,16 @@ public sealed record GatewayOptions
     /// </summary>
     public bool AllowFullFineTuning { get; init; }
 
+    /// <summary>First wait before a failed background iteration (batch worker, fine-tuning worker) runs again
+    /// (<c>Gateway:BackgroundRetryDelay</c>, default 1 s); it doubles with each further failure up to a minute.</summary>
+    public TimeSpan BackgroundRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Bytes of memory available for a new full fine-tune (tests inject a value); null = measured
     /// (<see cref="Endpoints.FineTuning.FineTuneMemory.Available"/>).</summary>
     public Func<long>? AvailableMemory { get; init; }
+
+    /// <summary>Wraps the opened store (tests inject faults: a busy database, an unreadable folder); null = as opened.</summary>
+    public Func<CyLlm.Jobs.Storage.IJobStore, CyLlm.Jobs.Storage.IJobStore>? WrapStore { get; init; }
 
     /// <summary>
     /// Serve <c>/metrics</c> without a key (<c>Gateway:MetricsPublic</c>). Off by default: the metrics name tenants and
@@ -282,6 +289,11 @@ public sealed record GatewayOptions
         if (AuthDisabled && !IsLoopbackHost(Host))
         {
             errors.Add($"--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not --host {Host}; create an API key instead (cyllm keys create --scope inference)");
+        }
+
+        if (BackgroundRetryDelay < TimeSpan.Zero || BackgroundRetryDelay > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"Gateway:BackgroundRetryDelay must be between 0 and 1 minute (got {BackgroundRetryDelay})");
         }
 
         if (MaxAdaptersPerTenant < 0)

@@ -29,6 +29,11 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
 
     private int _finished;
 
+    /// <summary>Iterations of the worker loop that failed and were retried (for tests and logs).</summary>
+    public int FailedIterations => Volatile.Read(ref _failedIterations);
+
+    private int _failedIterations;
+
     /// <summary>Looks for work now instead of at the next poll (a batch was created or cancelled).</summary>
     public void Wake()
     {
@@ -69,6 +74,8 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
             return;
         }
 
+        // Any failure of an iteration is logged and retried with backoff: it must never stop the host.
+        var backoff = new RetryBackoff(state.Time, state.Options.BackgroundRetryDelay, BackgroundLoop.MaxDelay);
         while (!stoppingToken.IsCancellationRequested)
         {
             bool worked = false;
@@ -78,14 +85,27 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
                 {
                     worked |= await RunOneAsync(runnerOptions, task, stoppingToken);
                 }
+
+                backoff.Reset();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is JobStoreException or IOException)
+            catch (Exception e)
             {
-                log.LogWarning("batch worker: store unavailable ({Message}); retrying", e.Message);
+                Interlocked.Increment(ref _failedIterations);
+                log.LogError(e, "batch worker: an iteration failed ({Type}: {Message}); retrying in {Delay} s", e.GetType().Name, e.Message, backoff.Next.TotalSeconds);
+                try
+                {
+                    await backoff.WaitAsync(stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             if (!worked)
@@ -106,7 +126,19 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
     private async Task<bool> RunOneAsync(BatchRunnerOptions runnerOptions, TaskRecord task, CancellationToken ct)
     {
         var input = StoredInput(task);
-        string[]? lines = input is null ? null : await ReadInputAsync(task, input.InputFileId, ct);
+        string[]? lines;
+        try
+        {
+            lines = input is null ? null : await ReadInputAsync(task, input.InputFileId, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable now (permissions, a busy disk): this batch waits for a later poll; the others run.
+            Interlocked.Increment(ref _failedIterations);
+            log.LogError("batch {Id}: cannot read its input file ({Type}: {Message}); retrying later", task.Id, e.GetType().Name, e.Message);
+            return false;
+        }
+
         if (lines is null)
         {
             await FailMissingInputAsync(task, input?.InputFileId, ct);
