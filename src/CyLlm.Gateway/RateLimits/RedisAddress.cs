@@ -30,6 +30,12 @@ public static class RedisAddress
             return ParseUrl(v, tls);
         }
 
+        if (!v.Contains(',', StringComparison.Ordinal) && !v.Contains('=', StringComparison.Ordinal) && !IsHostPort(v))
+        {
+            // A plain address keeps its strict form: a forgotten port is a typo more often than a wish for 6379.
+            throw new FormatException($"'{v}' is not HOST:PORT, e.g. 127.0.0.1:6379");
+        }
+
         ConfigurationOptions config;
         try
         {
@@ -87,6 +93,12 @@ public static class RedisAddress
         }
 
         return string.Join(',', parts);
+    }
+
+    private static bool IsHostPort(string s)
+    {
+        int colon = s.LastIndexOf(':');
+        return colon > 0 && int.TryParse(s.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port is > 0 and <= 65535;
     }
 
     private static bool IsUrl(string v, out bool tls)

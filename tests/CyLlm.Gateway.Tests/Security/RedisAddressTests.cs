@@ -59,6 +59,7 @@ public sealed class RedisAddressTests
     [InlineData("redis://app:s3cr@t-pa55@redis.example:6379/x")]
     [InlineData("redis://app:s3cr@t-pa55@redis.example:6379/0?timeout=1")]
     [InlineData(",password=s3cr@t-pa55")]
+    [InlineData("no-port")]
     public void Invalid_values_are_refused_without_quoting_the_password(string value)
     {
         var problems = new GatewayOptions { RateLimits = new RateLimitOptions { Redis = value } }.Validate();
