@@ -1,4 +1,3 @@
-using System.Text;
 using CyLlm.Gateway.Endpoints.Batches;
 using CyLlm.Jobs;
 using CyLlm.Jobs.Batches;
@@ -126,7 +125,7 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
     private async Task<bool> RunOneAsync(BatchRunnerOptions runnerOptions, TaskRecord task, CancellationToken ct)
     {
         var input = StoredInput(task);
-        string[]? lines;
+        IReadOnlyList<string>? lines;
         try
         {
             lines = input is null ? null : await ReadInputAsync(task, input.InputFileId, ct);
@@ -185,7 +184,7 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
         }
     }
 
-    private async Task<string[]?> ReadInputAsync(TaskRecord task, string fileId, CancellationToken ct)
+    private async Task<IReadOnlyList<string>?> ReadInputAsync(TaskRecord task, string fileId, CancellationToken ct)
     {
         var file = await state.Store.GetFileAsync(task.TenantId, fileId, ct);
         if (file is null || !File.Exists(file.Path))
@@ -193,13 +192,8 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
             return null;
         }
 
-        string[] lines = await File.ReadAllLinesAsync(file.Path, Encoding.UTF8, ct);
-        if (lines.Length > 0 && lines[0].StartsWith('\uFEFF'))
-        {
-            lines[0] = lines[0][1..];
-        }
-
-        return lines;
+        // Blank lines are not stored: a valid input may hold any number of them.
+        return SparseLines.Read(file.Path);
     }
 
     /// <summary>The input file was deleted before the batch finished: a cancelling batch ends cancelled, any other fails.</summary>
