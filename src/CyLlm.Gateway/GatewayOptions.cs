@@ -160,6 +160,34 @@ public sealed record GatewayOptions
     public string? AdapterDirectory { get; init; }
 
     /// <summary>
+    /// Adapters (runtime LoRA loads and fine-tuned models) one tenant may have loaded at once across the served models
+    /// (<c>Gateway:MaxAdaptersPerTenant</c>, default 2, 0 = tenants load none). The engine keeps at most
+    /// <c>max_cpu_loras</c> adapters and evicts the least recently used to make room, which would let one tenant push
+    /// out every other tenant's adapters; a tenant at its quota, or loading into a full engine, gets 409 instead.
+    /// The operator (tenant <c>system</c>) is not bounded.
+    /// </summary>
+    public int MaxAdaptersPerTenant { get; init; } = 2;
+
+    /// <summary>
+    /// Accept <c>training_method: "full"</c> fine-tuning jobs (<c>Gateway:AllowFullFineTuning</c>, default off). A full
+    /// fine-tune trains an F32 copy of every base weight with its gradient and two optimizer moments (about 16 bytes per
+    /// parameter): one job from any inference key could take the host's memory. Off, such jobs get 400 naming this key;
+    /// on, each job is still refused (400 <c>insufficient_memory</c>) when that estimate exceeds the available memory.
+    /// </summary>
+    public bool AllowFullFineTuning { get; init; }
+
+    /// <summary>First wait before a failed background iteration (batch worker, fine-tuning worker) runs again
+    /// (<c>Gateway:BackgroundRetryDelay</c>, default 1 s); it doubles with each further failure up to a minute.</summary>
+    public TimeSpan BackgroundRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Bytes of memory available for a new full fine-tune (tests inject a value); null = measured
+    /// (<see cref="Endpoints.FineTuning.FineTuneMemory.Available"/>).</summary>
+    public Func<long>? AvailableMemory { get; init; }
+
+    /// <summary>Wraps the opened store (tests inject faults: a busy database, an unreadable folder); null = as opened.</summary>
+    public Func<CyLlm.Jobs.Storage.IJobStore, CyLlm.Jobs.Storage.IJobStore>? WrapStore { get; init; }
+
+    /// <summary>
     /// Serve <c>/metrics</c> without a key (<c>Gateway:MetricsPublic</c>). Off by default: the metrics name tenants and
     /// models, and "from loopback" proves nothing behind a reverse proxy on the same host. Without it a scraper sends a
     /// key with the <c>metrics</c> (or <c>admin</c>) scope.
@@ -307,6 +335,16 @@ public sealed record GatewayOptions
         if (AuthDisabled && !IsLoopbackHost(Host))
         {
             errors.Add($"--no-auth is only allowed on a loopback address (127.0.0.1, ::1, localhost), not --host {Host}; create an API key instead (cyllm keys create --scope inference)");
+        }
+
+        if (BackgroundRetryDelay < TimeSpan.Zero || BackgroundRetryDelay > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"Gateway:BackgroundRetryDelay must be between 0 and 1 minute (got {BackgroundRetryDelay})");
+        }
+
+        if (MaxAdaptersPerTenant < 0)
+        {
+            errors.Add($"Gateway:MaxAdaptersPerTenant must be 0 or more (got {MaxAdaptersPerTenant})");
         }
 
         if (AdapterDirectory is { } adapters && !Directory.Exists(adapters))

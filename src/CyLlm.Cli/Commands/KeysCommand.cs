@@ -27,7 +27,7 @@ internal static class KeysCommand
     {
         var dataDir = DataDirectory.Option();
         var tenant = TenantOption($"tenant the key belongs to (created when missing; default '{Caller.DefaultTenant}', operator tenant '{Caller.OperatorTenant}')");
-        var scope = new Option<string[]>("--scope") { Description = "scope to grant: inference, admin, metrics (repeatable; default inference)", Arity = ArgumentArity.ZeroOrMore };
+        var scope = new Option<string[]>("--scope") { Description = "scope to grant: inference, admin, metrics, worker (repeatable; default inference; worker = only the /internal/disaggregation routes, for a router's --worker-api-key)", Arity = ArgumentArity.ZeroOrMore };
         var model = new Option<string[]>("--model") { Description = "model the key may use (repeatable; default: all models)", Arity = ArgumentArity.ZeroOrMore };
         var expiresIn = new Option<string?>("--expires-in") { Description = "lifetime, e.g. 30d, 12h, 2w (default: never expires)" };
         var expiresAt = new Option<string?>("--expires-at") { Description = "expiry as an ISO 8601 time (2027-01-31T00:00:00Z) or Unix seconds" };

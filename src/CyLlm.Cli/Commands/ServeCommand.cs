@@ -42,7 +42,7 @@ internal static class ServeCommand
         var noAuth = new Option<bool>("--no-auth") { Description = "serve without API keys (development only; refused unless --host is a loopback address)" };
         // Settings layers (see ServeSettings): file, CYLLM_ environment variables, then the flags typed here.
         var config = new Option<string?>("--config") { Description = "settings file (section \"Gateway\", see docs/configuration.md); default: appsettings.json in the data folder when present" };
-        var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT holding the rate-limit counters shared by all replicas (default: in-process)" };
+        var redis = new Option<string?>("--redis") { Description = "Redis holding the rate-limit counters shared by all replicas: HOST:PORT, a StackExchange.Redis configuration string (host:6380,password=...,ssl=true) or a redis:// / rediss:// URL (default: in-process; prefer CYLLM_Gateway__RateLimits__Redis for a password)" };
         var inferenceTimeout = new Option<double>("--inference-timeout") { Description = "generation time limit in seconds once the engine starts a request", DefaultValueFactory = _ => 600 };
         var streamIdleTimeout = new Option<double>("--stream-idle-timeout") { Description = "longest gap in seconds between events of a stream", DefaultValueFactory = _ => 120 };
         var logFormat = new Option<string>("--log-format") { Description = "log lines as json (default) or text", DefaultValueFactory = _ => "json" };

@@ -18,13 +18,24 @@ internal sealed class ServeRoleOptions
     private readonly Option<int> _kvPort = new("--kv-port") { Description = "prefill role: KV transfer port (0 = any free port)" };
     private readonly Option<string[]> _prefillWorkers = new("--prefill-worker") { Description = "router: a prefill worker's base URL (repeatable)", AllowMultipleArgumentsPerToken = false };
     private readonly Option<string[]> _decodeWorkers = new("--decode-worker") { Description = "router: a decode worker's base URL (repeatable)", AllowMultipleArgumentsPerToken = false };
-    private readonly Option<string?> _workerKey = new("--worker-api-key") { Description = "router: API key to send to the workers" };
+    private readonly Option<string?> _workerKey = new("--worker-api-key") { Description = "router: worker-scope API key to send to the workers (visible in the process list: prefer --worker-api-key-file or CYLLM_WORKER_API_KEY)" };
+    private readonly Option<string?> _workerKeyFile = new("--worker-api-key-file") { Description = "router: file holding the worker-scope API key to send to the workers (or CYLLM_WORKER_API_KEY)" };
+    private readonly Func<string, string?> _environment;
     private readonly Option<double> _heartbeat = new("--kv-heartbeat") { Description = "seconds between heartbeats on KV connections", DefaultValueFactory = _ => 1 };
     private readonly Option<bool> _fallback = new("--kv-fallback") { Description = "decode role: generate co-located when a KV transfer fails instead of returning the error" };
     private readonly Option<string?> _secretFile = new("--kv-secret-file") { Description = "file holding the workers' shared secret (at least 16 bytes; or CYLLM_KV_SECRET): every KV and registry connection proves it" };
 
     /// <summary>The environment variable that may hold the workers' shared secret instead of a file.</summary>
     public const string SecretVariable = "CYLLM_KV_SECRET";
+
+    /// <summary>The environment variable that may hold the router's worker API key instead of the command line.</summary>
+    public const string WorkerKeyVariable = "CYLLM_WORKER_API_KEY";
+
+    /// <param name="environment">Reads an environment variable; tests pass their own so they never touch the process's.</param>
+    public ServeRoleOptions(Func<string, string?>? environment = null)
+    {
+        _environment = environment ?? Environment.GetEnvironmentVariable;
+    }
 
     public void AddTo(Command command)
     {
@@ -35,6 +46,7 @@ internal sealed class ServeRoleOptions
         command.Options.Add(_prefillWorkers);
         command.Options.Add(_decodeWorkers);
         command.Options.Add(_workerKey);
+        command.Options.Add(_workerKeyFile);
         command.Options.Add(_heartbeat);
         command.Options.Add(_fallback);
         command.Options.Add(_secretFile);
@@ -56,7 +68,7 @@ internal sealed class ServeRoleOptions
                 throw new ArgumentException($"--kv-secret-file {file}: {ex.Message}");
             }
         }
-        else if (Environment.GetEnvironmentVariable(SecretVariable) is { Length: > 0 } text)
+        else if (_environment(SecretVariable) is { Length: > 0 } text)
         {
             secret = System.Text.Encoding.UTF8.GetBytes(text.Trim());
         }
@@ -71,6 +83,41 @@ internal sealed class ServeRoleOptions
         }
 
         return secret;
+    }
+
+    /// <summary>The router's worker API key from --worker-api-key-file, CYLLM_WORKER_API_KEY or --worker-api-key (in
+    /// that order of preference; a file or the environment keep it out of the process list that every user of the host
+    /// can read); null when none is given. Surrounding white space (a file's trailing newline) is not part of the key.</summary>
+    public string? WorkerApiKey(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        string? inline = parse.GetValue(_workerKey);
+        if (parse.GetValue(_workerKeyFile) is { } file)
+        {
+            if (inline is not null)
+            {
+                throw new ArgumentException("give either --worker-api-key or --worker-api-key-file, not both");
+            }
+
+            string text;
+            try
+            {
+                text = File.ReadAllText(file).Trim();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"--worker-api-key-file {file}: {ex.Message}");
+            }
+
+            return text.Length > 0 ? text : throw new ArgumentException($"--worker-api-key-file {file} is empty; put the worker key in it (cyllm keys create --scope worker)");
+        }
+
+        if (inline is not null)
+        {
+            return inline.Trim() is { Length: > 0 } key ? key : throw new ArgumentException("--worker-api-key is empty");
+        }
+
+        return _environment(WorkerKeyVariable) is { } env && env.Trim() is { Length: > 0 } fromEnv ? fromEnv : null;
     }
 
     /// <summary>Adds the role settings to <paramref name="options"/>; throws <see cref="ArgumentException"/> (one line) when they do not fit together.</summary>
@@ -102,7 +149,7 @@ internal sealed class ServeRoleOptions
             KvPort = parse.GetValue(_kvPort),
             PrefillWorkers = parse.GetValue(_prefillWorkers) ?? [],
             DecodeWorkers = parse.GetValue(_decodeWorkers) ?? [],
-            WorkerApiKey = parse.GetValue(_workerKey),
+            WorkerApiKey = WorkerApiKey(parse),
             Transfer = new DisaggregationOptions { HeartbeatInterval = TimeSpan.FromSeconds(heartbeat), FallbackToColocated = parse.GetValue(_fallback), SharedSecret = Secret(parse) },
         };
         var problems = settings.Validate();

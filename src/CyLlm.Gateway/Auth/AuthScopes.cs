@@ -12,7 +12,12 @@ public static class AuthScopes
     /// <summary>Reading <c>/metrics</c> only: what a Prometheus scraper needs, without admin rights.</summary>
     public const string Metrics = "metrics";
 
-    public static readonly IReadOnlyList<string> All = [Inference, Admin, Metrics];
+    /// <summary>The internal disaggregation routes (<c>/internal/disaggregation/*</c>) only: the key a router sends to its
+    /// prefill and decode workers (<c>--worker-api-key</c>). Those routes take raw token ids and no model name, so they
+    /// bypass the per-model allow-lists; an inference key must not reach them, and a worker key reaches nothing else.</summary>
+    public const string Worker = "worker";
+
+    public static readonly IReadOnlyList<string> All = [Inference, Admin, Metrics, Worker];
 
     /// <summary>Whether holding <paramref name="held"/> grants <paramref name="scope"/>: itself, and admin grants metrics
     /// (admin keys could already read /metrics, and an admin may mint a metrics-only key for its scraper).</summary>

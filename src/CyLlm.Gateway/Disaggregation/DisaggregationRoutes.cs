@@ -29,10 +29,17 @@ public static class DisaggregationRoutes
             var worker = DisaggregationWorker.For(state, ServeRole.Prefill);
             var req = await RequestReader.ReadAsync<PrefillWorkRequest>(ctx, state.Options.MaxBodyBytes);
             CheckPrompt(req.PromptTokens, req.BootstrapRoom);
+            await AdmitTokensAsync(ctx, req.PromptTokens.Length);
+            using var timer = new CancellationTokenSource(state.Options.RequestTimeout, state.Options.Time);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timer.Token);
             try
             {
                 await worker.Prefill!.PrefillAsync(new RoomId(req.BootstrapRoom),
-                    new ServingRequest(req.PromptTokens, new SamplingParams { Temperature = 0, MaxTokens = 1 }) { CacheSalt = req.CacheSalt }, ctx.RequestAborted);
+                    new ServingRequest(req.PromptTokens, new SamplingParams { Temperature = 0, MaxTokens = 1 }) { CacheSalt = req.CacheSalt }, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                throw TimedOut(state);
             }
             catch (KvTransferException ex)
             {
@@ -52,10 +59,17 @@ public static class DisaggregationRoutes
             var req = await RequestReader.ReadAsync<DecodeWorkRequest>(ctx, state.Options.MaxBodyBytes);
             CheckPrompt(req.PromptTokens, req.BootstrapRoom);
             var sampling = SamplingOf(req, state.RequireBackend().VocabSize);
+            await AdmitTokensAsync(ctx, (long)req.PromptTokens.Length + sampling.MaxTokens);
+            using var timer = new CancellationTokenSource(state.Options.RequestTimeout, state.Options.Time);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timer.Token);
             ServingHandle handle;
             try
             {
-                handle = await worker.Decode!.GenerateAsync(new RoomId(req.BootstrapRoom), new ServingRequest(req.PromptTokens, sampling) { CacheSalt = req.CacheSalt }, ctx.RequestAborted);
+                handle = await worker.Decode!.GenerateAsync(new RoomId(req.BootstrapRoom), new ServingRequest(req.PromptTokens, sampling) { CacheSalt = req.CacheSalt }, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                throw TimedOut(state);
             }
             catch (KvTransferException ex)
             {
@@ -74,10 +88,17 @@ public static class DisaggregationRoutes
 
             var ids = new List<int>();
             var pieces = new List<string>();
-            await foreach (var t in handle.ReadAllAsync(ctx.RequestAborted))
+            try
             {
-                ids.Add(t.TokenId);
-                pieces.Add(t.TextDelta);
+                await foreach (var t in handle.ReadAllAsync(deadline.Token))
+                {
+                    ids.Add(t.TokenId);
+                    pieces.Add(t.TextDelta);
+                }
+            }
+            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                throw TimedOut(state);
             }
 
             var result = await handle.Completion;
@@ -93,6 +114,22 @@ public static class DisaggregationRoutes
         });
         return app;
     }
+
+    /// <summary>Charges <paramref name="estimate"/> tokens to the caller's (the router's worker key's) token limits, as
+    /// the public generation routes do; 429 when they do not fit. The estimate is not settled: a worker call's prompt
+    /// and max_tokens are known up front, and an overcharge only errs on the side of the limit.</summary>
+    private static async Task AdmitTokensAsync(HttpContext ctx, long estimate)
+    {
+        if (ctx.RequestServices.GetService<RateLimits.RateLimiter>() is { Enabled: true } limiter)
+        {
+            await limiter.AdmitTokensAsync(ctx, estimate);
+        }
+    }
+
+    /// <summary>The answer when a worker call ran past the total request timeout (--request-timeout), the bound every
+    /// public generation route has, on the server's clock: a worker call cannot hold a sequence slot forever.</summary>
+    private static ApiError TimedOut(GatewayState state) =>
+        new(504, ErrorCodes.Timeout, $"The worker request took longer than the total request timeout of {state.Options.RequestTimeout.TotalSeconds:0.###} s. Fix: ask for fewer tokens (max_tokens), or raise --request-timeout on the worker");
 
     /// <summary>The worker's sampling settings for <paramref name="req"/>, with the co-located path's checks (token ids
     /// inside this model's vocabulary of <paramref name="vocab"/>, list sizes, ranges); each failure is a 400.</summary>

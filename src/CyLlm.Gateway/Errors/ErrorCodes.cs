@@ -17,11 +17,14 @@ public static class ErrorCodes
     public const string IdempotencyKeyConflict = "idempotency_key_conflict";
     public const string IdempotencyKeyInProgress = "idempotency_key_in_progress";
     public const string ForbiddenOrigin = "forbidden_origin";
+    public const string AdapterQuotaExceeded = "adapter_quota_exceeded";
+    public const string InsufficientMemory = "insufficient_memory";
 
     /// <summary>All codes, for the documentation test.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         InvalidRequest, InvalidApiKey, ModelNotFound, ContextLengthExceeded, RateLimitExceeded, ServerOverloaded, Timeout, RequestTooLarge, ServerError, NotFound, InsufficientScope, IdempotencyKeyConflict, IdempotencyKeyInProgress, ForbiddenOrigin,
+        AdapterQuotaExceeded, InsufficientMemory,
     ];
 
     /// <summary>OpenAI's error "type" by HTTP status.</summary>

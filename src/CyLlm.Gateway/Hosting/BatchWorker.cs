@@ -1,4 +1,3 @@
-using System.Text;
 using CyLlm.Gateway.Endpoints.Batches;
 using CyLlm.Jobs;
 using CyLlm.Jobs.Batches;
@@ -28,6 +27,11 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
     public int Finished => Volatile.Read(ref _finished);
 
     private int _finished;
+
+    /// <summary>Iterations of the worker loop that failed and were retried (for tests and logs).</summary>
+    public int FailedIterations => Volatile.Read(ref _failedIterations);
+
+    private int _failedIterations;
 
     /// <summary>Looks for work now instead of at the next poll (a batch was created or cancelled).</summary>
     public void Wake()
@@ -69,6 +73,8 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
             return;
         }
 
+        // Any failure of an iteration is logged and retried with backoff: it must never stop the host.
+        var backoff = new RetryBackoff(state.Time, state.Options.BackgroundRetryDelay, BackgroundLoop.MaxDelay);
         while (!stoppingToken.IsCancellationRequested)
         {
             bool worked = false;
@@ -78,14 +84,27 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
                 {
                     worked |= await RunOneAsync(runnerOptions, task, stoppingToken);
                 }
+
+                backoff.Reset();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is JobStoreException or IOException)
+            catch (Exception e)
             {
-                log.LogWarning("batch worker: store unavailable ({Message}); retrying", e.Message);
+                Interlocked.Increment(ref _failedIterations);
+                log.LogError(e, "batch worker: an iteration failed ({Type}: {Message}); retrying in {Delay} s", e.GetType().Name, e.Message, backoff.Next.TotalSeconds);
+                try
+                {
+                    await backoff.WaitAsync(stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             if (!worked)
@@ -106,7 +125,19 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
     private async Task<bool> RunOneAsync(BatchRunnerOptions runnerOptions, TaskRecord task, CancellationToken ct)
     {
         var input = StoredInput(task);
-        string[]? lines = input is null ? null : await ReadInputAsync(task, input.InputFileId, ct);
+        IReadOnlyList<string>? lines;
+        try
+        {
+            lines = input is null ? null : await ReadInputAsync(task, input.InputFileId, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable now (permissions, a busy disk): this batch waits for a later poll; the others run.
+            Interlocked.Increment(ref _failedIterations);
+            log.LogError("batch {Id}: cannot read its input file ({Type}: {Message}); retrying later", task.Id, e.GetType().Name, e.Message);
+            return false;
+        }
+
         if (lines is null)
         {
             await FailMissingInputAsync(task, input?.InputFileId, ct);
@@ -117,7 +148,9 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
         {
             // Lines run as the batch's tenant and creating key.
             var caller = InProcessBatchExecutor.ForBatch(task.TenantId, input!.KeyId, input.KeyPrefix, input.AllowedModels);
-            var runner = new BatchRunner(state.Store, new InProcessBatchExecutor(services, caller), runnerOptions);
+            // Re-checked before each line: a revoked key or a disabled tenant stops its batch (failed, authorization_revoked).
+            var authorization = new BatchAuthorization(state.Store, state.Time, state.Options.AuthCacheTtl, task.TenantId, input.KeyId);
+            var runner = new BatchRunner(state.Store, new InProcessBatchExecutor(services, caller), runnerOptions, authorization.CheckAsync);
             var summary = await runner.RunAsync(task.Id, lines, WorkerId, ct);
             if (summary.Outcome == BatchRunOutcome.LeaseHeld)
             {
@@ -151,7 +184,7 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
         }
     }
 
-    private async Task<string[]?> ReadInputAsync(TaskRecord task, string fileId, CancellationToken ct)
+    private async Task<IReadOnlyList<string>?> ReadInputAsync(TaskRecord task, string fileId, CancellationToken ct)
     {
         var file = await state.Store.GetFileAsync(task.TenantId, fileId, ct);
         if (file is null || !File.Exists(file.Path))
@@ -159,13 +192,8 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
             return null;
         }
 
-        string[] lines = await File.ReadAllLinesAsync(file.Path, Encoding.UTF8, ct);
-        if (lines.Length > 0 && lines[0].StartsWith('\uFEFF'))
-        {
-            lines[0] = lines[0][1..];
-        }
-
-        return lines;
+        // Blank lines are not stored: a valid input may hold any number of them.
+        return SparseLines.Read(file.Path);
     }
 
     /// <summary>The input file was deleted before the batch finished: a cancelling batch ends cancelled, any other fails.</summary>

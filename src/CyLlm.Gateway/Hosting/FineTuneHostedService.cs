@@ -30,16 +30,28 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
             return;
         }
 
-        await RestoreAdaptersAsync(stoppingToken);
-        var worker = new FineTuneWorker(state.Store, executor, new FineTuneWorkerOptions
+        // Any failure (the store busy while adapters are restored at start-up, a read-only fine-tuning folder) is
+        // logged and retried with backoff: it must never stop the host, which serves every other request.
+        bool restored = false;
+        var backoff = new RetryBackoff(state.Time, state.Options.BackgroundRetryDelay, BackgroundLoop.MaxDelay);
+        await BackgroundLoop.RunAsync("fine-tuning worker", async ct =>
         {
-            JobsDirectory = Path.Combine(state.StoreHost.DataDirectory, "fine_tuning"),
-            ProgressInterval = state.Options.FineTuneProgressInterval,
-        })
-        {
-            OnJobSucceeded = (spec, name, tenant, outcome) => RegisterAsync(spec, name, tenant, outcome, stoppingToken),
-        };
-        await worker.RunAsync(TimeSpan.FromSeconds(1), stoppingToken);
+            if (!restored)
+            {
+                await RestoreAdaptersAsync(ct);
+                restored = true;
+            }
+
+            var worker = new FineTuneWorker(state.Store, executor, new FineTuneWorkerOptions
+            {
+                JobsDirectory = Path.Combine(state.StoreHost.DataDirectory, "fine_tuning"),
+                ProgressInterval = state.Options.FineTuneProgressInterval,
+            })
+            {
+                OnJobSucceeded = (spec, name, tenant, outcome) => RegisterAsync(spec, name, tenant, outcome, ct),
+            };
+            await worker.RunAsync(TimeSpan.FromSeconds(1), ct);
+        }, backoff, state.Time, log, stoppingToken);
     }
 
     private async Task RegisterAsync(FineTuneJobSpec? spec, string name, string tenantId, FineTuneOutcome outcome, CancellationToken ct)
@@ -61,11 +73,22 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
 
         await host.Loading.WaitAsync(ct);
         var backend = host.Backend!;
-        // The job's tenant owns its fine-tuned model: other tenants neither see nor use it.
-        state.SetAdapterOwner(name, tenantId);
         if (!backend.Adapters.Contains(name))
         {
+            // Loading past the tenant's quota or into a full engine would evict another tenant's adapter.
+            if (state.AdapterRoomFor(tenantId, backend) is { } full)
+            {
+                log.LogWarning("fine-tuned adapter {Model} is not registered: {Reason} (its files stay in {Path}; load it with POST /v1/load_lora_adapter once there is room)", name, full.Message, outcome.ModelPath);
+                return;
+            }
+
+            // The job's tenant owns its fine-tuned model: other tenants neither see nor use it.
+            state.SetAdapterOwner(name, tenantId);
             backend.LoadAdapter(name, outcome.ModelPath);
+        }
+        else
+        {
+            state.SetAdapterOwner(name, tenantId);
         }
 
         log.LogInformation("fine-tuned adapter {Model} registered on {Base} from {Path}", name, backend.ModelId, outcome.ModelPath);

@@ -45,6 +45,55 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, StoreH
     public bool CanUseAdapter(Auth.Caller caller, string adapter) =>
         caller.IsOperator || AdapterOwner(adapter) is not { } owner || owner == caller.TenantId;
 
+    /// <summary>Whether <paramref name="caller"/> may replace or unload <paramref name="adapter"/>: the operator any,
+    /// a tenant only its own. Shared adapters (loaded by the operator) are used by every tenant, so no tenant may take
+    /// them over or take them away from the others.</summary>
+    public bool CanManageAdapter(Auth.Caller caller, string adapter) =>
+        caller.IsOperator || AdapterOwner(adapter) == caller.TenantId;
+
+    /// <summary>
+    /// Null when <paramref name="tenantId"/> may load one more adapter into <paramref name="backend"/>; else the 409
+    /// that says why. The engine makes room for a new adapter by evicting the least recently used one, whoever owns
+    /// it, so a tenant may load only below its quota (<see cref="GatewayOptions.MaxAdaptersPerTenant"/>, counted over
+    /// every served model) and only while the engine has a free slot. The operator (null tenant) is not bounded.
+    /// </summary>
+    public Errors.ApiError? AdapterRoomFor(string? tenantId, IInferenceBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (tenantId is null)
+        {
+            return null;
+        }
+
+        int own = 0;
+        foreach (var (host, _) in _models)
+        {
+            foreach (string name in host.Backend?.Adapters ?? [])
+            {
+                own += AdapterOwner(name) == tenantId ? 1 : 0;
+            }
+        }
+
+        if (own >= Options.MaxAdaptersPerTenant)
+        {
+            return new Errors.ApiError(409, Errors.ErrorCodes.AdapterQuotaExceeded,
+                $"Tenant '{tenantId}' has {own} adapters loaded, its quota is {Options.MaxAdaptersPerTenant}. Fix: unload one of its adapters (POST /v1/unload_lora_adapter), or ask the operator to raise Gateway:MaxAdaptersPerTenant");
+        }
+
+        int slots = AdapterSlots;
+        if (backend.Adapters.Count >= slots)
+        {
+            return new Errors.ApiError(409, Errors.ErrorCodes.AdapterQuotaExceeded,
+                $"All {slots} adapter slots of model '{backend.ModelId}' are taken; loading another would evict another tenant's adapter. Fix: unload one of this tenant's adapters, or ask the operator to free a slot");
+        }
+
+        return null;
+    }
+
+    /// <summary>Adapters the engine holds before it evicts one (its <c>max_cpu_loras</c>, which the gateway leaves at
+    /// the engine's default).</summary>
+    public static int AdapterSlots { get; } = new CyLlm.Engine.Scheduling.ServingOptions().MaxCpuLoras;
+
     /// <summary>The response cache when <see cref="GatewayOptions.ResponseCacheEnabled"/>, else null.</summary>
     public CyLlm.Jobs.Caching.ResponseCache? ResponseCache { get; } = options.ResponseCacheEnabled
         ? new CyLlm.Jobs.Caching.ResponseCache(storeHost.Store, new CyLlm.Jobs.Caching.ResponseCacheOptions { Ttl = options.ResponseCacheTtl, MaxTotalBytes = options.ResponseCacheMaxBytes })

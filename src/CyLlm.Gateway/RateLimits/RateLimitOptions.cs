@@ -18,7 +18,9 @@ public sealed record RateLimitOptions
     /// <summary>Per-key overrides of <see cref="PerKey"/>, by key id or key prefix (e.g. "sk-cy-AbCdEf12").</summary>
     public Dictionary<string, RateLimitRule> Keys { get; init; } = new(StringComparer.Ordinal);
 
-    /// <summary>Redis HOST:PORT shared by all replicas (--redis); null = in-process counters.</summary>
+    /// <summary>The Redis server shared by all replicas (--redis): HOST:PORT, a StackExchange.Redis configuration string
+    /// or a redis:// / rediss:// URL (<see cref="RedisAddress"/>); null = in-process counters. Holds a password: log
+    /// only <see cref="RedisAddress.Redacted"/>.</summary>
     public string? Redis { get; init; }
 
     /// <summary>When Redis cannot be reached: true admits the request (logged, counted in
@@ -54,9 +56,17 @@ public sealed record RateLimitOptions
             errors.Add($"Gateway:RateLimits:Window must be at least 10 ms (got {Window})");
         }
 
-        if (Redis is { } redis && !IsHostPort(redis))
+        if (Redis is { } redis)
         {
-            errors.Add($"Gateway:RateLimits:Redis (--redis) must be HOST:PORT, e.g. 127.0.0.1:6379 (got '{redis}')");
+            try
+            {
+                _ = RedisAddress.Parse(redis);
+            }
+            catch (FormatException e)
+            {
+                // The message shows the value redacted: the password never reaches the console or the logs.
+                errors.Add($"Gateway:RateLimits:Redis (--redis) must be HOST:PORT, a StackExchange.Redis configuration string (host:6380,password=…,ssl=true) or a redis:// or rediss:// URL ({e.Message})");
+            }
         }
     }
 
@@ -71,11 +81,5 @@ public sealed record RateLimitOptions
         {
             errors.Add($"{name}:TokensPerMinute must be 0 (unlimited) or positive (got {r.TokensPerMinute})");
         }
-    }
-
-    private static bool IsHostPort(string s)
-    {
-        int colon = s.LastIndexOf(':');
-        return colon > 0 && int.TryParse(s.AsSpan(colon + 1), out int port) && port is > 0 and <= 65535;
     }
 }

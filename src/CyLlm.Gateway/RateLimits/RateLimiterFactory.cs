@@ -10,10 +10,19 @@ public static class RateLimiterFactory
     public static RateLimiter Create(GatewayOptions options, IServiceProvider services)
     {
         var o = options.RateLimits;
-        IRateLimitStore store = o.Redis is { } redis
-            ? RedisRateLimitStore.Connect(redis, options.Time, o.Window)
-            : new InMemoryRateLimitStore(options.Time, o.Window);
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("CyLlm.Gateway.RateLimits");
+        IRateLimitStore store;
+        if (o.Redis is { } redis)
+        {
+            // The address may carry a password: only its redacted form is logged.
+            log.LogInformation("rate-limit counters in Redis at {Redis}", RedisAddress.Redacted(redis));
+            store = RedisRateLimitStore.Connect(redis, options.Time, o.Window);
+        }
+        else
+        {
+            store = new InMemoryRateLimitStore(options.Time, o.Window);
+        }
+
         return new RateLimiter(o, store, services.GetRequiredService<GatewayMetrics>(), log);
     }
 }

@@ -27,24 +27,28 @@ public sealed class RedisRateLimitStore : IRateLimitStore
 
     public TimeSpan Window { get; }
 
-    /// <summary>Connects to <paramref name="address"/> (HOST:PORT). Does not fail when Redis is down: the first
-    /// admissions then throw <see cref="RateLimitStoreException"/> until it comes up.</summary>
+    /// <summary>Connects to <paramref name="address"/> (HOST:PORT, a StackExchange.Redis configuration string with
+    /// password and TLS, or a redis:// / rediss:// URL: <see cref="RedisAddress"/>). Does not fail when Redis is down:
+    /// the first admissions then throw <see cref="RateLimitStoreException"/> until it comes up.</summary>
     public static RedisRateLimitStore Connect(string address, TimeProvider time, TimeSpan window, string prefix = "cyllm:rl:", TimeSpan? timeout = null)
     {
         Debug.Assert(window > TimeSpan.Zero, "window must be positive");
+        return new RedisRateLimitStore(ConnectionMultiplexer.Connect(Configure(address, timeout)), time, window, prefix);
+    }
+
+    /// <summary>The connection settings of <paramref name="address"/> with the limiter's own failure behaviour.</summary>
+    public static ConfigurationOptions Configure(string address, TimeSpan? timeout = null)
+    {
         int ms = (int)(timeout ?? TimeSpan.FromSeconds(2)).TotalMilliseconds;
-        var config = new ConfigurationOptions
-        {
-            AbortOnConnectFail = false,
-            ConnectTimeout = ms,
-            SyncTimeout = ms,
-            AsyncTimeout = ms,
-            ConnectRetry = 1,
-            // While disconnected, fail at once (the limiter then fails open or closed) instead of queueing commands.
-            BacklogPolicy = BacklogPolicy.FailFast,
-        };
-        config.EndPoints.Add(address);
-        return new RedisRateLimitStore(ConnectionMultiplexer.Connect(config), time, window, prefix);
+        var config = RedisAddress.Parse(address);
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = ms;
+        config.SyncTimeout = ms;
+        config.AsyncTimeout = ms;
+        config.ConnectRetry = 1;
+        // While disconnected, fail at once (the limiter then fails open or closed) instead of queueing commands.
+        config.BacklogPolicy = BacklogPolicy.FailFast;
+        return config;
     }
 
     public async ValueTask<RateLimitDecision> AcquireAsync(IReadOnlyList<RateLimitBucket> buckets, string entryId, CancellationToken cancellationToken = default)

@@ -42,7 +42,7 @@ public sealed class StoreHost : IAsyncDisposable
         IJobStore store = options.PostgresConnectionString is { Length: > 0 } cs
             ? await PostgreSqlJobStore.OpenAsync(new PostgreSqlJobStoreOptions(cs) { SchemaName = options.PostgresSchema, Time = options.Time }, ct)
             : await SqliteJobStore.OpenAsync(new SqliteJobStoreOptions(DatabasePath(dir)) { Time = options.Time }, ct);
-        return new StoreHost(store, dir, owns);
+        return new StoreHost(options.WrapStore?.Invoke(store) ?? store, dir, owns);
     }
 
     public async ValueTask DisposeAsync()

@@ -16,17 +16,37 @@ public static class BatchInput
     {
         ArgumentNullException.ThrowIfNull(lines);
         var result = new List<BatchRequestLine>();
+        Scan(lines, endpoint, maxRequests, result);
+        return result;
+    }
+
+    /// <summary>
+    /// The checks of <see cref="Parse"/> over lines read one at a time (e.g. <c>File.ReadLines</c>), keeping no line
+    /// and no body: memory stays bounded by one line plus the custom_ids seen (at most <paramref name="maxRequests"/>),
+    /// however many lines the file has. Returns the number of requests; throws the same errors as Parse.
+    /// </summary>
+    public static int Validate(IEnumerable<string> lines, string? endpoint, int maxRequests)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        return Scan(lines, endpoint, maxRequests, keep: null);
+    }
+
+    /// <summary>Checks every line; adds the parsed requests to <paramref name="keep"/> when given. Returns the count.</summary>
+    private static int Scan(IEnumerable<string> lines, string? endpoint, int maxRequests, List<BatchRequestLine>? keep)
+    {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < lines.Count; i++)
+        int count = 0;
+        int i = -1;
+        foreach (string line in lines)
         {
-            string line = lines[i];
+            i++;
             if (string.IsNullOrWhiteSpace(line))
             {
                 continue;
             }
 
             int lineNo = i + 1;
-            if (result.Count >= maxRequests)
+            if (count >= maxRequests)
             {
                 throw new BatchInputException(lineNo, $"the batch has more than {maxRequests} requests");
             }
@@ -77,16 +97,17 @@ public static class BatchInput
                     throw new BatchInputException(lineNo, "body must be a JSON object");
                 }
 
-                result.Add(new BatchRequestLine(result.Count, customId, method, url, body.GetRawText()));
+                keep?.Add(new BatchRequestLine(count, customId, method, url, body.GetRawText()));
+                count++;
             }
         }
 
-        if (result.Count == 0)
+        if (count == 0)
         {
             throw new BatchInputException(0, "the batch input has no requests");
         }
 
-        return result;
+        return count;
     }
 
     private static string RequireString(JsonElement root, string name, int lineNo) =>

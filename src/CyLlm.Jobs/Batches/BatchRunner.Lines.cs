@@ -66,6 +66,13 @@ public sealed partial class BatchRunner
             ExceptionDispatchInfo.Throw(answering.Failure);
         }
 
+        if (answering.Revoked is { } reason)
+        {
+            // Lines in flight finished and were recorded; the caller writes the partial files and fails the batch.
+            run.Revoked = reason;
+            return answering.Record;
+        }
+
         if (answering.Record.Stage != TaskStage.InProgress || answering.Expired)
         {
             return answering.Record;
@@ -87,6 +94,14 @@ public sealed partial class BatchRunner
                 ct.ThrowIfCancellationRequested();
                 if (!a.TryTake(Now >= deadline, out int index))
                 {
+                    return;
+                }
+
+                // The batch runs with its submitter's rights: a key revoked (or a tenant disabled) since stops it
+                // before its next line, not after the whole input.
+                if (authorization is not null && await authorization(ct).ConfigureAwait(false) is { } revoked)
+                {
+                    a.Revoke(revoked);
                     return;
                 }
 
@@ -154,6 +169,7 @@ public sealed partial class BatchRunner
         private readonly int skipped = completed + failed;
         private int next;
         private Exception? failure;
+        private string? revoked;
         private volatile bool stopped;
 
         /// <summary>Serializes bookkeeping after a line is recorded.</summary>
@@ -213,6 +229,28 @@ public sealed partial class BatchRunner
         }
 
         public void Stop() => stopped = true;
+
+        /// <summary>Why the submitter may no longer run the batch (first reason seen), or null.</summary>
+        public string? Revoked
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return revoked;
+                }
+            }
+        }
+
+        /// <summary>Keeps the first reason the submitter lost its rights and stops the taking of lines.</summary>
+        public void Revoke(string reason)
+        {
+            lock (gate)
+            {
+                revoked ??= reason;
+                stopped = true;
+            }
+        }
 
         /// <summary>Keeps the first failure and stops the taking of lines.</summary>
         public void Fail(Exception e)

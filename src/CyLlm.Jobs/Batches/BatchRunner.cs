@@ -21,8 +21,16 @@ public sealed partial class BatchRunner
     private readonly IJobStore store;
     private readonly IBatchLineExecutor executor;
     private readonly BatchRunnerOptions options;
+    private readonly Func<CancellationToken, Task<string?>>? authorization;
 
-    public BatchRunner(IJobStore store, IBatchLineExecutor executor, BatchRunnerOptions options)
+    /// <summary>The <see cref="TaskError.Code"/> of a batch failed because its submitter lost the right to run it.</summary>
+    public const string AuthorizationRevokedCode = "authorization_revoked";
+
+    /// <param name="authorization">Asked before each line: null while the batch's submitter (its key, its tenant) may
+    /// still run it, else why not (the key was revoked, the tenant disabled). A reason stops the batch: no new line
+    /// starts, the lines in flight are recorded, the partial files are written and the batch fails with
+    /// <see cref="AuthorizationRevokedCode"/> and that reason. Null = never re-checked.</param>
+    public BatchRunner(IJobStore store, IBatchLineExecutor executor, BatchRunnerOptions options, Func<CancellationToken, Task<string?>>? authorization = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(executor);
@@ -38,6 +46,7 @@ public sealed partial class BatchRunner
         this.store = store;
         this.executor = executor;
         this.options = options;
+        this.authorization = authorization;
     }
 
     /// <summary>Creates a batch task (stage validating) for <paramref name="spec"/>; throws <see cref="FormatException"/> for a bad completion window.</summary>
@@ -144,6 +153,7 @@ public sealed partial class BatchRunner
         return task.Stage switch
         {
             TaskStage.Cancelling => await StopAsync(task, lines, run, expired: false, ct).ConfigureAwait(false),
+            TaskStage.InProgress when run.Revoked is not null => await StopAsync(task, lines, run, expired: false, ct).ConfigureAwait(false),
             TaskStage.InProgress => await StopAsync(task, lines, run, expired: true, ct).ConfigureAwait(false),
             TaskStage.Finalizing => await FinalizeAsync(task, lines, run, ct).ConfigureAwait(false),
             _ => await SummaryAsync(OutcomeOf(task), task, run, lines, ct).ConfigureAwait(false),
@@ -172,7 +182,7 @@ public sealed partial class BatchRunner
             : new BatchLineResult(id, line.Index, line.CustomId, response.StatusCode, response.BodyJson, "request_failed", $"status {response.StatusCode}", Now);
     }
 
-    /// <summary>Cancellation or expiry: writes files for what was answered and moves to cancelled / expired.</summary>
+    /// <summary>Cancellation, expiry or a revoked submitter: writes files for what was answered and moves to cancelled / expired.</summary>
     private async Task<BatchRunSummary> StopAsync(TaskRecord task, IReadOnlyList<BatchRequestLine> lines, Run run, bool expired, CancellationToken ct)
     {
         var (result, results) = await WriteOutputsAsync(task, lines, ct).ConfigureAwait(false);
@@ -180,10 +190,12 @@ public sealed partial class BatchRunner
         task = await TransitionAsync(task.Id, run, t => t.Stage switch
         {
             TaskStage.Cancelling => TaskStateMachine.MoveTo(t, TaskStage.Cancelled, Now, result: json),
+            TaskStage.InProgress when run.Revoked is { } reason => TaskStateMachine.MoveTo(t, TaskStage.Failed, Now,
+                new TaskError(AuthorizationRevokedCode, $"{reason}; {lines.Count - results.Count} of {lines.Count} requests were not run"), json),
             TaskStage.InProgress when expired => TaskStateMachine.MoveTo(t, TaskStage.Expired, Now,
                 new TaskError("batch_expired", $"the completion window passed with {lines.Count - results.Count} of {lines.Count} requests unanswered"), json),
             _ => null,
-        }, expired ? "expired" : "cancelled", ct).ConfigureAwait(false);
+        }, run.Revoked is not null ? "authorization revoked" : expired ? "expired" : "cancelled", ct).ConfigureAwait(false);
         return await SummaryAsync(OutcomeOf(task), task, run, lines, ct).ConfigureAwait(false);
     }
 
@@ -296,6 +308,9 @@ public sealed partial class BatchRunner
     {
         public volatile Lease Lease = lease;
         public volatile bool LeaseLost;
+
+        /// <summary>Why the submitter may no longer run the batch, once a check said so.</summary>
+        public volatile string? Revoked;
 
         /// <summary>Lines executed and recorded by this run (incremented with Interlocked by the consumers).</summary>
         public int Executed;

@@ -28,6 +28,8 @@ public sealed class AdapterPathTests : IDisposable
             ModelPath = RepoPaths.StoriesModel,
             Threads = 2,
             AdapterDirectory = withDirectory ? Adapters : null,
+            // Room for every load these tests make: the quota (AdapterQuotaTests) is checked before the path is read.
+            MaxAdaptersPerTenant = 4,
         });
         await s.Server.App.State.Model.Loading;
         using var loaded = CyLlm.Models.ModelLoader.Load(RepoPaths.StoriesModel);

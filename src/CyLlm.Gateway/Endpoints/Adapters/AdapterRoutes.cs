@@ -27,9 +27,16 @@ public static class AdapterRoutes
             // Confined before anything touches the file system, so no later error depends on paths outside the directory.
             string path = AdapterPaths.Resolve(caller, req.LoraPath ?? throw ApiError.BadRequest("lora_path is required", "lora_path"), state.Options.AdapterDirectory);
             var backend = state.RequireBackend();
-            if (backend.Adapters.Contains(req.LoraName!) && !state.CanUseAdapter(caller, req.LoraName!))
+            if (backend.Adapters.Contains(req.LoraName!) && !state.CanManageAdapter(caller, req.LoraName!))
             {
+                // Another tenant's, or the operator's shared adapter: loading over it would hand the name (and every
+                // tenant's requests for it) to this tenant.
                 throw ApiError.BadRequest($"the adapter name '{req.LoraName}' is not available", "lora_name");
+            }
+
+            if (!backend.Adapters.Contains(req.LoraName!) && state.AdapterRoomFor(caller.IsOperator ? null : caller.TenantId, backend) is { } full)
+            {
+                throw full;
             }
 
             try
@@ -55,6 +62,12 @@ public static class AdapterRoutes
                 if (!state.CanUseAdapter(caller, req.LoraName!))
                 {
                     throw new AdapterNotFoundException(req.LoraName!);
+                }
+
+                if (!state.CanManageAdapter(caller, req.LoraName!))
+                {
+                    // Visible to this tenant (shared by the operator), but other tenants use it too.
+                    throw new ApiError(403, ErrorCodes.InsufficientScope, $"The adapter '{req.LoraName}' is shared by the operator; only the operator (tenant system) may unload it. Fix: ask the operator, or load an adapter of this tenant's own under another name", "lora_name");
                 }
 
                 await state.RequireBackend().UnloadAdapterAsync(req.LoraName!);

@@ -12,7 +12,7 @@ public sealed class CreateKeyRequest
     /// <summary>Optional display name: trimmed, at most 128 characters, no control characters.</summary>
     public string? Name { get; set; }
 
-    /// <summary>Any of "inference", "admin", "metrics"; null = ["inference"].</summary>
+    /// <summary>Any of "inference", "admin", "metrics", "worker"; null = ["inference"].</summary>
     public List<string>? Scopes { get; set; }
 
     /// <summary>Model allow-list; null or empty = every model.</summary>

@@ -259,33 +259,26 @@ public static class FileUploadHandler
         return name;
     }
 
-    /// <summary>Checks JSONL content: UTF-8, one JSON object per line; for <c>batch</c>, the request lines of a batch input.</summary>
-    private static void Validate(string path, string purpose)
+    /// <summary>
+    /// Checks JSONL content: UTF-8, one JSON object per line; for <c>batch</c>, the request lines of a batch input.
+    /// Lines are read and checked one at a time and none is kept, so memory stays bounded by the longest line (a
+    /// 512 MiB file of newlines must not become hundreds of millions of strings in a list).
+    /// </summary>
+    internal static void Validate(string path, string purpose)
     {
-        List<string> lines;
-        try
-        {
-            lines = [.. File.ReadLines(path, StrictUtf8)];
-        }
-        catch (DecoderFallbackException)
-        {
-            throw ApiError.BadRequest("The file is not UTF-8 text; batch and fine-tune files are JSONL (one JSON object per line)", "file");
-        }
-
-        if (lines.Count > 0 && lines[0].Length > 0 && lines[0][0] == '\uFEFF')
-        {
-            lines[0] = lines[0][1..];
-        }
-
         try
         {
             if (purpose == "batch")
             {
-                _ = BatchInput.Parse(lines, endpoint: null, maxRequests: MaxBatchRequests);
+                _ = BatchInput.Validate(Lines(path), endpoint: null, maxRequests: MaxBatchRequests);
                 return;
             }
 
-            CheckJsonObjects(lines);
+            CheckJsonObjects(Lines(path));
+        }
+        catch (DecoderFallbackException)
+        {
+            throw ApiError.BadRequest("The file is not UTF-8 text; batch and fine-tune files are JSONL (one JSON object per line)", "file");
         }
         catch (BatchInputException e)
         {
@@ -293,19 +286,32 @@ public static class FileUploadHandler
         }
     }
 
-    private static void CheckJsonObjects(List<string> lines)
+    /// <summary>The file's lines, decoded strictly as they are read, with a leading byte order mark removed.</summary>
+    private static IEnumerable<string> Lines(string path)
+    {
+        bool first = true;
+        foreach (string line in File.ReadLines(path, StrictUtf8))
+        {
+            yield return first && line.Length > 0 && line[0] == '\uFEFF' ? line[1..] : line;
+            first = false;
+        }
+    }
+
+    private static void CheckJsonObjects(IEnumerable<string> lines)
     {
         int count = 0;
-        for (int i = 0; i < lines.Count; i++)
+        int i = -1;
+        foreach (string line in lines)
         {
-            if (string.IsNullOrWhiteSpace(lines[i]))
+            i++;
+            if (string.IsNullOrWhiteSpace(line))
             {
                 continue;
             }
 
             try
             {
-                using var doc = JsonDocument.Parse(lines[i], new JsonDocumentOptions { MaxDepth = 64 });
+                using var doc = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = 64 });
                 if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 {
                     throw new BatchInputException(i + 1, "expected a JSON object");

@@ -42,6 +42,11 @@ public static class FineTuningHandler
         string trainingPath = await ResolveFileAsync(state, caller, req.TrainingFile, "training_file", ctx.RequestAborted);
         string? validationPath = req.ValidationFile is null ? null : await ResolveFileAsync(state, caller, req.ValidationFile, "validation_file", ctx.RequestAborted);
         var spec = FineTuningRequestMapper.ToSpec(req, backend.ModelId, trainingPath, validationPath) with { BaseModelPath = host.ModelPath };
+        if (!spec.IsLora)
+        {
+            FineTuneMemory.CheckFull(state.Options, host.ModelPath);
+        }
+
         var outcome = await IdempotencyKeys.RunAsync(ctx, state, IdempotencyKeys.HashOf(ctx, body), async ct =>
         {
             var id = TaskId.New(TaskKind.FineTuning);
