@@ -66,7 +66,7 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, StoreH
         }
 
         int own = 0;
-        foreach (var (host, _) in _models)
+        foreach (var host in _models)
         {
             foreach (string name in host.Backend?.Adapters ?? [])
             {
