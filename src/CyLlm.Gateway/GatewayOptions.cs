@@ -62,6 +62,9 @@ public sealed record GatewayOptions
     /// <summary>Element type of the serving engine's KV cache (`cyllm serve --kv-type`).</summary>
     public CyLlm.Engine.KvCache.KvCacheType KvCacheType { get; init; } = CyLlm.Engine.KvCache.KvCacheType.F16;
 
+    /// <summary>Most input tokens one embeddings request may carry, all inputs together (400 beyond).</summary>
+    public int MaxEmbeddingTokens { get; init; } = 65536;
+
     /// <summary>Largest request body in bytes (413 request_too_large beyond).</summary>
     public long MaxBodyBytes { get; init; } = 1 << 20;
 
@@ -301,6 +304,11 @@ public sealed record GatewayOptions
         }
 
         ValidateEngine(errors);
+
+        if (MaxEmbeddingTokens < 1)
+        {
+            errors.Add($"Gateway:MaxEmbeddingTokens must be at least 1 (got {MaxEmbeddingTokens})");
+        }
 
         if (MaxBodyBytes < 1024)
         {

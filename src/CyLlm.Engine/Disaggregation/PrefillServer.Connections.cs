@@ -75,8 +75,16 @@ public sealed partial class PrefillServer
         {
             reason = ex is KvProtocolException ? TransferFailure.ProtocolMismatch : TransferFailure.PeerDisconnected;
         }
-
-        PeerDown(peer, reason);
+        catch (Exception)
+        {
+            // Anything else a frame caused is a defect or hostile input: the peer is dropped and its rooms fail now
+            // (ProtocolMismatch) instead of the reader dying silently and leaving them to their timeouts.
+            reason = TransferFailure.ProtocolMismatch;
+        }
+        finally
+        {
+            PeerDown(peer, reason);
+        }
     }
 
     /// <summary>Handles one frame; false closes the connection (the peer is incompatible).</summary>

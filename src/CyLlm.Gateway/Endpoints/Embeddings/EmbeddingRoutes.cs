@@ -41,7 +41,7 @@ public static class EmbeddingRoutes
             var backend = state.ResolveModelFor(ctx, req.Model);
             var inputs = Inputs(req.Input, backend);
             var data = new List<EmbeddingItem>(inputs.Count);
-            int tokens = 0;
+            long tokens = 0;
             for (int i = 0; i < inputs.Count; i++)
             {
                 if (inputs[i].Length > backend.ContextTokens)
@@ -50,13 +50,38 @@ public static class EmbeddingRoutes
                         $"input[{i}] has {inputs[i].Length} tokens but the model's context is {backend.ContextTokens}. Fix: shorten or split the input", "input");
                 }
 
-                var vector = backend.Embed(inputs[i]);
                 tokens += inputs[i].Length;
+            }
+
+            if (tokens > state.Options.MaxEmbeddingTokens)
+            {
+                throw new ApiError(400, ErrorCodes.InvalidRequest,
+                    $"the inputs have {tokens} tokens in all; one embeddings request takes at most {state.Options.MaxEmbeddingTokens} (Gateway:MaxEmbeddingTokens). Fix: send fewer or shorter inputs per request", "input");
+            }
+
+            // Through the model's embedding queue, bounded by --max-queue and the request's deadlines; a client that
+            // goes away cancels it while waiting or between inputs.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+            deadline.CancelAfter(state.Options.RequestTimeout);
+            float[][] vectors;
+            try
+            {
+                vectors = await EmbeddingGate.For(backend).EmbedAsync(backend, inputs, state.Options.MaxQueue, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                throw new ApiError(504, ErrorCodes.Timeout,
+                    $"The embeddings request took longer than the request timeout of {state.Options.RequestTimeout.TotalSeconds:0.###} s. Fix: send fewer inputs per request, or raise --request-timeout");
+            }
+
+            for (int i = 0; i < vectors.Length; i++)
+            {
+                var vector = vectors[i];
                 data.Add(new EmbeddingItem("embedding", i, base64 ? Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) : vector));
             }
 
-            CyLlm.Gateway.Audit.RequestUsage.Report(ctx, tokens, 0);
-            return JsonResults.Ok(new EmbeddingResponse("list", data, backend.ModelId, new EmbeddingUsage(tokens, tokens)));
+            CyLlm.Gateway.Audit.RequestUsage.Report(ctx, (int)tokens, 0);
+            return JsonResults.Ok(new EmbeddingResponse("list", data, backend.ModelId, new EmbeddingUsage((int)tokens, (int)tokens)));
         });
         return app;
     }
