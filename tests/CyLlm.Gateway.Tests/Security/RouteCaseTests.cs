@@ -42,8 +42,8 @@ public sealed class RouteCaseTests
     {
         await using var s = await AuthServer.StartAsync();
         var inference = await s.IssueAsync();
-        var scraper = await s.IssueAsync(scopes: [AuthScopes.Metrics]);
-        var admin = await s.IssueAsync(scopes: [AuthScopes.Admin]);
+        var scraper = await s.IssueAsync(tenant: Caller.OperatorTenant, scopes: [AuthScopes.Metrics]);
+        var admin = await s.IssueAsync(tenant: Caller.OperatorTenant, scopes: [AuthScopes.Admin]);
         await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Get, path, null), 401, "invalid_api_key");
         var e = await ErrorAssert.IsAsync(await s.SendAsync(HttpMethod.Get, path, inference.Secret), 403, "insufficient_scope");
         Assert.Contains("metrics", e.GetProperty("message").GetString());
@@ -69,8 +69,9 @@ public sealed class RouteCaseTests
     {
         await using var s = await AuthServer.StartAsync();
         var admin = await s.IssueAsync(scopes: [AuthScopes.Admin, AuthScopes.Inference]);
+        var scraper = await s.IssueAsync(tenant: Caller.OperatorTenant, scopes: [AuthScopes.Metrics]);
         Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Post, "/V1/Completions", admin.Secret, Completion)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/METRICS", admin.Secret)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/METRICS", scraper.Secret)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Get, "/Health", null)).StatusCode);
         await s.FlushAuditAsync();
         using var audit = await s.SendAsync(HttpMethod.Get, "/v1/admin/audit", admin.Secret);
