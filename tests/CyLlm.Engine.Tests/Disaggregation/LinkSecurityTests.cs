@@ -12,8 +12,10 @@ namespace CyLlm.Engine.Tests.Disaggregation;
 /// The KV port and the bootstrap registry against peers that do not hold the workers' shared secret (security issue):
 /// the handshake refuses wrong or missing secrets; frames before it — including a header announcing a 1 GiB chunk —
 /// are refused before any payload is allocated; random, truncated and oversized frames leave the servers alive and
-/// serving; and a registry room belongs to the connection that registered it.
+/// serving; and a registry room belongs to the connection that registered it. Runs alone: it measures the process's
+/// allocations, which parallel tests would add to.
 /// </summary>
+[Collection(nameof(MemoryMeasurement))]
 public sealed class LinkSecurityTests : IDisposable
 {
     private static readonly byte[] Secret = Encoding.UTF8.GetBytes("a-shared-secret-of-the-workers-0123456789");
