@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using CyLlm.Engine.Scheduling;
 
 namespace CyLlm.Gateway.Hosting;
 
@@ -14,37 +13,27 @@ public sealed class EmbeddingGate
 {
     private static readonly ConditionalWeakTable<IInferenceBackend, EmbeddingGate> Gates = new();
 
-    private readonly SemaphoreSlim _slot = new(1, 1);
-    private int _waiting;
+    private readonly SingleSlot _slot = new();
 
     /// <summary>The gate of <paramref name="backend"/> (one per model, created on first use).</summary>
     public static EmbeddingGate For(IInferenceBackend backend) => Gates.GetValue(backend, static _ => new EmbeddingGate());
 
     /// <summary>Requests waiting for the slot now.</summary>
-    public int Waiting => Volatile.Read(ref _waiting);
+    public int Waiting => _slot.Waiting;
 
     /// <summary>Embeds every input in order; throws <see cref="OperationCanceledException"/> when
     /// <paramref name="cancellationToken"/> fires while waiting or between inputs.</summary>
     public async Task<float[][]> EmbedAsync(IInferenceBackend backend, IReadOnlyList<int[]> inputs, int maxWaiting, CancellationToken cancellationToken)
     {
-        if (Interlocked.Increment(ref _waiting) > maxWaiting)
+        _slot.Enter(maxWaiting, "embedding requests");
+        if (!await _slot.AcquireAsync(cancellationToken))
         {
-            Interlocked.Decrement(ref _waiting);
-            throw new ServerOverloadedException($"the server is overloaded: {maxWaiting} embedding requests are already waiting; retry later");
+            throw new OperationCanceledException(cancellationToken);
         }
 
         try
         {
-            await _slot.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
-        }
-
-        try
-        {
-            return await Task.Factory.StartNew(
+            return await SingleSlot.RunDedicated(
                 () =>
                 {
                     var vectors = new float[inputs.Count][];
@@ -56,9 +45,7 @@ public sealed class EmbeddingGate
 
                     return vectors;
                 },
-                cancellationToken,
-                TaskCreationOptions.LongRunning,
-                TaskScheduler.Default);
+                cancellationToken);
         }
         finally
         {

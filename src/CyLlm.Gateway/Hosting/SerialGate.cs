@@ -15,23 +15,17 @@ public delegate GenerationResult SyncGeneration(GenerationRequest request, Actio
 /// </summary>
 public sealed class SerialGate(SyncGeneration generate, int maxWaiting = 64)
 {
-    private readonly SemaphoreSlim _slot = new(1, 1);
-    private int _waiting;
+    private readonly SingleSlot _slot = new();
 
     /// <summary>Requests waiting for the slot.</summary>
-    public int Waiting => Volatile.Read(ref _waiting);
+    public int Waiting => _slot.Waiting;
 
     /// <summary>Most requests that may wait; settable so a server applies its --max-queue to a backend it was given.</summary>
     public int MaxWaiting { get; set; } = maxWaiting;
 
     public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
     {
-        if (Interlocked.Increment(ref _waiting) > MaxWaiting)
-        {
-            Interlocked.Decrement(ref _waiting);
-            throw new ServerOverloadedException($"the server is overloaded: {MaxWaiting} requests are already waiting");
-        }
-
+        _slot.Enter(MaxWaiting, "requests");
         var tokens = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return new GenerationStream(tokens.Reader, started.Task, RunAsync(request, tokens.Writer, started, cancellationToken));
@@ -41,23 +35,15 @@ public sealed class SerialGate(SyncGeneration generate, int maxWaiting = 64)
     {
         try
         {
-            try
-            {
-                await _slot.WaitAsync(ct);
-            }
-            catch (OperationCanceledException)
+            if (!await _slot.AcquireAsync(ct))
             {
                 return new GenerationResult(request.PromptTokens?.ToArray() ?? [], [], "", FinishReason.Cancelled, [], 0, 0, 0);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _waiting);
             }
 
             try
             {
                 started.TrySetResult();
-                return await Task.Factory.StartNew(() => generate(request, t => tokens.TryWrite(t), ct), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                return await SingleSlot.RunDedicated(() => generate(request, t => tokens.TryWrite(t), ct), CancellationToken.None);
             }
             finally
             {
