@@ -37,11 +37,9 @@ public sealed class AuthMiddleware(RequestDelegate next, GatewayState state, Api
         string presented = ReadKey(ctx.Request) ?? throw ApiKeyAuthenticator.Missing();
         var caller = await authenticator.AuthenticateAsync(presented, k => RejectedKey.Set(ctx, k.Prefix, k.TenantId), ctx.RequestAborted);
         ctx.SetCaller(caller);
-        string scope = AuthPolicy.ScopeFor(ctx);
-        ctx.RequireScope(scope);
-        if (scope == AuthScopes.Metrics && !caller.IsOperator)
+        ctx.RequireScope(AuthPolicy.ScopeFor(ctx));
+        if (AuthPolicy.IsOperatorOnly(ctx) && !caller.IsOperator)
         {
-            // The scrape names every tenant in its labels: only the operator's keys may read it.
             throw new Errors.ApiError(403, Errors.ErrorCodes.InsufficientScope,
                 "/metrics covers every tenant: only keys of the operator tenant ('system') may read it. Fix: scrape with an operator key created by cyllm keys create --tenant system --scope metrics");
         }

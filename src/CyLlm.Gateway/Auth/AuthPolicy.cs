@@ -19,6 +19,12 @@ public static class AuthPolicy
         return RouteMatch.Is(ctx, "/health") || (options.MetricsPublic && RouteMatch.Is(ctx, "/metrics"));
     }
 
+    /// <summary>
+    /// True for routes whose answer covers every tenant, so that only the operator tenant's keys may call them even
+    /// with the right scope: <c>/metrics</c> (its labels name every tenant).
+    /// </summary>
+    public static bool IsOperatorOnly(HttpContext ctx) => RouteMatch.Is(ctx, "/metrics");
+
     /// <summary>True for the routes an audit row is written for (all but health checks and metric scrapes).</summary>
     public static bool IsAudited(HttpContext ctx) => !RouteMatch.IsUnder(ctx, "/health") && !RouteMatch.Is(ctx, "/metrics");
 
