@@ -11,7 +11,8 @@ namespace CyLlm.Tensors;
 /// float vectors of headDim elements at a fixed stride (the caller dequantizes F16/Q8_0 rows into a float tile
 /// once and reuses it for every query head that shares the KV head). The score kernel keeps one partial
 /// vector per key and reduces all 16 in a transpose tree (about 3 shuffles per key instead of a full
-/// horizontal sum per key and query).
+/// horizontal sum per key and query), in the canonical order of <see cref="VecDot.F32"/>: a score is the same bits
+/// from the tile, from the per-key dot and on every ISA level.
 /// </summary>
 public static unsafe class AttentionKernel
 {
@@ -37,7 +38,8 @@ public static unsafe class AttentionKernel
         }
     }
 
-    /// <summary>o[d] += Σ_{j&lt;m} p[j]·v_j[d]; row j of v starts at v + j·<paramref name="vStride"/> floats.</summary>
+    /// <summary>o[d] += Σ_{j&lt;m} p[j]·v_j[d] as a fused multiply-add chain in increasing j (the same bits at every
+    /// vector width); row j of v starts at v + j·<paramref name="vStride"/> floats.</summary>
     public static void AccumulateValues(float* p, float* v, nint vStride, int m, int headDim, float* o)
     {
         Debug.Assert(m is >= 1 and <= Tile && headDim > 0 && vStride >= headDim);
@@ -80,7 +82,8 @@ public static unsafe class AttentionKernel
                 float* row = v + d;
                 for (int j = 0; j < m; j++, row += vStride)
                 {
-                    a0 += Vector256.Load(row) * p[j];
+                    // Fused, as the AVX-512 path and the scalar tail: the same bits at every width.
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(row), Vector256.Create(p[j]), a0);
                 }
 
                 a0.Store(o + d);
@@ -92,7 +95,7 @@ public static unsafe class AttentionKernel
             float acc = o[d];
             for (int j = 0; j < m; j++)
             {
-                acc += p[j] * v[(j * vStride) + d];
+                acc = MathF.FusedMultiplyAdd(v[(j * vStride) + d], p[j], acc);
             }
 
             o[d] = acc;
@@ -231,15 +234,33 @@ public static unsafe class AttentionKernel
             p15 = Avx512F.FusedMultiplyAdd(qv, Avx512F.LoadVector512(r + (7 * s)), p15);
         }
 
-        // Transpose-reduce: each step halves the vectors while every 128-bit lane keeps partial sums of
-        // distinct keys; the last step leaves key j's full sum in element j.
-        var u0 = Quad(Pair(p0, p1), Pair(p2, p3));
-        var u1 = Quad(Pair(p4, p5), Pair(p6, p7));
-        var u2 = Quad(Pair(p8, p9), Pair(p10, p11));
-        var u3 = Quad(Pair(p12, p13), Pair(p14, p15));
-        var sum = Lanes(Lanes(u0, u1), Lanes(u2, u3));
+        // Transpose-reduce in the canonical fold order of VecDot.F32 (lane l with l+8, then l+4, l+2, l+1), so a
+        // tile's score is the same bits as the per-key dot of the AVX2 and 128-bit paths: each step halves the
+        // vectors while keeping partial sums of distinct keys apart.
+        var v0 = Halves(p0, p1);    // 16 → 8: [key0 (l, l+8) × 8 | key1 × 8]
+        var v1 = Halves(p2, p3);
+        var v2 = Halves(p4, p5);
+        var v3 = Halves(p6, p7);
+        var v4 = Halves(p8, p9);
+        var v5 = Halves(p10, p11);
+        var v6 = Halves(p12, p13);
+        var v7 = Halves(p14, p15);
+        var w0 = Lanes(v0, v1);     // 8 → 4: 128-bit lane L holds key 4m + L
+        var w1 = Lanes(v2, v3);
+        var w2 = Lanes(v4, v5);
+        var w3 = Lanes(v6, v7);
+        var sum = Quad(Pair(w0, w1), Pair(w2, w3)); // 4 → 2 → 1: element 4L + i holds key 4i + L
+        sum = Avx512F.PermuteVar16x32(sum, KeyOrder);
         Avx512F.Multiply(sum, Vector512.Create(scale)).Store(scores);
     }
+
+    /// <summary>Element j of the reduced tile reads element 4·(j mod 4) + j / 4: keys back in order.</summary>
+    private static Vector512<int> KeyOrder => Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+
+    /// <summary>[a.l0+a.l2, a.l1+a.l3, b.l0+b.l2, b.l1+b.l3] over 128-bit lanes: element i with element i + 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Halves(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Add(Avx512F.Shuffle4x128(a, b, 0b01_00_01_00), Avx512F.Shuffle4x128(a, b, 0b11_10_11_10));
 
     /// <summary>Per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -253,7 +274,7 @@ public static unsafe class AttentionKernel
             Avx512F.UnpackLow(ab.AsDouble(), cd.AsDouble()).AsSingle(),
             Avx512F.UnpackHigh(ab.AsDouble(), cd.AsDouble()).AsSingle());
 
-    /// <summary>[x.l0+x.l1, x.l2+x.l3, y.l0+y.l1, y.l2+y.l3] over 128-bit lanes l0..l3.</summary>
+    /// <summary>[x.l0+x.l1, x.l2+x.l3, y.l0+y.l1, y.l2+y.l3] over 128-bit lanes l0..l3 (after <see cref="Halves"/>: element i with i + 4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Lanes(Vector512<float> x, Vector512<float> y) =>
         Avx512F.Add(Avx512F.Shuffle4x128(x, y, 0b10_00_10_00), Avx512F.Shuffle4x128(x, y, 0b11_01_11_01));

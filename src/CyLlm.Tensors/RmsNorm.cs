@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace CyLlm.Tensors;
 
-/// <summary>y = x / sqrt(mean(x²) + eps) ⊙ weight, per row of length n.</summary>
+/// <summary>y = x / sqrt(mean(x²) + eps) ⊙ weight, per row of length n; the sum of squares in the canonical order.</summary>
 public static unsafe class RmsNorm
 {
     public static void Apply(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> y, float eps)
@@ -17,7 +17,14 @@ public static unsafe class RmsNorm
             return;
         }
 
-        float ss = TensorPrimitives.SumOfSquares(x);
+        // The canonical dot order (VecDot.F32), not TensorPrimitives.SumOfSquares, whose order follows the vector
+        // width: the norm — and every logit after it — must be the same bits with AVX-512, AVX2 or 128-bit vectors.
+        float ss;
+        fixed (float* p = x)
+        {
+            ss = VecDot.F32(p, p, x.Length);
+        }
+
         float scale = 1f / MathF.Sqrt((ss / x.Length) + eps);
         TensorPrimitives.Multiply(x, scale, y);
         TensorPrimitives.Multiply(y[..x.Length], weight, y);

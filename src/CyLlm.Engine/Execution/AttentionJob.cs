@@ -158,7 +158,7 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
             for (int h = 0; h < group; h++)
             {
                 var sc = new Span<float>(scores + ((nint)((q * group) + h) * _context), first + q);
-                TensorPrimitives.SoftMax(sc, sc);
+                Softmax.Apply(sc);
                 new Span<float>(o + ((nint)h * hd), hd).Clear();
             }
         }
