@@ -42,7 +42,7 @@ public sealed class TokenAcceptor
     /// <summary>The output text so far (stop strings excluded, held-back text not yet included).</summary>
     public StringBuilder Text { get; } = new();
 
-    /// <summary>Tokens accepted into the output.</summary>
+    /// <summary>Tokens accepted into the output (phase 1).</summary>
     public int Generated { get; private set; }
 
     /// <summary>True once a stop string completed.</summary>
@@ -51,25 +51,50 @@ public sealed class TokenAcceptor
     /// <summary>
     /// Applies one sampled token. Returns null to go on, or why the generation ends; <paramref name="emitted"/> is the
     /// accepted token with its text delta, or null when the token ended the generation without being accepted.
+    /// The two phases below in one call (the single-stream engine).
     /// </summary>
     public FinishReason? Accept(SampleResult sample, out GeneratedToken? emitted)
     {
-        if (_ends.Contains(sample.TokenId))
+        var verdict = AcceptId(sample.TokenId, out bool accepted);
+        if (!accepted)
         {
             emitted = null;
-            return FinishReason.Stop;
+            return verdict;
         }
 
-        Generated++;
-        string delta = _stops.Push(_decoder.Push(sample.TokenId));
-        Text.Append(delta);
-        emitted = new GeneratedToken(sample.TokenId, delta, sample);
-        if (_stops.Stopped)
+        emitted = new GeneratedToken(sample.TokenId, AcceptText(sample.TokenId), sample);
+        return _stops.Stopped ? FinishReason.Stop : verdict;
+    }
+
+    /// <summary>
+    /// Phase 1, on the token id alone (the serving engine's loop thread, which must know at once whether the sequence
+    /// runs on): an end token ends it unaccepted (<paramref name="accepted"/> false, <see cref="FinishReason.Stop"/>);
+    /// any other token is accepted, and ends it on <c>max_tokens</c> or a full context (<see cref="FinishReason.Length"/>).
+    /// Touches only the id-side state, never the text side, so the two phases may run on different threads.
+    /// </summary>
+    public FinishReason? AcceptId(int tokenId, out bool accepted)
+    {
+        if (_ends.Contains(tokenId))
         {
+            accepted = false;
             return FinishReason.Stop;
         }
 
+        accepted = true;
+        Generated++;
         return Generated >= _sampling.MaxTokens || _promptLength + Generated >= _contextTokens ? FinishReason.Length : null;
+    }
+
+    /// <summary>
+    /// Phase 2, for a token phase 1 accepted (the serving engine's output processor, off the loop thread): decodes it
+    /// incrementally and runs the stop strings; returns the text delta. A completed stop string shows in
+    /// <see cref="Stopped"/> and takes precedence over phase 1's <see cref="FinishReason.Length"/> for the same token.
+    /// </summary>
+    public string AcceptText(int tokenId)
+    {
+        string delta = _stops.Push(_decoder.Push(tokenId));
+        Text.Append(delta);
+        return delta;
     }
 
     /// <summary>The held-back tail (an incomplete UTF-8 piece, text that could still have become a stop string) as a

@@ -38,7 +38,24 @@ internal sealed class SequenceState : ISchedulable
     /// <summary>Prefix hashes of the full blocks so far (chain order).</summary>
     public List<long> BlockHashes { get; } = [];
 
+    /// <summary>Samples of the accepted output tokens (the output processor's; the result's logprobs).</summary>
     public List<SampleResult> Samples { get; } = [];
+
+    /// <summary>The output tokens the output processor accepted (the loop's <see cref="Tokens"/> may be one step ahead
+    /// after a stop string).</summary>
+    public List<int> OutputTokens { get; } = [];
+
+    /// <summary>Output thread: the request is answered (result set or failed); later events are ignored.</summary>
+    public bool OutputDone { get; set; }
+
+    /// <summary>Set by the output processor when a stop string ended the request: the loop drops the sequence.</summary>
+    public bool StopRequested
+    {
+        get => Volatile.Read(ref _stopRequested);
+        set => Volatile.Write(ref _stopRequested, value);
+    }
+
+    private bool _stopRequested;
 
 
     public bool Running { get; set; }
@@ -47,6 +64,7 @@ internal sealed class SequenceState : ISchedulable
 
     public long EnqueuedTicks { get; init; }
 
+    /// <summary>Output thread: when the first and the latest token were sampled (Stopwatch ticks).</summary>
     public long FirstTokenTicks { get; set; }
 
     public long LastTokenTicks { get; set; }

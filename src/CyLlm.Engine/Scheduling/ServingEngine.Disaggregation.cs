@@ -82,40 +82,10 @@ public sealed partial class ServingEngine
     });
 
     /// <summary>Copies one block (per layer: keys then values, <see cref="KvLayout.BlockBytes"/> bytes) out of the pool.</summary>
-    public unsafe void ReadKvBlock(BlockId block, Span<byte> destination)
-    {
-        var layout = KvLayout;
-        Debug.Assert(destination.Length >= layout.BlockBytes && (uint)block.Value < (uint)_pool.Total);
-        if (destination.Length < layout.BlockBytes || (uint)block.Value >= (uint)_pool.Total)
-        {
-            throw new ArgumentException($"cannot read {block}: destination of {destination.Length} bytes, block of {layout.BlockBytes}");
-        }
-
-        int slab = layout.SlabBytes;
-        for (int l = 0; l < layout.Layers; l++)
-        {
-            new ReadOnlySpan<byte>(_storage.Slab(false, l, block.Value), slab).CopyTo(destination.Slice(2 * l * slab, slab));
-            new ReadOnlySpan<byte>(_storage.Slab(true, l, block.Value), slab).CopyTo(destination.Slice(((2 * l) + 1) * slab, slab));
-        }
-    }
+    public void ReadKvBlock(BlockId block, Span<byte> destination) => _kv.ReadBlock(block, destination);
 
     /// <summary>Writes one block received from a peer into a reserved block (layout as <see cref="ReadKvBlock"/>).</summary>
-    public unsafe void WriteKvBlock(BlockId block, ReadOnlySpan<byte> source)
-    {
-        var layout = KvLayout;
-        Debug.Assert(source.Length >= layout.BlockBytes && (uint)block.Value < (uint)_pool.Total);
-        if (source.Length < layout.BlockBytes || (uint)block.Value >= (uint)_pool.Total)
-        {
-            throw new ArgumentException($"cannot write {block}: source of {source.Length} bytes, block of {layout.BlockBytes}");
-        }
-
-        int slab = layout.SlabBytes;
-        for (int l = 0; l < layout.Layers; l++)
-        {
-            source.Slice(2 * l * slab, slab).CopyTo(new Span<byte>(_storage.Slab(false, l, block.Value), slab));
-            source.Slice(((2 * l) + 1) * slab, slab).CopyTo(new Span<byte>(_storage.Slab(true, l, block.Value), slab));
-        }
-    }
+    public void WriteKvBlock(BlockId block, ReadOnlySpan<byte> source) => _kv.WriteBlock(block, source);
 
     /// <summary>
     /// Starts <paramref name="request"/> whose first <paramref name="kvTokens"/> prompt positions are already in

@@ -7,17 +7,7 @@ namespace CyLlm.Engine.Scheduling;
 
 public sealed partial class ServingEngine
 {
-    // Per-step scratch, reused: the loop allocates only what requests themselves produce.
-    private readonly List<int> _stepTokens = [];
-    private readonly List<int> _stepPositions = [];
-    private readonly List<int> _stepSlots = [];
-    private readonly List<int> _logitRows = [];
-    private readonly List<SequenceState> _logitSeqs = [];
-    private readonly List<Lora.LoraAdapter?> _stepAdapters = [];
     private readonly HashSet<int> _batchAdapters = [];
-    private readonly SamplingJob _sampling = new();
-    private List<BlockId>[] _tables = [];   // block tables of the batch's sequences, by slot (reused)
-    private long _forwardTicks;
 
     private void Loop()
     {
@@ -40,12 +30,12 @@ public sealed partial class ServingEngine
             try
             {
                 long t0 = Stopwatch.GetTimestamp();
-                _forwardTicks = 0;
-                Step();
-                long total = Stopwatch.GetTimestamp() - t0;
-                if (_forwardTicks > 0 && total > 0)
+                if (Step())
                 {
-                    Metrics.SchedulerOverhead.Add((double)(total - _forwardTicks) / total);
+                    // The loop's own work — scheduling, KV bookkeeping, phase 1 of acceptance, handing events to the
+                    // output processor — as a share of the step; the model runner's forward pass and sampling are the rest.
+                    long total = Stopwatch.GetTimestamp() - t0;
+                    Metrics.SchedulerOverhead.Add(total > 0 ? (double)(total - _runner.LastTicks) / total : 0);
                 }
             }
             catch (Exception ex)
@@ -59,6 +49,7 @@ public sealed partial class ServingEngine
                 _scheduler.Batch.Clear();
             }
 
+            _output.Publish();
             PublishGauges();
         }
     }
@@ -75,26 +66,33 @@ public sealed partial class ServingEngine
     {
         for (int i = _scheduler.Running.Count - 1; i >= 0; i--)
         {
-            if (_scheduler.Running[i].Cancel.IsCancellationRequested)
+            var s = _scheduler.Running[i];
+            if (s.StopRequested)
             {
-                Finish(_scheduler.Running[i], FinishReason.Cancelled);
+                Finish(s, FinishReason.Stop); // a stop string, already answered by the output processor
+            }
+            else if (s.Cancel.IsCancellationRequested)
+            {
+                Finish(s, FinishReason.Cancelled);
             }
         }
 
         for (int i = _scheduler.Waiting.Count - 1; i >= 0; i--)
         {
             var s = _scheduler.Waiting[i];
-            if (s.Cancel.IsCancellationRequested)
+            if (s.Cancel.IsCancellationRequested || s.StopRequested)
             {
                 _scheduler.Waiting.RemoveAt(i);
                 LeaveWaiting(s);
                 ReleaseBlocks(s);
-                Complete(s, FinishReason.Cancelled);
+                ReleaseAdapter(s);
+                _output.Finish(s, FinishReason.Cancelled);
             }
         }
     }
 
-    private void Step()
+    /// <summary>Plans and runs one step; false when nothing could run.</summary>
+    private bool Step()
     {
         _batchAdapters.Clear();
         _scheduler.Plan();
@@ -102,10 +100,10 @@ public sealed partial class ServingEngine
         {
             // Nothing fits now: the waiting head needs blocks that running sequences hold.
             Thread.Yield();
-            return;
+            return false;
         }
 
-        RunBatch();
+        return RunBatch();
     }
 
     bool ISchedulerHooks<SequenceState>.CanJoin(SequenceState s) =>
@@ -159,39 +157,12 @@ public sealed partial class ServingEngine
     /// <summary>Attaches every cached full block of the prompt (leaving at least one token to compute).</summary>
     private void AttachCachedPrefix(SequenceState s)
     {
-        if (!_options.PrefixCaching)
+        var (queries, hits) = _kv.AttachCachedPrefix(s);
+        if (queries > 0)
         {
-            return;
+            Metrics.PrefixQueries.Add(queries);
+            Metrics.PrefixHits.Add(hits);
         }
-
-        int bt = _options.BlockTokens;
-        int full = (s.PromptLength - 1) / bt;
-        long parent = 0;
-        var tokens = s.Tokens;
-        Span<int> block = stackalloc int[bt];
-        for (int b = 0; b < full; b++)
-        {
-            for (int i = 0; i < bt; i++)
-            {
-                block[i] = tokens[(b * bt) + i];
-            }
-
-            long h = PrefixHash.Block(parent, block, s.Adapter?.Id ?? 0, s.Request.CacheSalt);
-            Metrics.PrefixQueries.Add(1);
-            var hit = _pool.Lookup(h);
-            if (hit is null)
-            {
-                break;
-            }
-
-            Metrics.PrefixHits.Add(1);
-            s.Blocks.Add(hit.Value);
-            s.BlockHashes.Add(h);
-            s.Computed += bt;
-            parent = h;
-        }
-
-        s.CachedTokens = s.Computed;
     }
 
     private void ReleaseBlocks(SequenceState s)
@@ -200,7 +171,7 @@ public sealed partial class ServingEngine
         s.BlockHashes.Clear();
     }
 
-    private void RunBatch()
+    private bool RunBatch()
     {
         // A real check, not a Debug.Assert: the attention scratch is sized for the context and the KV writes follow
         // the block table, both in native memory. A sequence that would step past either fails alone, here.
@@ -218,112 +189,28 @@ public sealed partial class ServingEngine
 
         if (_scheduler.Batch.Count == 0)
         {
-            return;
+            return false;
         }
 
-        _stepTokens.Clear();
-        _stepPositions.Clear();
-        _stepSlots.Clear();
-        _stepAdapters.Clear();
-        _logitRows.Clear();
-        _logitSeqs.Clear();
-        if (_tables.Length < _scheduler.Batch.Count)
-        {
-            _tables = new List<BlockId>[Math.Max(_scheduler.Batch.Count, _options.MaxRunning)];
-        }
-
-        var tables = _tables;
-        for (int slot = 0; slot < _scheduler.Batch.Count; slot++)
-        {
-            var (s, n) = _scheduler.Batch[slot];
-            tables[slot] = s.Blocks;
-            for (int i = 0; i < n; i++)
-            {
-                _stepTokens.Add(s.Tokens[s.Computed + i]);
-                _stepPositions.Add(s.Computed + i);
-                _stepSlots.Add(slot);
-                _stepAdapters.Add(s.Adapter?.Adapter);
-            }
-
-            if (s.Computed + n == s.Tokens.Count)
-            {
-                _logitRows.Add(_stepTokens.Count - 1);
-                _logitSeqs.Add(s);
-            }
-        }
-
-        _storage.Tables = tables;
-        long f0 = Stopwatch.GetTimestamp();
-        var logits = _forward.Forward(
-            _storage,
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepTokens),
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepPositions),
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepSlots),
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_logitRows),
-            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stepAdapters));
-        _forwardTicks = Stopwatch.GetTimestamp() - f0;
+        var samples = _runner.Execute(_scheduler.Batch, _kv.Storage, OnLogits);
         foreach (var (s, n) in _scheduler.Batch)
         {
             s.Computed += n;
-            PublishFullBlocks(s);
+            _kv.PublishFullBlocks(s);
         }
 
-        int vocab = _engine.Config.VocabSize;
-        if (OnLogits is { } tap)
+        var sampled = _runner.Sampled;
+        long now = Stopwatch.GetTimestamp();
+        for (int r = 0; r < sampled.Count; r++)
         {
-            for (int r = 0; r < _logitSeqs.Count; r++)
-            {
-                tap(_logitSeqs[r].Request, _logitSeqs[r].Generated, logits.Slice(r * vocab, vocab));
-            }
+            Accept(sampled[r], samples[r], now);
         }
 
-        // The logits are the forward pass's scratch, rewritten by the next call: the samplers apply their
-        // biases and penalties in place instead of copying each row first, one row per pool part.
-        unsafe
-        {
-            fixed (float* rows = logits)
-            {
-                _sampling.Logits = rows;
-                _sampling.Vocab = vocab;
-                _sampling.Sequences = _logitSeqs;
-                _sampling.Run(_engine.Pool);
-            }
-        }
-
-        var samples = _sampling.Results;
-        for (int r = 0; r < _logitSeqs.Count; r++)
-        {
-            Accept(_logitSeqs[r], samples[r]);
-        }
+        return true;
     }
 
-    /// <summary>Registers newly completed full blocks in the prefix cache.</summary>
-    private void PublishFullBlocks(SequenceState s)
-    {
-        if (!_options.PrefixCaching)
-        {
-            return;
-        }
-
-        int bt = _options.BlockTokens;
-        int full = s.Computed / bt;
-        Span<int> block = stackalloc int[bt];
-        while (s.BlockHashes.Count < full)
-        {
-            int b = s.BlockHashes.Count;
-            for (int i = 0; i < bt; i++)
-            {
-                block[i] = s.Tokens[(b * bt) + i];
-            }
-
-            long parent = b == 0 ? 0 : s.BlockHashes[b - 1];
-            long h = PrefixHash.Block(parent, block, s.Adapter?.Id ?? 0, s.Request.CacheSalt);
-            s.BlockHashes.Add(h);
-            _pool.Publish(s.Blocks[b], h);
-        }
-    }
-
-    private void Accept(SequenceState s, SampleResult sample)
+    /// <summary>Phase 1 of the acceptance rule on the loop thread; the text side goes to the output processor.</summary>
+    private void Accept(SequenceState s, SampleResult sample, long now)
     {
         if (s.PrefillOnly)
         {
@@ -331,30 +218,16 @@ public sealed partial class ServingEngine
             return;
         }
 
-        long now = Stopwatch.GetTimestamp();
-        if (s.Generated == 0 && s.FirstTokenTicks == 0)
+        if (s.StopRequested)
         {
-            s.FirstTokenTicks = now;
-            double ttft = Stopwatch.GetElapsedTime(s.EnqueuedTicks, now).TotalSeconds;
-            Metrics.Ttft.Record(ttft);
-            Metrics.TtftWindow.Add(ttft);
-            Metrics.PromptTokens.Add(s.PromptLength);
-        }
-        else if (s.LastTokenTicks != 0)
-        {
-            double itl = Stopwatch.GetElapsedTime(s.LastTokenTicks, now).TotalSeconds;
-            Metrics.InterToken.Record(itl);
-            Metrics.InterTokenWindow.Add(itl);
+            return; // answered by a stop string one step ago; dropped before the next step
         }
 
-        s.LastTokenTicks = now;
-        var verdict = s.Acceptor.Accept(sample, out var emitted);
-        if (emitted is { } token)
+        var verdict = s.Acceptor.AcceptId(sample.TokenId, out bool accepted);
+        if (accepted)
         {
             s.Tokens.Add(sample.TokenId);
-            s.Samples.Add(sample);
-            Metrics.GenerationTokens.Add(1);
-            s.Output.Writer.TryWrite(token);
+            _output.Token(s, sample, now);
         }
 
         if (verdict is { } reason)
@@ -368,30 +241,8 @@ public sealed partial class ServingEngine
         _scheduler.Running.Remove(s);
         s.Running = false;
         ReleaseBlocks(s);
-        if (s.Acceptor.Flush(reason) is { } tail)
-        {
-            s.Output.Writer.TryWrite(tail);
-        }
-
-        Complete(s, reason);
-    }
-
-    private void Complete(SequenceState s, FinishReason reason)
-    {
-        double e2e = Stopwatch.GetElapsedTime(s.EnqueuedTicks).TotalSeconds;
-        Metrics.EndToEnd.Record(e2e);
-        Metrics.EndToEndWindow.Add(e2e);
-        double promptMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.ScheduledTicks, s.FirstTokenTicks).TotalMilliseconds;
-        double genMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.FirstTokenTicks).TotalMilliseconds;
-        double ttftMs = s.FirstTokenTicks == 0 ? 0 : Stopwatch.GetElapsedTime(s.EnqueuedTicks, s.FirstTokenTicks).TotalMilliseconds;
-        var result = new GenerationResult(
-            s.Tokens.Take(s.PromptLength).ToArray(), s.Tokens.Skip(s.PromptLength).ToArray(), s.Acceptor.Text.ToString(), reason, s.Samples, promptMs, genMs, ttftMs)
-        {
-            CachedTokens = s.CachedTokens,
-        };
         ReleaseAdapter(s);
-        s.Output.Writer.TryComplete();
-        s.Completion.TrySetResult(result);
+        _output.Finish(s, reason);
     }
 
     private void Fail(SequenceState s, Exception ex)
@@ -400,7 +251,6 @@ public sealed partial class ServingEngine
         _scheduler.Waiting.Remove(s);
         ReleaseBlocks(s);
         ReleaseAdapter(s);
-        s.Output.Writer.TryComplete(ex);
-        s.Completion.TrySetException(ex);
+        _output.Fail(s, ex);
     }
 }

@@ -13,16 +13,21 @@ namespace CyLlm.Engine.Scheduling;
 /// Continuous batching over a paged KV cache, vLLM-style: every iteration the scheduler fills a token budget
 /// with one decode token per running sequence and prefill chunks of waiting ones (priority first, FCFS
 /// within a priority), reusing cached prefix blocks; when blocks run out the lowest-priority, latest-arrived
-/// sequence is preempted and recomputed later. One loop thread owns all state; callers submit requests and
-/// read tokens from a channel. The model and its weights are shared with the <see cref="InferenceEngine"/>.
+/// sequence is preempted and recomputed later. The engine composes the pieces vLLM v1 separates: the pure
+/// <see cref="Scheduler{T}"/>, the <see cref="KvCacheManager"/> (blocks, prefix hashes), the
+/// <see cref="ModelRunner"/> (step arrays → forward pass → sampling) and the <see cref="OutputProcessor"/>
+/// (detokenizing, stop strings, channel writes, per-request metrics) on its own thread. One loop thread owns the
+/// scheduling state; callers submit requests and read tokens from a channel. The model and its weights are shared
+/// with the <see cref="InferenceEngine"/>.
 /// </summary>
 public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<SequenceState>
 {
     private readonly InferenceEngine _engine;
     private readonly ITokenizer _tokenizer;
-    private readonly ForwardPass _forward;
-    private readonly PagedKvStorage _storage;
-    private readonly BlockPool _pool;
+    private readonly ModelRunner _runner;
+    private readonly KvCacheManager _kv;
+    private readonly BlockPool _pool;            // _kv.Pool
+    private readonly OutputProcessor _output;
     private readonly ServingOptions _options;
     private readonly ConcurrentQueue<SequenceState> _incoming = new();
     private readonly SemaphoreSlim _signal = new(0);
@@ -56,11 +61,12 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
                 $"({_blockBytes} bytes each) but at least {minBlocks} are needed; raise the budget or shorten the context");
         }
 
-        _storage = new PagedKvStorage(c.Layers, kvDim, _options.BlockTokens, blocks, _options.KvType);
-        _pool = new BlockPool(blocks, _options.Eviction);
+        _kv = new KvCacheManager(c.Layers, kvDim, _options.BlockTokens, blocks, _options.KvType, _options.Eviction, _options.PrefixCaching);
+        _pool = _kv.Pool;
         _scheduler = new Scheduler<SequenceState>(_pool, _options.BlockTokens, _options.MaxRunning, _options.TokenBudget, this);
-        _forward = new ForwardPass(engine.Weights, engine.Pool, _options.TokenBudget, engine.ContextTokens);
+        _runner = new ModelRunner(engine.Weights, engine.Pool, _options.TokenBudget, engine.ContextTokens, c.VocabSize);
         Metrics = new ServingMetrics(() => Volatile.Read(ref _runningCount), () => Volatile.Read(ref _waitingCount), () => KvUsage, _options.PercentileWindow);
+        _output = new OutputProcessor(Metrics, () => _signal.Release());
         _loop = new Thread(Loop) { IsBackground = true, Name = "cyllm-serving-loop" };
         _loop.Start();
     }
@@ -224,14 +230,15 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
         _stopping = true;
         _signal.Release();
         _loop.Join();
+        _output.Dispose(); // answers what the loop handed over before it stopped
         foreach (var s in _scheduler.Waiting.Concat(_scheduler.Running))
         {
             s.Completion.TrySetCanceled();
             s.Output.Writer.TryComplete();
         }
 
-        _forward.Dispose();
-        _storage.Dispose();
+        _runner.Dispose();
+        _kv.Dispose();
         Metrics.Dispose();
         _signal.Dispose();
     }

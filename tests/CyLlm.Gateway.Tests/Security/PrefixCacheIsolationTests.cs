@@ -100,16 +100,25 @@ public sealed class PrefixCacheIsolationTests
         var bodies = new System.Collections.Concurrent.ConcurrentQueue<string>();
         // The router does not wait for the prefill call once decoding is done: count arrivals instead of assuming both.
         using var arrived = new SemaphoreSlim(0);
+        var both = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void Capture(string body)
         {
             bodies.Enqueue(body);
             arrived.Release();
+            if (bodies.Count >= 2)
+            {
+                both.TrySetResult();
+            }
         }
 
         await using var worker = await CyLlm.Gateway.Tests.Disaggregation.StubWorker.StartAsync(
             async ctx =>
             {
                 Capture(await new StreamReader(ctx.Request.Body).ReadToEndAsync(ctx.RequestAborted));
+                // Answer only once both calls are in (or after 10 s): a decode answer that came first let the router
+                // finish and drop its not-yet-sent prefill call on a loaded machine, and the test then waited in vain.
+                await Task.WhenAny(both.Task, Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted));
+
                 await CyLlm.Gateway.Tests.Disaggregation.StubWorker.LineAsync(ctx, """{"finish_reason":"length","token_ids":[10],"text":"x","prompt_tokens":3,"completion_tokens":1,"cached_tokens":0}""");
             },
             Capture);
