@@ -120,6 +120,7 @@ internal static class BenchCommand
             preemptions = r.Preemptions,
             scheduler_overhead_p50 = Math.Round(r.SchedulerOverheadP50, 4),
             scheduler_overhead_p99 = Math.Round(r.SchedulerOverheadP99, 4),
+            output_processor_busy_share = Math.Round(r.OutputProcessorBusyShare, 4),
             kv_type = kvType.ToString().ToLowerInvariant(),
             prefix_hit_rate = Math.Round(r.Status?.PrefixHitRate ?? 0, 4),
             queue_ms = Ms(r.Status?.QueueTime),

@@ -25,6 +25,7 @@ internal sealed unsafe class ModelRunner : IDisposable
     private readonly List<int> _stepPositions = [];
     private readonly List<int> _stepSlots = [];
     private readonly List<int> _logitRows = [];
+    private readonly List<(SequenceState Seq, int Position)> _promptRows = []; // rows after the sampled ones: prompt logprobs
     private readonly List<Lora.LoraAdapter?> _stepAdapters = [];
     private readonly SamplingJob _sampling = new();
     private List<BlockId>[] _tables = [];   // block tables of the batch's sequences, by slot
@@ -57,6 +58,7 @@ internal sealed unsafe class ModelRunner : IDisposable
         _logitRows.Clear();
         var sampled = _sampling.Sequences;
         sampled.Clear();
+        _promptRows.Clear();
         if (_tables.Length < batch.Count)
         {
             _tables = new List<BlockId>[Math.Max(batch.Count, _tables.Length * 2)];
@@ -82,6 +84,26 @@ internal sealed unsafe class ModelRunner : IDisposable
             }
         }
 
+        // Prompt logprobs: the row at position p scores prompt token p + 1. Their rows follow the sampled ones.
+        for (int slot = 0; slot < batch.Count; slot++)
+        {
+            var (s, n) = batch[slot];
+            if (s.PromptLogprobs is not { } scored)
+            {
+                continue;
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                int p = s.Computed + i;
+                if (p + 1 < s.PromptLength && p + 1 >= scored.Count) // positions arrive in order; a recomputation skips scored ones
+                {
+                    _promptRows.Add((s, p));
+                    _logitRows.Add(RowOf(batch, slot, i));
+                }
+            }
+        }
+
         storage.Tables = tables;
         var logits = _forward.Forward(
             storage,
@@ -98,6 +120,13 @@ internal sealed unsafe class ModelRunner : IDisposable
             }
         }
 
+        for (int r = 0; r < _promptRows.Count; r++)
+        {
+            var (s, p) = _promptRows[r];
+            var row = logits.Slice((sampled.Count + r) * _vocab, _vocab);
+            s.PromptLogprobs!.Add(LogprobCalculator.Of(row, s.Tokens[p + 1], s.Request.PromptLogprobs ?? 0));
+        }
+
         // The logits are the forward pass's scratch, rewritten by the next call: the samplers apply their biases and
         // penalties in place instead of copying each row first, one row per pool part.
         fixed (float* rows = logits)
@@ -109,6 +138,18 @@ internal sealed unsafe class ModelRunner : IDisposable
 
         LastTicks = Stopwatch.GetTimestamp() - t0;
         return _sampling.Results;
+    }
+
+    /// <summary>The step row of token <paramref name="i"/> of the sequence in <paramref name="slot"/>.</summary>
+    private static int RowOf(List<(SequenceState Seq, int Count)> batch, int slot, int i)
+    {
+        int row = i;
+        for (int k = 0; k < slot; k++)
+        {
+            row += batch[k].Count;
+        }
+
+        return row;
     }
 
     public void Dispose() => _forward.Dispose();

@@ -16,6 +16,10 @@ public sealed record GenerationResult(
     /// <summary>Prompt tokens served from the prefix cache.</summary>
     public int CachedTokens { get; init; }
 
+    /// <summary>When asked for: the logprob of each prompt token given the ones before it, by position; the first is
+    /// null (nothing precedes it), as the OpenAI completions API reports them with <c>echo</c>.</summary>
+    public IReadOnlyList<SampleResult?>? PromptLogprobs { get; init; }
+
     public double PromptTokensPerSecond => PromptMs > 0 ? PromptTokenIds.Length / (PromptMs / 1000) : 0;
 
     public double GenerationTokensPerSecond => GenerationMs > 0 && TokenIds.Length > 1 ? (TokenIds.Length - 1) / (GenerationMs / 1000) : 0;

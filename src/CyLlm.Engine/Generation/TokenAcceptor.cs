@@ -74,6 +74,12 @@ public sealed class TokenAcceptor
     /// </summary>
     public FinishReason? AcceptId(int tokenId, out bool accepted)
     {
+        if (Generated >= _sampling.MaxTokens)
+        {
+            accepted = false; // max_tokens 0: the prompt is scored (echo, logprobs) and nothing is generated
+            return FinishReason.Length;
+        }
+
         if (_ends.Contains(tokenId))
         {
             accepted = false;

@@ -45,9 +45,9 @@ internal sealed class KvCacheManager : IDisposable
     /// </summary>
     public (int Queries, int Hits) AttachCachedPrefix(SequenceState s)
     {
-        if (!_prefixCaching)
+        if (!_prefixCaching || s.Request.PromptLogprobs is not null)
         {
-            return (0, 0);
+            return (0, 0); // prompt logprobs need every prompt position's logits: no cached blocks
         }
 
         int bt = BlockTokens;

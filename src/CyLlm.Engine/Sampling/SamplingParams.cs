@@ -90,9 +90,9 @@ public sealed record SamplingParams
             return "frequency_penalty must be between -2 and 2";
         }
 
-        if (MaxTokens < 1)
+        if (MaxTokens < 0)
         {
-            return "max_tokens must be at least 1";
+            return "max_tokens must not be negative"; // 0 scores the prompt only (completions' echo with logprobs)
         }
 
         if (MinTokens < 0 || MinTokens > MaxTokens)

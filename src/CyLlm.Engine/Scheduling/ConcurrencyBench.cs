@@ -29,6 +29,10 @@ public static class ConcurrencyBench
     {
         /// <summary>The engine's status after the measured run (window percentiles, prefix-cache hit rate).</summary>
         public ServingStatus? Status { get; init; }
+
+        /// <summary>Share of the measured run's wall time the output processor thread was busy (detokenizing, stop
+        /// strings, channel writes, metrics) — off the loop, so not part of <see cref="SchedulerOverheadP50"/>.</summary>
+        public double OutputProcessorBusyShare { get; init; }
     }
 
     public static async Task<Result> RunAsync(InferenceEngine engine, ServingOptions options, int concurrency, int promptTokens, int genTokens, int sharedPrefix)
@@ -74,9 +78,11 @@ public static class ConcurrencyBench
 
         serving.Metrics.ClearWindows(); // percentiles of the measured run only
         long start = Stopwatch.GetTimestamp();
+        long outputBusy = serving.OutputBusyTicks;
         var handles = Enumerable.Range(0, concurrency).Select(i => serving.Submit(new ServingRequest(MakePrompt((uint)(i + 1)), sampling))).ToArray();
         var results = await Task.WhenAll(handles.Select(h => h.Completion));
         double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double outputShare = (double)(serving.OutputBusyTicks - outputBusy) / Stopwatch.Frequency / wall;
         double lastFirstToken = results.Max(r => r.TtftMs) / 1000;
         long generated = results.Sum(r => (long)r.TokenIds.Length);
         // Decode phase: after every request produced its first token (prefills done).
@@ -94,6 +100,7 @@ public static class ConcurrencyBench
             m.SchedulerOverhead.Percentile(0.5), m.SchedulerOverhead.Percentile(0.99))
         {
             Status = serving.GetStatus(),
+            OutputProcessorBusyShare = outputShare,
         };
     }
 }

@@ -154,6 +154,7 @@ internal sealed class OutputProcessor : IDisposable
             [.. s.Request.PromptTokens], [.. s.OutputTokens], s.Acceptor.Text.ToString(), reason, s.Samples, promptMs, genMs, ttftMs)
         {
             CachedTokens = s.CachedTokens,
+            PromptLogprobs = s.PromptLogprobs,
         };
         s.Output.Writer.TryComplete();
         s.Completion.TrySetResult(result);

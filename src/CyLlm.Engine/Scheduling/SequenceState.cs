@@ -41,6 +41,10 @@ internal sealed class SequenceState : ISchedulable
     /// <summary>Samples of the accepted output tokens (the output processor's; the result's logprobs).</summary>
     public List<SampleResult> Samples { get; } = [];
 
+    /// <summary>Prompt logprobs by position (index 0 null), when the request asks for them; filled by the model runner
+    /// as prompt chunks are computed (a recomputation after preemption does not add them twice).</summary>
+    public List<SampleResult?>? PromptLogprobs { get; set; }
+
     /// <summary>The output tokens the output processor accepted (the loop's <see cref="Tokens"/> may be one step ahead
     /// after a stop string).</summary>
     public List<int> OutputTokens { get; } = [];

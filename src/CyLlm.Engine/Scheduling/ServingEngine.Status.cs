@@ -26,6 +26,9 @@ public sealed partial class ServingEngine
         };
     }
 
+    /// <summary>Stopwatch ticks the output processor thread has spent so far.</summary>
+    internal long OutputBusyTicks => _output.BusyTicks;
+
     /// <summary>Sees each row of logits before it is sampled: the request, the tokens it generated so far, and
     /// [vocab] logits valid only during the call. Runs on the loop thread; for tests.</summary>
     internal delegate void LogitsTap(ServingRequest request, int generated, ReadOnlySpan<float> logits);

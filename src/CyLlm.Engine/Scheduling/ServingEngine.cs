@@ -138,6 +138,11 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
             }
         }
 
+        if (request.PromptLogprobs is { } pl && (pl < 0 || pl > 20))
+        {
+            throw new ArgumentException("prompt logprobs must be between 0 and 20 alternatives");
+        }
+
         // In long: max_tokens comes from the client, and int.MaxValue plus a prompt would wrap negative and pass.
         long total = (long)request.PromptTokens.Length + sp.MaxTokens;
         if (sp.MaxTokens < 0 || total > _engine.ContextTokens)
@@ -197,6 +202,7 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
             PromptLength = request.PromptTokens.Length,
             EnqueuedTicks = Stopwatch.GetTimestamp(),
             PrefillOnly = prefillOnly,
+            PromptLogprobs = request.PromptLogprobs is null ? null : [null],
         };
         seq.Tokens.AddRange(request.PromptTokens);
         if (importedBlocks is not null)

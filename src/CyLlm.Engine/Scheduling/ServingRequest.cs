@@ -28,6 +28,13 @@ public sealed record ServingRequest(int[] PromptTokens, SamplingParams Sampling)
 
     public long CacheSalt { get; init; }
 
+    /// <summary>
+    /// Log-probabilities of the prompt's own tokens (completions' <c>echo</c> with <c>logprobs</c>): null for none, else
+    /// the number of alternatives per position (0–20). The prompt is then computed in full, without prefix-cache hits,
+    /// since a cached block has no logits.
+    /// </summary>
+    public int? PromptLogprobs { get; init; }
+
     /// <summary>Name of a loaded LoRA adapter to apply, or null for the base model.</summary>
     public string? Adapter { get; init; }
 }
