@@ -29,6 +29,7 @@ internal sealed unsafe class ModelRunner : IDisposable
     private readonly List<Lora.LoraAdapter?> _stepAdapters = [];
     private readonly SamplingJob _sampling = new();
     private List<BlockId>[] _tables = [];   // block tables of the batch's sequences, by slot
+    private float[] _forkRows = [];         // [children, vocab]: copies of a parent's row before its sampler edits it
 
     public ModelRunner(ModelWeights weights, WorkerPool pool, int tokenBudget, int contextTokens, int vocab)
     {
@@ -39,6 +40,10 @@ internal sealed unsafe class ModelRunner : IDisposable
 
     /// <summary>The sequences sampled in the last step, in row order (row r of <see cref="Execute"/>'s results).</summary>
     public List<SequenceState> Sampled => _sampling.Sequences;
+
+    /// <summary>First tokens of <c>n</c> &gt; 1 choices sampled in the last step: each pending child of a sequence that
+    /// reached its first token, with its sample from the parent's logit row (before any sampler changed it).</summary>
+    public List<(SequenceState Parent, SequenceState Child, SampleResult Sample)> ForkSamples { get; } = [];
 
     /// <summary>Stopwatch ticks of the last step's forward pass and sampling: the model's share of the step.</summary>
     public long LastTicks { get; private set; }
@@ -127,6 +132,26 @@ internal sealed unsafe class ModelRunner : IDisposable
             s.PromptLogprobs!.Add(LogprobCalculator.Of(row, s.Tokens[p + 1], s.Request.PromptLogprobs ?? 0));
         }
 
+        // n > 1: the pending children sample the parent's first-token row too, from copies taken before its sampler runs.
+        ForkSamples.Clear();
+        int children = 0;
+        for (int r = 0; r < sampled.Count; r++)
+        {
+            if (sampled[r].ForkChildren is { } kids && sampled[r].Generated == 0)
+            {
+                int need = (children + kids.Count) * _vocab;
+                if (_forkRows.Length < need)
+                {
+                    Array.Resize(ref _forkRows, need);
+                }
+
+                foreach (var _ in kids)
+                {
+                    logits.Slice(r * _vocab, _vocab).CopyTo(_forkRows.AsSpan(children++ * _vocab, _vocab));
+                }
+            }
+        }
+
         // The logits are the forward pass's scratch, rewritten by the next call: the samplers apply their biases and
         // penalties in place instead of copying each row first, one row per pool part.
         fixed (float* rows = logits)
@@ -134,6 +159,18 @@ internal sealed unsafe class ModelRunner : IDisposable
             _sampling.Logits = rows;
             _sampling.Vocab = _vocab;
             _sampling.Run(_pool);
+        }
+
+        children = 0;
+        for (int r = 0; r < sampled.Count; r++)
+        {
+            if (sampled[r].ForkChildren is { } kids && sampled[r].Generated == 0)
+            {
+                foreach (var kid in kids)
+                {
+                    ForkSamples.Add((sampled[r], kid, kid.Sampler.Sample(_forkRows.AsSpan(children++ * _vocab, _vocab))));
+                }
+            }
         }
 
         LastTicks = Stopwatch.GetTimestamp() - t0;

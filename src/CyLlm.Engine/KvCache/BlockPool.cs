@@ -111,6 +111,21 @@ public sealed class BlockPool
         return new BlockId(b);
     }
 
+    /// <summary>Adds a reference to a block someone holds already: <c>n</c> &gt; 1 choices share their prompt's full
+    /// blocks instead of computing them again (copy-on-write: a block is only ever written by its first owner while it
+    /// is not full, and shared blocks are full).</summary>
+    public void Share(BlockId b)
+    {
+        if (_refs[b.Value] <= 0)
+        {
+            throw new InvalidOperationException($"{b} is not held: only a held block can be shared");
+        }
+
+        _refs[b.Value]++;
+        _uses[b.Value]++;
+        _lastUse[b.Value] = ++_clock;
+    }
+
     /// <summary>Records that <paramref name="b"/> now holds the full block with <paramref name="hash"/>.</summary>
     public void Publish(BlockId b, long hash)
     {

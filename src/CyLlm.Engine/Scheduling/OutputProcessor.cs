@@ -45,8 +45,14 @@ internal sealed class OutputProcessor : IDisposable
     public void Fail(SequenceState s, Exception error) =>
         _events.Enqueue(new OutputEvent(s, OutputEventKind.Fail, default, default, error, Stopwatch.GetTimestamp()));
 
-    /// <summary>Hands the events queued so far to the output thread (once per step).</summary>
-    public void Publish() => _signal.Release();
+    /// <summary>Hands the events queued so far to the output thread (once per loop iteration; nothing when none are).</summary>
+    public void Publish()
+    {
+        if (!_events.IsEmpty)
+        {
+            _signal.Release();
+        }
+    }
 
     private void Run()
     {

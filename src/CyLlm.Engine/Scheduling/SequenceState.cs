@@ -41,6 +41,13 @@ internal sealed class SequenceState : ISchedulable
     /// <summary>Samples of the accepted output tokens (the output processor's; the result's logprobs).</summary>
     public List<SampleResult> Samples { get; } = [];
 
+    /// <summary>
+    /// The other choices of an <c>n</c> &gt; 1 request (choice 0 is this sequence), not yet started: when this sequence's
+    /// prompt is computed, each samples its first token from the same logits and starts with the prompt's full blocks
+    /// shared (<see cref="ServingEngine"/>'s fork). Null once forked, or for n = 1.
+    /// </summary>
+    public List<SequenceState>? ForkChildren { get; set; }
+
     /// <summary>Prompt logprobs by position (index 0 null), when the request asks for them; filled by the model runner
     /// as prompt chunks are computed (a recomputation after preemption does not add them twice).</summary>
     public List<SampleResult?>? PromptLogprobs { get; set; }

@@ -22,6 +22,7 @@ public sealed partial class ServingEngine
             DropCancelled();
             if (_scheduler.Waiting.Count == 0 && _scheduler.Running.Count == 0)
             {
+                _output.Publish(); // what DropCancelled just ended
                 PublishGauges();
                 _signal.Wait(100);
                 continue;
@@ -86,6 +87,7 @@ public sealed partial class ServingEngine
                 LeaveWaiting(s);
                 ReleaseBlocks(s);
                 ReleaseAdapter(s);
+                EndForkChildren(s, FinishReason.Cancelled, null);
                 _output.Finish(s, FinishReason.Cancelled);
             }
         }
@@ -201,6 +203,12 @@ public sealed partial class ServingEngine
 
         var sampled = _runner.Sampled;
         long now = Stopwatch.GetTimestamp();
+        // Forks first: a parent that ends on its first token releases its blocks in Accept.
+        foreach (var (parent, child, sample) in _runner.ForkSamples)
+        {
+            Fork(parent, child, sample, now);
+        }
+
         for (int r = 0; r < sampled.Count; r++)
         {
             Accept(sampled[r], samples[r], now);
@@ -236,8 +244,83 @@ public sealed partial class ServingEngine
         }
     }
 
+    /// <summary>
+    /// Starts choice <paramref name="child"/> of an n &gt; 1 request from <paramref name="parent"/>'s computed prompt: the
+    /// prompt's full blocks are shared (one more reference each, their prefix hashes copied so they are not published
+    /// twice), the tokens of the partial last block are left to compute (fewer than a block), and the first token it
+    /// sampled goes through phase 1 like any other. It then waits for a running slot with its KV in place.
+    /// </summary>
+    private void Fork(SequenceState parent, SequenceState child, SampleResult sample, long now)
+    {
+        parent.ForkChildren = null;
+        if (child.Cancel.IsCancellationRequested)
+        {
+            ReleaseAdapter(child);
+            _output.Finish(child, FinishReason.Cancelled);
+            return;
+        }
+
+        int bt = _options.BlockTokens;
+        int full = parent.PromptLength / bt;
+        for (int b = 0; b < full; b++)
+        {
+            _pool.Share(parent.Blocks[b]);
+            child.Blocks.Add(parent.Blocks[b]);
+            if (b < parent.BlockHashes.Count)
+            {
+                child.BlockHashes.Add(parent.BlockHashes[b]);
+            }
+        }
+
+        child.Computed = full * bt;
+        child.ScheduledTicks = parent.ScheduledTicks;
+        child.Scheduled.TrySetResult();
+        var verdict = child.Acceptor.AcceptId(sample.TokenId, out bool accepted);
+        if (accepted)
+        {
+            child.Tokens.Add(sample.TokenId);
+            _output.Token(child, sample, now);
+        }
+
+        if (verdict is { } reason)
+        {
+            ReleaseBlocks(child);
+            ReleaseAdapter(child);
+            _output.Finish(child, reason);
+            return;
+        }
+
+        Interlocked.Increment(ref _waitingCount);
+        Interlocked.Add(ref _waitingTokens, child.PromptLength);
+        _scheduler.Waiting.Add(child);
+    }
+
+    /// <summary>Ends the not-yet-forked choices of a request that ended before its first token.</summary>
+    private void EndForkChildren(SequenceState s, FinishReason reason, Exception? error)
+    {
+        if (s.ForkChildren is not { } kids)
+        {
+            return;
+        }
+
+        s.ForkChildren = null;
+        foreach (var kid in kids)
+        {
+            ReleaseAdapter(kid);
+            if (error is null)
+            {
+                _output.Finish(kid, reason);
+            }
+            else
+            {
+                _output.Fail(kid, error);
+            }
+        }
+    }
+
     private void Finish(SequenceState s, FinishReason reason)
     {
+        EndForkChildren(s, reason, null);
         _scheduler.Running.Remove(s);
         s.Running = false;
         ReleaseBlocks(s);
@@ -247,6 +330,7 @@ public sealed partial class ServingEngine
 
     private void Fail(SequenceState s, Exception ex)
     {
+        EndForkChildren(s, FinishReason.Cancelled, ex);
         _scheduler.Running.Remove(s);
         _scheduler.Waiting.Remove(s);
         ReleaseBlocks(s);

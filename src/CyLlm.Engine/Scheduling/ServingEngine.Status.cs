@@ -26,6 +26,9 @@ public sealed partial class ServingEngine
         };
     }
 
+    /// <summary>Blocks in use right now; read it on the loop thread only (e.g. from <see cref="OnLogits"/>), for tests.</summary>
+    internal int UsedBlocksOnLoop => _pool.Used;
+
     /// <summary>Stopwatch ticks the output processor thread has spent so far.</summary>
     internal long OutputBusyTicks => _output.BusyTicks;
 

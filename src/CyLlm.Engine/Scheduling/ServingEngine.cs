@@ -171,10 +171,9 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
     /// transfer is done), the same priority resolution and the same token-acceptance rule.
     /// </summary>
     private ServingHandle Enqueue(ServingRequest request, CancellationToken cancellationToken, bool prefillOnly,
-        IReadOnlyList<BlockId>? importedBlocks, int importedTokens, out SequenceState seq)
+        IReadOnlyList<BlockId>? importedBlocks, int importedTokens, out SequenceState seq, List<SequenceState>? forkChildren = null)
     {
         CheckRequest(request);
-        var sp = request.Sampling;
         if (Interlocked.Increment(ref _waitingCount) > _options.MaxWaiting
             || Interlocked.Add(ref _waitingTokens, request.PromptTokens.Length) > _options.MaxWaitingTokens)
         {
@@ -182,14 +181,42 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
             {
                 Interlocked.Decrement(ref _waitingCount);
                 Interlocked.Add(ref _waitingTokens, -request.PromptTokens.Length);
+                foreach (var c in forkChildren ?? [])
+                {
+                    ReleaseAdapter(c);
+                }
+
                 throw new ServerOverloadedException($"the server is overloaded: {_options.MaxWaiting} requests or {_options.MaxWaitingTokens} prompt tokens are already waiting; retry later");
             }
         }
 
-        var adapter = Acquire(request.Adapter);
-        seq = new SequenceState
+        seq = NewSequence(request, cancellationToken, prefillOnly);
+        seq.ForkChildren = forkChildren;
+        if (importedBlocks is not null)
         {
-            Adapter = adapter,
+            seq.Blocks.AddRange(importedBlocks);
+            seq.Computed = importedTokens;
+        }
+
+        _incoming.Enqueue(seq);
+        _signal.Release();
+        if (cancellationToken.CanBeCanceled)
+        {
+            cancellationToken.Register(() => _signal.Release());
+        }
+
+        return Handle(seq);
+    }
+
+    private static ServingHandle Handle(SequenceState s) => new(s.Output.Reader, s.Scheduled.Task, s.Completion.Task, () => s.CachedTokens);
+
+    /// <summary>A sequence for <paramref name="request"/> (its adapter acquired), not yet queued.</summary>
+    private SequenceState NewSequence(ServingRequest request, CancellationToken cancellationToken, bool prefillOnly)
+    {
+        var sp = request.Sampling;
+        var seq = new SequenceState
+        {
+            Adapter = Acquire(request.Adapter),
             Id = Interlocked.Increment(ref _nextId),
             Arrival = Stopwatch.GetTimestamp(),
             Request = request,
@@ -205,21 +232,59 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
             PromptLogprobs = request.PromptLogprobs is null ? null : [null],
         };
         seq.Tokens.AddRange(request.PromptTokens);
-        if (importedBlocks is not null)
+        return seq;
+    }
+
+    /// <summary>
+    /// Queues a request for <paramref name="n"/> choices (OpenAI's <c>n</c>): the prompt is computed once, by choice 0;
+    /// when its logits are ready every choice samples its first token from them, and choices 1..n−1 start with the
+    /// prompt's full KV blocks shared (a block pool reference each; only the partial last block, fewer than a block's
+    /// tokens, is computed per choice). Choice i samples with seed + i when the request has a seed, so it is the same as a
+    /// lone request with that seed. Returns one handle per choice, in choice order.
+    /// </summary>
+    public ServingHandle[] SubmitMany(ServingRequest request, int n, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        if (n == 1)
         {
-            seq.Blocks.AddRange(importedBlocks);
-            seq.Computed = importedTokens;
+            return [Submit(request, cancellationToken)];
         }
 
-        _incoming.Enqueue(seq);
-        _signal.Release();
-        if (cancellationToken.CanBeCanceled)
+        if (request.Sampling.Seed is null)
         {
-            cancellationToken.Register(() => _signal.Release());
+            // One drawn seed for the group, so that the choices' streams are distinct and each is seed + i.
+            request = request with { Sampling = request.Sampling with { Seed = Random.Shared.NextInt64(int.MaxValue) } };
         }
 
-        var s = seq;
-        return new ServingHandle(s.Output.Reader, s.Scheduled.Task, s.Completion.Task, () => s.CachedTokens);
+        CheckRequest(request);
+        var children = new List<SequenceState>(n - 1);
+        try
+        {
+            for (int i = 1; i < n; i++)
+            {
+                var child = request with { Sampling = request.Sampling with { Seed = request.Sampling.Seed + i }, PromptLogprobs = null };
+                children.Add(NewSequence(child, cancellationToken, prefillOnly: false));
+            }
+        }
+        catch
+        {
+            foreach (var c in children)
+            {
+                ReleaseAdapter(c);
+            }
+
+            throw;
+        }
+
+        var handles = new ServingHandle[n];
+        handles[0] = Enqueue(request, cancellationToken, prefillOnly: false, importedBlocks: null, importedTokens: 0, out var parent, children);
+        for (int i = 1; i < n; i++)
+        {
+            handles[i] = Handle(children[i - 1]);
+        }
+
+        _ = parent;
+        return handles;
     }
 
     /// <summary>Runs a request to completion and returns its result (tokens are not streamed).</summary>
@@ -237,7 +302,7 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
         _signal.Release();
         _loop.Join();
         _output.Dispose(); // answers what the loop handed over before it stopped
-        foreach (var s in _scheduler.Waiting.Concat(_scheduler.Running))
+        foreach (var s in _scheduler.Waiting.Concat(_scheduler.Running).SelectMany(s => (s.ForkChildren ?? []).Prepend(s)))
         {
             s.Completion.TrySetCanceled();
             s.Output.Writer.TryComplete();
