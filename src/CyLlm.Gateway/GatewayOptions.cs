@@ -62,6 +62,9 @@ public sealed record GatewayOptions
     /// <summary>Element type of the serving engine's KV cache (`cyllm serve --kv-type`).</summary>
     public CyLlm.Engine.KvCache.KvCacheType KvCacheType { get; init; } = CyLlm.Engine.KvCache.KvCacheType.F16;
 
+    /// <summary>Most choices (<c>n</c>, and <c>best_of</c> on completions) one request may ask for (400 beyond).</summary>
+    public int MaxChoices { get; init; } = 16;
+
     /// <summary>Most input tokens one embeddings request may carry, all inputs together (400 beyond).</summary>
     public int MaxEmbeddingTokens { get; init; } = 65536;
 
@@ -304,6 +307,11 @@ public sealed record GatewayOptions
         }
 
         ValidateEngine(errors);
+
+        if (MaxChoices < 1)
+        {
+            errors.Add($"Gateway:MaxChoices must be at least 1 (got {MaxChoices})");
+        }
 
         if (MaxEmbeddingTokens < 1)
         {

@@ -29,7 +29,7 @@ public sealed class ErrorTests(StoriesServerFixture fx)
     [InlineData(",\"tool_choice\":\"auto\"", "tool_choice")]
     [InlineData(",\"functions\":[]", "functions")]
     [InlineData(",\"response_format\":{\"type\":\"json_object\"}", "response_format")]
-    [InlineData(",\"n\":2", "n")]
+    [InlineData(",\"n\":99", "n")]
     [InlineData(",\"temperature\":\"hot\"", "temperature")]
     [InlineData(",\"top_p\":0", "top_p")]
     [InlineData(",\"top_k\":-5", "top_k")]

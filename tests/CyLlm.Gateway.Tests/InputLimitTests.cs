@@ -18,7 +18,7 @@ public sealed class InputLimitTests : IAsyncLifetime
         "{\"model\":\"fake\",\"messages\":" + (messages ?? "[{\"role\":\"user\",\"content\":\"hi\"}]") + extra + "}";
 
     [Theory]
-    [InlineData(",\"n\":2", "n")]
+    [InlineData(",\"n\":99", "n")]
     [InlineData(",\"n\":0", "n")]
     [InlineData(",\"max_tokens\":0", "max_tokens")]
     [InlineData(",\"max_tokens\":-5", "max_tokens")]

@@ -31,4 +31,7 @@ public sealed record GenerationRequest
 
     /// <summary>LoRA adapter to apply (serving engine only), or null for the base model.</summary>
     public string? Adapter { get; init; }
+
+    /// <summary>Log-probabilities of the prompt's tokens (completions' echo): null for none, else alternatives per position (0–20).</summary>
+    public int? PromptLogprobs { get; init; }
 }

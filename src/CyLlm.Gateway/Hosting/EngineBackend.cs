@@ -78,18 +78,45 @@ public sealed class EngineBackend : IInferenceBackend
                 throw new ArgumentException("LoRA adapters need the serving engine (continuous batching)");
             }
 
+            if (request.PromptLogprobs is not null)
+            {
+                throw new ArgumentException("prompt logprobs (echo with logprobs) need the serving engine (continuous batching)");
+            }
+
             return _serial!.Start(request, cancellationToken);
         }
 
+        // Straight into the engine's waiting queue (priority-ordered, bounded); the caller reads the handle's channel.
+        var handle = _serving.Submit(ToServing(request), cancellationToken);
+        return new GenerationStream(handle.Tokens, handle.Started, handle.Completion);
+    }
+
+    /// <summary>n choices through the serving engine: the prompt computed once, its KV blocks shared by every choice.</summary>
+    public GenerationStream[] StartMany(GenerationRequest request, int n, CancellationToken cancellationToken)
+    {
+        if (_serving is null || n == 1)
+        {
+            return this.StartSeparately(request, n, cancellationToken);
+        }
+
+        return [.. _serving.SubmitMany(ToServing(request), n, cancellationToken).Select(h => new GenerationStream(h.Tokens, h.Started, h.Completion))];
+    }
+
+    private ServingRequest ToServing(GenerationRequest request)
+    {
         int[] prompt = request.PromptTokens is { } ids ? ids.ToArray() : _engine.Encode(request.Prompt, request.AddBos, request.ParseSpecial);
         if (prompt.Length == 0)
         {
             prompt = [_tokenizer.BosId >= 0 ? _tokenizer.BosId : 0];
         }
 
-        // Straight into the engine's waiting queue (priority-ordered, bounded); the caller reads the handle's channel.
-        var handle = _serving.Submit(WithPriority(new ServingRequest(prompt, request.Sampling) { Adapter = request.Adapter, TenantId = request.TenantId, CacheSalt = request.CacheSalt }, request.Priority), cancellationToken);
-        return new GenerationStream(handle.Tokens, handle.Started, handle.Completion);
+        return WithPriority(new ServingRequest(prompt, request.Sampling)
+        {
+            Adapter = request.Adapter,
+            TenantId = request.TenantId,
+            CacheSalt = request.CacheSalt,
+            PromptLogprobs = request.PromptLogprobs,
+        }, request.Priority);
     }
 
     public int Waiting => _serving?.Waiting ?? _serial!.Waiting;

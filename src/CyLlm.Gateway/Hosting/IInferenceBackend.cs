@@ -44,6 +44,14 @@ public interface IInferenceBackend : IDisposable
     /// </summary>
     GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts <paramref name="n"/> choices of one request (OpenAI's <c>n</c>): choice i samples with seed + i (a seed is
+    /// drawn when the request has none), so each equals a lone request with that seed. This default starts them as
+    /// separate generations; a backend that can compute the prompt once and share its KV does so.
+    /// </summary>
+    GenerationStream[] StartMany(GenerationRequest request, int n, CancellationToken cancellationToken) =>
+        this.StartSeparately(request, n, cancellationToken);
+
     /// <summary>Requests waiting in the backend's queue (not yet running).</summary>
     int Waiting => 0;
 

@@ -36,6 +36,7 @@ public static class ChatHandler
             throw ApiError.BadRequest("top_logprobs requires logprobs to be true", "top_logprobs");
         }
 
+        int n = SamplingMapper.Choices(req.N, state.Options.MaxChoices);
         int[] ids = backend.EncodeChat(messages);
         var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top).ForCaller(ctx, state, adapter);
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
@@ -44,32 +45,45 @@ public static class ChatHandler
         using var runner = new GenerationRunner(ctx, state, backend);
         if (req.Stream == true)
         {
-            await runner.StreamAsync(genRequest, new ChatStreamShaper(id, created, backend.ModelId, formatter, req.StreamOptions?.IncludeUsage == true));
+            bool usage = req.StreamOptions?.IncludeUsage == true;
+            var shapers = new StreamShaper[n];
+            for (int i = 0; i < n; i++)
+            {
+                shapers[i] = new ChatStreamShaper(id, created, backend.ModelId, formatter, usage && i == 0, i);
+            }
+
+            await runner.StreamManyAsync(genRequest, shapers);
             return;
         }
 
-        string? cacheKey = ResponseCaching.KeyFor(state, ctx, backend.ModelId, adapter, genRequest);
+        string? cacheKey = n == 1 ? ResponseCaching.KeyFor(state, ctx, backend.ModelId, adapter, genRequest) : null;
         if (await ResponseCaching.TryReplayAsync(ctx, state, cacheKey, id, created))
         {
             return;
         }
 
-        var result = await runner.RunAsync(genRequest);
-        ChatLogprobs? lp = null;
-        if (formatter is not null)
+        var results = await runner.RunManyAsync(genRequest, n);
+        var choices = new ChatChoice[n];
+        for (int i = 0; i < n; i++)
         {
-            var content = new List<ChatTokenLogprob>(result.Samples.Count);
-            foreach (var s in result.Samples)
+            var result = results[i];
+            ChatLogprobs? lp = null;
+            if (formatter is not null)
             {
-                content.Add(formatter.Chat(s));
+                var content = new List<ChatTokenLogprob>(result.Samples.Count);
+                foreach (var s in result.Samples)
+                {
+                    content.Add(formatter.Chat(s));
+                }
+
+                lp = new ChatLogprobs(content);
             }
 
-            lp = new ChatLogprobs(content);
+            choices[i] = new ChatChoice(i, new ChatResponseMessage("assistant", result.Text), lp, SamplingMapper.FinishReasonName(result.FinishReason));
         }
 
-        var body = new ChatCompletion(id, "chat.completion", created, backend.ModelId,
-            [new ChatChoice(0, new ChatResponseMessage("assistant", result.Text), lp, SamplingMapper.FinishReasonName(result.FinishReason))],
-            Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);
+        var body = new ChatCompletion(id, "chat.completion", created, backend.ModelId, choices,
+            Usage.Of(results[0].PromptTokenIds.Length, results.Sum(r => r.TokenIds.Length), results[0].CachedTokens), null);
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(body, GatewayJson.Options);
         await ResponseCaching.StoreAsync(ctx, state, cacheKey, bytes);
         ctx.Response.ContentType = "application/json";

@@ -19,19 +19,22 @@ public static class CompletionHandler
         var req = await RequestReader.ReadAsync<CompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
         var backend = state.ResolveModelFor(ctx, req.Model, out string? adapter);
-        if (req.Echo == true)
-        {
-            throw ApiError.Unsupported("echo");
-        }
-
-        if (req.BestOf is { } bo && bo != 1)
-        {
-            throw ApiError.BadRequest($"best_of must be 1 (got {bo})", "best_of");
-        }
-
         if (req.Suffix is not null)
         {
             throw ApiError.Unsupported("suffix");
+        }
+
+        int n = SamplingMapper.Choices(req.N, state.Options.MaxChoices);
+        // best_of: that many candidates, the n with the highest logprob per token returned (OpenAI); not streamed.
+        int candidates = req.BestOf is { } bo ? SamplingMapper.Choices(bo, state.Options.MaxChoices, "best_of") : n;
+        if (candidates < n)
+        {
+            throw ApiError.BadRequest($"best_of ({candidates}) must be at least n ({n})", "best_of");
+        }
+
+        if (candidates > n && req.Stream == true)
+        {
+            throw ApiError.BadRequest("best_of cannot be streamed: the best choices are known only at the end", "best_of");
         }
 
         int[] ids = PromptTokens(req.Prompt, backend);
@@ -41,37 +44,103 @@ public static class CompletionHandler
             throw ApiError.BadRequest($"logprobs must be between 0 and 20 (got {k})", "logprobs");
         }
 
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null, lpCount ?? 0).ForCaller(ctx, state, adapter);
+        bool echo = req.Echo == true;
+        if (echo && lpCount is not null && req.Stream == true)
+        {
+            throw ApiError.BadRequest("echo with logprobs is not streamed by this server (the prompt's logprobs come with the answer); send stream: false", "echo");
+        }
+
+        if (!echo && req.MaxTokens == 0)
+        {
+            throw ApiError.BadRequest("max_tokens 0 generates nothing: it is only meaningful with echo (to score the prompt)", "max_tokens");
+        }
+
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null || candidates > n, lpCount ?? 0, allowZeroMaxTokens: echo).ForCaller(ctx, state, adapter);
+        if (echo && lpCount is not null)
+        {
+            genRequest = genRequest with { PromptLogprobs = lpCount };
+        }
+
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = lpCount is not null ? new LogprobFormatter(backend) : null;
+        string promptText = echo ? EchoText(req.Prompt, ids, backend) : "";
         using var runner = new GenerationRunner(ctx, state, backend);
         if (req.Stream == true)
         {
-            await runner.StreamAsync(genRequest, new CompletionStreamShaper(id, created, backend.ModelId, formatter, req.StreamOptions?.IncludeUsage == true));
+            bool usage = req.StreamOptions?.IncludeUsage == true;
+            var shapers = new StreamShaper[n];
+            for (int i = 0; i < n; i++)
+            {
+                shapers[i] = new CompletionStreamShaper(id, created, backend.ModelId, formatter, usage && i == 0, i, echo ? new EchoedPrompt(promptText, null) : null);
+            }
+
+            await runner.StreamManyAsync(genRequest, shapers);
             return;
         }
 
-        string? cacheKey = ResponseCaching.KeyFor(state, ctx, backend.ModelId, adapter, genRequest);
+        string? cacheKey = n == 1 && candidates == 1 && !echo ? ResponseCaching.KeyFor(state, ctx, backend.ModelId, adapter, genRequest) : null;
         if (await ResponseCaching.TryReplayAsync(ctx, state, cacheKey, id, created))
         {
             return;
         }
 
-        var result = await runner.RunAsync(genRequest);
-        var body = new TextCompletion(id, "text_completion", created, backend.ModelId,
-            [new TextChoice(result.Text, 0, formatter is null ? null : Logprobs(result, formatter), SamplingMapper.FinishReasonName(result.FinishReason))],
-            Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);
+        var results = await runner.RunManyAsync(genRequest, candidates);
+        var chosen = candidates > n ? [.. results.OrderByDescending(MeanLogprob).Take(n)] : results;
+        var choices = new TextChoice[n];
+        for (int i = 0; i < n; i++)
+        {
+            var r = chosen[i];
+            TextLogprobs? lp = formatter is null ? null : Logprobs(echo ? results[0].PromptLogprobs : null, echo ? ids : null, r, formatter);
+            choices[i] = new TextChoice(promptText + r.Text, i, lp, SamplingMapper.FinishReasonName(r.FinishReason));
+        }
+
+        var body = new TextCompletion(id, "text_completion", created, backend.ModelId, choices,
+            Usage.Of(results[0].PromptTokenIds.Length, results.Sum(r => r.TokenIds.Length), results[0].CachedTokens), null);
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(body, GatewayJson.Options);
         await ResponseCaching.StoreAsync(ctx, state, cacheKey, bytes);
         ctx.Response.ContentType = "application/json";
         await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
     }
 
-    private static TextLogprobs Logprobs(GenerationResult result, LogprobFormatter f)
+    /// <summary>best_of's ranking: the mean logprob of a choice's tokens (an empty choice ranks last).</summary>
+    private static double MeanLogprob(GenerationResult r) => r.Samples.Count == 0 ? double.NegativeInfinity : r.Samples.Average(s => (double)s.Logprob);
+
+    /// <summary>The prompt as echo returns it: the client's text when it sent text, else its token ids decoded.</summary>
+    private static string EchoText(JsonElement? prompt, int[] ids, IInferenceBackend backend)
+    {
+        if (prompt is { ValueKind: JsonValueKind.String } p)
+        {
+            return p.GetString()!;
+        }
+
+        if (prompt is { ValueKind: JsonValueKind.Array } a && a.GetArrayLength() == 1 && a[0].ValueKind == JsonValueKind.String)
+        {
+            return a[0].GetString()!;
+        }
+
+        return backend.Decode(ids);
+    }
+
+    /// <summary>Legacy logprobs of one choice: the echoed prompt's tokens first (when given; the first null), then the completion's.</summary>
+    private static TextLogprobs Logprobs(IReadOnlyList<CyLlm.Engine.Sampling.SampleResult?>? promptLogprobs, int[]? promptIds, GenerationResult result, LogprobFormatter f)
     {
         var lp = new TextLogprobs([], [], [], []);
         int offset = 0;
+        if (promptLogprobs is not null && promptIds is not null)
+        {
+            for (int i = 0; i < promptIds.Length; i++)
+            {
+                string text = f.TokenText(promptIds[i]);
+                lp.Tokens.Add(text);
+                var s = i < promptLogprobs.Count ? promptLogprobs[i] : null;
+                lp.TokenLogprobs.Add(s is { } v ? LogprobFormatter.Finite(v.Logprob) : null);
+                lp.TopLogprobs.Add(s is { } w ? f.CompletionTop(w) : null);
+                lp.TextOffset.Add(offset);
+                offset += text.Length;
+            }
+        }
+
         foreach (var s in result.Samples)
         {
             string text = f.TokenText(s.TokenId);

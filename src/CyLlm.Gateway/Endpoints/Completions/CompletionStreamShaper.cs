@@ -5,11 +5,21 @@ namespace CyLlm.Gateway.Endpoints.Completions;
 
 /// <summary>Text completion streaming: one chunk per token with text (or logprobs), a finish chunk, then the
 /// usage chunk (empty choices) when <c>include_usage</c> is set.</summary>
-public sealed class CompletionStreamShaper(string id, long created, string model, LogprobFormatter? logprobs, bool includeUsage) : StreamShaper
+public sealed class CompletionStreamShaper(string id, long created, string model, LogprobFormatter? logprobs, bool includeUsage, int index = 0, EchoedPrompt? echo = null) : StreamShaper
 {
     private int _offset;
 
-    public override object? First() => null;
+    /// <summary>With <c>echo</c>, the prompt's text (and its logprobs) as the first chunk.</summary>
+    public override object? First()
+    {
+        if (echo is null)
+        {
+            return null;
+        }
+
+        _offset = echo.Text.Length;
+        return new TextCompletion(id, "text_completion", created, model, [new TextChoice(echo.Text, index, echo.Logprobs, null)], null, null);
+    }
 
     public override object? Token(GeneratedToken token)
     {
@@ -29,12 +39,12 @@ public sealed class CompletionStreamShaper(string id, long created, string model
             return null;
         }
 
-        return new TextCompletion(id, "text_completion", created, model, [new TextChoice(token.TextDelta, 0, lp, null)], null, null);
+        return new TextCompletion(id, "text_completion", created, model, [new TextChoice(token.TextDelta, index, lp, null)], null, null);
     }
 
     public override IEnumerable<object> Final(GenerationResult result)
     {
-        yield return new TextCompletion(id, "text_completion", created, model, [new TextChoice("", 0, null, SamplingMapper.FinishReasonName(result.FinishReason))], null, null);
+        yield return new TextCompletion(id, "text_completion", created, model, [new TextChoice("", index, null, SamplingMapper.FinishReasonName(result.FinishReason))], null, null);
         if (includeUsage)
         {
             yield return new TextCompletion(id, "text_completion", created, model, [], Usage.Of(result.PromptTokenIds.Length, result.TokenIds.Length, result.CachedTokens), null);

@@ -78,30 +78,31 @@ public sealed partial class GenerationRunner
         [new("model", RequestIds.ModelOf(_ctx)), new("tenant", _ctx.GetCaller().TenantId)];
 
     /// <summary>Charges prompt + max completion tokens against the token limits (429 when they do not fit).</summary>
-    private async Task AdmitTokensAsync(GenerationRequest request)
+    private async Task AdmitTokensAsync(GenerationRequest request, int choices)
     {
         if (_limiter is { Enabled: true } limiter)
         {
             long prompt = request.PromptTokens?.Count ?? 0;
-            _lease = await limiter.AdmitTokensAsync(_ctx, prompt + request.Sampling.MaxTokens);
+            _lease = await limiter.AdmitTokensAsync(_ctx, prompt + ((long)choices * request.Sampling.MaxTokens));
         }
     }
 
     /// <summary>Records the usage (metrics, token-limit correction) of a finished generation.</summary>
-    private async Task<GenerationResult> FinishAsync(GenerationResult result)
+    private async Task FinishAsync(GenerationResult[] results)
     {
         // Usage for the request's audit row (auth helper): both the non-streaming and the streaming path end here.
-        CyLlm.Gateway.Audit.RequestUsage.Report(_ctx, result.PromptTokenIds.Length, result.TokenIds.Length);
+        // The prompt counts once whatever the number of choices, as OpenAI bills n.
+        int prompt = results[0].PromptTokenIds.Length;
+        int completion = results.Sum(r => r.TokenIds.Length);
+        CyLlm.Gateway.Audit.RequestUsage.Report(_ctx, prompt, completion);
         var tags = Tags();
-        _metrics?.PromptTokens.Add(result.PromptTokenIds.Length, tags);
-        _metrics?.GenerationTokens.Add(result.TokenIds.Length, tags);
+        _metrics?.PromptTokens.Add(prompt, tags);
+        _metrics?.GenerationTokens.Add(completion, tags);
         if (_lease is { } lease && _limiter is { } limiter)
         {
             _lease = null;
-            await limiter.SettleAsync(lease, result.PromptTokenIds.Length + result.TokenIds.Length);
+            await limiter.SettleAsync(lease, prompt + completion);
         }
-
-        return result;
     }
 
     /// <summary>Cancels whatever still runs for this request (the handler is leaving, e.g. a failed write to a

@@ -65,45 +65,66 @@ public sealed partial class GenerationRunner : IDisposable
     }
 
     /// <summary>Non-streaming: waits for the whole result.</summary>
-    public async Task<GenerationResult> RunAsync(GenerationRequest request)
+    public async Task<GenerationResult> RunAsync(GenerationRequest request) => (await RunManyAsync(request, 1))[0];
+
+    /// <summary>Non-streaming, <paramref name="n"/> choices of one request (the backend computes the prompt once where it can).</summary>
+    public async Task<GenerationResult[]> RunManyAsync(GenerationRequest request, int n)
     {
-        await AdmitTokensAsync(request);
-        var generation = Submit(request);
-        await WaitStartAsync(generation, null);
+        await AdmitTokensAsync(request, n);
+        var generations = Submit(request, n);
+        await WaitStartAsync(generations[0], null);
         StartClocks(streaming: false);
-        GenerationResult result;
+        GenerationResult[] results;
         try
         {
-            result = await generation.Completion.WaitAsync(_linked.Token);
+            results = n == 1
+                ? [await generations[0].Completion.WaitAsync(_linked.Token)]
+                : await Task.WhenAll(generations.Select(g => g.Completion)).WaitAsync(_linked.Token);
         }
         catch (OperationCanceledException) when (!_ctx.RequestAborted.IsCancellationRequested && Stage() is not null)
         {
             // The engine sees the same cancellation; let it free its slot (bounded) before the 504 goes out.
-            await Task.WhenAny(generation.Completion, Task.Delay(TimeSpan.FromSeconds(1)));
+            await Task.WhenAny(Task.WhenAll(generations.Select(g => (Task)g.Completion)), Task.Delay(TimeSpan.FromSeconds(1)));
             throw Expired();
         }
 
-        TraceSpans(result);
-        return await FinishAsync(Check(result));
+        foreach (var r in results)
+        {
+            Check(r);
+        }
+
+        TraceSpans(results[0]);
+        await FinishAsync(results);
+        return results;
     }
 
     /// <summary>Streaming: SSE chunks as tokens arrive, keep-alive comments while waiting, then [DONE].</summary>
-    public async Task StreamAsync(GenerationRequest request, StreamShaper shaper)
+    public Task StreamAsync(GenerationRequest request, StreamShaper shaper) => StreamManyAsync(request, [shaper]);
+
+    /// <summary>
+    /// Streaming, one shaper per choice (each writes its choice's index): the choices' chunks interleave as their tokens
+    /// come. With several choices the usage chunk, when asked for, is written once, by choice 0's shaper, last.
+    /// </summary>
+    public async Task StreamManyAsync(GenerationRequest request, StreamShaper[] shapers)
     {
-        await AdmitTokensAsync(request);
+        int n = shapers.Length;
+        await AdmitTokensAsync(request, n);
         // Submitted before the first byte: a refusal (overload, context, KV capacity) is a plain HTTP error.
-        var generation = Submit(request);
+        var generations = Submit(request, n);
         var sse = new SseWriter(_ctx);
         try
         {
-            await WaitStartAsync(generation, sse.KeepAliveAsync);
+            await WaitStartAsync(generations[0], sse.KeepAliveAsync);
             StartClocks(streaming: true);
-            if (shaper.First() is { } first)
+            foreach (var shaper in shapers)
             {
-                await sse.DataAsync(first);
+                if (shaper.First() is { } first)
+                {
+                    await sse.DataAsync(first);
+                }
             }
 
-            var reader = generation.Tokens;
+            var reader = new ChoiceTokens(generations);
             var keepAlive = _state.Options.KeepAliveInterval;
             Task<bool>? pending = null;
             long lastToken = 0;
@@ -135,9 +156,9 @@ public sealed partial class GenerationRunner : IDisposable
                     break;
                 }
 
-                while (reader.TryRead(out var token))
+                while (reader.TryRead(out int choice, out var token))
                 {
-                    if (shaper.Token(token) is { } payload)
+                    if (shapers[choice].Token(token) is { } payload)
                     {
                         await sse.DataAsync(payload);
                         Touched();
@@ -156,12 +177,22 @@ public sealed partial class GenerationRunner : IDisposable
                 }
             }
 
-            var final = await generation.Completion;
-            TraceSpans(final);
-            var result = await FinishAsync(Check(final));
-            foreach (var payload in shaper.Final(result))
+            var results = await Task.WhenAll(generations.Select(g => g.Completion));
+            foreach (var r in results)
             {
-                await sse.DataAsync(payload);
+                Check(r);
+            }
+
+            TraceSpans(results[0]);
+            await FinishAsync(results);
+            for (int i = n - 1; i >= 0; i--)
+            {
+                // Choice 0 last, with the usage of every choice (the prompt once, the completions summed).
+                var result = i == 0 && n > 1 ? results[0] with { TokenIds = [.. results.SelectMany(r => r.TokenIds)] } : results[i];
+                foreach (var payload in shapers[i].Final(result))
+                {
+                    await sse.DataAsync(payload);
+                }
             }
 
             await sse.DoneAsync();
@@ -196,11 +227,13 @@ public sealed partial class GenerationRunner : IDisposable
     }
 
     /// <summary>Hands the request to the backend (its engine queues it); remembers what the trace spans need.</summary>
-    private GenerationStream Submit(GenerationRequest request)
+    private GenerationStream[] Submit(GenerationRequest request, int n)
     {
         _traceParent = Activity.Current?.Context ?? default;
         _submittedAt = DateTimeOffset.UtcNow;
-        return _generation = _backend.Start(request, _linked.Token);
+        var generations = n == 1 ? [_backend.Start(request, _linked.Token)] : _backend.StartMany(request, n, _linked.Token);
+        _generation = generations[0];
+        return generations;
     }
 
     /// <summary>

@@ -41,9 +41,9 @@ public static class SamplingMapper
             }
         }
 
-        if (r.N is { } n && n != 1)
+        if (r.N is { } n && n < 1)
         {
-            throw ApiError.BadRequest($"n must be 1 (got {n}); this server generates one choice per request", "n");
+            throw ApiError.BadRequest($"n must be at least 1 (got {n})", "n");
         }
 
         CheckListSizes(r.LogitBias?.Count ?? 0, r.StopTokenIds?.Count ?? 0);
@@ -106,8 +106,14 @@ public static class SamplingMapper
     /// Builds the engine request for <paramref name="prompt"/> tokens; checks the context
     /// (400 context_length_exceeded) and every sampling range (400 naming the parameter).
     /// </summary>
-    public static GenerationRequest Build(SamplingRequest r, IInferenceBackend backend, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs)
+    public static GenerationRequest Build(SamplingRequest r, IInferenceBackend backend, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs, bool allowZeroMaxTokens = false)
     {
+        if (maxTokens is <= 0 && !(maxTokens == 0 && allowZeroMaxTokens))
+        {
+            // 0 only scores a prompt: completions with echo (the caller allows it); a chat answer needs a token.
+            throw ApiError.BadRequest($"max_tokens must be at least 1 (got {maxTokens})", "max_tokens");
+        }
+
         int ctx = backend.ContextTokens;
         int room = ctx - Math.Max(1, prompt.Length);
         if (room < 1)
@@ -169,6 +175,18 @@ public static class SamplingMapper
         }
 
         return new GenerationRequest { PromptTokens = prompt, Sampling = sp, Priority = r.Priority };
+    }
+
+    /// <summary>The number of choices asked for, within <paramref name="max"/> (Gateway:MaxChoices); 400 naming the field beyond.</summary>
+    public static int Choices(int? n, int max, string field = "n")
+    {
+        int value = n ?? 1;
+        if (value < 1 || value > max)
+        {
+            throw ApiError.BadRequest($"{field} must be between 1 and {max} (got {value}); the server's limit is Gateway:MaxChoices", field);
+        }
+
+        return value;
     }
 
     public static string FinishReasonName(FinishReason f) => f == FinishReason.Length ? "length" : "stop";
