@@ -145,6 +145,12 @@ public static class DisaggregationRoutes
         }
 
         SamplingMapper.CheckStopTokenIds(req.StopTokenIds, vocab);
+        if (req.MaxTokens < 1)
+        {
+            // The engine takes 0 (prompt scoring for echo), which the disaggregated path does not serve.
+            throw ApiError.BadRequest($"max_tokens must be at least 1 (got {req.MaxTokens})", "max_tokens");
+        }
+
         var sampling = new SamplingParams
         {
             Temperature = req.Temperature,

@@ -119,6 +119,8 @@ public sealed class EngineBackend : IInferenceBackend
         }, request.Priority);
     }
 
+    public bool SupportsPromptLogprobs => _serving is not null;
+
     public int Waiting => _serving?.Waiting ?? _serial!.Waiting;
 
     public int MaxWaiting => _maxWaiting;

@@ -52,6 +52,10 @@ public interface IInferenceBackend : IDisposable
     GenerationStream[] StartMany(GenerationRequest request, int n, CancellationToken cancellationToken) =>
         this.StartSeparately(request, n, cancellationToken);
 
+    /// <summary>Whether <see cref="GenerationRequest.PromptLogprobs"/> is honoured (completions' echo with logprobs);
+    /// a backend that cannot score the prompt must say so rather than ignore the field.</summary>
+    bool SupportsPromptLogprobs => false;
+
     /// <summary>Requests waiting in the backend's queue (not yet running).</summary>
     int Waiting => 0;
 

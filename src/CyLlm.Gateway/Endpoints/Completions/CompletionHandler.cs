@@ -50,6 +50,11 @@ public static class CompletionHandler
             throw ApiError.BadRequest("echo with logprobs is not streamed by this server (the prompt's logprobs come with the answer); send stream: false", "echo");
         }
 
+        if (echo && lpCount is not null && !backend.SupportsPromptLogprobs)
+        {
+            throw ApiError.BadRequest("echo with logprobs needs the serving engine to score the prompt; this model's backend cannot (single-stream or disaggregated). Fix: drop logprobs or echo, or serve the model with continuous batching", "echo");
+        }
+
         if (!echo && req.MaxTokens == 0)
         {
             throw ApiError.BadRequest("max_tokens 0 generates nothing: it is only meaningful with echo (to score the prompt)", "max_tokens");
