@@ -9,8 +9,8 @@ namespace CyLlm.ChatTemplates.Tools;
 /// <c>&lt;|python_tag|&gt;</c> are followed by one JSON value, and Llama 3 also calls with a bare JSON object that
 /// opens its reply. A call body must be an object (or an array of objects) with a string "name" and object
 /// "arguments" (or "parameters"); anything else is returned as content, marker included.
-/// Whitespace-only content is held until real content follows, so the blank lines between calls never become
-/// content; at the end it is kept only when the output made no calls.
+/// Trailing whitespace of content is held until real content follows, so the blank lines around calls never
+/// become content; at the end it is kept only when the output made no calls.
 /// </summary>
 public sealed class ToolCallParser : IToolCallParser
 {
@@ -238,24 +238,20 @@ public sealed class ToolCallParser : IToolCallParser
 
     private void EmitContent(List<ToolParseEvent> events, string text)
     {
-        if (text.Length == 0)
+        // Trailing whitespace waits for what follows: before a call (or at the end of a reply with calls) it is dropped.
+        int end = text.Length;
+        while (end > 0 && char.IsWhiteSpace(text[end - 1]))
         {
-            return;
+            end--;
         }
 
-        if (string.IsNullOrWhiteSpace(text))
+        if (end > 0)
         {
-            _heldSpace.Append(text);
-            return;
-        }
-
-        if (_heldSpace.Length > 0)
-        {
-            text = _heldSpace + text;
+            events.Add(ToolParseEvent.Text(_heldSpace.Length > 0 ? _heldSpace + text[..end] : text[..end]));
             _heldSpace.Clear();
         }
 
-        events.Add(ToolParseEvent.Text(text));
+        _heldSpace.Append(text, end, text.Length - end);
     }
 
     /// <summary>Length of the longest end of <paramref name="s"/> that a marker starts with (held until decided).</summary>

@@ -16,7 +16,7 @@ public static class ToolPromptFallback
     private static readonly Lazy<ChatTemplate> Preamble = new(() => ChatTemplate.Parse(
         "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n" +
         "You are provided with function signatures within <tools></tools> XML tags:\n<tools>" +
-        "{% for tool in tools %}\n{{ tool | tojson }}{% endfor %}\n</tools>\n\n" +
+        "{% for tool in tools %}{{ \"\\n\" }}{{ tool | tojson }}{% endfor %}{{ \"\\n\" }}</tools>\n\n" +
         "For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n" +
         "<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>"));
 
