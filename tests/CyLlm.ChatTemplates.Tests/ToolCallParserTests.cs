@@ -27,6 +27,8 @@ public class ToolCallParserTests
         [ToolCallFamily.Llama3, "{\"name\": \"f\", \"parameters\": {\"a\": 1", "{\"name\": \"f\", \"parameters\": {\"a\": 1", ""],
         [ToolCallFamily.Mistral, "[TOOL_CALLS][{\"name\": \"a\", \"arguments\": {\"x\": 1}}, {\"name\": \"b\", \"arguments\": {\"y\": \"]\"}, \"id\": \"abc123XYZ\"}]", null!, "a:{\"x\": 1}|b:{\"y\": \"]\"}"],
         [ToolCallFamily.Mistral, "Sure [TOOL_CALLS] is a token", "Sure [TOOL_CALLS] is a token", ""],
+        [ToolCallFamily.Mistral, " [{\"name\": \"a\", \"arguments\": {}}]", null!, "a:{}"],
+        [ToolCallFamily.Mistral, "[1, 2] is a list", "[1, 2] is a list", ""],
         [ToolCallFamily.Mistral, "[TOOL_CALLS][{\"arguments\": {}}]", "[TOOL_CALLS][{\"arguments\": {}}]", ""],
     ];
 

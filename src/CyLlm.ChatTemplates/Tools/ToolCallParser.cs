@@ -6,8 +6,8 @@ namespace CyLlm.ChatTemplates.Tools;
 /// <summary>
 /// The streaming tool-call parser of one <see cref="ToolCallFamily"/>. Hermes calls run from <c>&lt;tool_call&gt;</c>
 /// to <c>&lt;/tool_call&gt;</c> (or the end of output); Mistral's <c>[TOOL_CALLS]</c> and Llama 3's
-/// <c>&lt;|python_tag|&gt;</c> are followed by one JSON value, and Llama 3 also calls with a bare JSON object that
-/// opens its reply. A call body must be an object (or an array of objects) with a string "name" and object
+/// <c>&lt;|python_tag|&gt;</c> are followed by one JSON value; a reply that opens with a bare JSON object (Llama 3)
+/// or array (Mistral, when the decoder dropped the special [TOOL_CALLS] token) is a call too when it parses as one. A call body must be an object (or an array of objects) with a string "name" and object
 /// "arguments" (or "parameters"); anything else is returned as content, marker included.
 /// Trailing whitespace of content is held until real content follows, so the blank lines around calls never
 /// become content; at the end it is kept only when the output made no calls.
@@ -22,6 +22,7 @@ public sealed class ToolCallParser : IToolCallParser
     private readonly ToolCallFamily _family;
     private readonly Func<string> _newId;
     private readonly string[] _markers;
+    private readonly char? _bareOpen;
     private readonly StringBuilder _buf = new();
     private readonly StringBuilder _heldSpace = new();
     private State _state;
@@ -38,13 +39,20 @@ public sealed class ToolCallParser : IToolCallParser
             ToolCallFamily.Mistral => [MistralOpen],
             _ => [HermesOpen],
         };
-        // Llama 3 may answer with a bare JSON call: the start of the reply is undecided until its first character.
-        _state = family == ToolCallFamily.Llama3 ? State.Start : State.Content;
+        // Llama 3 may answer with a bare JSON call, and decoders that drop special tokens turn Mistral's
+        // [TOOL_CALLS] into a bare JSON array: the start of the reply is undecided until its first character.
+        _bareOpen = family switch
+        {
+            ToolCallFamily.Llama3 => '{',
+            ToolCallFamily.Mistral => '[',
+            _ => null,
+        };
+        _state = _bareOpen is null ? State.Content : State.Start;
     }
 
     private enum State
     {
-        /// <summary>Nothing but whitespace yet (Llama 3 only: a '{' here opens a bare call).</summary>
+        /// <summary>Nothing but whitespace yet (Llama 3's '{' or Mistral's '[' here opens a bare call).</summary>
         Start,
 
         Content,
@@ -130,7 +138,7 @@ public sealed class ToolCallParser : IToolCallParser
                         return false;
                     }
 
-                    if (s[i] == '{')
+                    if (s[i] == _bareOpen)
                     {
                         _marker = s[..i];
                         _buf.Remove(0, i);
