@@ -55,6 +55,11 @@ public static partial class ChatToolReader
             throw ApiError.BadRequest("tools must be an array of {\"type\": \"function\", \"function\": {...}} objects", "tools");
         }
 
+        if (t.GetArrayLength() == 0)
+        {
+            throw ApiError.BadRequest("tools must list at least one function (leave tools out for none)", "tools");
+        }
+
         if (t.GetArrayLength() > MaxTools)
         {
             throw ApiError.BadRequest($"tools has {t.GetArrayLength()} entries; at most {MaxTools} are allowed", "tools");
