@@ -272,7 +272,7 @@ public sealed class ToolCallingTests(FakeServerFixture fx) : IClassFixture<FakeS
         string body = await resp.Content.ReadAsStringAsync();
         Assert.True(resp.IsSuccessStatusCode, body);
         string prompt = fx.Backend.Decode(fx.Backend.LastRequest!.PromptTokens!.ToArray());
-        Assert.EndsWith("user: Weather in Paris?<tool_call>\n{\"name\": \"get_weather\", \"arguments\": ", prompt, StringComparison.Ordinal);
+        Assert.EndsWith("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": ", prompt, StringComparison.Ordinal);
         var call = JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls")[0];
         Assert.Equal("get_weather", call.GetProperty("function").GetProperty("name").GetString());
         Assert.Equal("{\"city\": \"Rome\"}", call.GetProperty("function").GetProperty("arguments").GetString());
