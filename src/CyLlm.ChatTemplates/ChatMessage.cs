@@ -9,8 +9,8 @@ namespace CyLlm.ChatTemplates;
 public sealed record ChatMessage(string Role, string Content, string? Name = null)
 {
     /// <summary>
-    /// The calls an assistant turn made. When set and <see cref="Content"/> is empty the template sees
-    /// <c>content</c> as none, as OpenAI clients send it (<c>"content": null</c> beside tool_calls).
+    /// The calls an assistant turn made. OpenAI clients send <c>"content": null</c> beside them; pass "" then (the
+    /// template sees "", as vLLM passes it: falsy like none, and safe for templates that search the content).
     /// </summary>
     public IReadOnlyList<ChatToolCall>? ToolCalls { get; init; }
 

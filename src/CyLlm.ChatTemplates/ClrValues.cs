@@ -18,8 +18,9 @@ internal static class ClrValues
         var d = new PyDict(5)
         {
             ["role"] = m.Role,
-            // OpenAI clients send content null beside tool_calls; templates test it with "if message.content".
-            ["content"] = calls && m.Content.Length == 0 ? null : m.Content,
+            // OpenAI clients send content null beside tool_calls; it stays "" (as vLLM passes it): templates test it with
+            // "if message.content", and some (Qwen3's "'<think>' in content") fail on none.
+            ["content"] = m.Content,
         };
         if (m.Name is not null)
         {

@@ -29,6 +29,10 @@ public class ToolCallParserTests
         [ToolCallFamily.Mistral, "Sure [TOOL_CALLS] is a token", "Sure [TOOL_CALLS] is a token", ""],
         [ToolCallFamily.Mistral, " [{\"name\": \"a\", \"arguments\": {}}]", null!, "a:{}"],
         [ToolCallFamily.Mistral, "[1, 2] is a list", "[1, 2] is a list", ""],
+        [ToolCallFamily.MistralArgs, "[TOOL_CALLS]get_weather[ARGS]{\"city\": \"[ARGS]\"}[TOOL_CALLS]get_time[CALL_ID]abc123XYZ[ARGS]{}", null!, "get_weather:{\"city\": \"[ARGS]\"}|get_time:{}"],
+        [ToolCallFamily.MistralArgs, "Text first.[TOOL_CALLS]f[ARGS]{\"a\": 1} and after", "Text first. and after", "f:{\"a\": 1}"],
+        [ToolCallFamily.MistralArgs, "[TOOL_CALLS]f[ARGS]not json", "[TOOL_CALLS]f[ARGS]not json", ""],
+        [ToolCallFamily.MistralArgs, "[TOOL_CALLS]no args marker\nat all", "[TOOL_CALLS]no args marker\nat all", ""],
         [ToolCallFamily.Mistral, "[TOOL_CALLS][{\"arguments\": {}}]", "[TOOL_CALLS][{\"arguments\": {}}]", ""],
     ];
 
@@ -159,13 +163,14 @@ public class ToolCallParserTests
     [Fact]
     public void A_forced_prefix_fed_first_completes_the_named_call()
     {
-        foreach (var family in new[] { ToolCallFamily.Hermes, ToolCallFamily.Llama3, ToolCallFamily.Mistral })
+        foreach (var family in new[] { ToolCallFamily.Hermes, ToolCallFamily.Llama3, ToolCallFamily.Mistral, ToolCallFamily.MistralArgs })
         {
             var dialect = ToolCallDialect.Detect(family switch
             {
                 ToolCallFamily.Hermes => "tools <tool_call> \"name\"",
                 ToolCallFamily.Llama3 => "tools <|python_tag|>",
-                _ => "tools [TOOL_CALLS]",
+                ToolCallFamily.Mistral => "tools [TOOL_CALLS]",
+                _ => "tools [TOOL_CALLS] [ARGS]",
             });
             Assert.Equal(family, dialect.Family);
             string prefix = dialect.GenerationPrefix(new ToolChoice(ToolChoiceMode.Function, "get_weather"));
@@ -173,7 +178,8 @@ public class ToolCallParserTests
             {
                 ToolCallFamily.Hermes => "{\"city\": \"Paris\"}}\n</tool_call>",
                 ToolCallFamily.Llama3 => "{\"city\": \"Paris\"}}",
-                _ => "{\"city\": \"Paris\"}}]",
+                ToolCallFamily.Mistral => "{\"city\": \"Paris\"}}]",
+                _ => "{\"city\": \"Paris\"}",
             };
             var (content, calls, _) = Feed(family, [prefix, rest]);
             Assert.Null(content);

@@ -70,6 +70,9 @@ public class ToolFallbackAndGrammarTests
         Assert.Contains("call ::= tool0 | tool1\n", mistral, StringComparison.Ordinal);
         Assert.EndsWith("root ::= \"[TOOL_CALLS][\" call \"]\"\n", mistral, StringComparison.Ordinal);
         Assert.Contains("tool1-root ::= \"{}\"  # object", mistral, StringComparison.Ordinal);
+        string named = ToolCallGrammar.Build(ToolCallFamily.MistralArgs, two, ToolChoice.Required, parallel: true, FakeSchema);
+        Assert.Contains("tool0 ::= \"get_weather[ARGS]\" tool0-root\n", named, StringComparison.Ordinal);
+        Assert.EndsWith("root ::= (\"[TOOL_CALLS]\" call)+\n", named, StringComparison.Ordinal);
         string llama = ToolCallGrammar.Build(ToolCallFamily.Llama3, two, ToolChoice.Required, parallel: true, FakeSchema);
         Assert.Contains("\\\"parameters\\\": \" tool0-root", llama, StringComparison.Ordinal);
         Assert.EndsWith("root ::= call\n", llama, StringComparison.Ordinal);

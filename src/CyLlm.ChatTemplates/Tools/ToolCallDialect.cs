@@ -4,7 +4,7 @@ namespace CyLlm.ChatTemplates.Tools;
 /// How one chat template does tools: the <see cref="ToolCallFamily"/> its model writes calls in, and whether the
 /// template itself renders <c>tools</c>, assistant <c>tool_calls</c> and <c>tool</c> turns
 /// (<see cref="NativeTools"/>). Detected from the template text, the way llama.cpp's common/chat.cpp
-/// recognises formats: Mistral templates write <c>[TOOL_CALLS]</c>, Llama 3.1+ write <c>&lt;|python_tag|&gt;</c>,
+/// recognises formats: Mistral templates write <c>[TOOL_CALLS]</c> (the newer ones also <c>[ARGS]</c>), Llama 3.1+ write <c>&lt;|python_tag|&gt;</c>,
 /// Hermes / Qwen 2.5 write <c>&lt;tool_call&gt;</c> with a JSON "name". Any other template (no tools, or a call
 /// format this engine does not parse) gets the documented Hermes fallback (<see cref="ToolPromptFallback"/>),
 /// so the prompt and the parser always agree.
@@ -41,7 +41,7 @@ public sealed class ToolCallDialect
 
         if (templateSource.Contains("[TOOL_CALLS]", StringComparison.Ordinal))
         {
-            return new ToolCallDialect(ToolCallFamily.Mistral, true);
+            return new ToolCallDialect(templateSource.Contains("[ARGS]", StringComparison.Ordinal) ? ToolCallFamily.MistralArgs : ToolCallFamily.Mistral, true);
         }
 
         if (templateSource.Contains("<|python_tag|>", StringComparison.Ordinal))
@@ -81,6 +81,7 @@ public sealed class ToolCallDialect
         return Family switch
         {
             ToolCallFamily.Mistral => name is null ? "[TOOL_CALLS][{\"name\": \"" : "[TOOL_CALLS][{\"name\": " + quoted + ", \"arguments\": ",
+            ToolCallFamily.MistralArgs => name is null ? "[TOOL_CALLS]" : "[TOOL_CALLS]" + name + "[ARGS]",
             ToolCallFamily.Llama3 => name is null ? "{\"name\": \"" : "{\"name\": " + quoted + ", \"parameters\": ",
             _ => name is null ? "<tool_call>\n{\"name\": \"" : "<tool_call>\n{\"name\": " + quoted + ", \"arguments\": ",
         };
@@ -100,7 +101,7 @@ public sealed class ToolCallDialect
             return (ToolPromptFallback.Rewrite(messages, tools), options);
         }
 
-        if (Family == ToolCallFamily.Mistral)
+        if (Family is ToolCallFamily.Mistral or ToolCallFamily.MistralArgs)
         {
             messages = messages.Select(m => m with
             {

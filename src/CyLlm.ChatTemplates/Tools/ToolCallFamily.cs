@@ -11,4 +11,7 @@ public enum ToolCallFamily
 
     /// <summary>Mistral: <c>[TOOL_CALLS][{"name": ..., "arguments": {...}}, ...]</c>.</summary>
     Mistral,
+
+    /// <summary>Mistral's newer templates (Small 3.2, Devstral, Ministral 3): <c>[TOOL_CALLS]name[ARGS]{...}</c> per call.</summary>
+    MistralArgs,
 }

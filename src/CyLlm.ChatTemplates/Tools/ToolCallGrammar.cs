@@ -39,8 +39,16 @@ public static class ToolCallGrammar
         {
             var (rules, root) = schemaToGbnf(allowed[i].Parameters ?? AnyObject, $"tool{i}-");
             sb.Append(rules.TrimEnd()).Append('\n');
-            string head = "{\"name\": " + JsonSerializer.Serialize(allowed[i].Name) + ", \"" + argsKey + "\": ";
-            sb.Append($"tool{i} ::= {Literal(head)} {root} {Literal("}")}\n");
+            if (family == ToolCallFamily.MistralArgs)
+            {
+                sb.Append($"tool{i} ::= {Literal(allowed[i].Name + "[ARGS]")} {root}\n");
+            }
+            else
+            {
+                string head = "{\"name\": " + JsonSerializer.Serialize(allowed[i].Name) + ", \"" + argsKey + "\": ";
+                sb.Append($"tool{i} ::= {Literal(head)} {root} {Literal("}")}\n");
+            }
+
             alternatives.Add($"tool{i}");
         }
 
@@ -50,6 +58,9 @@ public static class ToolCallGrammar
             ToolCallFamily.Mistral => parallel
                 ? $"root ::= {Literal("[TOOL_CALLS][")} call ({Literal(", ")} call)* {Literal("]")}\n"
                 : $"root ::= {Literal("[TOOL_CALLS][")} call {Literal("]")}\n",
+            ToolCallFamily.MistralArgs => parallel
+                ? $"root ::= ({Literal("[TOOL_CALLS]")} call)+\n"
+                : $"root ::= {Literal("[TOOL_CALLS]")} call\n",
             ToolCallFamily.Llama3 => "root ::= call\n",
             _ => (parallel ? "root ::= tagged (\"\\n\" tagged)*\n" : "root ::= tagged\n") +
                  $"tagged ::= {Literal("<tool_call>\n")} call {Literal("\n</tool_call>")}\n",

@@ -6,7 +6,8 @@ namespace CyLlm.ChatTemplates.Tools;
 /// <summary>
 /// The streaming tool-call parser of one <see cref="ToolCallFamily"/>. Hermes calls run from <c>&lt;tool_call&gt;</c>
 /// to <c>&lt;/tool_call&gt;</c> (or the end of output); Mistral's <c>[TOOL_CALLS]</c> and Llama 3's
-/// <c>&lt;|python_tag|&gt;</c> are followed by one JSON value; a reply that opens with a bare JSON object (Llama 3)
+/// <c>&lt;|python_tag|&gt;</c> are followed by one JSON value (or, in Mistral's newer form, by
+/// <c>name[ARGS]{...}</c>); a reply that opens with a bare JSON object (Llama 3)
 /// or array (Mistral, when the decoder dropped the special [TOOL_CALLS] token) is a call too when it parses as one. A call body must be an object (or an array of objects) with a string "name" and object
 /// "arguments" (or "parameters"); anything else is returned as content, marker included.
 /// Trailing whitespace of content is held until real content follows, so the blank lines around calls never
@@ -36,7 +37,7 @@ public sealed class ToolCallParser : IToolCallParser
         _markers = family switch
         {
             ToolCallFamily.Llama3 => [PythonTag],
-            ToolCallFamily.Mistral => [MistralOpen],
+            ToolCallFamily.Mistral or ToolCallFamily.MistralArgs => [MistralOpen],
             _ => [HermesOpen],
         };
         // Llama 3 may answer with a bare JSON call, and decoders that drop special tokens turn Mistral's
@@ -44,7 +45,7 @@ public sealed class ToolCallParser : IToolCallParser
         _bareOpen = family switch
         {
             ToolCallFamily.Llama3 => '{',
-            ToolCallFamily.Mistral => '[',
+            ToolCallFamily.Mistral or ToolCallFamily.MistralArgs => '[',
             _ => null,
         };
         _state = _bareOpen is null ? State.Content : State.Start;
@@ -138,6 +139,22 @@ public sealed class ToolCallParser : IToolCallParser
                         return false;
                     }
 
+                    // "[TOOL_CALLS]" also opens with '[': a marker (or what may still become one) is not bare JSON.
+                    string rest = s[i..];
+                    foreach (var m in _markers)
+                    {
+                        if (rest.StartsWith(m, StringComparison.Ordinal))
+                        {
+                            _state = State.Content;
+                            return true;
+                        }
+
+                        if (!final && m.StartsWith(rest, StringComparison.Ordinal))
+                        {
+                            return false;
+                        }
+                    }
+
                     if (s[i] == _bareOpen)
                     {
                         _marker = s[..i];
@@ -205,6 +222,11 @@ public sealed class ToolCallParser : IToolCallParser
 
             default:
                 {
+                    if (_marker == MistralOpen && StartsNamedCall(s))
+                    {
+                        return StepNamedCall(events, s, final);
+                    }
+
                     int end = JsonValueEnd(s);
                     if (end > 0)
                     {
@@ -226,6 +248,61 @@ public sealed class ToolCallParser : IToolCallParser
                     return false;
                 }
         }
+    }
+
+    /// <summary>Whether text after [TOOL_CALLS] is the v11+ form <c>name[ARGS]{...}</c> (not a JSON array).</summary>
+    private static bool StartsNamedCall(string s)
+    {
+        string t = s.TrimStart();
+        return t.Length > 0 && t[0] is not ('[' or '{');
+    }
+
+    /// <summary>
+    /// Mistral's newer call form, one per [TOOL_CALLS]: <c>name[ARGS]{arguments}</c>, with <c>[CALL_ID]id</c> before
+    /// [ARGS] in some templates (the id is replaced by a fresh one, like every call id).
+    /// </summary>
+    private bool StepNamedCall(List<ToolParseEvent> events, string s, bool final)
+    {
+        const string Args = "[ARGS]";
+        const string CallId = "[CALL_ID]";
+        int at = s.IndexOf(Args, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            // A name is one short line; anything else is not a call.
+            if (final || s.Contains('\n', StringComparison.Ordinal) || s.Length > 256)
+            {
+                EmitContent(events, _marker + s);
+                _buf.Clear();
+                _state = State.Content;
+                return !final;
+            }
+
+            return false;
+        }
+
+        string rest = s[(at + Args.Length)..];
+        int end = JsonValueEnd(rest);
+        if (end == 0 && !final)
+        {
+            return false;
+        }
+
+        string header = s[..at];
+        int id = header.IndexOf(CallId, StringComparison.Ordinal);
+        string name = (id >= 0 ? header[..id] : header).Trim();
+        string raw = end > 0 ? _marker + s[..(at + Args.Length + end)] : _marker + s;
+        if (end > 0 && name.Length > 0 && IsJsonObject(rest[..end]))
+        {
+            events.Add(ToolParseEvent.ToolCall(new ParsedToolCall(_calls++, _newId(), name, rest[..end].Trim())));
+        }
+        else
+        {
+            EmitContent(events, raw);
+        }
+
+        _buf.Remove(0, raw.Length - _marker.Length);
+        _state = State.Content;
+        return true;
     }
 
     /// <summary>Turns a call body into calls, or (malformed) its whole text into content.</summary>

@@ -106,6 +106,8 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
         IToolCallParser? parser = null;
         if (tools.Count > 0 && choice.Mode != ToolChoiceMode.None)
         {
+            // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
+            sampling = sampling with { RenderSpecialTokens = true };
             parser = dialect.CreateParser();
             parser.Push(prefix);
         }

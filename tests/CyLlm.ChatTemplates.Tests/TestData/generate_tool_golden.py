@@ -5,7 +5,8 @@ Run: python3 generate_tool_golden.py (Python 3 with Jinja2 3.1.x; no network). R
 environment transformers' apply_chat_template(messages, tools=..., tokenize=False) renders in. Messages are passed
 the way an OpenAI request reaches the template in CyLlm (and in vLLM): assistant tool_calls as
 {id, type: "function", function: {name, arguments}} with arguments decoded from their JSON string into a dict,
-content None when the assistant only calls tools, and tool results as {role: "tool", tool_call_id, content}.
+content "" when the assistant only calls tools (OpenAI's null, as vLLM passes it), and tool results as
+{role: "tool", tool_call_id, content}.
 Tool call ids are 9 alphanumeric characters because Mistral's templates require exactly that.
 The templates are the copies under corpus/ (llama.cpp's models/templates, from the models' tokenizer_config.json).
 """
@@ -42,14 +43,14 @@ def call(id, name, args):
 SINGLE = [
     {"role": "system", "content": "You are a helpful assistant"},
     {"role": "user", "content": "What is the weather in Paris?"},
-    {"role": "assistant", "content": None, "tool_calls": [call("abc123XYZ", "get_weather", {"city": "Paris"})]},
+    {"role": "assistant", "content": "", "tool_calls": [call("abc123XYZ", "get_weather", {"city": "Paris"})]},
     {"role": "tool", "tool_call_id": "abc123XYZ", "content": "{\"temperature\": 22, \"sky\": \"clear\"}"},
     {"role": "assistant", "content": "It is 22 degrees and clear in Paris."},
     {"role": "user", "content": "And in Rome?"},
 ]
 PARALLEL = [
     {"role": "user", "content": "Weather and time in Paris?"},
-    {"role": "assistant", "content": None, "tool_calls": [
+    {"role": "assistant", "content": "", "tool_calls": [
         call("abc123XYZ", "get_weather", {"city": "Paris"}),
         call("def456UVW", "get_time", {"zone": "Europe/Paris"}),
     ]},
@@ -64,6 +65,12 @@ CASES = [
     ("llama3.2", "corpus/meta-llama-Llama-3.2-3B-Instruct.jinja", "<|begin_of_text|>", "<|eot_id|>"),
     ("mistral-nemo", "corpus/mistralai-Mistral-Nemo-Instruct-2407.jinja", "<s>", "</s>"),
     ("hermes3", "corpus/NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja", "<|begin_of_text|>", "<|eot_id|>"),
+    ("hermes2-pro", "corpus/NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", "<|begin_of_text|>", "<|eot_id|>"),
+    ("llama3.3", "corpus/meta-llama-Llama-3.3-70B-Instruct.jinja", "<|begin_of_text|>", "<|eot_id|>"),
+    ("qwen3", "corpus/Qwen-Qwen3-0.6B.jinja", "", "<|im_end|>"),
+    ("mistral-small-3.2", "corpus/Mistral-Small-3.2-24B-Instruct-2506.jinja", "<s>", "</s>"),
+    ("devstral", "corpus/unsloth-mistral-Devstral-Small-2507.jinja", "<s>", "</s>"),
+    ("ministral-3", "corpus/mistralai-Ministral-3-14B-Reasoning-2512.jinja", "<s>", "</s>"),
 ]
 
 
@@ -81,6 +88,9 @@ def main():
                     r["expected"] = render(source, CONVERSATIONS[conv], gen, bos_token=bos, eos_token=eos, now=now, tools=TOOLS)
                 except jinja2.exceptions.TemplateError as e:
                     r["error"] = str(e)
+                except (TypeError, ValueError, LookupError) as e:
+                    r["error"] = f"{type(e).__name__}: {e}"
+                    r["python_error"] = True
                 renders.append(r)
         cases.append({"name": name, "template": tfile, "bos_token": bos, "eos_token": eos, "renders": renders})
     with open(os.path.join(HERE, "tools.json"), "w", encoding="utf-8", newline="") as f:

@@ -43,6 +43,11 @@ public static class ChatHandler
         bool toolTurns = tools.Tools.Count > 0 || messages.Any(m => m.ToolCalls is not null || m.ToolCallId is not null);
         int[] ids = toolTurns ? backend.EncodeChat(messages, tools.Tools, prefix) : backend.EncodeChat(messages);
         var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top).ForCaller(ctx, state, adapter);
+        if (tools.ParsesCalls)
+        {
+            // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
+            genRequest = genRequest with { Sampling = genRequest.Sampling with { RenderSpecialTokens = true } };
+        }
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = logprobs ? new LogprobFormatter(backend) : null;
