@@ -127,6 +127,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             Seed = sp.Seed,
             MinTokens = sp.MinTokens,
             IgnoreEos = sp.IgnoreEos,
+            RenderSpecialTokens = sp.RenderSpecialTokens,
             Stop = [.. sp.Stop],
             StopTokenIds = [.. sp.StopTokenIds],
             Logprobs = sp.Logprobs,
