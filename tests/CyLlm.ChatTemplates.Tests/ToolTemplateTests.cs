@@ -91,6 +91,38 @@ public class ToolTemplateTests
         }
     }
 
+    public static IEnumerable<object[]> CorpusTemplates() =>
+        Golden.Value.GetProperty("corpus").EnumerateArray().Select(r => new object[] { r.GetProperty("template").GetString()! });
+
+    /// <summary>Every corpus template (llama.cpp's models/templates) on the single-call round trip renders or fails as in Jinja2.</summary>
+    [Theory]
+    [MemberData(nameof(CorpusTemplates))]
+    public void Every_corpus_template_renders_the_tool_round_trip_like_transformers(string file)
+    {
+        var r = Golden.Value.GetProperty("corpus").EnumerateArray().Single(x => x.GetProperty("template").GetString() == file);
+        var template = ChatTemplate.Parse(TestData.Read(file));
+        var options = new ChatTemplateOptions
+        {
+            BosToken = "<s>",
+            EosToken = "</s>",
+            Time = TestData.Clock(Golden.Value.GetProperty("now").GetString()!),
+            Tools = Tools(),
+        };
+        var messages = Messages(Golden.Value.GetProperty("conversations").GetProperty("single"));
+        if (r.TryGetProperty("expected", out var expected))
+        {
+            Assert.Equal(expected.GetString(), template.Render(messages, options));
+        }
+        else
+        {
+            var e = Assert.Throws<ChatTemplateException>(() => template.Render(messages, options));
+            if (!r.TryGetProperty("python_error", out _))
+            {
+                Assert.Equal(r.GetProperty("error").GetString(), e.Reason);
+            }
+        }
+    }
+
     [Fact]
     public void Golden_covers_qwen_llama_and_mistral_with_single_and_parallel_calls()
     {

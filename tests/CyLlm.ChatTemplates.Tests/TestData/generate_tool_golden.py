@@ -93,9 +93,23 @@ def main():
                     r["python_error"] = True
                 renders.append(r)
         cases.append({"name": name, "template": tfile, "bos_token": bos, "eos_token": eos, "renders": renders})
+    # Every template of corpus/ on the single-call round trip (with the generation prompt): whatever it renders or
+    # raises, the C# interpreter must agree.
+    corpus = []
+    for f in sorted(os.listdir(os.path.join(HERE, "corpus"))):
+        source = open(os.path.join(HERE, "corpus", f), encoding="utf-8").read()
+        r = {"template": "corpus/" + f}
+        try:
+            r["expected"] = render(source, SINGLE, True, bos_token="<s>", eos_token="</s>", now=now, tools=TOOLS)
+        except jinja2.exceptions.TemplateError as e:
+            r["error"] = str(e)
+        except (TypeError, ValueError, LookupError, AttributeError) as e:
+            r["error"] = f"{type(e).__name__}: {e}"
+            r["python_error"] = True
+        corpus.append(r)
     with open(os.path.join(HERE, "tools.json"), "w", encoding="utf-8", newline="") as f:
         json.dump({"generator": "generate_tool_golden.py (Jinja2 " + jinja2.__version__ + ", transformers' environment)",
-                   "now": now.isoformat(), "tools": TOOLS, "conversations": CONVERSATIONS, "cases": cases}, f, ensure_ascii=False, indent=1)
+                   "now": now.isoformat(), "tools": TOOLS, "conversations": CONVERSATIONS, "cases": cases, "corpus": corpus}, f, ensure_ascii=False, indent=1)
         f.write("\n")
     print(f"{len(cases)} templates")
 
