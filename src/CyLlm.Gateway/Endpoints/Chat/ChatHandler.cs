@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using CyLlm.ChatTemplates;
 using CyLlm.ChatTemplates.Tools;
+using CyLlm.Engine.Generation;
 using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
@@ -48,6 +49,8 @@ public static class ChatHandler
             // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
             genRequest = genRequest with { Sampling = genRequest.Sampling with { RenderSpecialTokens = true } };
         }
+
+        genRequest = ConstrainToolCalls(genRequest, tools, dialect);
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = logprobs ? new LogprobFormatter(backend) : null;
@@ -100,12 +103,25 @@ public static class ChatHandler
             return "";
         }
 
-        // MERGE(grammar): the single call site for constrained tool calls. With CyLlm.Engine.Sampling.Grammars merged,
-        // set on the built GenerationRequest's sampling parameters:
-        //   Sampling.Grammar = Grammar.FromGbnf(ToolCallGrammar.Build(dialect.Family, tools.Tools, tools.Choice, tools.Parallel,
-        //       (schema, prefix) => JsonSchemaGrammar.ToGbnf(schema, prefix)));
-        // and return "" here: the grammar matches the whole reply, prefix included.
+        // MERGE(grammar): return "" here once ConstrainToolCalls sets the grammar (it matches the whole reply, prefix included).
         return dialect.GenerationPrefix(tools.Choice);
+    }
+
+    /// <summary>
+    /// Constrains a forced tool call's generation to the family's call format and the functions' parameter schemas.
+    /// The one call site for the grammar engine: unchanged today (the forced prefix stands in for it).
+    /// </summary>
+    internal static GenerationRequest ConstrainToolCalls(GenerationRequest request, ChatToolSettings tools, ToolCallDialect dialect)
+    {
+        if (!tools.ParsesCalls || !tools.Choice.Forces)
+        {
+            return request;
+        }
+
+        // MERGE(grammar): with CyLlm.Engine.Sampling.Grammars merged, return
+        //   request with { Sampling = request.Sampling with { Grammar = Grammar.FromGbnf(ToolCallGrammar.Build(
+        //       dialect.Family, tools.Tools, tools.Choice, tools.Parallel, (schema, prefix) => JsonSchemaGrammar.ToGbnf(schema, prefix))) } };
+        return request;
     }
 
     /// <summary>A fresh tool-call parser primed with the forced prefix, or null when the reply is not parsed for calls.</summary>
