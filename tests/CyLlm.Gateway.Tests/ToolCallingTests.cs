@@ -290,4 +290,18 @@ public sealed class ToolCallingTests(FakeServerFixture fx) : IClassFixture<FakeS
         var call = JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls")[0];
         Assert.Equal("get_time", call.GetProperty("function").GetProperty("name").GetString());
     }
+
+    [Fact]
+    public void The_sdk_named_choice_and_no_parallel_calls_are_accepted_and_honoured()
+    {
+        fx.Backend.Reply = "{\"zone\": \"UTC\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>";
+        var options = SdkOptions();
+        options.ToolChoice = ChatToolChoice.CreateFunctionChoice("get_time");
+        options.AllowParallelToolCalls = false;
+        var completion = Client().CompleteChat([new UserChatMessage("Time?")], options).Value;
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+        var call = Assert.Single(completion.ToolCalls);
+        Assert.Equal(("get_time", "{\"zone\": \"UTC\"}"), (call.FunctionName, call.FunctionArguments.ToString()));
+        Assert.Empty(completion.Content);
+    }
 }
