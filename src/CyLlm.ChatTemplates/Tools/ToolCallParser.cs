@@ -20,7 +20,6 @@ public sealed class ToolCallParser : IToolCallParser
     private const string PythonTag = "<|python_tag|>";
     private const string MistralOpen = "[TOOL_CALLS]";
 
-    private readonly ToolCallFamily _family;
     private readonly Func<string> _newId;
     private readonly string[] _markers;
     private readonly char? _bareOpen;
@@ -32,7 +31,6 @@ public sealed class ToolCallParser : IToolCallParser
 
     public ToolCallParser(ToolCallFamily family, Func<string>? newId = null)
     {
-        _family = family;
         _newId = newId ?? ToolCallIds.New;
         _markers = family switch
         {
