@@ -49,7 +49,7 @@ public sealed class ChatTemplate
 
     /// <summary>
     /// Renders the conversation. The template sees <c>messages</c> (dicts with role, content and, when set,
-    /// name), <c>add_generation_prompt</c>, <c>bos_token</c>, <c>eos_token</c>, <c>tools</c> and
+    /// name, tool_calls and tool_call_id), <c>add_generation_prompt</c>, <c>bos_token</c>, <c>eos_token</c>, <c>tools</c> and
     /// <c>documents</c> (none unless given), then <see cref="ChatTemplateOptions.Variables"/>. Failures —
     /// <c>raise_exception</c>, type errors, exceeded limits — throw <see cref="ChatTemplateException"/>.
     /// </summary>
@@ -76,7 +76,7 @@ public sealed class ChatTemplate
         var globals = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["messages"] = list,
-            ["tools"] = null,
+            ["tools"] = options.Tools is { } tools ? ClrValues.Tools(tools) : null,
             ["documents"] = null,
             ["add_generation_prompt"] = options.AddGenerationPrompt,
             ["bos_token"] = options.BosToken ?? "",

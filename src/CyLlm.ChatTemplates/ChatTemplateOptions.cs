@@ -22,6 +22,12 @@ public sealed record ChatTemplateOptions
     public string EosToken { get; init; } = "";
 
     /// <summary>
+    /// <c>tools</c>: the functions the model may call, as transformers' <c>apply_chat_template(tools=...)</c> passes
+    /// them; null (the template sees none) by default. A "tools" entry in <see cref="Variables"/> overrides it.
+    /// </summary>
+    public IReadOnlyList<ChatTool>? Tools { get; init; }
+
+    /// <summary>
     /// Further template variables (e.g. "tools", "date_string", "enable_thinking"); they override the built-in
     /// ones of the same name. Values may be null, strings, booleans, numbers, dictionaries with string keys,
     /// sequences, <see cref="ChatMessage"/>s or System.Text.Json elements/nodes.

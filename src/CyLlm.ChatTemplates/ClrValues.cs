@@ -14,9 +14,12 @@ internal static class ClrValues
 
     public static PyDict Message(ChatMessage m)
     {
-        var d = new PyDict(3)
+        bool calls = m.ToolCalls is { Count: > 0 };
+        var d = new PyDict(5)
         {
             ["role"] = m.Role,
+            // OpenAI clients send content null beside tool_calls; it stays "" (as vLLM passes it): templates test it with
+            // "if message.content", and some (Qwen3's "'<think>' in content") fail on none.
             ["content"] = m.Content,
         };
         if (m.Name is not null)
@@ -24,7 +27,66 @@ internal static class ClrValues
             d["name"] = m.Name;
         }
 
+        if (calls)
+        {
+            var list = new List<object?>(m.ToolCalls!.Count);
+            foreach (var c in m.ToolCalls)
+            {
+                list.Add(new PyDict(3)
+                {
+                    ["id"] = c.Id,
+                    ["type"] = "function",
+                    ["function"] = new PyDict(2) { ["name"] = c.Name, ["arguments"] = Arguments(c.Arguments) },
+                });
+            }
+
+            // The key only exists with calls: Llama 3.1 tests "'tool_calls' in message".
+            d["tool_calls"] = list;
+        }
+
+        if (m.ToolCallId is not null)
+        {
+            d["tool_call_id"] = m.ToolCallId;
+        }
+
         return d;
+    }
+
+    /// <summary>The <c>tools</c> variable: a list of <c>{"type": "function", "function": {...}}</c> dicts.</summary>
+    public static List<object?> Tools(IReadOnlyList<ChatTool> tools)
+    {
+        var list = new List<object?>(tools.Count);
+        foreach (var t in tools)
+        {
+            var f = new PyDict(3) { ["name"] = t.Name };
+            if (t.Description is not null)
+            {
+                f["description"] = t.Description;
+            }
+
+            if (t.Parameters is { } p)
+            {
+                f["parameters"] = FromJson("tools", p, 1);
+            }
+
+            list.Add(new PyDict(2) { ["type"] = "function", ["function"] = f });
+        }
+
+        return list;
+    }
+
+    /// <summary>Arguments JSON text decoded to a dict (what templates expect), or the text when it is no JSON object.</summary>
+    private static object? Arguments(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object ? FromJson("arguments", doc.RootElement, 1) : json;
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
     }
 
     private static object? Convert(string name, object? value, int depth)

@@ -1,10 +1,15 @@
 using CyLlm.ChatTemplates;
+using CyLlm.ChatTemplates.Tools;
 
 namespace CyLlm.Engine;
 
 public sealed partial class InferenceEngine
 {
     private (ChatTemplate Template, string Name)? _chatTemplate;
+    private ToolCallDialect? _toolDialect;
+
+    /// <summary>How the chat template in use renders tools and how its model writes tool calls.</summary>
+    public ToolCallDialect ToolDialect => _toolDialect ??= ToolCallDialect.Detect(ResolveChatTemplate().Template);
 
     /// <summary>The chat template in use: "model" for the model's own, else the built-in fallback's name.</summary>
     public string ChatTemplateName => ResolveChatTemplate().Name;
@@ -24,24 +29,47 @@ public sealed partial class InferenceEngine
     /// ChatML fallback), with the model's BOS/EOS texts. The result is encoded with special tokens parsed
     /// and without an extra BOS when the template already starts with it.
     /// </summary>
-    public string RenderChat(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true)
+    public string RenderChat(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true) =>
+        RenderChat(messages, null, addGenerationPrompt);
+
+    /// <summary>
+    /// Renders a conversation with <paramref name="tools"/> (none: null or empty) and its tool calls and results,
+    /// the way <see cref="ToolDialect"/> says: through the template itself when it knows tools, else through the
+    /// Hermes fallback (<see cref="ToolPromptFallback"/>).
+    /// </summary>
+    public string RenderChat(IReadOnlyList<ChatMessage> messages, IReadOnlyList<ChatTool>? tools, bool addGenerationPrompt = true)
     {
         var tok = RequireTokenizer();
         string bos = tok.BosId >= 0 ? Model.Tokenizer!.Tokens[tok.BosId] : "";
         string eos = tok.EosId >= 0 ? Model.Tokenizer!.Tokens[tok.EosId] : "";
-        return ResolveChatTemplate().Template.Render(messages, new ChatTemplateOptions
+        var options = new ChatTemplateOptions
         {
             AddGenerationPrompt = addGenerationPrompt,
             BosToken = bos,
             EosToken = eos,
-        });
+        };
+        bool toolTurns = tools is { Count: > 0 } || messages.Any(m => m.ToolCalls is { Count: > 0 } || m.ToolCallId is not null || m.Role == "tool");
+        if (toolTurns)
+        {
+            (messages, options) = ToolDialect.Prepare(messages, tools, options);
+        }
+
+        return ResolveChatTemplate().Template.Render(messages, options);
     }
 
     /// <summary>Token ids of a rendered conversation: BOS is added only when the template did not write it.</summary>
-    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true)
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true) =>
+        EncodeChat(messages, null, addGenerationPrompt ? "" : null);
+
+    /// <summary>
+    /// Token ids of a conversation rendered with <paramref name="tools"/> and the assistant prompt, followed by
+    /// <paramref name="generationPrefix"/> (text the reply is forced to start with; null renders without the
+    /// assistant prompt). BOS is added only when the template did not write it.
+    /// </summary>
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, IReadOnlyList<ChatTool>? tools, string? generationPrefix)
     {
         var tok = RequireTokenizer();
-        string text = RenderChat(messages, addGenerationPrompt);
+        string text = RenderChat(messages, tools, generationPrefix is not null) + generationPrefix;
         string bos = tok.BosId >= 0 ? Model.Tokenizer!.Tokens[tok.BosId] : "";
         bool templateHasBos = bos.Length > 0 && text.StartsWith(bos, StringComparison.Ordinal);
         return tok.Encode(text, tok.AddBosByDefault && !templateHasBos, parseSpecial: true);

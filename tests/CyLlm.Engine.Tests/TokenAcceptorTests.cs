@@ -71,4 +71,17 @@ public sealed class TokenAcceptorTests : IDisposable
         Assert.DoesNotContain(word, byString.Text, StringComparison.Ordinal);
         Assert.Equal(byString.Text, string.Concat(streamed));
     }
+
+    [Theory]
+    [InlineData(false, "")]
+    [InlineData(true, "<s>")]
+    public void Control_tokens_are_written_only_when_asked(bool render, string expected)
+    {
+        // Tool-call parsing asks for them: Llama 3's <|python_tag|> and Mistral's [TOOL_CALLS] are control tokens.
+        var tok = _engine.Tokenizer!;
+        var acceptor = new TokenAcceptor(new SamplingParams { MaxTokens = 4, RenderSpecialTokens = render }, tok, _engine.Encode("Once"), _engine.ContextTokens);
+        Assert.Null(acceptor.Accept(new SampleResult(tok.BosId, 0f, null), out var emitted));
+        Assert.Equal(expected, emitted!.Value.TextDelta);
+        Assert.Equal(expected, acceptor.Text.ToString());
+    }
 }

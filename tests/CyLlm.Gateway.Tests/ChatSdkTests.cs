@@ -111,13 +111,28 @@ public sealed class ChatSdkTests(StoriesServerFixture fx)
     }
 
     [Fact]
-    public void Tools_are_rejected_naming_the_parameter()
+    public void A_tool_round_trip_through_the_sdk_is_rendered_like_the_engine_renders_it()
     {
-        var options = new ChatCompletionOptions();
+        var options = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 8 };
         options.Tools.Add(ChatTool.CreateFunctionTool("get_weather", "weather"));
-        var ex = Assert.Throws<ClientResultException>(() => Client().CompleteChat(Conversation, options));
-        Assert.Equal(400, ex.Status);
-        Assert.Contains("tools", ex.Message);
+        ChatMessage[] messages =
+        [
+            new UserChatMessage("Weather?"),
+            new AssistantChatMessage([ChatToolCall.CreateFunctionToolCall("call_1", "get_weather", BinaryData.FromString("{\"city\":\"Paris\"}"))]),
+            new ToolChatMessage("call_1", "sunny"),
+        ];
+        var completion = Client().CompleteChat(messages, options).Value;
+        Assert.Equal(ChatMessageRole.Assistant, completion.Role);
+
+        var rendered = new List<CyLlm.ChatTemplates.ChatMessage>
+        {
+            new("user", "Weather?"),
+            new("assistant", "") { ToolCalls = [new CyLlm.ChatTemplates.ChatToolCall("call_1", "get_weather", "{\"city\":\"Paris\"}")] },
+            new("tool", "sunny") { ToolCallId = "call_1" },
+        };
+        var ids = fx.Engine.EncodeChat(rendered, [new CyLlm.ChatTemplates.ChatTool("get_weather", "weather")], "");
+        Assert.Equal(ids.Length, completion.Usage.InputTokenCount);
+        Assert.Contains("<tool_response>\nsunny\n</tool_response>", fx.Engine.RenderChat(rendered, [new CyLlm.ChatTemplates.ChatTool("get_weather", "weather")]), StringComparison.Ordinal);
     }
 
     [Fact]

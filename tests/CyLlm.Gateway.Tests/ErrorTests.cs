@@ -48,7 +48,8 @@ public sealed class ErrorTests(StoriesServerFixture fx)
 
     [Theory]
     [InlineData("{\"messages\":[]}", "messages")]
-    [InlineData("{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].role")]
+    [InlineData("{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].tool_call_id")]
+    [InlineData("{\"messages\":[{\"role\":\"bot\",\"content\":\"x\"}]}", "messages[0].role")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{}}]}]}", "messages[0].content[0].type")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"a\\u0001b\"}]}", "messages[0].content")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"a\\ud800b\"}]}", "messages[0].content")]

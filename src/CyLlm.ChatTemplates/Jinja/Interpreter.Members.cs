@@ -21,6 +21,11 @@ internal sealed partial class Interpreter
 
     private static readonly HashSet<string> ListMethods = new(StringComparer.Ordinal) { "count", "index", "copy" };
 
+    // Python methods that mutate: the immutable sandbox answers them with an "unsafe" undefined (jinja2.sandbox.modifies_known_mutable).
+    private static readonly HashSet<string> ListMutators = new(StringComparer.Ordinal) { "append", "clear", "extend", "insert", "pop", "remove", "reverse", "sort" };
+
+    private static readonly HashSet<string> DictMutators = new(StringComparer.Ordinal) { "clear", "pop", "popitem", "setdefault", "update" };
+
     private static bool HasMethod(object obj, string name) => obj switch
     {
         string => StringMethods.Contains(name),
@@ -43,6 +48,11 @@ internal sealed partial class Interpreter
                     return new BoundMethod(d, name);
                 }
 
+                if (DictMutators.Contains(name))
+                {
+                    return Unsafe(name, "dict");
+                }
+
                 return d.TryGetValue(name, out var v) ? v : new Undefined($"'dict object' has no attribute '{name}'");
             case Namespace ns:
                 return ns.Values.TryGetValue(name, out var nv) ? nv : new Undefined($"'Namespace' object has no attribute '{name}'");
@@ -52,10 +62,15 @@ internal sealed partial class Interpreter
                 return new BoundMethod(s, name);
             case List<object?> l when l is not GeneratorValue && ListMethods.Contains(name):
                 return new BoundMethod(l, name);
+            case List<object?> l when l is not GeneratorValue && ListMutators.Contains(name):
+                return Unsafe(name, "list");
             default:
                 return new Undefined($"'{TypeName(obj)} object' has no attribute '{name}'");
         }
     }
+
+    /// <summary>Jinja's unsafe_undefined: undefined, and using it fails with the sandbox's SecurityError text.</summary>
+    private static Undefined Unsafe(string name, string type) => new($"access to attribute '{name}' of '{type}' object is unsafe.");
 
     private object? GetItem(object? obj, object? key)
     {

@@ -33,7 +33,7 @@ public sealed class TokenAcceptor
         }
 
         // llama2.c and llama.cpp drop the leading space of the first piece that directly follows BOS.
-        _decoder = new IncrementalDecoder(tokenizer, stripLeadingSpace: prompt.Length > 0 && prompt[^1] == tokenizer.BosId);
+        _decoder = new IncrementalDecoder(tokenizer, stripLeadingSpace: prompt.Length > 0 && prompt[^1] == tokenizer.BosId, renderSpecial: sampling.RenderSpecialTokens);
         _stops = new StopStringMatcher(sampling.Stop);
         _promptLength = prompt.Length;
         _contextTokens = contextTokens;

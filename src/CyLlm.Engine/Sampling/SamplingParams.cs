@@ -44,6 +44,12 @@ public sealed record SamplingParams
     /// <summary>Keep generating past the model's end-of-generation tokens.</summary>
     public bool IgnoreEos { get; init; }
 
+    /// <summary>
+    /// Put the text of control tokens in the output (end-of-generation tokens still end it unwritten). Tool-call
+    /// parsing needs it: Llama 3's &lt;|python_tag|&gt; and Mistral's [TOOL_CALLS] / [ARGS] are control tokens.
+    /// </summary>
+    public bool RenderSpecialTokens { get; init; }
+
     /// <summary>Return the chosen token's log-probability.</summary>
     public bool Logprobs { get; init; }
 

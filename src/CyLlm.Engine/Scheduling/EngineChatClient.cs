@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using CyLlm.ChatTemplates.Tools;
 using CyLlm.Engine.Generation;
 using CyLlm.Engine.Sampling;
 using Microsoft.Extensions.AI;
@@ -9,7 +10,10 @@ namespace CyLlm.Engine.Scheduling;
 
 /// <summary>
 /// Microsoft.Extensions.AI <see cref="IChatClient"/> over the serving engine, for in-process callers: the
-/// conversation is rendered with the model's chat template and generated with continuous batching.
+/// conversation is rendered with the model's chat template and generated with continuous batching. Function tools
+/// in <see cref="ChatOptions.Tools"/> are rendered for the model and its calls come back as
+/// <see cref="FunctionCallContent"/> (finish reason ToolCalls); <see cref="FunctionResultContent"/> goes back in as
+/// tool turns, so FunctionInvokingChatClient works over it. A required tool mode starts the reply inside a call.
 /// </summary>
 public sealed class EngineChatClient(ServingEngine serving, string modelId) : IChatClient
 {
@@ -17,11 +21,16 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<AiChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var result = await serving.Submit(Request(messages, options), cancellationToken).Completion.ConfigureAwait(false);
-        return new ChatResponse(new AiChatMessage(ChatRole.Assistant, result.Text))
+        var (request, parser) = Request(messages, options);
+        var result = await serving.Submit(request, cancellationToken).Completion.ConfigureAwait(false);
+        var contents = parser is null
+            ? [new TextContent(result.Text)]
+            : ChatClientTools.Contents([.. parser.Push(result.Text), .. parser.Finish()]);
+        bool calls = contents.Any(c => c is FunctionCallContent);
+        return new ChatResponse(new AiChatMessage(ChatRole.Assistant, contents))
         {
             ModelId = modelId,
-            FinishReason = result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop,
+            FinishReason = calls ? ChatFinishReason.ToolCalls : result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop,
             Usage = new UsageDetails
             {
                 InputTokenCount = result.PromptTokenIds.Length,
@@ -33,12 +42,35 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<AiChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var handle = serving.Submit(Request(messages, options), cancellationToken);
+        var (request, parser) = Request(messages, options);
+        var handle = serving.Submit(request, cancellationToken);
+        bool calls = false;
         await foreach (var token in handle.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (token.TextDelta.Length > 0)
+            if (token.TextDelta.Length == 0)
+            {
+                continue;
+            }
+
+            if (parser is null)
             {
                 yield return new ChatResponseUpdate(ChatRole.Assistant, token.TextDelta) { ModelId = modelId };
+                continue;
+            }
+
+            foreach (var content in ChatClientTools.Contents(parser.Push(token.TextDelta)))
+            {
+                calls |= content is FunctionCallContent;
+                yield return new ChatResponseUpdate(ChatRole.Assistant, [content]) { ModelId = modelId };
+            }
+        }
+
+        if (parser is not null)
+        {
+            foreach (var content in ChatClientTools.Contents(parser.Finish()))
+            {
+                calls |= content is FunctionCallContent;
+                yield return new ChatResponseUpdate(ChatRole.Assistant, [content]) { ModelId = modelId };
             }
         }
 
@@ -47,14 +79,19 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
         {
             Role = ChatRole.Assistant,
             ModelId = modelId,
-            FinishReason = result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop,
+            FinishReason = calls ? ChatFinishReason.ToolCalls : result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop,
         };
     }
 
-    private ServingRequest Request(IEnumerable<AiChatMessage> messages, ChatOptions? options)
+    private (ServingRequest Request, IToolCallParser? Parser) Request(IEnumerable<AiChatMessage> messages, ChatOptions? options)
     {
-        var rendered = messages.Select(m => new TemplateMessage(m.Role.Value, m.Text)).ToList();
-        var prompt = serving.Engine.EncodeChat(rendered);
+        var rendered = ChatClientTools.Messages(messages);
+        var tools = ChatClientTools.Tools(options);
+        var choice = ChatClientTools.Choice(options, tools);
+        var dialect = serving.Engine.ToolDialect;
+        // The stand-in for constrained decoding of required calls until the grammar engine is merged (see ToolCallGrammar).
+        string prefix = dialect.GenerationPrefix(choice);
+        var prompt = serving.Engine.EncodeChat(rendered, tools, prefix);
         var sampling = new SamplingParams
         {
             Temperature = options?.Temperature ?? 1f,
@@ -66,7 +103,16 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
             FrequencyPenalty = options?.FrequencyPenalty ?? 0,
             Stop = options?.StopSequences?.ToArray() ?? [],
         };
-        return new ServingRequest(prompt, sampling);
+        IToolCallParser? parser = null;
+        if (tools.Count > 0 && choice.Mode != ToolChoiceMode.None)
+        {
+            // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
+            sampling = sampling with { RenderSpecialTokens = true };
+            parser = dialect.CreateParser();
+            parser.Push(prefix);
+        }
+
+        return (new ServingRequest(prompt, sampling), parser);
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>

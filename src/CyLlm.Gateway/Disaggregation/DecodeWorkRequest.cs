@@ -41,6 +41,10 @@ public sealed record DecodeWorkRequest
     [JsonPropertyName("ignore_eos")]
     public bool IgnoreEos { get; init; }
 
+    /// <summary>Write control tokens into the text (the tool-call parser needs markers such as [TOOL_CALLS]).</summary>
+    [JsonPropertyName("render_special_tokens")]
+    public bool RenderSpecialTokens { get; init; }
+
     [JsonPropertyName("stop")]
     public string[] Stop { get => _stop; init => _stop = value ?? []; }
 

@@ -67,6 +67,11 @@ public sealed class DisaggregatedBackend : IInferenceBackend
 
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => _local.EncodeChat(messages);
 
+    public CyLlm.ChatTemplates.Tools.ToolCallDialect ToolDialect => _local.ToolDialect;
+
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, IReadOnlyList<ChatTool> tools, string generationPrefix) =>
+        _local.EncodeChat(messages, tools, generationPrefix);
+
     public GenerationStream Start(GenerationRequest request, CancellationToken cancellationToken)
     {
         if (request.Adapter is not null)
@@ -122,6 +127,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             Seed = sp.Seed,
             MinTokens = sp.MinTokens,
             IgnoreEos = sp.IgnoreEos,
+            RenderSpecialTokens = sp.RenderSpecialTokens,
             Stop = [.. sp.Stop],
             StopTokenIds = [.. sp.StopTokenIds],
             Logprobs = sp.Logprobs,

@@ -165,6 +165,7 @@ public static class DisaggregationRoutes
             MaxTokens = req.MaxTokens,
             MinTokens = req.MinTokens,
             IgnoreEos = req.IgnoreEos,
+            RenderSpecialTokens = req.RenderSpecialTokens,
             Stop = req.Stop,
             StopTokenIds = req.StopTokenIds,
             Logprobs = req.Logprobs,

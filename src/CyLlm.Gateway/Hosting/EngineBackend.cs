@@ -1,4 +1,5 @@
 using CyLlm.ChatTemplates;
+using CyLlm.ChatTemplates.Tools;
 using CyLlm.Engine;
 using CyLlm.Engine.Generation;
 using CyLlm.Engine.Scheduling;
@@ -58,6 +59,11 @@ public sealed class EngineBackend : IInferenceBackend
     public string RenderChat(IReadOnlyList<ChatMessage> messages) => _engine.RenderChat(messages, addGenerationPrompt: true);
 
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => _engine.EncodeChat(messages, addGenerationPrompt: true);
+
+    public ToolCallDialect ToolDialect => _engine.ToolDialect;
+
+    public int[] EncodeChat(IReadOnlyList<ChatMessage> messages, IReadOnlyList<ChatTool> tools, string generationPrefix) =>
+        _engine.EncodeChat(messages, tools, generationPrefix);
 
     public float[] Embed(int[] tokens) => _engine.Embed(tokens);
 

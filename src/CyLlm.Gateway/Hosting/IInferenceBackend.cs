@@ -1,4 +1,5 @@
 using CyLlm.ChatTemplates;
+using CyLlm.ChatTemplates.Tools;
 using CyLlm.Engine.Generation;
 using CyLlm.Gateway.Errors;
 
@@ -35,6 +36,20 @@ public interface IInferenceBackend : IDisposable
 
     /// <summary>Token ids of the rendered conversation (BOS only when the template did not write it).</summary>
     int[] EncodeChat(IReadOnlyList<ChatMessage> messages);
+
+    /// <summary>How the chat template renders tools and how the model writes calls; the Hermes fallback by default.</summary>
+    ToolCallDialect ToolDialect => ToolCallDialect.Fallback;
+
+    /// <summary>
+    /// Token ids of the conversation rendered with <paramref name="tools"/> (and its tool calls and results), ending
+    /// with the assistant prompt and then <paramref name="generationPrefix"/>, the text a forced tool call starts
+    /// with. By default the Hermes fallback rewrites the conversation for the plain template.
+    /// </summary>
+    int[] EncodeChat(IReadOnlyList<ChatMessage> messages, IReadOnlyList<ChatTool> tools, string generationPrefix)
+    {
+        int[] ids = EncodeChat(ToolPromptFallback.Rewrite(messages, tools));
+        return generationPrefix.Length == 0 ? ids : [.. ids, .. Encode(generationPrefix, addBos: false)];
+    }
 
     /// <summary>
     /// Starts a generation and returns at once; tokens and the result arrive on the stream. Admission is the backend's

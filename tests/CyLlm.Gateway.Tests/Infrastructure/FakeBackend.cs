@@ -43,6 +43,12 @@ public sealed class FakeBackend : IInferenceBackend
 
     public bool UntilCancelled { get; set; }
 
+    /// <summary>
+    /// When set, each generation answers this text instead of "x"s, three characters per token, and stops
+    /// (a test seam for shaping replies the random-weights model would never write, e.g. tool calls).
+    /// </summary>
+    public string? Reply { get; set; }
+
     /// <summary>The last request <see cref="Generate"/> received (property tests compare it with what was sent).</summary>
     public GenerationRequest? LastRequest { get; private set; }
 
@@ -92,6 +98,19 @@ public sealed class FakeBackend : IInferenceBackend
         catch (OperationCanceledException)
         {
             return Cancel(prompt, []);
+        }
+
+        if (Reply is { } reply)
+        {
+            var replyIds = new List<int>();
+            for (int i = 0; i < reply.Length; i += 3)
+            {
+                string piece = reply.Substring(i, Math.Min(3, reply.Length - i));
+                replyIds.Add(piece[0] % 128);
+                onToken?.Invoke(new GeneratedToken(piece[0] % 128, piece, new SampleResult(piece[0] % 128, -0.5f, null)));
+            }
+
+            return new GenerationResult(prompt, replyIds.ToArray(), reply, FinishReason.Stop, [], 0, 0, 0);
         }
 
         var ids = new List<int>();

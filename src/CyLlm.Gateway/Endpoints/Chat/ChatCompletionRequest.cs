@@ -15,6 +15,15 @@ public sealed class ChatCompletionRequest : SamplingRequest
 
     public int? TopLogprobs { get; set; }
 
+    /// <summary>Functions the model may call; kept as JSON so <see cref="ChatToolReader"/> can name a bad entry.</summary>
+    public JsonElement? Tools { get; set; }
+
+    /// <summary>"none", "auto", "required" or <c>{"type":"function","function":{"name":...}}</c>.</summary>
+    public JsonElement? ToolChoice { get; set; }
+
+    /// <summary>False keeps only the first call of a reply (OpenAI's default is true).</summary>
+    public bool? ParallelToolCalls { get; set; }
+
     /// <summary>Only <c>{"type":"text"}</c> is supported.</summary>
     public JsonElement? ResponseFormat { get; set; }
 }

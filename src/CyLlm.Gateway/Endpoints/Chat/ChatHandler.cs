@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using CyLlm.ChatTemplates;
+using CyLlm.ChatTemplates.Tools;
+using CyLlm.Engine.Generation;
 using CyLlm.Gateway.Auth;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
@@ -14,7 +16,7 @@ namespace CyLlm.Gateway.Endpoints.Chat;
 /// <summary>POST /v1/chat/completions: renders the messages with the model's chat template and generates.</summary>
 public static class ChatHandler
 {
-    private static readonly HashSet<string> Roles = new(StringComparer.Ordinal) { "system", "developer", "user", "assistant" };
+    private static readonly HashSet<string> Roles = new(StringComparer.Ordinal) { "system", "developer", "user", "assistant", "tool" };
 
     public static async Task HandleAsync(HttpContext ctx)
     {
@@ -28,6 +30,7 @@ public static class ChatHandler
             throw ApiError.Unsupported("response_format");
         }
 
+        var tools = ChatToolReader.Read(req);
         var messages = ToMessages(req.Messages);
         bool logprobs = req.Logprobs ?? false;
         int top = req.TopLogprobs ?? 0;
@@ -37,8 +40,18 @@ public static class ChatHandler
         }
 
         int n = SamplingMapper.Choices(req.N, state.Options.MaxChoices);
-        int[] ids = backend.EncodeChat(messages);
+        var dialect = backend.ToolDialect;
+        string prefix = ForcedCallPrefix(tools, dialect);
+        bool toolTurns = tools.Tools.Count > 0 || messages.Any(m => m.ToolCalls is not null || m.ToolCallId is not null);
+        int[] ids = toolTurns ? backend.EncodeChat(messages, tools.Tools, prefix) : backend.EncodeChat(messages);
         var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top).ForCaller(ctx, state, adapter);
+        if (tools.ParsesCalls)
+        {
+            // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
+            genRequest = genRequest with { Sampling = genRequest.Sampling with { RenderSpecialTokens = true } };
+        }
+
+        genRequest = ConstrainToolCalls(genRequest, tools, dialect);
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = logprobs ? new LogprobFormatter(backend) : null;
@@ -49,14 +62,17 @@ public static class ChatHandler
             var shapers = new StreamShaper[n];
             for (int i = 0; i < n; i++)
             {
-                shapers[i] = new ChatStreamShaper(id, created, backend.ModelId, formatter, usage && i == 0, i);
+                // One parser per choice: each holds back its own half-calls.
+                shapers[i] = new ChatStreamShaper(id, created, backend.ModelId, formatter, usage && i == 0, Parser(tools, dialect, prefix), tools.Parallel, i);
             }
 
             await runner.StreamManyAsync(genRequest, shapers);
             return;
         }
 
-        string? cacheKey = n == 1 ? ResponseCaching.KeyFor(state, ctx, backend.ModelId, adapter, genRequest) : null;
+        // Tool settings shape the answer without changing the prompt (parallel_tool_calls), so such answers are not
+        // cached; nor are n > 1 answers.
+        string? cacheKey = tools.Tools.Count > 0 || n > 1 ? null : ResponseCaching.KeyFor(state, ctx, backend.ModelId, adapter, genRequest);
         if (await ResponseCaching.TryReplayAsync(ctx, state, cacheKey, id, created))
         {
             return;
@@ -79,7 +95,8 @@ public static class ChatHandler
                 lp = new ChatLogprobs(content);
             }
 
-            choices[i] = new ChatChoice(i, new ChatResponseMessage("assistant", result.Text), lp, SamplingMapper.FinishReasonName(result.FinishReason));
+            var (message, finish) = Shape(result.Text, SamplingMapper.FinishReasonName(result.FinishReason), Parser(tools, dialect, prefix), tools.Parallel);
+            choices[i] = new ChatChoice(i, message, lp, finish);
         }
 
         var body = new ChatCompletion(id, "chat.completion", created, backend.ModelId, choices,
@@ -90,7 +107,81 @@ public static class ChatHandler
         await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
     }
 
-    /// <summary>Validates the messages and flattens content parts to text; "developer" is rendered as "system".</summary>
+    /// <summary>
+    /// The text a forced tool call (tool_choice "required" or a named function) makes the reply start with, appended
+    /// after the generation prompt so the model continues from inside the call. This is the stand-in for
+    /// constrained decoding until the grammar engine (branch "grammar") is merged.
+    /// </summary>
+    internal static string ForcedCallPrefix(ChatToolSettings tools, ToolCallDialect dialect)
+    {
+        if (!tools.ParsesCalls || !tools.Choice.Forces)
+        {
+            return "";
+        }
+
+        // MERGE(grammar): return "" here once ConstrainToolCalls sets the grammar (it matches the whole reply, prefix included).
+        return dialect.GenerationPrefix(tools.Choice);
+    }
+
+    /// <summary>
+    /// Constrains a forced tool call's generation to the family's call format and the functions' parameter schemas.
+    /// The one call site for the grammar engine: unchanged today (the forced prefix stands in for it).
+    /// </summary>
+    internal static GenerationRequest ConstrainToolCalls(GenerationRequest request, ChatToolSettings tools, ToolCallDialect dialect)
+    {
+        if (!tools.ParsesCalls || !tools.Choice.Forces)
+        {
+            return request;
+        }
+
+        // MERGE(grammar): with CyLlm.Engine.Sampling.Grammars merged, return
+        //   request with { Sampling = request.Sampling with { Grammar = Grammar.FromGbnf(ToolCallGrammar.Build(
+        //       dialect.Family, tools.Tools, tools.Choice, tools.Parallel, (schema, prefix) => JsonSchemaGrammar.ToGbnf(schema, prefix))) } };
+        return request;
+    }
+
+    /// <summary>A fresh tool-call parser primed with the forced prefix, or null when the reply is not parsed for calls.</summary>
+    internal static IToolCallParser? Parser(ChatToolSettings tools, ToolCallDialect dialect, string prefix)
+    {
+        if (!tools.ParsesCalls)
+        {
+            return null;
+        }
+
+        var parser = dialect.CreateParser();
+        // The prefix opens a call, so the parser holds it whole: nothing is emitted here.
+        parser.Push(prefix);
+        return parser;
+    }
+
+    /// <summary>
+    /// The response message for generated <paramref name="text"/>: with a parser, its calls become tool_calls (only
+    /// the first when <paramref name="parallel"/> is false), content is null when there is none besides them, and the
+    /// finish_reason is "tool_calls".
+    /// </summary>
+    internal static (ChatResponseMessage Message, string FinishReason) Shape(string text, string finishReason, IToolCallParser? parser, bool parallel)
+    {
+        if (parser is null)
+        {
+            return (new ChatResponseMessage("assistant", text), finishReason);
+        }
+
+        var (content, calls) = ToolCallParser.ParseAll(parser, text);
+        if (calls.Count == 0)
+        {
+            return (new ChatResponseMessage("assistant", content ?? ""), finishReason);
+        }
+
+        var list = calls.Take(parallel ? calls.Count : 1)
+            .Select(c => new ChatResponseToolCall(c.Id, "function", new ChatFunctionCall(c.Name, c.Arguments)))
+            .ToList();
+        return (new ChatResponseMessage("assistant", content, list), "tool_calls");
+    }
+
+    /// <summary>
+    /// Validates the messages and flattens content parts to text; "developer" is rendered as "system". Assistant
+    /// tool_calls and tool results (whose tool_call_id must answer an earlier call) are kept for the template.
+    /// </summary>
     internal static List<ChatMessage> ToMessages(List<ChatMessageDto>? dtos)
     {
         if (dtos is null || dtos.Count == 0)
@@ -104,6 +195,8 @@ public static class ChatHandler
         }
 
         var list = new List<ChatMessage>(dtos.Count);
+        // Ids of the assistant tool calls so far: a tool message must answer one of them.
+        var callIds = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < dtos.Count; i++)
         {
             var m = dtos[i] ?? throw ApiError.BadRequest($"messages[{i}] must be an object", $"messages[{i}]");
@@ -114,10 +207,37 @@ public static class ChatHandler
 
             if (m.Role is null || !Roles.Contains(m.Role))
             {
-                throw ApiError.BadRequest($"messages[{i}].role must be one of system, developer, user, assistant (got '{m.Role}')", $"messages[{i}].role");
+                throw ApiError.BadRequest($"messages[{i}].role must be one of system, developer, user, assistant, tool (got '{m.Role}')", $"messages[{i}].role");
             }
 
             string role = m.Role == "developer" ? "system" : m.Role;
+            string p = $"messages[{i}]";
+            if (m.ToolCallId is { ValueKind: not JsonValueKind.Null } && role != "tool")
+            {
+                throw ApiError.BadRequest($"{p}.tool_call_id is only allowed on tool messages", $"{p}.tool_call_id");
+            }
+
+            if (m.ToolCalls is { ValueKind: not JsonValueKind.Null } calls)
+            {
+                if (role != "assistant")
+                {
+                    throw ApiError.BadRequest($"{p}.tool_calls is only allowed on assistant messages", $"{p}.tool_calls");
+                }
+
+                var parsed = ChatToolReader.Calls(calls, $"{p}.tool_calls", callIds);
+                // OpenAI sends "content": null beside tool calls; the template then sees none.
+                string text = m.Content is { ValueKind: not JsonValueKind.Null } ? ContentText(m.Content, i) : "";
+                list.Add(new ChatMessage(role, text, m.Name) { ToolCalls = parsed });
+                continue;
+            }
+
+            if (role == "tool")
+            {
+                string callId = ChatToolReader.CallId(m.ToolCallId, $"{p}.tool_call_id", callIds);
+                list.Add(new ChatMessage(role, ContentText(m.Content, i), m.Name) { ToolCallId = callId });
+                continue;
+            }
+
             list.Add(new ChatMessage(role, ContentText(m.Content, i)));
         }
 

@@ -160,7 +160,18 @@ public sealed partial class GenerationRunner : IDisposable
                 {
                     if (shapers[choice].Token(token) is { } payload)
                     {
-                        await sse.DataAsync(payload);
+                        if (payload is SsePayloads many)
+                        {
+                            foreach (var item in many.Items)
+                            {
+                                await sse.DataAsync(item);
+                            }
+                        }
+                        else
+                        {
+                            await sse.DataAsync(payload);
+                        }
+
                         Touched();
                         long now = Stopwatch.GetTimestamp();
                         if (lastToken == 0)

@@ -8,7 +8,7 @@ public abstract class StreamShaper
     /// <summary>Payload sent once the engine starts the request (e.g. the chat role chunk), or null.</summary>
     public abstract object? First();
 
-    /// <summary>Payload for one generated token, or null when it carries nothing to send.</summary>
+    /// <summary>Payload for one generated token (several as <see cref="SsePayloads"/>), or null when it carries nothing to send.</summary>
     public abstract object? Token(GeneratedToken token);
 
     /// <summary>The closing payloads: the finish_reason chunk and, when asked, the usage chunk.</summary>

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using CyLlm.ChatTemplates.Tools;
+using CyLlm.Engine.Scheduling;
+using Microsoft.Extensions.AI;
+using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+
+namespace CyLlm.Engine.Tests;
+
+/// <summary>
+/// Tool calling through the in-process IChatClient: function declarations, FunctionCallContent and
+/// FunctionResultContent map to the template's tools, tool_calls and tool turns, and parsed calls come back as
+/// FunctionCallContent — the contract FunctionInvokingChatClient relies on.
+/// </summary>
+public sealed class ChatClientToolTests
+{
+    private static readonly AIFunction Weather = AIFunctionFactory.Create((string city) => city == "Paris" ? "sunny" : "rainy", "get_weather", "Weather in a city");
+
+    private static AiChatMessage[] RoundTrip() =>
+    [
+        new(ChatRole.User, "Weather in Paris?"),
+        new(ChatRole.Assistant, [new FunctionCallContent("call_1", "get_weather", new Dictionary<string, object?> { ["city"] = "Paris" })]),
+        new(ChatRole.Tool, [new FunctionResultContent("call_1", "sunny")]),
+    ];
+
+    [Fact]
+    public void Calls_and_results_become_tool_calls_and_tool_turns()
+    {
+        var messages = ChatClientTools.Messages(RoundTrip());
+        Assert.Equal(["user", "assistant", "tool"], messages.Select(m => m.Role));
+        var call = Assert.Single(messages[1].ToolCalls!);
+        Assert.Equal(("call_1", "get_weather", "{\"city\":\"Paris\"}"), (call.Id, call.Name, call.Arguments));
+        Assert.Equal("", messages[1].Content);
+        Assert.Equal(("sunny", "call_1"), (messages[2].Content, messages[2].ToolCallId));
+    }
+
+    [Fact]
+    public void Function_declarations_and_tool_modes_map_to_tools_and_choices()
+    {
+        var options = new ChatOptions { Tools = [Weather] };
+        var tools = ChatClientTools.Tools(options);
+        var tool = Assert.Single(tools);
+        Assert.Equal(("get_weather", "Weather in a city"), (tool.Name, tool.Description));
+        Assert.Equal("string", tool.Parameters!.Value.GetProperty("properties").GetProperty("city").GetProperty("type").GetString());
+        Assert.Equal(ToolChoice.Auto, ChatClientTools.Choice(options, tools));
+        Assert.Equal(ToolChoice.None, ChatClientTools.Choice(new ChatOptions { Tools = [Weather], ToolMode = ChatToolMode.None }, tools));
+        Assert.Equal(ToolChoice.Required, ChatClientTools.Choice(new ChatOptions { Tools = [Weather], ToolMode = ChatToolMode.RequireAny }, tools));
+        Assert.Equal(new ToolChoice(ToolChoiceMode.Function, "get_weather"), ChatClientTools.Choice(new ChatOptions { Tools = [Weather], ToolMode = ChatToolMode.RequireSpecific("get_weather") }, tools));
+        Assert.Throws<ArgumentException>(() => ChatClientTools.Choice(new ChatOptions { Tools = [Weather], ToolMode = ChatToolMode.RequireSpecific("other") }, tools));
+    }
+
+    [Fact]
+    public async Task Parsed_calls_come_back_as_function_call_content_that_invokes()
+    {
+        var parser = new ToolCallParser(ToolCallFamily.Hermes);
+        var contents = ChatClientTools.Contents([.. parser.Push("Checking.<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}</tool_call>"), .. parser.Finish()]);
+        Assert.Equal("Checking.", Assert.IsType<TextContent>(contents[0]).Text);
+        var call = Assert.IsType<FunctionCallContent>(contents[1]);
+        Assert.Equal("get_weather", call.Name);
+        Assert.StartsWith("call_", call.CallId, StringComparison.Ordinal);
+        // What FunctionInvokingChatClient does with it: invoke the AIFunction with the decoded arguments.
+        Assert.Equal("sunny", (await Weather.InvokeAsync(new AIFunctionArguments(call.Arguments)))?.ToString());
+    }
+
+    [Fact]
+    public async Task A_round_trip_renders_through_the_engine_and_answers()
+    {
+        using var engine = InferenceEngine.Load(TestPaths.Model("stories260K.gguf"), null, new EngineOptions { Threads = 2, ContextTokens = 1024 });
+        using var serving = new ServingEngine(engine, new ServingOptions { KvCacheBytes = 8 << 20 });
+        IChatClient client = new EngineChatClient(serving, "stories260K");
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 8, Tools = [Weather] };
+        var response = await client.GetResponseAsync(RoundTrip(), options);
+        var rendered = ChatClientTools.Messages(RoundTrip());
+        var tools = ChatClientTools.Tools(options);
+        Assert.Equal(engine.EncodeChat(rendered, tools, "").Length, response.Usage!.InputTokenCount);
+        string prompt = engine.RenderChat(rendered, tools);
+        Assert.Contains("\"name\": \"get_weather\"", prompt, StringComparison.Ordinal);
+        Assert.Contains("<tool_response>\nsunny\n</tool_response>", prompt, StringComparison.Ordinal);
+        Assert.NotNull(response.FinishReason);
+    }
+}
