@@ -49,6 +49,10 @@ public sealed class FakeBackend : IInferenceBackend
     /// </summary>
     public string? Reply { get; set; }
 
+    /// <summary>When set, the scripted reply chosen from the rendered messages (a tool loop: a call first, then an
+    /// answer once a tool result is in); takes precedence over <see cref="Reply"/>.</summary>
+    public Func<IReadOnlyList<ChatMessage>?, string?>? ReplyFor { get; set; }
+
     /// <summary>The last request <see cref="Generate"/> received (property tests compare it with what was sent).</summary>
     public GenerationRequest? LastRequest { get; private set; }
 
@@ -100,7 +104,7 @@ public sealed class FakeBackend : IInferenceBackend
             return Cancel(prompt, []);
         }
 
-        if (Reply is { } reply)
+        if ((ReplyFor is { } choose ? choose(LastMessages) : Reply) is { } reply)
         {
             var replyIds = new List<int>();
             for (int i = 0; i < reply.Length; i += 3)
