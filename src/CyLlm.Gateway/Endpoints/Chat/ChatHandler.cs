@@ -22,11 +22,7 @@ public static class ChatHandler
         var req = await RequestReader.ReadAsync<ChatCompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
         var backend = state.ResolveModelFor(ctx, req.Model, out string? adapter);
-        if (req.ResponseFormat is { } rf && rf.ValueKind != JsonValueKind.Null &&
-            !(rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "text"))
-        {
-            throw ApiError.Unsupported("response_format");
-        }
+        var grammar = StructuredOutput.Resolve(req, req.ResponseFormat, backend);
 
         var messages = ToMessages(req.Messages);
         bool logprobs = req.Logprobs ?? false;
@@ -37,7 +33,7 @@ public static class ChatHandler
         }
 
         int[] ids = backend.EncodeChat(messages);
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top).ForCaller(ctx, state, adapter);
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top, grammar).ForCaller(ctx, state, adapter);
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = logprobs ? new LogprobFormatter(backend) : null;

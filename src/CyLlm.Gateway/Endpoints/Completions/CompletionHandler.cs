@@ -41,7 +41,8 @@ public static class CompletionHandler
             throw ApiError.BadRequest($"logprobs must be between 0 and 20 (got {k})", "logprobs");
         }
 
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null, lpCount ?? 0).ForCaller(ctx, state, adapter);
+        var grammar = StructuredOutput.Resolve(req, null, backend);
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null, lpCount ?? 0, grammar).ForCaller(ctx, state, adapter);
         string id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var formatter = lpCount is not null ? new LogprobFormatter(backend) : null;
