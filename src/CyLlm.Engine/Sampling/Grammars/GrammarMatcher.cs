@@ -54,6 +54,12 @@ public sealed class GrammarMatcher
     private int[] _lvEnd;
     private int[] _lvArena;
 
+    // Sweep memo per level: which parent stacks the byte matched. Siblings in the trie matching the same parent
+    // stacks produce the same level (same stacks, same scratch nodes, as the arena restarts at the same mark), so the
+    // level already in place is reused: inside a string most bytes match the same character-class stack.
+    private ulong[] _lvSig;
+    private bool[] _lvValid;
+
     // The committed state, sorted, and the initial one for Reset.
     private int[] _curPos = [];
     private int[] _curNode = [];
@@ -77,6 +83,8 @@ public sealed class GrammarMatcher
         _lvStart = new int[levels];
         _lvEnd = new int[levels];
         _lvArena = new int[levels];
+        _lvSig = new ulong[levels];
+        _lvValid = new bool[levels];
         _bits = new ulong[(vocabulary.Count + 63) >> 6];
 
         _consing = true;
@@ -154,6 +162,8 @@ public sealed class GrammarMatcher
             Array.Resize(ref _lvStart, bytes.Length + 2);
             Array.Resize(ref _lvEnd, bytes.Length + 2);
             Array.Resize(ref _lvArena, bytes.Length + 2);
+            Array.Resize(ref _lvSig, bytes.Length + 2);
+            Array.Resize(ref _lvValid, bytes.Length + 2);
         }
 
         LoadLevelZero();
@@ -317,16 +327,63 @@ public sealed class GrammarMatcher
         var tokStart = _v.TrieTokStart;
         var tokens = _v.TrieTokens;
         int count = _v.TrieCount;
+        var code = _code;
+        var sets = _g.Sets;
+        _lvValid.AsSpan().Clear();
         int i = 1;
         while (i < count)
         {
             int d = trieDepth[i];
-            // Nodes made for deeper levels of the previous path are dead: reuse their slots.
-            _nCount = _lvArena[d - 1];
-            if (!Step(d, trieByte[i]))
+            byte b = trieByte[i];
+            int srcStart = _lvStart[d - 1];
+            int srcEnd = _lvEnd[d - 1];
+            if (srcEnd - srcStart <= 64)
             {
-                i = trieEnd[i];
-                continue;
+                int word = b >> 6;
+                ulong bit = 1UL << (b & 63);
+                ulong sig = 0;
+                for (int st = srcStart; st < srcEnd; st++)
+                {
+                    int pos = _sPos[st];
+                    if (pos >= 0 && (sets[(code[pos] << 2) + word] & bit) != 0)
+                    {
+                        sig |= 1UL << (st - srcStart);
+                    }
+                }
+
+                if (sig == 0)
+                {
+                    i = trieEnd[i];
+                    continue;
+                }
+
+                if (!_lvValid[d] || _lvSig[d] != sig)
+                {
+                    // Nodes made for deeper levels of the previous path are dead: reuse their slots.
+                    _nCount = _lvArena[d - 1];
+                    Step(d, b);
+                    _lvSig[d] = sig;
+                    _lvValid[d] = true;
+                    if (d + 1 < _lvValid.Length)
+                    {
+                        _lvValid[d + 1] = false;
+                    }
+                }
+            }
+            else
+            {
+                _nCount = _lvArena[d - 1];
+                _lvValid[d] = false;
+                if (d + 1 < _lvValid.Length)
+                {
+                    _lvValid[d + 1] = false;
+                }
+
+                if (!Step(d, b))
+                {
+                    i = trieEnd[i];
+                    continue;
+                }
             }
 
             for (int k = tokStart[i]; k < tokStart[i + 1]; k++)
