@@ -73,11 +73,16 @@ void Walk(string label, Grammar g, int seed, int steps)
     var mask = new ulong[(vocab.Count + 63) / 64];
     var costs = new List<double>();
     var allowed = new List<int>();
+    var trace = new StringBuilder();
     for (int s = 0; s < steps && !m.IsComplete; s++)
     {
         long t0 = Stopwatch.GetTimestamp();
         m.FillMask(mask);
         costs.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+        if (Environment.GetEnvironmentVariable("GRAMMAR_BENCH_TRACE") is not null && costs[^1] > 1000)
+        {
+            Console.WriteLine($"  slow mask {costs[^1]:F0} µs at step {s}, {m.StackCount} stacks, {mask.Sum(w => (long)System.Numerics.BitOperations.PopCount(w))} allowed; text tail: {trace.ToString()[Math.Max(0, trace.Length - 60)..]}");
+        }
         allowed.Clear();
         for (int id = 0; id < vocab.Count; id++)
         {
@@ -92,7 +97,9 @@ void Walk(string label, Grammar g, int seed, int steps)
             break;
         }
 
-        m.Accept(allowed[rng.Next(allowed.Count)]);
+        int pick = allowed[rng.Next(allowed.Count)];
+        m.Accept(pick);
+        trace.Append(tok.Decode([pick]));
     }
 
     costs.Sort();

@@ -71,7 +71,11 @@ public sealed class StructuredOutputTests(StoriesServerFixture fx)
     {
         using var resp = await fx.Server.PostJsonAsync(Chat, JsonSerializer.Serialize(new
         {
-            model = fx.ModelId, messages = Messages, temperature = 0, max_tokens = 300, stream = true,
+            model = fx.ModelId,
+            messages = Messages,
+            temperature = 0,
+            max_tokens = 300,
+            stream = true,
             response_format = new { type = "json_schema", json_schema = new { name = "person", schema = Schema } },
         }));
         string body = await resp.Content.ReadAsStringAsync();

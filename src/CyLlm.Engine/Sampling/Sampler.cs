@@ -37,6 +37,12 @@ public sealed class Sampler
         }
 
         _tokenizer = tokenizer;
+        if (parameters.Grammar is not null)
+        {
+            // Built (once per tokenizer, then cached) here on the request's thread rather than inside a batch step.
+            _vocabulary = TokenVocabulary.For(tokenizer!);
+        }
+
         _p = parameters;
         _eogIds = endOfGenerationIds;
         _random = parameters.Seed is long s ? new Random(unchecked((int)(s ^ (s >> 32)))) : new Random();
