@@ -9,7 +9,7 @@ namespace CyLlm.Engine.Sampling.Grammars;
 /// Writes GBNF for one JSON schema. Supported: type (and type arrays), properties, required,
 /// additionalProperties (false, true/absent, or a schema: extra keys are then any key not declared), enum,
 /// const, items, minItems, maxItems, minLength, maxLength, pattern, format (uuid, date, time, date-time),
-/// integer minimum/maximum/exclusive bounds (exact), number minimum 0, anyOf/oneOf (as anyOf), allOf with one
+/// integer minimum/maximum/exclusive bounds (exact), number whole-number minimum/maximum (exact), anyOf/oneOf (as anyOf), allOf with one
 /// member, $ref to any JSON pointer in the document (recursion allowed); annotations are ignored. Any other
 /// keyword is refused naming it and its path: a schema is never accepted with a constraint ignored.
 /// </summary>
@@ -734,28 +734,71 @@ internal sealed class JsonSchemaConverter
         return "(" + string.Join(" | ", alts) + ")";
     }
 
+    /// <summary>
+    /// Numbers, with whole-number minimum/maximum enforced exactly: the integer part is bounded by digit ranges, a
+    /// value at a bound may only have a zero fraction, and a bounded number is written without an exponent.
+    /// Exclusive or fractional bounds are refused.
+    /// </summary>
     private string NumberSchema(JsonElement s, string path)
     {
         EnsurePrimitives();
-        if (Bound(s, "minimum", path) is { } min)
-        {
-            if (min != 0 || s.TryGetProperty("maximum", out _) || s.TryGetProperty("exclusiveMinimum", out _) || s.TryGetProperty("exclusiveMaximum", out _))
-            {
-                throw Refuse(path, "keyword \"minimum\" on a number is supported only as minimum 0 without other bounds");
-            }
-
-            return "(\"0\" | [1-9] [0-9]{0," + (MaxDigits - 1).ToString(CultureInfo.InvariantCulture) + "}) " + _p + "frac";
-        }
-
-        foreach (string k in (ReadOnlySpan<string>)["maximum", "exclusiveMinimum", "exclusiveMaximum"])
+        foreach (string k in (ReadOnlySpan<string>)["exclusiveMinimum", "exclusiveMaximum"])
         {
             if (s.TryGetProperty(k, out _))
             {
-                throw Refuse(path, $"keyword \"{k}\" on a number is not supported (use type integer, or minimum 0)");
+                throw Refuse(path, $"keyword \"{k}\" on a number is not supported (use minimum/maximum, or type integer)");
             }
         }
 
-        return _p + "number";
+        decimal? min = Bound(s, "minimum", path);
+        decimal? max = Bound(s, "maximum", path);
+        if (min is null && max is null)
+        {
+            return _p + "number";
+        }
+
+        if ((min is { } a0 && decimal.Truncate(a0) != a0) || (max is { } b0 && decimal.Truncate(b0) != b0))
+        {
+            throw Refuse(path, "keyword \"minimum\"/\"maximum\" on a number is supported only with whole-number bounds");
+        }
+
+        long limit = (long)Math.Pow(10, MaxDigits) - 1;
+        long lo = min is { } mn ? (long)mn : -limit;
+        long hi = max is { } mx ? (long)mx : limit;
+        if (lo > hi)
+        {
+            throw Refuse(path, "the number bounds admit no value");
+        }
+
+        string anyFrac = " (\".\" [0-9]{1,16})?";
+        string zeroFrac = " (\".\" \"0\"{1,16})?";
+        string Lit(long v) => "\"" + v.ToString(CultureInfo.InvariantCulture) + "\"";
+        var alts = new List<string>();
+        if (hi >= 0)
+        {
+            // Written without '-': integer part m ≥ max(lo, 0); m < hi takes any fraction, m = hi only zeros.
+            long a = Math.Max(lo, 0);
+            if (a <= hi - 1)
+            {
+                alts.Add(NonNegative(a, hi - 1) + anyFrac);
+            }
+
+            alts.Add(Lit(hi) + zeroFrac);
+        }
+
+        if (lo < 0)
+        {
+            // Written "-m.f" = −(m.f): it is ≥ lo when m.f ≤ −lo and ≤ hi (hi < 0) when m ≥ −hi.
+            long m0 = hi >= 0 ? 0 : -hi;
+            if (m0 <= -lo - 1)
+            {
+                alts.Add("\"-\" " + NonNegative(m0, -lo - 1) + anyFrac);
+            }
+
+            alts.Add("\"-\" " + Lit(-lo) + zeroFrac);
+        }
+
+        return "(" + string.Join(" | ", alts) + ")";
     }
 
     private static int? Count(JsonElement s, string keyword, string path)

@@ -39,6 +39,7 @@ public sealed class GrammarPropertyTests
             Gen.Int[-300, 300].SelectMany(a => Gen.Int[0, 500].Select(b => $$"""{"type":"integer","minimum":{{a}},"maximum":{{a + b}}}""")),
             Gen.Const("""{"type":"number"}"""),
             Gen.Const("""{"type":"number","minimum":0}"""),
+            Gen.Int[-50, 50].SelectMany(a => Gen.Int[0, 60].Select(b => $$"""{"type":"number","minimum":{{a}},"maximum":{{a + b}}}""")),
             Gen.Const("""{"type":"boolean"}"""),
             Gen.Const("""{"type":"null"}"""),
             Gen.Const("""{"type":["integer","null"]}"""),

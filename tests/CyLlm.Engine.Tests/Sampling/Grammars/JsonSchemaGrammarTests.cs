@@ -87,6 +87,29 @@ public sealed class JsonSchemaGrammarTests
         Assert.False(ByteVocab.Matches(le, "0"));
     }
 
+    [Theory]
+    [InlineData(0, 10)]
+    [InlineData(-5, 5)]
+    [InlineData(-20, -3)]
+    [InlineData(7, 7)]
+    public void Whole_number_bounds_on_numbers_are_exact(int lo, int hi)
+    {
+        var g = Compile($$"""{"type":"number","minimum":{{lo}},"maximum":{{hi}}}""");
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        for (int tenths = (lo - 3) * 10; tenths <= (hi + 3) * 10; tenths++)
+        {
+            decimal v = tenths / 10m;
+            bool inRange = v >= lo && v <= hi;
+            Assert.True(inRange == ByteVocab.Matches(g, v.ToString("0.0", inv)), $"{v:0.0} in [{lo},{hi}]");
+            if (tenths % 10 == 0)
+            {
+                Assert.True(inRange == ByteVocab.Matches(g, ((int)v).ToString(inv)), $"{(int)v} in [{lo},{hi}]");
+            }
+        }
+
+        Assert.False(ByteVocab.Matches(g, "1e1"));
+    }
+
     [Fact]
     public void Objects_required_first_in_schema_order_then_optional()
     {
@@ -151,7 +174,8 @@ public sealed class JsonSchemaGrammarTests
     [InlineData("""{"type":"array","prefixItems":[{"type":"integer"}]}""", "keyword \"prefixItems\"")]
     [InlineData("""{"type":"array","contains":{"type":"integer"}}""", "keyword \"contains\"")]
     [InlineData("""{"allOf":[{"type":"integer"},{"minimum":1}]}""", "keyword \"allOf\"")]
-    [InlineData("""{"type":"number","maximum":3.5}""", "keyword \"maximum\" on a number")]
+    [InlineData("""{"type":"number","maximum":3.5}""", "whole-number bounds")]
+    [InlineData("""{"type":"number","exclusiveMinimum":0}""", "keyword \"exclusiveMinimum\" on a number")]
     [InlineData("""{"type":"string","format":"email"}""", "format \"email\" is not supported")]
     [InlineData("""{"$ref":"http://example.com/s.json"}""", "only references inside the document")]
     [InlineData("""{"$ref":"#/$defs/missing"}""", "does not resolve")]
