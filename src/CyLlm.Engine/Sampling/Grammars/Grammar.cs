@@ -86,16 +86,7 @@ public sealed class Grammar
         }
 
         var sb = new System.Text.StringBuilder("root ::= ");
-        for (int i = 0; i < choices.Count; i++)
-        {
-            if (i > 0)
-            {
-                sb.Append(" | ");
-            }
-
-            sb.Append(GbnfText.Literal(choices[i]));
-        }
-
+        sb.Append(GbnfText.Alternatives(choices));
         sb.Append('\n');
         string text = sb.ToString();
         return GrammarCache.Shared.GetOrAdd("choice:" + text, () => Compile(text, "root"));

@@ -270,6 +270,8 @@ internal sealed class GrammarBuilder
 
         var g = new Grammar(source, [.. code], [.. altStarts], ruleAlt, sets, root, [.. _names]);
         g.CheckLeftRecursion();
+        // The start state must fit the matcher's bounds: found here (a 400 at the gateway), not at the first token.
+        _ = new GrammarMatcher(g, TokenVocabulary.Empty);
         return g;
     }
 

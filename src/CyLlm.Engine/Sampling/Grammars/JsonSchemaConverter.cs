@@ -265,21 +265,21 @@ internal sealed class JsonSchemaConverter
             }
         }
 
-        var alts = new List<string>();
+        var texts = new List<string>();
         foreach (var v in values)
         {
             if (types is null || types.Exists(t => Matches(v, t)))
             {
-                alts.Add(GbnfText.Literal(JsonSerializer.Serialize(v, Compact)));
+                texts.Add(JsonSerializer.Serialize(v, Compact));
             }
         }
 
-        if (alts.Count == 0)
+        if (texts.Count == 0)
         {
             throw Refuse(path, $"no \"{keyword}\" value has the schema's type");
         }
 
-        return alts.Count == 1 ? alts[0] : "(" + string.Join(" | ", alts) + ")";
+        return GbnfText.Alternatives(texts);
     }
 
     private static bool Matches(JsonElement v, string type) => type switch

@@ -40,6 +40,9 @@ public sealed class TokenVocabulary
         BuildTrie(ids);
     }
 
+    /// <summary>No tokens: for checking a grammar's start state without a tokenizer.</summary>
+    internal static TokenVocabulary Empty { get; } = new([], []);
+
     /// <summary>Number of token ids (masks have this many bits).</summary>
     public int Count { get; }
 

@@ -111,6 +111,16 @@ public sealed class JsonSchemaGrammarTests
     }
 
     [Fact]
+    public void Large_enum_compiles_and_matches()
+    {
+        var values = string.Join(",", Enumerable.Range(0, 2000).Select(i => "\"v" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\""));
+        var g = Compile("{\"enum\":[" + values + ",12,1.5]}");
+        Assert.True(ByteVocab.Matches(g, "\"v1999\""));
+        Assert.True(ByteVocab.Matches(g, "1.5"));
+        Assert.False(ByteVocab.Matches(g, "\"v2000\""));
+    }
+
+    [Fact]
     public void Objects_required_first_in_schema_order_then_optional()
     {
         var g = Compile("""

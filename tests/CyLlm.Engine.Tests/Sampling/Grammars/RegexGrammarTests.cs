@@ -58,4 +58,29 @@ public sealed class RegexGrammarTests
         Assert.False(ByteVocab.Matches(g, "positives"));
         Assert.Throws<GrammarException>(() => Grammar.Choice([]));
     }
+
+    [Fact]
+    public void Long_choice_lists_are_prefix_factored_and_stay_within_the_stack_bound()
+    {
+        var choices = Enumerable.Range(0, 3000).Select(i => "item-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("item").Append("other").ToList();
+        var g = Grammar.Choice(choices);
+        Assert.True(ByteVocab.Matches(g, "item-2999"));
+        Assert.True(ByteVocab.Matches(g, "item-7"));
+        Assert.True(ByteVocab.Matches(g, "item"));
+        Assert.True(ByteVocab.Matches(g, "other"));
+        Assert.False(ByteVocab.Matches(g, "item-3000"));
+        Assert.False(ByteVocab.Matches(g, "item-"));
+        var m = new GrammarMatcher(g, ByteVocab.Shared);
+        Assert.True(m.StackCount <= 2);
+    }
+
+    [Fact]
+    public void Start_state_beyond_the_stack_bound_is_refused_at_compile_time()
+    {
+        // Written as plain alternatives (no factoring): every one is a stack at the start.
+        string gbnf = "root ::= " + string.Join(" | ", Enumerable.Range(0, GrammarMatcher.MaxStacks + 1).Select(i => "\"" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\" x"))
+            + "\nx ::= [0-9]*";
+        var e = Assert.Throws<GrammarException>(() => Grammar.FromGbnf(gbnf));
+        Assert.Contains("ambiguous", e.Message);
+    }
 }
