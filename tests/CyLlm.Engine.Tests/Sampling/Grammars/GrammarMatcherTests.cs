@@ -194,4 +194,23 @@ public sealed class GrammarMatcherTests
             text.Append(Encoding.UTF8.GetString(v.Piece(pick)));
         }
     }
+
+    [Theory]
+    [InlineData("""{"type":"object","properties":{"id":{"type":"integer","minimum":-50,"maximum":5000},"tags":{"type":"array","items":{"type":"string","maxLength":8},"maxItems":3},"ok":{"type":["boolean","null"]}},"required":["id","tags"],"additionalProperties":false}""", 1)]
+    [InlineData("""{"type":"array","items":{"anyOf":[{"type":"number","minimum":0,"maximum":100},{"enum":["x","yz"]}]},"minItems":1,"maxItems":4}""", 2)]
+    [InlineData("""{"type":"object","properties":{"when":{"type":"string","format":"date-time"},"code":{"type":"string","pattern":"^[A-Z]{2}\\d{2}$"}},"required":["when","code"]}""", 3)]
+    public void Random_walks_with_a_real_vocabulary_produce_valid_json(string schemaText, int seed)
+    {
+        using var engine = InferenceEngine.Load(TestPaths.Model("llama-2-tiny-random.gguf"), null, new EngineOptions { Threads = 1 });
+        var v = TokenVocabulary.For(engine.Tokenizer!);
+        var schema = JsonDocument.Parse(schemaText).RootElement;
+        var g = Grammar.FromJsonSchema(schema);
+        var rng = new Random(seed);
+        for (int walk = 0; walk < 3; walk++)
+        {
+            var (text, ended) = GrammarWalk.Run(g, v, rng, 3000);
+            Assert.True(ended, text);
+            Assert.Null(MiniSchemaValidator.Validate(JsonDocument.Parse(text).RootElement, schema));
+        }
+    }
 }
