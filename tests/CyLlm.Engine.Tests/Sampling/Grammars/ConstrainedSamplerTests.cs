@@ -110,4 +110,29 @@ public sealed class ConstrainedSamplerTests
             Assert.Equal(CyLlm.Engine.Generation.FinishReason.Stop, result.FinishReason);
         }
     }
+
+    [Fact]
+    public async Task Batched_serving_mixes_constrained_and_free_requests()
+    {
+        using var engine = InferenceEngine.Load(TestPaths.Model("stories260K.gguf"), null, new EngineOptions { Threads = 2, ContextTokens = 512 });
+        using var serving = new CyLlm.Engine.Scheduling.ServingEngine(engine, new CyLlm.Engine.Scheduling.ServingOptions { KvCacheBytes = 16 << 20 });
+        var schema = JsonDocument.Parse("""{"type":"array","items":{"type":"integer","minimum":0,"maximum":99},"minItems":2,"maxItems":5}""").RootElement;
+        var g = Grammar.FromJsonSchema(schema);
+        int[] prompt = engine.Encode("Once upon a time");
+        var free = Enumerable.Range(0, 3).Select(i => serving.Submit(new CyLlm.Engine.Scheduling.ServingRequest(prompt, new SamplingParams { Temperature = 1, Seed = i, MaxTokens = 30 }))).ToArray();
+        var constrained = Enumerable.Range(0, 4).Select(i => serving.Submit(new CyLlm.Engine.Scheduling.ServingRequest(prompt, new SamplingParams { Temperature = 1, Seed = 10 + i, MaxTokens = 400, Grammar = g }))).ToArray();
+        foreach (var h in constrained)
+        {
+            var r = await h.Completion;
+            // Bounded whitespace keeps the longest sentence under 400 tokens: the grammar, not the budget, ends it.
+            Assert.Equal(CyLlm.Engine.Generation.FinishReason.Stop, r.FinishReason);
+            string text = engine.Tokenizer!.Decode(r.TokenIds);
+            Assert.Null(MiniSchemaValidator.Validate(JsonDocument.Parse(text).RootElement, schema));
+        }
+
+        foreach (var h in free)
+        {
+            Assert.NotEmpty((await h.Completion).TokenIds);
+        }
+    }
 }
