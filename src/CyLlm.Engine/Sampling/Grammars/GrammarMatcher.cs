@@ -60,6 +60,13 @@ public sealed class GrammarMatcher
     private ulong[] _lvSig;
     private bool[] _lvValid;
 
+    // Per level and byte, which of its stacks the byte matches, stamped with the level's content version: a level
+    // reused across many siblings answers each child byte with one load instead of a loop over its stacks.
+    private int[] _lvVersion;
+    private int _versions;
+    private readonly ulong[] _sigCache;
+    private readonly int[] _sigStamp;
+
     // The committed state, sorted, and the initial one for Reset.
     private int[] _curPos = [];
     private int[] _curNode = [];
@@ -85,6 +92,9 @@ public sealed class GrammarMatcher
         _lvArena = new int[levels];
         _lvSig = new ulong[levels];
         _lvValid = new bool[levels];
+        _lvVersion = new int[levels];
+        _sigCache = new ulong[levels * 256];
+        _sigStamp = new int[levels * 256];
         _bits = new ulong[(vocabulary.Count + 63) >> 6];
 
         _consing = true;
@@ -164,6 +174,7 @@ public sealed class GrammarMatcher
             Array.Resize(ref _lvArena, bytes.Length + 2);
             Array.Resize(ref _lvSig, bytes.Length + 2);
             Array.Resize(ref _lvValid, bytes.Length + 2);
+            Array.Resize(ref _lvVersion, bytes.Length + 2);
         }
 
         LoadLevelZero();
@@ -330,6 +341,7 @@ public sealed class GrammarMatcher
         var code = _code;
         var sets = _g.Sets;
         _lvValid.AsSpan().Clear();
+        _lvVersion[0] = ++_versions;
         int i = 1;
         while (i < count)
         {
@@ -339,16 +351,28 @@ public sealed class GrammarMatcher
             int srcEnd = _lvEnd[d - 1];
             if (srcEnd - srcStart <= 64)
             {
-                int word = b >> 6;
-                ulong bit = 1UL << (b & 63);
-                ulong sig = 0;
-                for (int st = srcStart; st < srcEnd; st++)
+                int slot = ((d - 1) << 8) + b;
+                ulong sig;
+                if (_sigStamp[slot] == _lvVersion[d - 1])
                 {
-                    int pos = _sPos[st];
-                    if (pos >= 0 && (sets[(code[pos] << 2) + word] & bit) != 0)
+                    sig = _sigCache[slot];
+                }
+                else
+                {
+                    int word = b >> 6;
+                    ulong bit = 1UL << (b & 63);
+                    sig = 0;
+                    for (int st = srcStart; st < srcEnd; st++)
                     {
-                        sig |= 1UL << (st - srcStart);
+                        int pos = _sPos[st];
+                        if (pos >= 0 && (sets[(code[pos] << 2) + word] & bit) != 0)
+                        {
+                            sig |= 1UL << (st - srcStart);
+                        }
                     }
+
+                    _sigCache[slot] = sig;
+                    _sigStamp[slot] = _lvVersion[d - 1];
                 }
 
                 if (sig == 0)
@@ -364,6 +388,7 @@ public sealed class GrammarMatcher
                     Step(d, b);
                     _lvSig[d] = sig;
                     _lvValid[d] = true;
+                    _lvVersion[d] = ++_versions;
                     if (d + 1 < _lvValid.Length)
                     {
                         _lvValid[d + 1] = false;
@@ -374,6 +399,7 @@ public sealed class GrammarMatcher
             {
                 _nCount = _lvArena[d - 1];
                 _lvValid[d] = false;
+                _lvVersion[d] = ++_versions;
                 if (d + 1 < _lvValid.Length)
                 {
                     _lvValid[d + 1] = false;
