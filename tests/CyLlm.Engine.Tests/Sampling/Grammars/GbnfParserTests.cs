@@ -128,4 +128,25 @@ public sealed class GbnfParserTests
         Assert.Equal(4, compiled);
         Assert.Equal(2, cache.Count);
     }
+
+    [Fact]
+    public async Task Concurrent_requests_for_one_source_compile_it_once()
+    {
+        var cache = new GrammarCache(8);
+        int compiled = 0;
+        using var gate = new ManualResetEventSlim(false);
+        var tasks = Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            gate.Wait();
+            return cache.GetOrAdd("same", () =>
+            {
+                Interlocked.Increment(ref compiled);
+                return Grammar.FromGbnf("root ::= \"x\"");
+            });
+        })).ToArray();
+        gate.Set();
+        var grammars = await Task.WhenAll(tasks);
+        Assert.Equal(1, compiled);
+        Assert.All(grammars, g => Assert.Same(grammars[0], g));
+    }
 }

@@ -45,6 +45,21 @@ public sealed class GrammarMatcherTests
     }
 
     [Fact]
+    public void Duplicate_and_prefix_pieces_are_all_masked_correctly()
+    {
+        byte[] A(string t) => Encoding.UTF8.GetBytes(t);
+        var v = new TokenVocabulary([A("a"), A("ab"), A("a"), [], A("abc"), A("b"), A("ab")], [3]);
+        var m = new GrammarMatcher(Grammar.FromGbnf("root ::= \"ab\" \"c\"?"), v);
+        var mask = new ulong[1];
+        m.FillMask(mask);
+        Assert.Equal(new[] { 0, 1, 2, 4, 6 }, Enumerable.Range(0, v.Count).Where(id => Allowed(mask, id)));
+        Assert.True(m.Accept(6));
+        m.FillMask(mask);
+        // "ab" may end here (EOG) and no token spells a lone "c": only EOG.
+        Assert.Equal(new[] { 3 }, Enumerable.Range(0, v.Count).Where(id => Allowed(mask, id)));
+    }
+
+    [Fact]
     public void Eog_is_allowed_only_where_the_grammar_can_end()
     {
         var v = ByteVocab.Create();
