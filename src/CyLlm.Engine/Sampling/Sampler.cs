@@ -26,6 +26,7 @@ public sealed class Sampler
     private readonly ITokenizer? _tokenizer;
     private TokenVocabulary? _vocabulary;
     private GrammarMatcher? _matcher;
+    private bool _grammarFailed;
 
     /// <param name="tokenizer">Needed when <see cref="SamplingParams.Grammar"/> is set: the grammar matcher works on
     /// the tokens' bytes (its vocabulary is built once per tokenizer and cached).</param>
@@ -73,9 +74,17 @@ public sealed class Sampler
     {
         _outputCounts[token] = _outputCounts.TryGetValue(token, out int c) ? c + 1 : 1;
         _generated++;
-        if (_p.Grammar is not null)
+        if (_p.Grammar is not null && !_grammarFailed)
         {
-            GetMatcher().Accept(token);
+            try
+            {
+                GetMatcher().Accept(token);
+            }
+            catch (GrammarException)
+            {
+                // A bound hit while advancing (ambiguity, depth): the next step ends the sequence with EOG.
+                _grammarFailed = true;
+            }
         }
     }
 
@@ -98,12 +107,18 @@ public sealed class Sampler
     /// </summary>
     private bool ApplyGrammar(Span<float> logits)
     {
+        if (_grammarFailed)
+        {
+            return false;
+        }
+
         try
         {
             return GetMatcher().ApplyMask(logits);
         }
         catch (GrammarException)
         {
+            _grammarFailed = true;
             return false;
         }
     }

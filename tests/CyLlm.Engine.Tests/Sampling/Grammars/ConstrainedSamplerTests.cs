@@ -90,6 +90,28 @@ public sealed class ConstrainedSamplerTests
     }
 
     [Fact]
+    public void A_grammar_bound_hit_mid_generation_ends_with_eog_instead_of_failing()
+    {
+        // After k a's every nesting depth is a live parse (about 3k stacks): the stack bound is hit after ~170 tokens.
+        var v = ByteVocab.Create();
+        var p = new SamplingParams { Temperature = 0, Grammar = Grammar.FromGbnf("root ::= e*\ne ::= \"a\" | \"a\" e \"b\""), MaxTokens = 2000 };
+        var s = new Sampler(p, v);
+        var logits = new float[v.Count];
+        int steps = 0;
+        int token;
+        do
+        {
+            Array.Clear(logits);
+            logits['a'] = 5;
+            token = s.Sample(logits).TokenId;
+            steps++;
+        }
+        while (token == 'a' && steps < 2000);
+        Assert.Equal(ByteVocab.Eog(v), token);
+        Assert.InRange(steps, (GrammarMatcher.MaxStacks / 4) + 1, GrammarMatcher.MaxStacks);
+    }
+
+    [Fact]
     public void Grammar_without_a_tokenizer_is_refused()
     {
         var p = new SamplingParams { Grammar = Grammar.FromGbnf("root ::= \"a\"") };
