@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace CyLlm.Engine.Sampling.Grammars;
@@ -30,7 +29,6 @@ internal sealed class JsonSchemaConverter
         "anyOf", "oneOf", "allOf", "$ref", "uniqueItems",
     };
 
-    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly JsonElement _root;
     private readonly string _p;
@@ -270,7 +268,7 @@ internal sealed class JsonSchemaConverter
         {
             if (types is null || types.Exists(t => Matches(v, t)))
             {
-                texts.Add(JsonSerializer.Serialize(v, Compact));
+                texts.Add(CompactJson(v));
             }
         }
 
@@ -410,7 +408,7 @@ internal sealed class JsonSchemaConverter
         {
             var (schema, propPath) = schemas[n];
             string value = schema.ValueKind == JsonValueKind.Undefined ? Value() : Schema(schema, propPath, hint + "-" + n);
-            string kv = AddRule(Unique(hint + "-" + n + "-kv"), GbnfText.Literal(JsonSerializer.Serialize(n, Compact)) + " " + _p + "ws \":\" " + _p + "ws " + value + " " + _p + "ws");
+            string kv = AddRule(Unique(hint + "-" + n + "-kv"), GbnfText.Literal(JsonString(n)) + " " + _p + "ws \":\" " + _p + "ws " + value + " " + _p + "ws");
             items.Add((kv, required.Contains(n)));
         }
 
@@ -460,45 +458,43 @@ internal sealed class JsonSchemaConverter
         }
 
         string baseName = Unique(hint + "-key");
-        var prefixes = new SortedSet<string>(StringComparer.Ordinal);
+        // The keys' trie by code point: prefix → the code points that continue some key.
+        var children = new Dictionary<string, SortedSet<int>>(StringComparer.Ordinal) { [""] = [] };
         foreach (string k in keys)
         {
-            for (int i = 0; i <= k.Length; i++)
+            string prefix = "";
+            foreach (var rune in k.EnumerateRunes())
             {
-                prefixes.Add(k[..i]);
+                children[prefix].Add(rune.Value);
+                prefix += rune.ToString();
+                children.TryAdd(prefix, []);
             }
         }
 
         var ids = new Dictionary<string, string>(StringComparer.Ordinal);
         int n = 0;
-        foreach (string p in prefixes)
+        foreach (string p in children.Keys)
         {
             ids[p] = baseName + "-" + (n++).ToString(CultureInfo.InvariantCulture);
         }
 
         var keySet = new HashSet<string>(keys, StringComparer.Ordinal);
-        foreach (string p in prefixes)
+        foreach (var (p, next) in children)
         {
-            var nextChars = new SortedSet<char>();
-            foreach (string q in prefixes)
-            {
-                if (q.Length == p.Length + 1 && q.StartsWith(p, StringComparison.Ordinal))
-                {
-                    nextChars.Add(q[^1]);
-                }
-            }
-
+            // Quote, backslash and controls never appear raw in an extra key (it is written without escapes), so a
+            // key containing them needs no branch: no extra key can spell it.
+            var raw = next.Where(c => c >= 0x20 && c != '"' && c != '\\').ToList();
             var cls = new StringBuilder("[^" + Excluded);
-            foreach (char c in nextChars)
+            foreach (int c in raw)
             {
                 GbnfText.AppendChar(cls, c, inClass: true);
             }
 
             cls.Append(']');
             var alts = new List<string> { cls + " [^" + Excluded + "]* \"\\\"\"" };
-            foreach (char c in nextChars)
+            foreach (int c in raw)
             {
-                alts.Add(GbnfText.Literal(c.ToString()) + " " + ids[p + c]);
+                alts.Add(GbnfText.Literal(char.ConvertFromUtf32(c)) + " " + ids[p + char.ConvertFromUtf32(c)]);
             }
 
             if (!keySet.Contains(p))
@@ -886,6 +882,47 @@ internal sealed class JsonSchemaConverter
         }
 
         return sb.Length == 0 ? "r" : sb.ToString();
+    }
+
+    /// <summary>The value as compact JSON with characters written raw (only quote, backslash and controls escaped),
+    /// as a model writes them; the serializer's encoders would escape every non-BMP character.</summary>
+    private static string CompactJson(JsonElement v)
+    {
+        switch (v.ValueKind)
+        {
+            case JsonValueKind.Object:
+                return "{" + string.Join(",", v.EnumerateObject().Select(p => JsonString(p.Name) + ":" + CompactJson(p.Value))) + "}";
+            case JsonValueKind.Array:
+                return "[" + string.Join(",", v.EnumerateArray().Select(CompactJson)) + "]";
+            case JsonValueKind.String:
+                return JsonString(v.GetString()!);
+            default:
+                return v.GetRawText();
+        }
+    }
+
+    private static string JsonString(string s)
+    {
+        var sb = new StringBuilder(s.Length + 2);
+        sb.Append('"');
+        foreach (char c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                case < ' ': sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)); break;
+                default: sb.Append(c); break;
+            }
+        }
+
+        sb.Append('"');
+        return sb.ToString();
     }
 
     private static GrammarException Refuse(string path, string what) => new($"{path}: {what}");

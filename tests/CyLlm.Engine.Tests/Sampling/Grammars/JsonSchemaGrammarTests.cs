@@ -159,6 +159,17 @@ public sealed class JsonSchemaGrammarTests
     }
 
     [Fact]
+    public void Extra_keys_exclude_declared_keys_with_quotes_and_astral_characters()
+    {
+        var g = Compile("""{"type":"object","properties":{"a\"b":{"type":"integer"},"😀x":{"type":"integer"},"é":{"type":"integer"}}}""");
+        Assert.True(ByteVocab.Matches(g, """{"a\"b":1,"😀x":2}"""));
+        Assert.True(ByteVocab.Matches(g, """{"😀y":"free","ab":null,"e":[]}"""));
+        Assert.False(ByteVocab.Matches(g, """{"😀x":"not an integer"}"""));
+        Assert.False(ByteVocab.Matches(g, """{"é":"not an integer"}"""));
+        Assert.True(ByteVocab.Matches(g, """{"éé":"free"}"""));
+    }
+
+    [Fact]
     public void Refs_to_defs_and_definitions_including_recursion()
     {
         var g = Compile("""
