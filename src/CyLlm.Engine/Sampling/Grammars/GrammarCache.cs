@@ -3,7 +3,7 @@ namespace CyLlm.Engine.Sampling.Grammars;
 /// <summary>
 /// Compiled grammars by source (GBNF text, schema JSON, regex), least recently used evicted first. Thread-safe;
 /// a key is compiled once even under concurrent requests (the first caller compiles, the others wait on it), and
-/// a failure is remembered too so a bad schema repeated in a loop costs one compilation.
+/// a <see cref="GrammarException"/> is remembered too so a bad schema repeated in a loop costs one compilation.
 /// </summary>
 public sealed class GrammarCache
 {
@@ -65,6 +65,23 @@ public sealed class GrammarCache
             }
         }
 
-        return lazy.Value;
+        try
+        {
+            return lazy.Value;
+        }
+        catch (Exception e) when (e is not GrammarException)
+        {
+            // Only a verdict on the source is worth remembering; anything else (out of memory, a bug) is retried.
+            lock (_gate)
+            {
+                if (_map.TryGetValue(key, out var node) && ReferenceEquals(node.Value.Value, lazy))
+                {
+                    _lru.Remove(node);
+                    _map.Remove(key);
+                }
+            }
+
+            throw;
+        }
     }
 }

@@ -130,6 +130,26 @@ public sealed class GbnfParserTests
     }
 
     [Fact]
+    public void Grammar_errors_are_remembered_other_failures_retried()
+    {
+        var cache = new GrammarCache(4);
+        int calls = 0;
+        Grammar Bad() => cache.GetOrAdd("bad", () =>
+        {
+            calls++;
+            return Grammar.FromGbnf("root ::= undefined-rule");
+        });
+        Assert.Throws<GrammarException>(Bad);
+        Assert.Throws<GrammarException>(Bad);
+        Assert.Equal(1, calls);
+        int flaky = 0;
+        Grammar Flaky() => cache.GetOrAdd("flaky", () => ++flaky == 1 ? throw new InvalidOperationException("transient") : Grammar.FromGbnf("root ::= \"y\""));
+        Assert.Throws<InvalidOperationException>(Flaky);
+        Assert.NotNull(Flaky());
+        Assert.Equal(2, flaky);
+    }
+
+    [Fact]
     public async Task Concurrent_requests_for_one_source_compile_it_once()
     {
         var cache = new GrammarCache(8);
