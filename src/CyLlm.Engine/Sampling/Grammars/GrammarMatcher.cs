@@ -67,6 +67,13 @@ public sealed class GrammarMatcher
     private readonly ulong[] _sigCache;
     private readonly int[] _sigStamp;
 
+    // Self-loops of the swept state S (level 0): the bytes b after which the state is exactly S again (a string's
+    // character loop). Computed once per sweep, the first time some level returns to S; then a subtree whose bytes
+    // are all such loops, hanging below a level equal to S, is allowed whole without visiting it.
+    private bool[] _lvRoot;
+    private bool _loopsKnown;
+    private readonly ulong[] _loops = new ulong[4];
+
     // The committed state, sorted, and the initial one for Reset.
     private int[] _curPos = [];
     private int[] _curNode = [];
@@ -93,6 +100,7 @@ public sealed class GrammarMatcher
         _lvSig = new ulong[levels];
         _lvValid = new bool[levels];
         _lvVersion = new int[levels];
+        _lvRoot = new bool[levels];
         _sigCache = new ulong[levels * 256];
         _sigStamp = new int[levels * 256];
         _bits = new ulong[(vocabulary.Count + 63) >> 6];
@@ -175,6 +183,7 @@ public sealed class GrammarMatcher
             Array.Resize(ref _lvSig, bytes.Length + 2);
             Array.Resize(ref _lvValid, bytes.Length + 2);
             Array.Resize(ref _lvVersion, bytes.Length + 2);
+            Array.Resize(ref _lvRoot, bytes.Length + 2);
         }
 
         LoadLevelZero();
@@ -340,13 +349,35 @@ public sealed class GrammarMatcher
         int count = _v.TrieCount;
         var code = _code;
         var sets = _g.Sets;
+        var subtreeSet = _v.TrieSubtreeSet;
+        var subtreeSets = _v.SubtreeSets;
         _lvValid.AsSpan().Clear();
         _lvVersion[0] = ++_versions;
+        _lvRoot[0] = true;
+        _loopsKnown = false;
         int i = 1;
         while (i < count)
         {
             int d = trieDepth[i];
             byte b = trieByte[i];
+            if (_loopsKnown && _lvRoot[d - 1])
+            {
+                int set = subtreeSet[i] << 2;
+                if ((subtreeSets[set] & ~_loops[0]) == 0 && (subtreeSets[set + 1] & ~_loops[1]) == 0 &&
+                    (subtreeSets[set + 2] & ~_loops[2]) == 0 && (subtreeSets[set + 3] & ~_loops[3]) == 0)
+                {
+                    int end = trieEnd[i];
+                    for (int k = tokStart[i]; k < tokStart[end]; k++)
+                    {
+                        int t = tokens[k];
+                        mask[t >> 6] |= 1UL << (t & 63);
+                    }
+
+                    i = end;
+                    continue;
+                }
+            }
+
             int srcStart = _lvStart[d - 1];
             int srcEnd = _lvEnd[d - 1];
             if (srcEnd - srcStart <= 64)
@@ -389,6 +420,7 @@ public sealed class GrammarMatcher
                     _lvSig[d] = sig;
                     _lvValid[d] = true;
                     _lvVersion[d] = ++_versions;
+                    NoteReturnToRoot(d);
                     if (d + 1 < _lvValid.Length)
                     {
                         _lvValid[d + 1] = false;
@@ -410,6 +442,8 @@ public sealed class GrammarMatcher
                     i = trieEnd[i];
                     continue;
                 }
+
+                NoteReturnToRoot(d);
             }
 
             for (int k = tokStart[i]; k < tokStart[i + 1]; k++)
@@ -422,6 +456,78 @@ public sealed class GrammarMatcher
         }
 
         _nCount = _committed;
+    }
+
+    /// <summary>Marks whether level d is exactly the swept state; the first time one is, finds all self-loops.</summary>
+    private void NoteReturnToRoot(int d)
+    {
+        _lvRoot[d] = SameAsRoot(_lvStart[d], _lvEnd[d]);
+        if (!_lvRoot[d] || _loopsKnown)
+        {
+            return;
+        }
+
+        // Scratch above level d: every byte from level 0, kept only when the result is level 0 itself.
+        int savedNodes = _nCount;
+        int scratch = _lvEnd[d];
+        Array.Clear(_loops);
+        var code = _code;
+        var sets = _g.Sets;
+        for (int b = 0; b < 256; b++)
+        {
+            _nCount = savedNodes;
+            _levelArenaStart = _nCount;
+            _outStart = scratch;
+            _outEnd = scratch;
+            int word = b >> 6;
+            ulong bit = 1UL << (b & 63);
+            for (int s = _lvStart[0]; s < _lvEnd[0]; s++)
+            {
+                int pos = _sPos[s];
+                if (pos >= 0 && (sets[(code[pos] << 2) + word] & bit) != 0)
+                {
+                    Expand(pos + 1, _sNode[s], 0);
+                }
+            }
+
+            if (_outEnd > scratch && SameAsRoot(scratch, _outEnd))
+            {
+                _loops[word] |= bit;
+            }
+        }
+
+        _nCount = savedNodes;
+        _loopsKnown = true;
+    }
+
+    /// <summary>Whether stacks [start, end) are exactly level 0's (same pairs; both are duplicate-free).</summary>
+    private bool SameAsRoot(int start, int end)
+    {
+        int n = _lvEnd[0] - _lvStart[0];
+        if (end - start != n)
+        {
+            return false;
+        }
+
+        for (int i = start; i < end; i++)
+        {
+            bool found = false;
+            for (int j = _lvStart[0]; j < _lvEnd[0]; j++)
+            {
+                if (_sPos[j] == _sPos[i] && _sNode[j] == _sNode[i])
+                {
+                    found = true;
+                    break;
+                }
+            }
+
+            if (!found)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void LoadLevelZero()
@@ -514,7 +620,14 @@ public sealed class GrammarMatcher
         }
         else
         {
-            // Scratch nodes: equal ones made for this level are shared so stacks deduplicate.
+            // A committed node with this content is reused (never freed while the matcher lives), so a sweep that
+            // loops back to the committed state recognises it; otherwise equal scratch nodes made for this level
+            // are shared so stacks deduplicate.
+            if (_cons.TryGetValue(key, out int committed) && committed < _committed)
+            {
+                return committed;
+            }
+
             for (int i = _nCount - 1; i >= _levelArenaStart; i--)
             {
                 if (_nPos[i] == pos && _nParent[i] == parent)

@@ -64,6 +64,11 @@ public sealed class TokenVocabulary
 
     internal int MaxDepth { get; private set; }
 
+    /// <summary>Per node, the index (4 words each) in <see cref="SubtreeSets"/> of the bytes its subtree uses.</summary>
+    internal int[] TrieSubtreeSet { get; private set; } = [];
+
+    internal ulong[] SubtreeSets { get; private set; } = [];
+
     /// <summary>The vocabulary of <paramref name="tokenizer"/>, built on first use and kept while it lives.</summary>
     public static TokenVocabulary For(ITokenizer tokenizer) => Cache.GetValue(tokenizer, t =>
     {
@@ -97,6 +102,7 @@ public sealed class TokenVocabulary
         var bytes = new List<byte> { 0 };
         var depth = new List<int> { 0 };
         var end = new List<int> { 0 };
+        var parents = new List<int> { -1 };
         var nodeOfToken = new int[sortedIds.Count];
         var path = new List<int> { 0 };
         byte[] previous = [];
@@ -119,6 +125,7 @@ public sealed class TokenVocabulary
             for (int d = common; d < p.Length; d++)
             {
                 bytes.Add(p[d]);
+                parents.Add(path[^1]);
                 depth.Add(d + 1);
                 end.Add(0);
                 path.Add(bytes.Count - 1);
@@ -161,5 +168,39 @@ public sealed class TokenVocabulary
 
         TrieTokStart = start;
         TrieTokens = tokens;
+
+        // Bytes used in each subtree (the node's own byte and every descendant's), as an index into a table of
+        // distinct 256-bit sets: a matcher in a state that loops on all of them accepts the whole subtree unvisited.
+        var sets = new List<ulong>();
+        var setIds = new Dictionary<(ulong, ulong, ulong, ulong), int>();
+        var subtree = new int[TrieCount];
+        var acc = new ulong[TrieCount * 4];
+        for (int i = TrieCount - 1; i >= 1; i--)
+        {
+            // Children come after their parent in preorder: fold each node into its parent walking backwards.
+            int b = TrieByte[i];
+            acc[(i * 4) + (b >> 6)] |= 1UL << (b & 63);
+            var key = (acc[i * 4], acc[(i * 4) + 1], acc[(i * 4) + 2], acc[(i * 4) + 3]);
+            if (!setIds.TryGetValue(key, out int id))
+            {
+                id = sets.Count / 4;
+                sets.Add(key.Item1);
+                sets.Add(key.Item2);
+                sets.Add(key.Item3);
+                sets.Add(key.Item4);
+                setIds[key] = id;
+            }
+
+            subtree[i] = id;
+            int parent = parents[i];
+            for (int w = 0; w < 4; w++)
+            {
+                acc[(parent * 4) + w] |= acc[(i * 4) + w];
+            }
+        }
+
+        TrieSubtreeSet = subtree;
+        SubtreeSets = [.. sets];
     }
+
 }

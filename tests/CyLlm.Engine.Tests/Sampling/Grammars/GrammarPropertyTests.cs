@@ -106,4 +106,58 @@ public sealed class GrammarPropertyTests
             Assert.Matches(@"^\(\d{3}\) \d{3}-\d{4}( x\d+)?$", phone);
         }, iter: 40, seed: "0N0XIzNsQ0O2", threads: 1);
     }
+
+    private static readonly string[] MaskGrammars =
+    [
+        "root ::= \"\\\"\" [^\"]* \"\\\"\"",
+        "root ::= [a-z ]* \"!\"",
+        "root ::= (\"ab\" | \"a\" [^a]*)+ \"\\\"\"",
+        "root ::= \"\\\"\" ([^\"\\\\] | \"\\\\\" [\"\\\\n])* \"\\\"\" [ ]{0,3}",
+        "root ::= ([a-b]{2,3} \"é\"?)*",
+    ];
+
+    /// <summary>The mask equals a brute-force check of every token (a fresh matcher fed the text, then the token),
+    /// over random vocabularies of overlapping multi-byte tokens: the sweep's shortcuts never change the answer.</summary>
+    [Fact]
+    public void Mask_equals_brute_force_on_random_vocabularies()
+    {
+        var alphabet = new[] { "a", "b", "z", " ", "\"", "\\", "n", "é", "!", "ab" };
+        var genVocab = Gen.Int[0, alphabet.Length - 1].Array[1, 5].Select(ix => string.Concat(ix.Select(i => alphabet[i]))).Array[20, 120];
+        Gen.Select(genVocab, Gen.Int[0, MaskGrammars.Length - 1], Gen.Int).Sample((texts, gi, seed) =>
+        {
+            var pieces = texts.Select(t => System.Text.Encoding.UTF8.GetBytes(t)).Append([]).ToList();
+            var v = new TokenVocabulary(pieces, [pieces.Count - 1]);
+            var g = Grammar.FromGbnf(MaskGrammars[gi]);
+            var m = new GrammarMatcher(g, v);
+            var rng = new Random(seed);
+            var mask = new ulong[(v.Count + 63) / 64];
+            var text = new List<byte>();
+            for (int step = 0; step < 12 && !m.IsComplete; step++)
+            {
+                m.FillMask(mask);
+                var allowed = new List<int>();
+                for (int id = 0; id < v.Count; id++)
+                {
+                    var probe = new GrammarMatcher(g, v);
+                    Assert.True(text.Count == 0 || probe.AcceptBytes(text.ToArray()));
+                    bool ok = id == v.Count - 1 ? probe.CanTerminate : probe.AcceptBytes(pieces[id]);
+                    bool got = (mask[id >> 6] & (1UL << (id & 63))) != 0;
+                    Assert.True(ok == got, $"token {id} '{System.Text.Encoding.UTF8.GetString(pieces[id])}' after '{System.Text.Encoding.UTF8.GetString(text.ToArray())}': mask {got}, brute force {ok}");
+                    if (ok && id != v.Count - 1)
+                    {
+                        allowed.Add(id);
+                    }
+                }
+
+                if (allowed.Count == 0)
+                {
+                    break;
+                }
+
+                int pick = allowed[rng.Next(allowed.Count)];
+                Assert.True(m.Accept(pick));
+                text.AddRange(pieces[pick]);
+            }
+        }, iter: 150, threads: 1);
+    }
 }
