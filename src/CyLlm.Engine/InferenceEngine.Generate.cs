@@ -71,7 +71,7 @@ public sealed partial class InferenceEngine
         }
 
         var session = GetSession();
-        var sampler = new Sampler(sp, tok.EndOfGenerationIds, prompt);
+        var sampler = new Sampler(sp, tok.EndOfGenerationIds, prompt, tok);
         // The serving engine applies the same acceptance rule (EOG, stop ids, stop strings, max tokens, context).
         var acceptor = new TokenAcceptor(sp, tok, prompt, Math.Min(ContextTokens, session.Capacity));
         var generated = new List<int>(Math.Min(sp.MaxTokens, 4096));

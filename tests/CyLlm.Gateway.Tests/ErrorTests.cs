@@ -28,7 +28,7 @@ public sealed class ErrorTests(StoriesServerFixture fx)
     [InlineData(",\"tools\":[]", "tools")]
     [InlineData(",\"tool_choice\":\"auto\"", "tool_choice")]
     [InlineData(",\"functions\":[]", "functions")]
-    [InlineData(",\"response_format\":{\"type\":\"json_object\"}", "response_format")]
+    [InlineData(",\"response_format\":{\"type\":\"xml\"}", "response_format.type")]
     [InlineData(",\"n\":99", "n")]
     [InlineData(",\"temperature\":\"hot\"", "temperature")]
     [InlineData(",\"top_p\":0", "top_p")]

@@ -263,38 +263,43 @@ public sealed class ToolCallingTests(FakeServerFixture fx) : IClassFixture<FakeS
     }
 
     [Fact]
-    public async Task A_named_tool_choice_starts_the_reply_inside_that_call()
+    public async Task A_named_tool_choice_constrains_the_reply_to_that_call_by_grammar()
     {
-        // Until the grammar engine is merged, the forced call is a generation prefix: the prompt ends inside the call
-        // and the model only writes the arguments.
-        fx.Backend.Reply = "{\"city\": \"Rome\"}}\n</tool_call>";
+        // The fake backend does not sample, so it cannot show the constraint working (ForcedToolCallTests does, on a
+        // real model); here: the prompt ends at the generation prompt, the request carries the grammar, and the call
+        // the model writes is shaped like any other.
+        fx.Backend.Reply = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Rome\"}}\n</tool_call>";
         using var resp = await fx.Server.PostJsonAsync(Chat, Body(",\"tools\":[" + WeatherTool + "," + TimeTool + "],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}"));
         string body = await resp.Content.ReadAsStringAsync();
         Assert.True(resp.IsSuccessStatusCode, body);
-        string prompt = fx.Backend.Decode(fx.Backend.LastRequest!.PromptTokens!.ToArray());
-        Assert.EndsWith("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": ", prompt, StringComparison.Ordinal);
+        Assert.NotNull(fx.Backend.LastRequest!.Sampling.Grammar);
+        string prompt = fx.Backend.Decode(fx.Backend.LastRequest.PromptTokens!.ToArray());
+        Assert.DoesNotContain("<tool_call>\n{\"name\"", prompt[^40..], StringComparison.Ordinal);
         var call = JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls")[0];
         Assert.Equal("get_weather", call.GetProperty("function").GetProperty("name").GetString());
         Assert.Equal("{\"city\": \"Rome\"}", call.GetProperty("function").GetProperty("arguments").GetString());
     }
 
     [Fact]
-    public async Task Required_tool_choice_starts_the_reply_with_a_call()
+    public async Task Required_and_auto_tool_choice_carry_a_grammar_only_when_a_call_is_forced()
     {
-        fx.Backend.Reply = "get_time\", \"arguments\": {}}\n</tool_call>";
+        fx.Backend.Reply = "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>";
         using var resp = await fx.Server.PostJsonAsync(Chat, Body(",\"tools\":[" + WeatherTool + "," + TimeTool + "],\"tool_choice\":\"required\""));
         string body = await resp.Content.ReadAsStringAsync();
         Assert.True(resp.IsSuccessStatusCode, body);
-        string prompt = fx.Backend.Decode(fx.Backend.LastRequest!.PromptTokens!.ToArray());
-        Assert.EndsWith("<tool_call>\n{\"name\": \"", prompt, StringComparison.Ordinal);
+        Assert.NotNull(fx.Backend.LastRequest!.Sampling.Grammar);
         var call = JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls")[0];
         Assert.Equal("get_time", call.GetProperty("function").GetProperty("name").GetString());
+
+        using var auto = await fx.Server.PostJsonAsync(Chat, Body(",\"tools\":[" + WeatherTool + "],\"tool_choice\":\"auto\""));
+        Assert.True(auto.IsSuccessStatusCode, await auto.Content.ReadAsStringAsync());
+        Assert.Null(fx.Backend.LastRequest!.Sampling.Grammar);
     }
 
     [Fact]
     public void The_sdk_named_choice_and_no_parallel_calls_are_accepted_and_honoured()
     {
-        fx.Backend.Reply = "{\"zone\": \"UTC\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>";
+        fx.Backend.Reply = "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"zone\": \"UTC\"}}\n</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>";
         var options = SdkOptions();
         options.ToolChoice = ChatToolChoice.CreateFunctionChoice("get_time");
         options.AllowParallelToolCalls = false;

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using CyLlm.Engine.Sampling.Grammars;
+using CyLlm.Tokenizers;
 
 namespace CyLlm.Engine.Sampling;
 
 /// <summary>
-/// Chooses the next token from logits. Order, as vLLM: logit bias → min-tokens EOS ban → repetition,
+/// Chooses the next token from logits. Order, as vLLM: grammar mask (structured outputs) → logit bias → min-tokens EOS ban → repetition,
 /// presence and frequency penalties → (logprobs are taken here) → temperature → top-k → top-p → min-p →
 /// a draw from the seeded generator. One instance per sequence: it owns its random state and token counts.
 /// Scratch is allocated once per vocabulary size; sampling a token allocates only the optional logprob array.
@@ -21,9 +23,27 @@ public sealed class Sampler
     private float[] _sortKeys = [];
     private readonly PriorityQueue<int, float> _heap = new();
     private int _generated;
+    private readonly ITokenizer? _tokenizer;
+    private TokenVocabulary? _vocabulary;
+    private GrammarMatcher? _matcher;
+    private bool _grammarFailed;
 
-    public Sampler(SamplingParams parameters, IReadOnlyList<int> endOfGenerationIds, IEnumerable<int>? promptTokens = null)
+    /// <param name="tokenizer">Needed when <see cref="SamplingParams.Grammar"/> is set: the grammar matcher works on
+    /// the tokens' bytes (its vocabulary is built once per tokenizer and cached).</param>
+    public Sampler(SamplingParams parameters, IReadOnlyList<int> endOfGenerationIds, IEnumerable<int>? promptTokens = null, ITokenizer? tokenizer = null)
     {
+        if (parameters.Grammar is not null && tokenizer is null)
+        {
+            throw new ArgumentException("a grammar-constrained request needs the tokenizer (its token bytes)", nameof(tokenizer));
+        }
+
+        _tokenizer = tokenizer;
+        if (parameters.Grammar is not null)
+        {
+            // Built (once per tokenizer, then cached) here on the request's thread rather than inside a batch step.
+            _vocabulary = TokenVocabulary.For(tokenizer!);
+        }
+
         _p = parameters;
         _eogIds = endOfGenerationIds;
         _random = parameters.Seed is long s ? new Random(unchecked((int)(s ^ (s >> 32)))) : new Random();
@@ -36,11 +56,81 @@ public sealed class Sampler
         }
     }
 
-    /// <summary>Records a token appended to the output without sampling (e.g. a forced or replayed one).</summary>
+    /// <summary>A sampler over an explicit vocabulary (its end-of-generation ids included): for callers without an
+    /// <see cref="ITokenizer"/>, such as tests over hand-made vocabularies.</summary>
+    public Sampler(SamplingParams parameters, TokenVocabulary vocabulary, IEnumerable<int>? promptTokens = null)
+        : this(parameters with { Grammar = null }, vocabulary.EndOfGenerationIds, promptTokens)
+    {
+        _p = parameters;
+        _vocabulary = vocabulary;
+    }
+
+    /// <summary>The grammar state of this sequence (null without a grammar, or before the first token).</summary>
+    public GrammarMatcher? Matcher => _matcher;
+
+    /// <summary>Records a token appended to the output without sampling (e.g. a forced or replayed one); it also
+    /// advances the grammar (a token the grammar rejects leaves the grammar state where it was).</summary>
     public void Accept(int token)
     {
         _outputCounts[token] = _outputCounts.TryGetValue(token, out int c) ? c + 1 : 1;
         _generated++;
+        if (_p.Grammar is not null && !_grammarFailed)
+        {
+            try
+            {
+                GetMatcher().Accept(token);
+            }
+            catch (GrammarException)
+            {
+                // A bound hit while advancing (ambiguity, depth): the next step ends the sequence with EOG.
+                _grammarFailed = true;
+            }
+        }
+    }
+
+    private GrammarMatcher GetMatcher()
+    {
+        if (_matcher is null)
+        {
+            _vocabulary ??= TokenVocabulary.For(_tokenizer!);
+            _matcher = new GrammarMatcher(_p.Grammar!, _vocabulary);
+        }
+
+        return _matcher;
+    }
+
+    /// <summary>
+    /// The grammar mask, before anything else touches the logits (as vLLM's structured-output backends): disallowed
+    /// tokens get −∞, so bias, penalties, temperature and the filters all act on the constrained distribution, and
+    /// the logprobs reported are those of these processed logits. Returns false when the grammar allows nothing
+    /// (a bug or a grammar bound hit mid-generation): the caller then ends the sequence with EOG instead of failing.
+    /// </summary>
+    private bool ApplyGrammar(Span<float> logits)
+    {
+        if (_grammarFailed)
+        {
+            return false;
+        }
+
+        try
+        {
+            return GetMatcher().ApplyMask(logits);
+        }
+        catch (GrammarException)
+        {
+            _grammarFailed = true;
+            return false;
+        }
+    }
+
+    /// <summary>The forced end when the grammar leaves no choice: the first end-of-generation id, else the best
+    /// remaining logit (a model without EOG ids cannot do better).</summary>
+    private SampleResult ForcedEnd(Span<float> logits)
+    {
+        int token = _eogIds.Count > 0 ? _eogIds[0] : CyLlm.Tensors.ArgMax.Find(logits);
+        _outputCounts[token] = _outputCounts.TryGetValue(token, out int c) ? c + 1 : 1;
+        _generated++;
+        return new SampleResult(token, 0, null);
     }
 
     /// <summary>Picks the next token; <paramref name="logits"/> is modified in place.</summary>
@@ -56,7 +146,17 @@ public sealed class Sampler
             _sortKeys = new float[vocab];
         }
 
+        if (_p.Grammar is not null && !ApplyGrammar(logits))
+        {
+            return ForcedEnd(logits);
+        }
+
         ApplyBiasAndPenalties(logits);
+        if (_p.Grammar is not null && TensorPrimitives.Max(logits) == float.NegativeInfinity)
+        {
+            // Only EOG was allowed and min_tokens banned it: the grammar wins (the output is complete).
+            return ForcedEnd(logits);
+        }
 
         int chosen;
         if (_p.IsGreedy)
@@ -302,6 +402,12 @@ public sealed class Sampler
 
         var ids = _index.AsSpan(0, logits.Length);
         int count = SelectTop(logits, n, ids);
+        // Tokens masked out by a grammar (−∞) are not alternatives: they are dropped, never reported as −∞.
+        while (count > 0 && float.IsNegativeInfinity(logits[ids[count - 1]]))
+        {
+            count--;
+        }
+
         var top = new TokenLogprob[count];
         for (int i = 0; i < count; i++)
         {

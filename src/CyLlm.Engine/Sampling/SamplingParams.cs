@@ -56,6 +56,10 @@ public sealed record SamplingParams
     /// <summary>Also return this many most likely alternatives per position (0–20).</summary>
     public int TopLogprobs { get; init; }
 
+    /// <summary>Structured output: the compiled grammar the output must follow (json_schema, json_object, guided_*);
+    /// null leaves the output free. Compiled grammars are immutable and shared.</summary>
+    public CyLlm.Engine.Sampling.Grammars.Grammar? Grammar { get; init; }
+
     public bool IsGreedy => Temperature <= 0f;
 
     /// <summary>Validates ranges; returns an error message naming the parameter, or null.</summary>

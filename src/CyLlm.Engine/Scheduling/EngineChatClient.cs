@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using CyLlm.ChatTemplates.Tools;
 using CyLlm.Engine.Generation;
 using CyLlm.Engine.Sampling;
+using CyLlm.Engine.Sampling.Grammars;
 using Microsoft.Extensions.AI;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 using TemplateMessage = CyLlm.ChatTemplates.ChatMessage;
@@ -89,9 +90,7 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
         var tools = ChatClientTools.Tools(options);
         var choice = ChatClientTools.Choice(options, tools);
         var dialect = serving.Engine.ToolDialect;
-        // The stand-in for constrained decoding of required calls until the grammar engine is merged (see ToolCallGrammar).
-        string prefix = dialect.GenerationPrefix(choice);
-        var prompt = serving.Engine.EncodeChat(rendered, tools, prefix);
+        var prompt = serving.Engine.EncodeChat(rendered, tools, "");
         var sampling = new SamplingParams
         {
             Temperature = options?.Temperature ?? 1f,
@@ -102,6 +101,7 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
             PresencePenalty = options?.PresencePenalty ?? 0,
             FrequencyPenalty = options?.FrequencyPenalty ?? 0,
             Stop = options?.StopSequences?.ToArray() ?? [],
+            Grammar = ResponseGrammar(options?.ResponseFormat),
         };
         IToolCallParser? parser = null;
         if (tools.Count > 0 && choice.Mode != ToolChoiceMode.None)
@@ -109,11 +109,25 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
             // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
             sampling = sampling with { RenderSpecialTokens = true };
             parser = dialect.CreateParser();
-            parser.Push(prefix);
+            if (choice.Forces)
+            {
+                // A required or named call: the reply is constrained to the family's call format, arguments by schema.
+                string gbnf = ToolCallGrammar.Build(dialect.Family, tools, choice, options?.AllowMultipleToolCalls ?? true,
+                    (schema, prefix) => JsonSchemaGrammar.ToGbnf(schema, prefix, "tools.parameters", compact: true));
+                sampling = sampling with { Grammar = Grammar.FromGbnf(gbnf) };
+            }
         }
 
         return (new ServingRequest(prompt, sampling), parser);
     }
+
+    /// <summary>ChatOptions.ResponseFormat as a grammar: JSON (any object) or a JSON schema (GetResponseAsync&lt;T&gt;); null for text.</summary>
+    private static Grammar? ResponseGrammar(ChatResponseFormat? format) => format switch
+    {
+        ChatResponseFormatJson { Schema: { } schema } => Grammar.FromJsonSchema(schema, "ResponseFormat.Schema"),
+        ChatResponseFormatJson => Grammar.JsonObject(),
+        _ => null,
+    };
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceKey is null && serviceType == typeof(ChatClientMetadata) ? _metadata

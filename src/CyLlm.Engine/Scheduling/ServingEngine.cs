@@ -221,7 +221,7 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
             Arrival = Stopwatch.GetTimestamp(),
             Request = request,
             EffectivePriority = ResolvePriority(request),
-            Sampler = new Sampler(sp, _tokenizer.EndOfGenerationIds, request.PromptTokens),
+            Sampler = new Sampler(sp, _tokenizer.EndOfGenerationIds, request.PromptTokens, _tokenizer),
             Acceptor = new TokenAcceptor(sp, _tokenizer, request.PromptTokens, _engine.ContextTokens),
             Output = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }),
             Completion = new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously),

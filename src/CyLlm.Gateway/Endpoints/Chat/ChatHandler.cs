@@ -24,11 +24,7 @@ public static class ChatHandler
         var req = await RequestReader.ReadAsync<ChatCompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
         var backend = state.ResolveModelFor(ctx, req.Model, out string? adapter);
-        if (req.ResponseFormat is { } rf && rf.ValueKind != JsonValueKind.Null &&
-            !(rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "text"))
-        {
-            throw ApiError.Unsupported("response_format");
-        }
+        var grammar = StructuredOutput.Resolve(req, req.ResponseFormat, backend);
 
         var tools = ChatToolReader.Read(req);
         var messages = ToMessages(req.Messages);
@@ -44,7 +40,7 @@ public static class ChatHandler
         string prefix = ForcedCallPrefix(tools, dialect);
         bool toolTurns = tools.Tools.Count > 0 || messages.Any(m => m.ToolCalls is not null || m.ToolCallId is not null);
         int[] ids = toolTurns ? backend.EncodeChat(messages, tools.Tools, prefix) : backend.EncodeChat(messages);
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top).ForCaller(ctx, state, adapter);
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top, grammar).ForCaller(ctx, state, adapter);
         if (tools.ParsesCalls)
         {
             // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
@@ -108,24 +104,17 @@ public static class ChatHandler
     }
 
     /// <summary>
-    /// The text a forced tool call (tool_choice "required" or a named function) makes the reply start with, appended
-    /// after the generation prompt so the model continues from inside the call. This is the stand-in for
-    /// constrained decoding until the grammar engine (branch "grammar") is merged.
+    /// The text a forced tool call makes the reply start with, appended after the generation prompt. Empty: a forced
+    /// call (tool_choice "required" or a named function) is enforced by <see cref="ConstrainToolCalls"/>'s grammar, which
+    /// matches the whole reply; the parser and the prompt take the prefix as a parameter so a dialect could still use one.
     /// </summary>
-    internal static string ForcedCallPrefix(ChatToolSettings tools, ToolCallDialect dialect)
-    {
-        if (!tools.ParsesCalls || !tools.Choice.Forces)
-        {
-            return "";
-        }
-
-        // MERGE(grammar): return "" here once ConstrainToolCalls sets the grammar (it matches the whole reply, prefix included).
-        return dialect.GenerationPrefix(tools.Choice);
-    }
+    internal static string ForcedCallPrefix(ChatToolSettings tools, ToolCallDialect dialect) => "";
 
     /// <summary>
-    /// Constrains a forced tool call's generation to the family's call format and the functions' parameter schemas.
-    /// The one call site for the grammar engine: unchanged today (the forced prefix stands in for it).
+    /// Constrains a forced tool call's generation (tool_choice "required" or a named function) to the family's call
+    /// format with arguments that match the function's parameter schema: the grammar engine's GBNF for the calls,
+    /// composed with each schema's rules. It replaces any response_format constraint, which applies to text answers.
+    /// A schema keyword the grammar cannot enforce is a 400 naming the tool's parameters.
     /// </summary>
     internal static GenerationRequest ConstrainToolCalls(GenerationRequest request, ChatToolSettings tools, ToolCallDialect dialect)
     {
@@ -134,10 +123,17 @@ public static class ChatHandler
             return request;
         }
 
-        // MERGE(grammar): with CyLlm.Engine.Sampling.Grammars merged, return
-        //   request with { Sampling = request.Sampling with { Grammar = Grammar.FromGbnf(ToolCallGrammar.Build(
-        //       dialect.Family, tools.Tools, tools.Choice, tools.Parallel, (schema, prefix) => JsonSchemaGrammar.ToGbnf(schema, prefix))) } };
-        return request;
+        string gbnf;
+        try
+        {
+            gbnf = ToolCallGrammar.Build(dialect.Family, tools.Tools, tools.Choice, tools.Parallel,
+                (schema, prefix) => CyLlm.Engine.Sampling.Grammars.JsonSchemaGrammar.ToGbnf(schema, prefix, "tools.function.parameters", compact: true));
+            return request with { Sampling = request.Sampling with { Grammar = CyLlm.Engine.Sampling.Grammars.Grammar.FromGbnf(gbnf) } };
+        }
+        catch (CyLlm.Engine.Sampling.Grammars.GrammarException e)
+        {
+            throw ApiError.BadRequest($"a tool's parameters cannot be enforced for tool_choice: {e.Message}", "tools");
+        }
     }
 
     /// <summary>A fresh tool-call parser primed with the forced prefix, or null when the reply is not parsed for calls.</summary>

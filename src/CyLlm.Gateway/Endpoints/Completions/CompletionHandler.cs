@@ -60,7 +60,8 @@ public static class CompletionHandler
             throw ApiError.BadRequest("max_tokens 0 generates nothing: it is only meaningful with echo (to score the prompt)", "max_tokens");
         }
 
-        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null || candidates > n, lpCount ?? 0, allowZeroMaxTokens: echo).ForCaller(ctx, state, adapter);
+        var grammar = StructuredOutput.Resolve(req, null, backend);
+        var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null || candidates > n, lpCount ?? 0, grammar, allowZeroMaxTokens: echo).ForCaller(ctx, state, adapter);
         if (echo && lpCount is not null)
         {
             genRequest = genRequest with { PromptLogprobs = lpCount };

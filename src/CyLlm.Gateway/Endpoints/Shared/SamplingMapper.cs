@@ -106,7 +106,8 @@ public static class SamplingMapper
     /// Builds the engine request for <paramref name="prompt"/> tokens; checks the context
     /// (400 context_length_exceeded) and every sampling range (400 naming the parameter).
     /// </summary>
-    public static GenerationRequest Build(SamplingRequest r, IInferenceBackend backend, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs, bool allowZeroMaxTokens = false)
+    /// <param name="grammar">The structured-output constraint (<see cref="StructuredOutput.Resolve"/>), or null.</param>
+    public static GenerationRequest Build(SamplingRequest r, IInferenceBackend backend, int[] prompt, int? maxTokens, bool logprobs, int topLogprobs, CyLlm.Engine.Sampling.Grammars.Grammar? grammar = null, bool allowZeroMaxTokens = false)
     {
         if (maxTokens is <= 0 && !(maxTokens == 0 && allowZeroMaxTokens))
         {
@@ -168,6 +169,7 @@ public static class SamplingMapper
             IgnoreEos = r.IgnoreEos ?? false,
             Logprobs = logprobs,
             TopLogprobs = topLogprobs,
+            Grammar = grammar,
         };
         if (sp.Validate() is { } error)
         {

@@ -54,6 +54,20 @@ public abstract class SamplingRequest
     /// <summary>Accepted for vLLM compatibility; the single queue is first come, first served.</summary>
     public int? Priority { get; set; }
 
+    // vLLM structured outputs (see StructuredOutput): at most one of these, or chat's response_format.
+
+    /// <summary>A JSON Schema (object, or its JSON text) the output must be valid against.</summary>
+    public JsonElement? GuidedJson { get; set; }
+
+    /// <summary>The output is exactly one of these strings.</summary>
+    public List<string>? GuidedChoice { get; set; }
+
+    /// <summary>The output fully matches this regex (a practical subset).</summary>
+    public string? GuidedRegex { get; set; }
+
+    /// <summary>The output follows this GBNF grammar (llama.cpp syntax, start rule root).</summary>
+    public string? GuidedGrammar { get; set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
 }

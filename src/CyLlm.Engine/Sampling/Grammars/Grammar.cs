@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace CyLlm.Engine.Sampling.Grammars;
+
+/// <summary>
+/// A compiled, immutable byte-level grammar: the start rule, every rule's alternatives as element sequences over
+/// byte sets and rule calls. Thread-safe; one instance serves any number of <see cref="GrammarMatcher"/>s, which
+/// share its per-vocabulary mask cache. Build one with <see cref="FromGbnf"/>, <see cref="FromJsonSchema"/>,
+/// <see cref="FromRegex"/>, <see cref="Choice"/> or <see cref="JsonObject"/> (all cached by their source).
+/// </summary>
+public sealed class Grammar
+{
+    /// <summary>Marks the end of an alternative in <see cref="Code"/>.</summary>
+    internal const int End = -1;
+
+    private readonly ConditionalWeakTable<TokenVocabulary, MaskCache> _masks = new();
+
+    internal Grammar(string source, int[] code, int[] altStarts, int[] ruleAlt, ulong[] sets, int root, string[] names)
+    {
+        Source = source;
+        Code = code;
+        AltStarts = altStarts;
+        RuleAlt = ruleAlt;
+        Sets = sets;
+        Root = root;
+        RuleNames = names;
+    }
+
+    /// <summary>What the grammar was built from (GBNF text, or a tagged schema/regex/choice); its cache key and
+    /// the identity a response cache can key on.</summary>
+    public string Source { get; }
+
+    /// <summary>Number of rules after lowering (helper rules included).</summary>
+    public int RuleCount => RuleNames.Length;
+
+    /// <summary>Element stream: ≥ 0 a byte-set index, <see cref="End"/> ends an alternative, ≤ −2 calls rule −(e+2).</summary>
+    internal int[] Code { get; }
+
+    /// <summary>Start offset in <see cref="Code"/> of every alternative, rule by rule.</summary>
+    internal int[] AltStarts { get; }
+
+    /// <summary>Rule r's alternatives are AltStarts[RuleAlt[r] .. RuleAlt[r + 1]).</summary>
+    internal int[] RuleAlt { get; }
+
+    /// <summary>Byte sets, 4 words each.</summary>
+    internal ulong[] Sets { get; }
+
+    internal int Root { get; }
+
+    internal string[] RuleNames { get; }
+
+    /// <summary>Parses llama.cpp GBNF; <c>root</c> is the start rule. Cached by text.</summary>
+    /// <exception cref="GrammarException">A syntax error, an undefined rule, left recursion.</exception>
+    public static Grammar FromGbnf(string text) => GrammarCache.Shared.GetOrAdd("gbnf:" + text, () => Compile(text, "root"));
+
+    /// <summary>Compiles GBNF without the cache (also what the cached factories call).</summary>
+    internal static Grammar Compile(string gbnf, string root, string? source = null)
+    {
+        var b = new GrammarBuilder();
+        GbnfParser.Parse(gbnf, b);
+        return b.Build(root, source ?? gbnf);
+    }
+
+    /// <summary>A grammar for JSON documents valid against <paramref name="schema"/> (OpenAI strict-mode subset).</summary>
+    /// <exception cref="GrammarException">A keyword that cannot be enforced, named with its JSON path.</exception>
+    public static Grammar FromJsonSchema(JsonElement schema, string path = "schema")
+    {
+        string key = "schema:" + path + ":" + schema.GetRawText();
+        return GrammarCache.Shared.GetOrAdd(key, () =>
+        {
+            var (rules, root) = JsonSchemaGrammar.ToGbnf(schema, "", path);
+            return Compile(rules + "root ::= " + root + "\n", "root", key);
+        });
+    }
+
+    /// <summary>Any JSON object (response_format json_object).</summary>
+    public static Grammar JsonObject() => GrammarCache.Shared.GetOrAdd("json_object", () => Compile(JsonSchemaGrammar.AnyObjectGbnf(), "root", "json_object"));
+
+    /// <summary>Exactly one of <paramref name="choices"/> (vLLM guided_choice).</summary>
+    public static Grammar Choice(IReadOnlyList<string> choices)
+    {
+        if (choices.Count == 0)
+        {
+            throw new GrammarException("the choice list is empty");
+        }
+
+        var sb = new System.Text.StringBuilder("root ::= ");
+        sb.Append(GbnfText.Alternatives(choices));
+        sb.Append('\n');
+        string text = sb.ToString();
+        return GrammarCache.Shared.GetOrAdd("choice:" + text, () => Compile(text, "root"));
+    }
+
+    /// <summary>Strings fully matching <paramref name="pattern"/> (vLLM guided_regex; a practical subset).</summary>
+    /// <exception cref="GrammarException">Lookarounds, backreferences and other unsupported constructs.</exception>
+    public static Grammar FromRegex(string pattern) =>
+        GrammarCache.Shared.GetOrAdd("regex:" + pattern, () => Compile("root ::= " + RegexGrammar.ToGbnf(pattern, jsonString: false, anchoredSearch: false) + "\n", "root", "regex:" + pattern));
+
+    internal MaskCache MaskCacheFor(TokenVocabulary vocab) => _masks.GetValue(vocab, v => new MaskCache(v.Count));
+
+    internal bool IsSet(int set, byte b) => (Sets[(set << 2) + (b >> 6)] & (1UL << (b & 63))) != 0;
+
+    /// <summary>
+    /// Refuses left recursion (a rule that can call itself before consuming a byte): the matcher expands calls
+    /// eagerly and would not terminate on it.
+    /// </summary>
+    internal void CheckLeftRecursion()
+    {
+        int n = RuleNames.Length;
+        var nullable = new bool[n];
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            for (int r = 0; r < n; r++)
+            {
+                if (nullable[r])
+                {
+                    continue;
+                }
+
+                for (int a = RuleAlt[r]; a < RuleAlt[r + 1]; a++)
+                {
+                    bool all = true;
+                    for (int p = AltStarts[a]; Code[p] != End; p++)
+                    {
+                        int e = Code[p];
+                        if (e >= 0 || !nullable[-(e + 2)])
+                        {
+                            all = false;
+                            break;
+                        }
+                    }
+
+                    if (all)
+                    {
+                        nullable[r] = true;
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        }
+
+        // Left-call edges: r calls s at a point only nullable elements precede.
+        var edges = new List<int>[n];
+        for (int r = 0; r < n; r++)
+        {
+            edges[r] = [];
+            for (int a = RuleAlt[r]; a < RuleAlt[r + 1]; a++)
+            {
+                for (int p = AltStarts[a]; Code[p] != End; p++)
+                {
+                    int e = Code[p];
+                    if (e >= 0)
+                    {
+                        break;
+                    }
+
+                    edges[r].Add(-(e + 2));
+                    if (!nullable[-(e + 2)])
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        // Iterative DFS cycle detection (grammars may have thousands of rules).
+        var color = new byte[n];
+        var stack = new Stack<(int Rule, int Edge)>();
+        for (int start = 0; start < n; start++)
+        {
+            if (color[start] != 0)
+            {
+                continue;
+            }
+
+            stack.Push((start, 0));
+            color[start] = 1;
+            while (stack.Count > 0)
+            {
+                var (r, i) = stack.Pop();
+                if (i < edges[r].Count)
+                {
+                    stack.Push((r, i + 1));
+                    int s = edges[r][i];
+                    if (color[s] == 1)
+                    {
+                        throw new GrammarException($"rule '{RuleNames[s]}' is left-recursive (it can reach itself without consuming input); rewrite it with repetition");
+                    }
+
+                    if (color[s] == 0)
+                    {
+                        color[s] = 1;
+                        stack.Push((s, 0));
+                    }
+                }
+                else
+                {
+                    color[r] = 2;
+                }
+            }
+        }
+    }
+}
