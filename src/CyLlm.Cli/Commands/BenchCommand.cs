@@ -17,10 +17,11 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "print one JSON line (the default output)" };
         var concurrency = new Option<int>("--concurrency") { Description = "concurrent streams through the serving engine (0 = single-stream generation)", DefaultValueFactory = _ => 0 };
         var sharedPrefix = new Option<int>("--shared-prefix") { Description = "with --concurrency: tokens of prompt prefix shared by every request (prefix-cache TTFT)", DefaultValueFactory = _ => 0 };
+        var jsonSchema = new Option<string?>("--json-schema") { Description = "with --concurrency: constrain every request to this JSON schema file (structured outputs' cost)" };
         var kvType = KvTypeOption.Create();
         var cmd = new Command("bench", "measure prompt and generation tokens/s and time to first token")
         {
-            model, threads, prompt, gen, reps, json, concurrency, sharedPrefix, kvType,
+            model, threads, prompt, gen, reps, json, concurrency, sharedPrefix, kvType, jsonSchema,
         };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
@@ -42,7 +43,7 @@ internal static class BenchCommand
 
             if (c > 0)
             {
-                return RunConcurrent(path, parse.GetValue(threads), p, n, c, parse.GetValue(sharedPrefix), kv);
+                return RunConcurrent(path, parse.GetValue(threads), p, n, c, parse.GetValue(sharedPrefix), kv, parse.GetValue(jsonSchema));
             }
 
             using var engine = InferenceEngine.Load(path, null, new EngineOptions
@@ -84,8 +85,15 @@ internal static class BenchCommand
         native = CyLlm.Tensors.KernelInfo.NativeKernels,
     };
 
-    private static int RunConcurrent(string path, int threads, int p, int n, int c, int sharedPrefix, CyLlm.Engine.KvCache.KvCacheType kvType)
+    private static int RunConcurrent(string path, int threads, int p, int n, int c, int sharedPrefix, CyLlm.Engine.KvCache.KvCacheType kvType, string? schemaFile)
     {
+        CyLlm.Engine.Sampling.Grammars.Grammar? grammar = null;
+        if (schemaFile is not null)
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(schemaFile));
+            grammar = CyLlm.Engine.Sampling.Grammars.Grammar.FromJsonSchema(doc.RootElement.Clone(), Path.GetFileName(schemaFile));
+        }
+
         using var engine = InferenceEngine.Load(path, null, new EngineOptions { Threads = threads, ContextTokens = p + n + 16 });
         int blockTokens = 16;
         long blockBytes = CyLlm.Engine.Scheduling.ServingEngine.BlockBytes(engine.Config, new CyLlm.Engine.Scheduling.ServingOptions { BlockTokens = blockTokens, KvType = kvType });
@@ -98,7 +106,7 @@ internal static class BenchCommand
             TokenBudget = Math.Max(256, c),
             KvType = kvType,
         };
-        var r = CyLlm.Engine.Scheduling.ConcurrencyBench.RunAsync(engine, options, c, p, n, sharedPrefix).GetAwaiter().GetResult();
+        var r = CyLlm.Engine.Scheduling.ConcurrencyBench.RunAsync(engine, options, c, p, n, sharedPrefix, grammar).GetAwaiter().GetResult();
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             model = Path.GetFileName(path),
@@ -121,6 +129,7 @@ internal static class BenchCommand
             scheduler_overhead_p50 = Math.Round(r.SchedulerOverheadP50, 4),
             scheduler_overhead_p99 = Math.Round(r.SchedulerOverheadP99, 4),
             output_processor_busy_share = Math.Round(r.OutputProcessorBusyShare, 4),
+            json_schema = schemaFile is null ? null : Path.GetFileName(schemaFile),
             kv_type = kvType.ToString().ToLowerInvariant(),
             prefix_hit_rate = Math.Round(r.Status?.PrefixHitRate ?? 0, 4),
             queue_ms = Ms(r.Status?.QueueTime),

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CyLlm.Engine.Sampling;
+using Grammars = CyLlm.Engine.Sampling.Grammars;
 
 namespace CyLlm.Engine.Scheduling;
 
@@ -35,7 +36,8 @@ public static class ConcurrencyBench
         public double OutputProcessorBusyShare { get; init; }
     }
 
-    public static async Task<Result> RunAsync(InferenceEngine engine, ServingOptions options, int concurrency, int promptTokens, int genTokens, int sharedPrefix)
+    /// <param name="grammar">A constraint for every request (structured outputs' cost), or null.</param>
+    public static async Task<Result> RunAsync(InferenceEngine engine, ServingOptions options, int concurrency, int promptTokens, int genTokens, int sharedPrefix, Grammars.Grammar? grammar = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         using var serving = new ServingEngine(engine, options);
@@ -53,7 +55,7 @@ public static class ConcurrencyBench
             return p;
         }
 
-        var sampling = new SamplingParams { Temperature = 0, MaxTokens = genTokens, IgnoreEos = true };
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = genTokens, IgnoreEos = true, Grammar = grammar };
 
         // Warm-up (JIT tiers, page faults): the same shape of work, unmeasured, at least twice and for at least
         // 2 s. A single stream's pass takes ~0.2 s, too short for tiered compilation to promote the hot loops
