@@ -77,4 +77,32 @@ public sealed class ChatClientToolTests
         Assert.Contains("<tool_response>\nsunny\n</tool_response>", prompt, StringComparison.Ordinal);
         Assert.NotNull(response.FinishReason);
     }
+
+    [Fact]
+    public async Task GetResponseAsync_of_T_gets_schema_valid_json_and_a_required_tool_is_called_through_FunctionInvokingChatClient()
+    {
+        using var engine = InferenceEngine.Load(TestPaths.Model("stories260K.gguf"), null, new EngineOptions { Threads = 2, ContextTokens = 1024 });
+        using var serving = new ServingEngine(engine, new ServingOptions { KvCacheBytes = 8 << 20 });
+        IChatClient client = new EngineChatClient(serving, "stories260K");
+
+        // ResponseFormat JSON schema (what GetResponseAsync<T> sends) becomes a grammar: a model that knows nothing of
+        // JSON still answers with a document that deserializes into T.
+        var typed = await client.GetResponseAsync<Forecast>("Once upon a time", new ChatOptions { Temperature = 0.8f, Seed = 3, MaxOutputTokens = 200 });
+        Assert.True(typed.TryGetResult(out var forecast), typed.Text);
+        Assert.NotNull(forecast);
+
+        // A required tool with FunctionInvokingChatClient: the grammar makes the model call it, the function runs, and
+        // its result goes back into the conversation.
+        int invoked = 0;
+        var weather = AIFunctionFactory.Create((string city) => { invoked++; return "sunny in " + city; }, "get_weather", "Weather in a city");
+        using var agent = new FunctionInvokingChatClient(client) { MaximumIterationsPerRequest = 1 };
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 120, Tools = [weather], ToolMode = ChatToolMode.RequireAny };
+        var messages = new List<Microsoft.Extensions.AI.ChatMessage> { new(ChatRole.User, "Once upon a time") };
+        var answer = await agent.GetResponseAsync(messages, options);
+        Assert.True(invoked >= 1, "the required tool was not called");
+        Assert.Contains(answer.Messages, m => m.Contents.OfType<FunctionResultContent>().Any());
+    }
+
+    /// <summary>The typed answer of the test above (System.Text.Json schema: two required properties).</summary>
+    public sealed record Forecast(string City, int Days);
 }

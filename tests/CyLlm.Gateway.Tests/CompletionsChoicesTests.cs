@@ -10,8 +10,8 @@ namespace CyLlm.Gateway.Tests;
 /// /v1/completions with <c>n</c>, <c>best_of</c> and <c>echo</c> (+ <c>logprobs</c>, <c>max_tokens: 0</c>): the
 /// requests lm-evaluation-harness and multi-sample clients send.
 /// </summary>
-[Collection(StoriesCollection.Name)]
-public sealed class CompletionsChoicesTests(StoriesServerFixture fx)
+// Its own server: its prompts would otherwise fill the shared server's prefix cache under tests that expect none.
+public sealed class CompletionsChoicesTests(StoriesServerFixture fx) : IClassFixture<StoriesServerFixture>
 {
     [Fact]
     public async Task N_three_returns_three_indexed_choices_each_equal_to_a_lone_request_seeded_seed_plus_i()
@@ -147,8 +147,8 @@ public sealed class CompletionsChoicesTests(StoriesServerFixture fx)
 }
 
 /// <summary><c>n</c> on /v1/chat/completions, streamed and not.</summary>
-[Collection(StoriesCollection.Name)]
-public sealed class ChatChoicesTests(StoriesServerFixture fx)
+// Its own server: its prompts would otherwise fill the shared server's prefix cache under tests that expect none.
+public sealed class ChatChoicesTests(StoriesServerFixture fx) : IClassFixture<StoriesServerFixture>
 {
     [Fact]
     public async Task Chat_n_three_streamed_and_not_give_the_same_three_choices()

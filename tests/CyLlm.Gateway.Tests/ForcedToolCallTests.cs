@@ -8,8 +8,8 @@ namespace CyLlm.Gateway.Tests;
 /// the grammar engine): a named or required tool_choice always yields a call to an allowed function whose arguments
 /// validate against its schema, greedy and sampled, streamed deltas assembling into the same call.
 /// </summary>
-[Collection(StoriesCollection.Name)]
-public sealed class ForcedToolCallTests(StoriesServerFixture fx)
+// Its own server: its prompts would otherwise fill the shared server's prefix cache under tests that expect none.
+public sealed class ForcedToolCallTests(StoriesServerFixture fx) : IClassFixture<StoriesServerFixture>
 {
     private const string Tools = """
         [{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string","maxLength":12},"days":{"type":"integer","minimum":1,"maximum":7}},"required":["city","days"],"additionalProperties":false}}},

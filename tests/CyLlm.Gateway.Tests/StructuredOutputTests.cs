@@ -6,8 +6,8 @@ namespace CyLlm.Gateway.Tests;
 
 /// <summary>Structured outputs over HTTP: response_format json_schema/json_object on chat, vLLM guided_* on chat
 /// and completions, and the 400s for constraints the server cannot enforce.</summary>
-[Collection(StoriesCollection.Name)]
-public sealed class StructuredOutputTests(StoriesServerFixture fx)
+// Its own server: its prompts would otherwise fill the shared server\'s prefix cache under tests that expect none.
+public sealed class StructuredOutputTests(StoriesServerFixture fx) : IClassFixture<StoriesServerFixture>
 {
     private const string Chat = "/v1/chat/completions";
 

@@ -6,7 +6,8 @@ namespace CyLlm.Engine.Sampling.Grammars;
 
 /// <summary>
 /// Writes GBNF for one JSON schema. Supported: type (and type arrays), properties, required,
-/// additionalProperties (false, true/absent, or a schema: extra keys are then any key not declared), enum,
+/// additionalProperties (false; true; a schema: extra keys are then any key not declared; absent: false when the object
+/// declares properties — strict mode, as XGrammar — else any key), enum,
 /// const, items, minItems, maxItems, minLength, maxLength, pattern, format (uuid, date, time, date-time),
 /// integer minimum/maximum/exclusive bounds (exact), number whole-number minimum/maximum (exact), anyOf/oneOf (as anyOf), allOf with one
 /// member, $ref to any JSON pointer in the document (recursion allowed); annotations are ignored. Any other
@@ -39,9 +40,10 @@ internal sealed class JsonSchemaConverter
 
     private readonly bool _compact;
 
-    /// <param name="compact">At most one space between tokens (tool-call arguments, as models write them) instead of
-    /// up to 20 whitespace characters: a model that knows nothing of the format cannot spend its tokens on padding.</param>
-    public JsonSchemaConverter(JsonElement root, string prefix, bool compact = false)
+    /// <param name="compact">At most one space between tokens (the default, as Outlines does) instead of up to 20
+    /// whitespace characters: a model that knows nothing of JSON otherwise spends its whole budget on padding
+    /// (stories260K did, under both response_format and GetResponseAsync&lt;T&gt;) and the document never completes.</param>
+    public JsonSchemaConverter(JsonElement root, string prefix, bool compact = true)
     {
         _root = root;
         _p = prefix;
@@ -389,7 +391,15 @@ internal sealed class JsonSchemaConverter
         }
 
         string? extraValue = null;
-        if (!s.TryGetProperty("additionalProperties", out var addl) || addl.ValueKind == JsonValueKind.True)
+        bool declared = s.TryGetProperty("properties", out var declaredProps) && declaredProps.ValueKind == JsonValueKind.Object && declaredProps.EnumerateObject().Any();
+        if (!s.TryGetProperty("additionalProperties", out var addl))
+        {
+            // Strict mode, as XGrammar's default and OpenAI's strict schemas: an object that declares its properties
+            // gets no others unless additionalProperties says so (a model otherwise invents keys until its budget runs
+            // out — GetResponseAsync<T>'s schemas omit the keyword). An object that declares none is any object.
+            extraValue = declared ? null : Value();
+        }
+        else if (addl.ValueKind == JsonValueKind.True)
         {
             extraValue = Value();
         }

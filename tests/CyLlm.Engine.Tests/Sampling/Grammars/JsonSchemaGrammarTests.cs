@@ -152,7 +152,7 @@ public sealed class JsonSchemaGrammarTests
         Assert.True(ByteVocab.Matches(g, """{"id":1,"name":"x","i":"y","idx":"z"}"""));
         Assert.False(ByteVocab.Matches(g, """{"id":1,"id":"dup"}"""));
         Assert.False(ByteVocab.Matches(g, """{"id":1,"name":2}"""));
-        var open = Compile("""{"type":"object","properties":{"id":{"type":"integer"}}}""");
+        var open = Compile("""{"type":"object","properties":{"id":{"type":"integer"}},"additionalProperties":true}""");
         Assert.True(ByteVocab.Matches(open, """{"other":[1,2]}"""));
         Assert.True(ByteVocab.Matches(open, """{"id":3,"other":null}"""));
         Assert.False(ByteVocab.Matches(open, """{"id":"3"}"""));
@@ -161,7 +161,7 @@ public sealed class JsonSchemaGrammarTests
     [Fact]
     public void Extra_keys_exclude_declared_keys_with_quotes_and_astral_characters()
     {
-        var g = Compile("""{"type":"object","properties":{"a\"b":{"type":"integer"},"😀x":{"type":"integer"},"é":{"type":"integer"}}}""");
+        var g = Compile("""{"type":"object","properties":{"a\"b":{"type":"integer"},"😀x":{"type":"integer"},"é":{"type":"integer"}},"additionalProperties":true}""");
         Assert.True(ByteVocab.Matches(g, """{"a\"b":1,"😀x":2}"""));
         Assert.True(ByteVocab.Matches(g, """{"😀y":"free","ab":null,"e":[]}"""));
         Assert.False(ByteVocab.Matches(g, """{"😀x":"not an integer"}"""));
@@ -228,11 +228,25 @@ public sealed class JsonSchemaGrammarTests
     }
 
     [Fact]
-    public void Whitespace_is_bounded()
+    public void Whitespace_is_at_most_one_space_between_tokens()
     {
         var g = Compile("""{"type":"array","items":{"type":"integer"}}""");
-        Assert.True(ByteVocab.Matches(g, "[" + new string(' ', 20) + "1]"));
-        Assert.False(ByteVocab.Matches(g, "[" + new string(' ', 21) + "1]"));
+        Assert.True(ByteVocab.Matches(g, "[1, 2]"));
+        Assert.True(ByteVocab.Matches(g, "[ 1,2 ]"));
+        Assert.False(ByteVocab.Matches(g, "[  1]"));
+        Assert.False(ByteVocab.Matches(g, "[\n1]"));
+    }
+
+    [Fact]
+    public void Absent_additional_properties_is_strict_when_properties_are_declared()
+    {
+        var strict = Compile("""{"type":"object","properties":{"a":{"type":"integer"}}}""");
+        Assert.True(ByteVocab.Matches(strict, "{\"a\": 1}"));
+        Assert.False(ByteVocab.Matches(strict, "{\"a\": 1, \"b\": 2}"));
+        var open = Compile("""{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":true}""");
+        Assert.True(ByteVocab.Matches(open, "{\"a\": 1, \"b\": 2}"));
+        var any = Compile("""{"type":"object"}""");
+        Assert.True(ByteVocab.Matches(any, "{\"b\": [true]}"));
     }
 
     [Fact]
