@@ -75,3 +75,13 @@ for _ in $(seq 1 50); do
 done
 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping | grep -q PONG
 echo "redis $(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p') ready on 127.0.0.1:$REDIS_PORT (CYLLM_TEST_REDIS)"
+
+# The official OpenAI Node SDK NodeSdkTests drives (pinned by tests/node-sdk/package-lock.json). Without Node or npm
+# the test reports skipped; a failed install is a warning, not a failure of the other services.
+if command -v npm >/dev/null 2>&1; then
+  if (cd "$(dirname "$0")/../tests/node-sdk" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+    echo "node sdk ready in tests/node-sdk (openai $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$(dirname "$0")/../tests/node-sdk/node_modules/openai/package.json" | head -1))"
+  else
+    echo "warning: npm ci in tests/node-sdk failed; NodeSdkTests will be skipped" >&2
+  fi
+fi

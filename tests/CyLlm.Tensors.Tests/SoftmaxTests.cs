@@ -3,19 +3,8 @@ namespace CyLlm.Tensors.Tests;
 /// <summary>Softmax and the canonical sum under it, against their scalar references over lengths 0–256.</summary>
 public sealed unsafe class SoftmaxTests
 {
-    public static TheoryData<int> Lengths()
-    {
-        var data = new TheoryData<int>();
-        for (int n = 0; n <= 256; n++)
-        {
-            data.Add(n);
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Lengths))]
+    [MemberData(nameof(BatchInvarianceTests.Lengths), MemberType = typeof(BatchInvarianceTests))]
     public void Sum_equals_its_canonical_reference_bit_for_bit(int n)
     {
         var rng = new Random(n + 5);
@@ -33,7 +22,7 @@ public sealed unsafe class SoftmaxTests
     }
 
     [Theory]
-    [MemberData(nameof(Lengths))]
+    [MemberData(nameof(BatchInvarianceTests.Lengths), MemberType = typeof(BatchInvarianceTests))]
     public void Softmax_matches_the_double_precision_reference(int n)
     {
         var rng = new Random(n + 9);
