@@ -66,11 +66,15 @@ internal static class MiniSchemaValidator
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
-                var seen = new HashSet<string>();
                 var props = schema.TryGetProperty("properties", out var p) ? p : default;
+                var seen = new HashSet<string>();
                 foreach (var member in value.EnumerateObject())
                 {
-                    if (!seen.Add(member.Name))
+                    // A declared key appears once (the grammar lists each at most once and keeps extra keys off them);
+                    // undeclared keys of an open object may repeat — uniqueness of arbitrary keys is beyond a
+                    // context-free grammar, and JSON (RFC 8259) only says they SHOULD be unique.
+                    bool declaredKey = props.ValueKind == JsonValueKind.Object && props.TryGetProperty(member.Name, out _);
+                    if (!seen.Add(member.Name) && declaredKey)
                     {
                         return $"{path}: duplicate key {member.Name}";
                     }
