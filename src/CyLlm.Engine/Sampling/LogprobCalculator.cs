@@ -1,16 +1,19 @@
 namespace CyLlm.Engine.Sampling;
 
 /// <summary>
-/// Log-probabilities straight from a logit row, without a sampler (prompt logprobs for completions' <c>echo</c>, the
-/// way lm-evaluation-harness scores log-likelihoods): log-softmax of the raw logits, no penalties, bias or temperature.
+/// Log-probabilities from a logit row: log-softmax and the top alternatives. Prompt logprobs (completions' <c>echo</c>,
+/// the way lm-evaluation-harness scores log-likelihoods) take it over the raw logits; the sampler over its processed
+/// ones (after the grammar mask, bias and penalties, before temperature).
 /// </summary>
 public static class LogprobCalculator
 {
     /// <summary>The logprob of <paramref name="token"/> under <paramref name="logits"/>, with the <paramref name="top"/>
-    /// (0–20) most likely tokens, best first.</summary>
+    /// (0–20) most likely tokens, best first (the lower id first among equals). Tokens at −∞ (masked by a grammar) are
+    /// never alternatives. The sampler's logprobs use it too, over its processed logits.</summary>
     public static SampleResult Of(ReadOnlySpan<float> logits, int token, int top)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)token, (uint)logits.Length, nameof(token));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(top, 20);
         float max = float.NegativeInfinity;
         foreach (float v in logits)
         {
@@ -49,6 +52,11 @@ public static class LogprobCalculator
             }
 
             ids[at] = i;
+        }
+
+        while (count > 0 && float.IsNegativeInfinity(logits[ids[count - 1]]))
+        {
+            count--;
         }
 
         var best = new TokenLogprob[count];

@@ -383,38 +383,11 @@ public sealed class Sampler
         return c;
     }
 
+    /// <summary>The chosen token's logprob and the top alternatives, from the processed logits (one routine with
+    /// the prompt logprobs of echo: <see cref="LogprobCalculator"/>).</summary>
     private (float Chosen, TokenLogprob[]? Top) Logprobs(ReadOnlySpan<float> logits, int chosen)
     {
-        float max = TensorPrimitives.Max(logits);
-        double sum = 0;
-        for (int i = 0; i < logits.Length; i++)
-        {
-            sum += Math.Exp(logits[i] - max);
-        }
-
-        float logZ = max + (float)Math.Log(sum);
-        float chosenLp = logits[chosen] - logZ;
-        int n = Math.Min(_p.TopLogprobs, logits.Length);
-        if (n <= 0)
-        {
-            return (chosenLp, null);
-        }
-
-        var ids = _index.AsSpan(0, logits.Length);
-        int count = SelectTop(logits, n, ids);
-        // Tokens masked out by a grammar (−∞) are not alternatives: they are dropped, never reported as −∞.
-        while (count > 0 && float.IsNegativeInfinity(logits[ids[count - 1]]))
-        {
-            count--;
-        }
-
-        var top = new TokenLogprob[count];
-        for (int i = 0; i < count; i++)
-        {
-            top[i] = new TokenLogprob(ids[i], logits[ids[i]] - logZ);
-        }
-
-        Debug.Assert(top.Length == 0 || top[0].Logprob >= top[^1].Logprob);
-        return (chosenLp, top);
+        var r = LogprobCalculator.Of(logits, chosen, _p.TopLogprobs);
+        return (r.Logprob, r.TopLogprobs);
     }
 }
