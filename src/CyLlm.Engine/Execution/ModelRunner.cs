@@ -90,7 +90,7 @@ internal sealed unsafe class ModelRunner : IDisposable
         }
 
         // Prompt logprobs: the row at position p scores prompt token p + 1. Their rows follow the sampled ones.
-        for (int slot = 0; slot < batch.Count; slot++)
+        for (int slot = 0, first = 0; slot < batch.Count; first += batch[slot].Count, slot++)
         {
             var (s, n) = batch[slot];
             if (s.PromptLogprobs is not { } scored)
@@ -104,7 +104,7 @@ internal sealed unsafe class ModelRunner : IDisposable
                 if (p + 1 < s.PromptLength && p + 1 >= scored.Count) // positions arrive in order; a recomputation skips scored ones
                 {
                     _promptRows.Add((s, p));
-                    _logitRows.Add(RowOf(batch, slot, i));
+                    _logitRows.Add(first + i);
                 }
             }
         }
@@ -175,18 +175,6 @@ internal sealed unsafe class ModelRunner : IDisposable
 
         LastTicks = Stopwatch.GetTimestamp() - t0;
         return _sampling.Results;
-    }
-
-    /// <summary>The step row of token <paramref name="i"/> of the sequence in <paramref name="slot"/>.</summary>
-    private static int RowOf(List<(SequenceState Seq, int Count)> batch, int slot, int i)
-    {
-        int row = i;
-        for (int k = 0; k < slot; k++)
-        {
-            row += batch[k].Count;
-        }
-
-        return row;
     }
 
     public void Dispose() => _forward.Dispose();

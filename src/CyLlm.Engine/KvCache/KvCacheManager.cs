@@ -50,20 +50,12 @@ internal sealed class KvCacheManager : IDisposable
             return (0, 0); // prompt logprobs need every prompt position's logits: no cached blocks
         }
 
-        int bt = BlockTokens;
-        int full = (s.PromptLength - 1) / bt;
+        int full = (s.PromptLength - 1) / BlockTokens;
         long parent = 0;
-        var tokens = s.Tokens;
-        Span<int> block = stackalloc int[bt];
         int queries = 0, hits = 0;
         for (int b = 0; b < full; b++)
         {
-            for (int i = 0; i < bt; i++)
-            {
-                block[i] = tokens[(b * bt) + i];
-            }
-
-            long h = PrefixHash.Block(parent, block, s.Adapter?.Id ?? 0, s.Request.CacheSalt);
+            long h = BlockHash(s, b, parent);
             queries++;
             var hit = Pool.Lookup(h);
             if (hit is null)
@@ -74,7 +66,7 @@ internal sealed class KvCacheManager : IDisposable
             hits++;
             s.Blocks.Add(hit.Value);
             s.BlockHashes.Add(h);
-            s.Computed += bt;
+            s.Computed += BlockTokens;
             parent = h;
         }
 
@@ -90,23 +82,20 @@ internal sealed class KvCacheManager : IDisposable
             return;
         }
 
-        int bt = BlockTokens;
-        int full = s.Computed / bt;
-        Span<int> block = stackalloc int[bt];
+        int full = s.Computed / BlockTokens;
         while (s.BlockHashes.Count < full)
         {
             int b = s.BlockHashes.Count;
-            for (int i = 0; i < bt; i++)
-            {
-                block[i] = s.Tokens[(b * bt) + i];
-            }
-
-            long parent = b == 0 ? 0 : s.BlockHashes[b - 1];
-            long h = PrefixHash.Block(parent, block, s.Adapter?.Id ?? 0, s.Request.CacheSalt);
+            long h = BlockHash(s, b, b == 0 ? 0 : s.BlockHashes[b - 1]);
             s.BlockHashes.Add(h);
             Pool.Publish(s.Blocks[b], h);
         }
     }
+
+    /// <summary>The prefix-cache key of the sequence's full block <paramref name="b"/>: chained over its parent's hash, its
+    /// tokens, the adapter and the tenant's salt.</summary>
+    private long BlockHash(SequenceState s, int b, long parent) =>
+        PrefixHash.Block(parent, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s.Tokens).Slice(b * BlockTokens, BlockTokens), s.Adapter?.Id ?? 0, s.Request.CacheSalt);
 
     /// <summary>Copies one block (per layer: keys then values) out of the pool.</summary>
     public unsafe void ReadBlock(BlockId block, Span<byte> destination)
