@@ -112,7 +112,7 @@ public static class SamplingMapper
         if (maxTokens is <= 0 && !(maxTokens == 0 && allowZeroMaxTokens))
         {
             // 0 only scores a prompt: completions with echo (the caller allows it); a chat answer needs a token.
-            throw ApiError.BadRequest($"max_tokens must be at least 1 (got {maxTokens})", "max_tokens");
+            throw ApiError.BadRequest($"max_tokens must be at least 1 (got {maxTokens}); 0, which generates nothing, is only meaningful with echo on /v1/completions (to score the prompt)", "max_tokens");
         }
 
         int ctx = backend.ContextTokens;
