@@ -48,6 +48,23 @@ public static class ChatTemplateSelector
         return new ChatTemplateSelection(Named(name), name, reason);
     }
 
+    /// <summary>The name reported for a template given by the operator (<c>--chat-template</c> with Jinja source).</summary>
+    public const string CustomTemplateName = "custom";
+
+    /// <summary>
+    /// The template an operator chose over the model's own (llama-server's <c>--chat-template</c> /
+    /// <c>--chat-template-file</c>, vLLM's <c>--chat-template</c>): a built-in name, else Jinja source, reported as
+    /// <see cref="CustomTemplateName"/>.
+    /// </summary>
+    /// <exception cref="ChatTemplateException">The source does not parse.</exception>
+    public static (ChatTemplate Template, string Name) Override(string nameOrSource)
+    {
+        ArgumentNullException.ThrowIfNull(nameOrSource);
+        return BuiltInTemplates.TryGet(nameOrSource.Trim(), out _)
+            ? (Named(nameOrSource), nameOrSource.Trim().ToLowerInvariant())
+            : (ChatTemplate.Parse(nameOrSource), CustomTemplateName);
+    }
+
     /// <summary>The built-in template <paramref name="name"/> (e.g. from configuration), parsed once.</summary>
     public static ChatTemplate Named(string name)
     {

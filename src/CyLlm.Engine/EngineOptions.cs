@@ -14,6 +14,12 @@ public sealed record EngineOptions
 
     public const int DefaultContextCap = 4096;
 
+    /// <summary>
+    /// The chat template to use instead of the model's own (<c>--chat-template</c>): a built-in name (chatml, llama2,
+    /// llama3, ...) or Jinja source. Null: the model's own, else the built-in fallback for its architecture.
+    /// </summary>
+    public string? ChatTemplate { get; init; }
+
     /// <summary>Memory the engine may assume is available (0 = ask the runtime); for capacity planning and tests.</summary>
     public long MemoryLimitBytes { get; init; }
 }

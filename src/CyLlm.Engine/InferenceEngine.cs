@@ -27,6 +27,12 @@ public sealed partial class InferenceEngine : IDisposable
         long kvBytes = 2L * c.Layers * ContextTokens * c.KvHeads * c.HeadDim * sizeof(float);
         MemoryBudget.Check(model.FileBytes, kvBytes, ContextTokens, options.MemoryLimitBytes > 0 ? options.MemoryLimitBytes : MemoryBudget.Available());
         InitTokenizer();
+        if (options.ChatTemplate is not null)
+        {
+            // Parsed now: a template that does not parse stops the load with its line and column, not the first chat.
+            _chatTemplate = ChatTemplates.ChatTemplateSelector.Override(options.ChatTemplate);
+        }
+
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         _pool = new WorkerPool(threads);
     }

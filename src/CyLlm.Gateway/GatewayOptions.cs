@@ -28,6 +28,12 @@ public sealed record GatewayOptions
     /// <summary>Context tokens; 0 = the model's (capped by the engine).</summary>
     public int ContextTokens { get; init; }
 
+    /// <summary>
+    /// <c>--chat-template</c>: the template every served base model uses instead of its own (a built-in name or Jinja
+    /// source); fine-tuning renders its data with it too. Null: each model's own.
+    /// </summary>
+    public string? ChatTemplate { get; init; }
+
     /// <summary>Builds the backend instead of loading <see cref="ModelPath"/> (tests, embedding hosts). It is
     /// called on a background thread; /health answers 503 until it returns.</summary>
     public Func<IInferenceBackend>? BackendFactory { get; init; }

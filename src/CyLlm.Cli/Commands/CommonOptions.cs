@@ -27,4 +27,9 @@ internal static class CommonOptions
         Description = "context length in tokens (0 = the model's, capped at 4096)",
         DefaultValueFactory = _ => 0,
     };
+
+    public static Option<string?> ChatTemplate() => new("--chat-template")
+    {
+        Description = "chat template instead of the model's own: a built-in name (chatml, llama2, llama3, mistral, qwen2, gemma, zephyr, smollm2) or a Jinja file",
+    };
 }

@@ -20,6 +20,7 @@ internal static class ServeCommand
         var threads = CommonOptions.Threads();
         var context = CommonOptions.Context();
         context.Aliases.Add("--max-model-len"); // vLLM's name for it
+        var chatTemplate = CommonOptions.ChatTemplate();
         // The engine's sizing, named as vLLM and llama-server users know them. Taken as text: the settings layer parses
         // and range-checks them, so a bad value is one line naming the flag, like the other settings.
         var maxRunning = new Option<string?>("--max-running") { Description = "most sequences the engine runs at once (vLLM --max-num-seqs; default 64); more wait in its queue" };
@@ -52,7 +53,7 @@ internal static class ServeCommand
             config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
             noAuth, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
             skipHealth, maxUpload, batchLease,
-            model, tokenizer, threads, context, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
+            model, tokenizer, threads, context, chatTemplate, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
         roles.AddTo(cmd);
         cmd.SetAction(CliRunner.Guard(parse =>
@@ -67,6 +68,7 @@ internal static class ServeCommand
                 ModelId = parse.GetValue(modelId),
                 Threads = parse.GetValue(threads),
                 ContextTokens = parse.GetValue(context),
+                ChatTemplate = ChatTemplateOption.Resolve(parse.GetValue(chatTemplate)),
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
                 MaxQueue = parse.GetValue(maxQueue),

@@ -177,7 +177,7 @@ internal sealed class ServeRoleOptions
             {
                 BackendFactory = () => new DisaggregatedBackend(
                     new EngineBackend(
-                        CyLlm.Engine.InferenceEngine.Load(o.ModelPath!, o.TokenizerPath, new CyLlm.Engine.EngineOptions { Threads = o.Threads, ContextTokens = o.ContextTokens }),
+                        CyLlm.Engine.InferenceEngine.Load(o.ModelPath!, o.TokenizerPath, new CyLlm.Engine.EngineOptions { Threads = o.Threads, ContextTokens = o.ContextTokens, ChatTemplate = o.ChatTemplate }),
                         o.ModelId ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(o.ModelPath!))),
                     settings,
                     o.RequestTimeout),

@@ -25,6 +25,7 @@ internal static class TrainCommand
         var model = new Option<string>("--model", "-m") { Description = "base model (GGUF, llama2.c .bin, HF folder); with --from-scratch only its tokenizer is used", Required = true };
         var tokenizer = CommonOptions.Tokenizer();
         var threads = CommonOptions.Threads();
+        var chatTemplate = CommonOptions.ChatTemplate();
         var data = new Option<string?>("--data") { Description = "training data: JSONL/JSON/CSV/Parquet (text, prompt/completion or chat messages)" };
         var validation = new Option<string?>("--validation") { Description = "validation data (same formats)" };
         var output = new Option<string?>("--output", "-o") { Description = "output folder (checkpoints, adapter or model, result.json)" };
@@ -53,7 +54,7 @@ internal static class TrainCommand
         var bench = new Option<bool>("--bench") { Description = "benchmark: time --max-steps steps on random tokens (--batch-size × --max-seq-len) vs forward passes; print JSON" };
         var cmd = new Command("train", "fine-tune (LoRA or full) or train a model from scratch on the CPU")
         {
-            model, tokenizer, threads, data, validation, output, rank, alpha, dropout, targets, full, scratch, epochs, batch, accum, lr, warmup,
+            model, tokenizer, threads, chatTemplate, data, validation, output, rank, alpha, dropout, targets, full, scratch, epochs, batch, accum, lr, warmup,
             decay, seed, maxLen, maxSteps, ckEvery, keep, resume, evalEvery, patience, minDelta, f16, bench,
         };
         cmd.SetAction(CliRunner.Guard(parse =>
@@ -103,6 +104,7 @@ internal static class TrainCommand
                 throw new FileNotFoundException($"model config not found: {scratchPath}");
             }
 
+            string? templateOverride = ChatTemplateOption.Resolve(parse.GetValue(chatTemplate));
             Directory.CreateDirectory(outDir);
             string modelPath = parse.GetValue(model)!;
             using var loaded = ModelLoader.Load(modelPath, parse.GetValue(tokenizer));
@@ -113,7 +115,7 @@ internal static class TrainCommand
                 ? LlamaTrainingModel.FromScratch(ScratchModelConfig.Load(scratchPath).ToModelConfig(tok.Tokens.Count), config.Seed, pool)
                 : LlamaTrainingModel.FromLoaded(loaded, pool);
             int seqLen = Math.Min(config.MaxSequenceLength, trainModel.Config.ContextLength);
-            var renderer = TrainingRenderer.Create(tok, CyLlm.Engine.InferenceEngine.ChatTemplateHint(trainModel.Config.Architecture));
+            var renderer = TrainingRenderer.Create(tok, CyLlm.Engine.InferenceEngine.ChatTemplateHint(trainModel.Config.Architecture), templateOverride);
             var train = ReadAll(parse.GetValue(data)!, renderer, seqLen);
             var val = parse.GetValue(validation) is { } vp ? ReadAll(vp, renderer, seqLen) : null;
             if (train.Count == 0)

@@ -122,6 +122,10 @@ internal sealed unsafe class ForwardPass : IDisposable
         {
             var output = _w.Output;
             _mm.Run(in output, _normed, rows, _logits);
+            if (_anyAdapter)
+            {
+                ApplyOutputLora(logitRows);
+            }
         }
 
         return computeLogits ? new ReadOnlySpan<float>(_logits, rows * _vocab) : new ReadOnlySpan<float>(_normed, rows * _dim);
@@ -283,6 +287,40 @@ internal sealed unsafe class ForwardPass : IDisposable
 
                 float scale = adapter!.Scale;
                 for (int o = 0; o < outDim; o++)
+                {
+                    yi[o] += scale * VecDot.F32(b + ((nint)o * w.Rank), tmp, w.Rank);
+                }
+            }
+        }
+    }
+
+    /// <summary>logits_r += scale·B·(A·normed_r) for each logit row whose token's adapter adapts the output head.</summary>
+    private void ApplyOutputLora(ReadOnlySpan<int> logitRows)
+    {
+        for (int r = 0; r < logitRows.Length; r++)
+        {
+            var adapter = _adapters[logitRows[r]];
+            if (adapter?.Output is not { } w)
+            {
+                continue;
+            }
+
+            if (_loraTmp.Length < w.Rank)
+            {
+                _loraTmp = new float[w.Rank];
+            }
+
+            float* xi = _normed + ((nint)r * _dim);
+            float* yi = _logits + ((nint)r * _vocab);
+            fixed (float* a = w.A, b = w.B, tmp = _loraTmp)
+            {
+                for (int k = 0; k < w.Rank; k++)
+                {
+                    tmp[k] = VecDot.F32(a + ((nint)k * _dim), xi, _dim);
+                }
+
+                float scale = adapter.Scale;
+                for (int o = 0; o < _vocab; o++)
                 {
                     yi[o] += scale * VecDot.F32(b + ((nint)o * w.Rank), tmp, w.Rank);
                 }

@@ -30,11 +30,14 @@ public sealed class LoraAdapter
 
     public void Set(int layer, LoraTarget target, LoraWeights w) => _weights[layer, (int)target] = w;
 
+    /// <summary>The output head's update (<see cref="LoraTarget.Output"/>), or null when the adapter leaves it alone.</summary>
+    public LoraWeights? Output { get; set; }
+
     public int Count
     {
         get
         {
-            int n = 0;
+            int n = Output is null ? 0 : 1;
             foreach (var w in _weights)
             {
                 n += w is null ? 0 : 1;
@@ -107,6 +110,14 @@ public sealed class LoraAdapter
             }
 
             string stem = tname[..^marker.Length];
+            if (stem.EndsWith("lm_head", StringComparison.Ordinal))
+            {
+                adapter.Output = tensors.TryGetValue(stem + ".lora_B.weight", out var hb)
+                    ? Weights(a, hb, config, 0, LoraTarget.Output, name)
+                    : throw new ModelFormatException($"{name}: {stem} has lora_A but no lora_B");
+                continue;
+            }
+
             int li = stem.IndexOf("layers.", StringComparison.Ordinal);
             if (li < 0)
             {
@@ -148,6 +159,14 @@ public sealed class LoraAdapter
         LoraAdapter? adapter = null;
         foreach (var (tname, a) in file.Tensors)
         {
+            if (tname == "output.weight.lora_a")
+            {
+                var hb = file.Tensors.TryGetValue("output.weight.lora_b", out var ht) ? ht : throw new ModelFormatException($"{name}: {tname} has no lora_b");
+                adapter ??= new LoraAdapter(name, config.Layers, alpha > 0 ? alpha / (int)a.Rows : 1f);
+                adapter.Output = Weights(a, hb, config, 0, LoraTarget.Output, name);
+                continue;
+            }
+
             // blk.{i}.{target}.weight.lora_a
             if (!tname.EndsWith(".weight.lora_a", StringComparison.Ordinal) || !tname.StartsWith("blk.", StringComparison.Ordinal))
             {
@@ -166,7 +185,7 @@ public sealed class LoraAdapter
             adapter.Set(layer, target, Weights(a, b, config, layer, target, name));
         }
 
-        return adapter ?? throw new ModelFormatException($"{name}: no LoRA tensors (blk.N.*.weight.lora_a) in {Path.GetFileName(path)}");
+        return adapter ?? throw new ModelFormatException($"{name}: no LoRA tensors (blk.N.*.weight.lora_a, output.weight.lora_a) in {Path.GetFileName(path)}");
     }
 
     /// <summary>A: ggml [in, rank] (row-major [rank, in]); B: ggml [rank, out] (row-major [out, rank]).</summary>
@@ -180,6 +199,7 @@ public sealed class LoraAdapter
         int inDim = target switch { LoraTarget.O => c.Heads * c.HeadDim, LoraTarget.Down => c.HiddenDim, _ => c.Dim };
         int outDim = target switch
         {
+            LoraTarget.Output => c.VocabSize,
             LoraTarget.Q => c.Heads * c.HeadDim,
             LoraTarget.K or LoraTarget.V => c.KvHeads * c.HeadDim,
             LoraTarget.Gate or LoraTarget.Up => c.HiddenDim,

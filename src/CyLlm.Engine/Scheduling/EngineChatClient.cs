@@ -14,7 +14,9 @@ namespace CyLlm.Engine.Scheduling;
 /// conversation is rendered with the model's chat template and generated with continuous batching. Function tools
 /// in <see cref="ChatOptions.Tools"/> are rendered for the model and its calls come back as
 /// <see cref="FunctionCallContent"/> (finish reason ToolCalls); <see cref="FunctionResultContent"/> goes back in as
-/// tool turns, so FunctionInvokingChatClient works over it. A required tool mode starts the reply inside a call.
+/// tool turns, so FunctionInvokingChatClient works over it. A required tool mode constrains the reply to a call.
+/// <see cref="ChatOptions.ModelId"/> picks a LoRA adapter loaded into the engine (its name, or "base:name" as the
+/// gateway spells it); null or the base model's id runs the base model.
 /// </summary>
 public sealed class EngineChatClient(ServingEngine serving, string modelId) : IChatClient
 {
@@ -118,8 +120,15 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
             }
         }
 
-        return (new ServingRequest(prompt, sampling), parser);
+        return (new ServingRequest(prompt, sampling) { Adapter = AdapterOf(options?.ModelId) }, parser);
     }
+
+    /// <summary>The adapter a ChatOptions.ModelId names: null for the base model; an unknown name fails at submit
+    /// with the engine's AdapterNotFoundException.</summary>
+    private string? AdapterOf(string? id) =>
+        string.IsNullOrEmpty(id) || id == modelId ? null
+        : id.StartsWith(modelId + ":", StringComparison.Ordinal) ? id[(modelId.Length + 1)..]
+        : id;
 
     /// <summary>ChatOptions.ResponseFormat as a grammar: JSON (any object) or a JSON schema (GetResponseAsync&lt;T&gt;); null for text.</summary>
     private static Grammar? ResponseGrammar(ChatResponseFormat? format) => format switch

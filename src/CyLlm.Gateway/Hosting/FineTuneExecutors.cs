@@ -23,6 +23,6 @@ public static class FineTuneExecutors
 
         // One job at a time, on its own pool: it shares the cores with serving, which keeps its own threads.
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
-        return _ => new TrainerFineTuneExecutor(path, options.TokenizerPath, threads, options.Time);
+        return _ => new TrainerFineTuneExecutor(path, options.TokenizerPath, threads, options.Time) { ChatTemplate = options.ChatTemplate };
     }
 }

@@ -18,7 +18,7 @@ public sealed class ModelHost : IDisposable
             try
             {
                 var b = options.BackendFactory?.Invoke() ?? new EngineBackend(
-                    InferenceEngine.Load(options.ModelPath!, options.TokenizerPath, new EngineOptions { Threads = options.Threads, ContextTokens = options.ContextTokens }),
+                    InferenceEngine.Load(options.ModelPath!, options.TokenizerPath, new EngineOptions { Threads = options.Threads, ContextTokens = options.ContextTokens, ChatTemplate = options.ChatTemplate }),
                     ModelId,
                     serving: options.ContinuousBatching ? ServingOptionsOf(options) : null,
                     maxWaiting: options.MaxQueue);

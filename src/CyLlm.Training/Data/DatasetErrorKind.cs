@@ -47,4 +47,8 @@ public enum DatasetErrorKind
 
     /// <summary>The file cannot be read past this point (JSON array syntax error, unsupported Parquet layout).</summary>
     Unreadable,
+
+    /// <summary>A <c>tools</c> entry, an assistant's <c>tool_calls</c> or a tool message's <c>tool_call_id</c> is malformed
+    /// (no function name, arguments that are not a JSON object, an id no earlier call has, tool_calls on another role).</summary>
+    InvalidToolCall,
 }

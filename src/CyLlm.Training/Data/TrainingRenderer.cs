@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CyLlm.ChatTemplates;
+using CyLlm.ChatTemplates.Tools;
 using CyLlm.Tokenizers;
 using CyLlm.Training.Data.Schemas;
 
@@ -22,6 +23,7 @@ public sealed class TrainingRenderer
 {
     private readonly ITokenizer _tokenizer;
     private readonly ChatTemplate _template;
+    private readonly ToolCallDialect _toolDialect;
     private readonly string _bos;
     private readonly string _eos;
 
@@ -31,6 +33,7 @@ public sealed class TrainingRenderer
         ArgumentNullException.ThrowIfNull(template);
         _tokenizer = tokenizer;
         _template = template;
+        _toolDialect = ToolCallDialect.Detect(template);
         _bos = tokenizer.BosId >= 0 ? tokenizer.GetTokenText(tokenizer.BosId) : "";
         _eos = tokenizer.EosId >= 0 ? tokenizer.GetTokenText(tokenizer.EosId) : "";
     }
@@ -38,11 +41,15 @@ public sealed class TrainingRenderer
     /// <summary>
     /// A renderer for a tokenizer and the template the engine would choose: the tokenizer's own chat template,
     /// else the built-in <paramref name="templateOrArchitecture"/> (a built-in name or an architecture hint), else ChatML.
+    /// <paramref name="templateOverride"/> (a built-in name or Jinja source, what <c>--chat-template</c> gives the
+    /// engine) replaces the model's own, so an adapter learns the prompts it will be served with.
     /// </summary>
-    public static TrainingRenderer Create(TokenizerData data, string? templateOrArchitecture = null)
+    public static TrainingRenderer Create(TokenizerData data, string? templateOrArchitecture = null, string? templateOverride = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var (template, _) = ChatTemplateSelector.Resolve(data.ChatTemplate, templateOrArchitecture);
+        var template = templateOverride is not null
+            ? ChatTemplateSelector.Override(templateOverride).Template
+            : ChatTemplateSelector.Resolve(data.ChatTemplate, templateOrArchitecture).Template;
         return new TrainingRenderer(CyLlm.Tokenizers.Tokenizer.Create(data), template);
     }
 
@@ -70,7 +77,7 @@ public sealed class TrainingRenderer
         }
         else
         {
-            (tokens, mask) = RenderConversation(row.Messages);
+            (tokens, mask) = RenderConversation(row.Messages, row.Tools);
         }
 
         int full = tokens.Length;
@@ -91,15 +98,17 @@ public sealed class TrainingRenderer
         return new RenderedRow(tokens, mask, full, truncated, targets);
     }
 
-    private (int[] Tokens, bool[] Mask) RenderConversation(IReadOnlyList<TrainMessage> messages)
+    private (int[] Tokens, bool[] Mask) RenderConversation(IReadOnlyList<TrainMessage> messages, IReadOnlyList<ChatTool>? tools)
     {
         var all = new List<ChatMessage>(messages.Count);
+        bool toolTurns = tools is { Count: > 0 };
         foreach (var m in messages)
         {
-            all.Add(new ChatMessage(m.Role, m.Content));
+            all.Add(new ChatMessage(m.Role, m.Content) { ToolCalls = m.ToolCalls, ToolCallId = m.ToolCallId });
+            toolTurns |= m.ToolCalls is not null || m.ToolCallId is not null;
         }
 
-        int[] tokens = Encode(RenderText(all, addGenerationPrompt: false));
+        int[] tokens = Encode(RenderText(all, tools, toolTurns, addGenerationPrompt: false));
         bool[] mask = new bool[tokens.Length];
         for (int i = 0; i < messages.Count; i++)
         {
@@ -108,8 +117,8 @@ public sealed class TrainingRenderer
                 continue;
             }
 
-            int start = CommonPrefix(Encode(RenderText(all[..i], addGenerationPrompt: true)), tokens);
-            int end = CommonPrefix(Encode(RenderText(all[..(i + 1)], addGenerationPrompt: false)), tokens);
+            int start = CommonPrefix(Encode(RenderText(all[..i], tools, toolTurns, addGenerationPrompt: true)), tokens);
+            int end = CommonPrefix(Encode(RenderText(all[..(i + 1)], tools, toolTurns, addGenerationPrompt: false)), tokens);
             for (int t = start; t < end; t++)
             {
                 mask[t] = true;
@@ -119,8 +128,21 @@ public sealed class TrainingRenderer
         return (tokens, mask);
     }
 
-    private string RenderText(List<ChatMessage> messages, bool addGenerationPrompt) =>
-        _template.Render(messages, new ChatTemplateOptions { AddGenerationPrompt = addGenerationPrompt, BosToken = _bos, EosToken = _eos });
+    /// <summary>
+    /// The text of a conversation; with tools or tool turns it goes through <see cref="ToolCallDialect.Prepare"/>
+    /// as <c>InferenceEngine.RenderChat</c> does when serving (the template's own tool rendering, or the Hermes fallback).
+    /// </summary>
+    private string RenderText(List<ChatMessage> messages, IReadOnlyList<ChatTool>? tools, bool toolTurns, bool addGenerationPrompt)
+    {
+        var options = new ChatTemplateOptions { AddGenerationPrompt = addGenerationPrompt, BosToken = _bos, EosToken = _eos };
+        IReadOnlyList<ChatMessage> list = messages;
+        if (toolTurns)
+        {
+            (list, options) = _toolDialect.Prepare(messages, tools, options);
+        }
+
+        return _template.Render(list, options);
+    }
 
     private int[] Encode(string text)
     {

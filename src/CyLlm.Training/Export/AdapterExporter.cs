@@ -10,7 +10,8 @@ namespace CyLlm.Training.Export;
 /// Writes the LoRA modules of a <see cref="LlamaTrainingModel"/> as a PEFT folder (adapter_config.json +
 /// adapter_model.safetensors, tensors base_model.model.model.layers.N.{module}.lora_A/B.weight, A [r, in], B [out, r])
 /// or as a llama.cpp GGUF LoRA (general.type=adapter, adapter.type=lora, adapter.lora.alpha; tensors
-/// blk.N.{target}.weight.lora_a with ggml shape [in, r] and .lora_b [r, out]). Q/K rows keep the base model's
+/// blk.N.{target}.weight.lora_a with ggml shape [in, r] and .lora_b [r, out]; the output head, when adapted, as
+/// lm_head / output.weight.lora_a|b). Q/K rows keep the base model's
 /// layout (the GGUF "llama" permutation for GGUF bases), which is what CyLlm's loader applies them to.
 /// </summary>
 public static class AdapterExporter
@@ -28,6 +29,11 @@ public static class AdapterExporter
                     list.Add(l);
                 }
             }
+        }
+
+        if (model.Head.Lora is { } hl)
+        {
+            list.Add(hl);
         }
 
         return list;
@@ -53,6 +59,12 @@ public static class AdapterExporter
             }
         }
 
+        if (model.Head.Lora is { } hl)
+        {
+            tensors.Add(("base_model.model.lm_head.lora_A.weight", [hl.Rank, model.Head.In], hl.A.Data));
+            tensors.Add(("base_model.model.lm_head.lora_B.weight", [model.Head.Out, hl.Rank], hl.B.Data));
+        }
+
         File.WriteAllBytes(Path.Combine(folder, "adapter_model.safetensors"), SafetensorsWriter.Build(tensors));
         var cfg = new Dictionary<string, object?>
         {
@@ -62,7 +74,7 @@ public static class AdapterExporter
             ["lora_alpha"] = s.Alpha,
             ["lora_dropout"] = s.Dropout,
             ["bias"] = "none",
-            ["target_modules"] = s.Targets.Select(t => LlamaTrainingModel.PeftTargetName(t).Split('.')[1]).ToArray(),
+            ["target_modules"] = s.Targets.Select(t => LlamaTrainingModel.PeftTargetName(t).Split('.')[^1]).ToArray(),
             ["base_model_name_or_path"] = baseModel,
             ["inference_mode"] = true,
         };
@@ -91,6 +103,13 @@ public static class AdapterExporter
                 w.Tensor(stem + ".lora_a", l.A.Data, [lin.In, l.Rank]);
                 w.Tensor(stem + ".lora_b", l.B.Data, [l.Rank, lin.Out]);
             }
+        }
+
+        if (model.Head.Lora is { } hl)
+        {
+            // llama.cpp's name for a LoRA on the output head (convert_lora_to_gguf maps lm_head to it).
+            w.Tensor("output.weight.lora_a", hl.A.Data, [model.Head.In, hl.Rank]);
+            w.Tensor("output.weight.lora_b", hl.B.Data, [hl.Rank, model.Head.Out]);
         }
 
         File.WriteAllBytes(path, w.Build());

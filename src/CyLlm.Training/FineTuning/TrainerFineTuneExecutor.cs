@@ -27,13 +27,16 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
     /// <summary>Longest training sequence; longer rows are truncated (and counted by validation).</summary>
     public int MaxSequenceLength { get; init; } = 512;
 
+    /// <summary>The served model's <c>--chat-template</c> (a built-in name or Jinja source), so the adapter learns the prompts it is served with; null: the model's own.</summary>
+    public string? ChatTemplate { get; init; }
+
     public Task<string> ValidateAsync(FineTuneRun run, CancellationToken ct) => Task.Run(() =>
     {
         // Loading maps the file without reading the weights: cheap even for large models.
         string basePath = BasePathOf(run.Spec);
         using var loaded = ModelLoader.Load(basePath, tokenizerPath);
         var tokData = loaded.Tokenizer ?? throw new FineTuneDataException("invalid_model", $"{basePath} has no tokenizer");
-        var renderer = TrainingRenderer.Create(tokData, Engine.InferenceEngine.ChatTemplateHint(loaded.Config.Architecture));
+        var renderer = TrainingRenderer.Create(tokData, Engine.InferenceEngine.ChatTemplateHint(loaded.Config.Architecture), ChatTemplate);
         var options = new DatasetValidationOptions { MaxSequenceLength = MaxSequenceLength };
         var train = Check(DatasetValidator.ValidateFile(run.Spec.TrainingFilePath, renderer, options, ct), "invalid_training_file", "training_file");
         string summary = $"training file: {train.ValidRows} rows, {train.Tokens} tokens ({train.LossTokens} trained), {train.TruncatedRows} truncated";
@@ -58,7 +61,7 @@ public sealed class TrainerFineTuneExecutor(string baseModelPath, string? tokeni
         using var pool = new WorkerPool(Math.Max(1, threads));
         var model = LlamaTrainingModel.FromLoaded(loaded, pool);
         int seqLen = Math.Min(MaxSequenceLength, model.Config.ContextLength);
-        var renderer = TrainingRenderer.Create(tokData, Engine.InferenceEngine.ChatTemplateHint(model.Config.Architecture));
+        var renderer = TrainingRenderer.Create(tokData, Engine.InferenceEngine.ChatTemplateHint(model.Config.Architecture), ChatTemplate);
         var train = ReadAll(spec.TrainingFilePath, renderer, seqLen, ct);
         var val = spec.ValidationFilePath is { } vp ? ReadAll(vp, renderer, seqLen, ct) : null;
         if (train.Count == 0)

@@ -37,17 +37,8 @@ public sealed partial class LlamaTrainingModel
         CrossEntropyOp.ForwardBackward(par, _logits, batch.Targets, rows, vocab, lossScale, backward: true, _rowLoss);
         var dLogits = _logits;
 
-        // Output head: logits = finalNorm · Headᵀ.
-        var head = Output ?? Embedding;
-        _ctx.Gemm.Run(dLogits, head.Transposed(_ctx), _dn, rows, d, vocab, accumulate: false);
-        if (head.Trainable)
-        {
-            var dT = _ctx.Scratch(0, (long)vocab * rows);
-            _ctx.Transpose(dLogits, dT, rows, vocab);
-            var xT = _ctx.Scratch(1, (long)d * rows);
-            _ctx.Transpose(_finalNorm, xT, rows, d);
-            _ctx.Gemm.Run(dT, xT, head.Grad, vocab, d, rows, accumulate: true);
-        }
+        // Output head: logits = finalNorm · Headᵀ (+ its LoRA).
+        Head.Backward(_ctx, _finalNorm, dLogits, rows, _dn, accumulateDx: false, training: true);
 
         RmsNormOp.Backward(par, _finalIn, OutputNorm.Data, _finalInv, _dn, _dx, OutputNorm.Trainable ? OutputNorm.Grad : null, rows, d, accumulate: false);
 

@@ -77,7 +77,7 @@ public sealed partial class LlamaTrainingModel
 
         Array.Copy(_x, _finalIn, rows * d);
         RmsNormOp.Forward(par, _finalIn, OutputNorm.Data, _finalNorm, _finalInv, rows, d, c.RmsNormEps);
-        _ctx.Gemm.Run(_finalNorm, (Output ?? Embedding).Data, _logits, rows, vocab, d, accumulate: false);
+        Head.Forward(_ctx, _finalNorm, rows, _logits, dropoutSeed + ((ulong)Layers.Length * 16), training);
         _saved = batch;
         return CrossEntropyOp.ForwardBackward(par, _logits, batch.Targets, rows, vocab, 0, backward: false, _rowLoss);
     }

@@ -30,6 +30,7 @@ public sealed partial class LlamaTrainingModel
         Embedding = new Parameter("token_embd.weight", config.VocabSize, d, true, decay: true);
         OutputNorm = new Parameter("output_norm.weight", 1, d, true, decay: false);
         Output = config.TiedEmbeddings ? null : new Parameter("output.weight", config.VocabSize, d, true, decay: true);
+        Head = new LinearLayer(Output ?? Embedding, null);
         Layers = new TransformerLayer[config.Layers];
         for (int i = 0; i < config.Layers; i++)
         {
@@ -65,6 +66,9 @@ public sealed partial class LlamaTrainingModel
 
     public TransformerLayer[] Layers { get; }
 
+    /// <summary>The output head as a projection: logits[rows, vocab] = finalNorm · (Output ?? Embedding)ᵀ, with its LoRA when targeted.</summary>
+    public LinearLayer Head { get; }
+
     /// <summary>LoRA alpha/rank/dropout when adapters are attached, else null.</summary>
     public LoraSettings? LoraSettings { get; private set; }
 
@@ -99,6 +103,13 @@ public sealed partial class LlamaTrainingModel
         if (Output is not null)
         {
             yield return Output;
+        }
+
+        // Last, so checkpoints of models without a head adapter keep their layout.
+        if (Head.Lora is { } hl)
+        {
+            yield return hl.A;
+            yield return hl.B;
         }
     }
 
@@ -177,11 +188,16 @@ public sealed partial class LlamaTrainingModel
         var rng = TrainingRng.Derive(seed, 2);
         for (int i = 0; i < Layers.Length; i++)
         {
-            foreach (var target in settings.Targets.Order())
+            foreach (var target in settings.Targets.Where(t => t != LoraTarget.Output).Order())
             {
                 var lin = Linear(i, target);
                 lin.Lora = new LoraModule($"blk.{i}.{GgufTargetName(target)}.weight", target, settings.Rank, lin.In, lin.Out, settings.Alpha, settings.Dropout, ref rng);
             }
+        }
+
+        if (settings.Targets.Contains(LoraTarget.Output))
+        {
+            Head.Lora = new LoraModule("output.weight", LoraTarget.Output, settings.Rank, Head.In, Head.Out, settings.Alpha, settings.Dropout, ref rng);
         }
 
         LoraSettings = settings;
@@ -204,6 +220,7 @@ public sealed partial class LlamaTrainingModel
 
     public static string GgufTargetName(LoraTarget t) => t switch
     {
+        LoraTarget.Output => "output",
         LoraTarget.Q => "attn_q",
         LoraTarget.K => "attn_k",
         LoraTarget.V => "attn_v",
@@ -215,6 +232,7 @@ public sealed partial class LlamaTrainingModel
 
     public static string PeftTargetName(LoraTarget t) => t switch
     {
+        LoraTarget.Output => "lm_head",
         LoraTarget.Q => "self_attn.q_proj",
         LoraTarget.K => "self_attn.k_proj",
         LoraTarget.V => "self_attn.v_proj",
@@ -227,6 +245,21 @@ public sealed partial class LlamaTrainingModel
     /// <summary>Folds every LoRA update into its base weight (W += Scale·B·A) and drops the modules.</summary>
     public void MergeLora()
     {
+        if (Head.Lora is { } hl)
+        {
+            if (Output is null)
+            {
+                // The head is the embedding: folding the update in would change every input embedding as well.
+                throw new NotSupportedException("an output-head LoRA cannot be merged into a model whose output head is tied to its embeddings; export the adapter instead");
+            }
+
+            var delta = new float[Output.Length];
+            _ctx.Gemm.Run(hl.B.Data, hl.A.Transposed(), delta, Head.Out, Head.In, hl.Rank, accumulate: false);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(delta, hl.Scale, Output.Data, Output.Data);
+            Output.MarkChanged();
+            Head.Lora = null;
+        }
+
         foreach (var l in Layers)
         {
             foreach (var lin in l.Linears)

@@ -5,13 +5,19 @@ namespace CyLlm.Training.Data.Schemas;
 
 internal static partial class RowSchemaParser
 {
-    private static ParsedRow? ParseChat(RowView row, Context ctx) =>
-        ParseConversation(row, ctx, DatasetSchema.OpenAiChat, "messages", "role", "content", MapChatRole);
+    private static ParsedRow? ParseChat(RowView row, Context ctx)
+    {
+        // OpenAI's fine-tuning format for function calling: a row-level "tools" list, assistant "tool_calls" and
+        // "tool" turns; the chat template renders them exactly as it renders a served request's.
+        var tools = ParseTools(row, ctx, out bool toolsOk);
+        var parsed = ParseConversation(row, ctx, DatasetSchema.OpenAiChat, "messages", "role", "content", MapChatRole, toolTurns: true);
+        return parsed is null || !toolsOk ? null : parsed with { Tools = tools };
+    }
 
     private static ParsedRow? ParseShareGpt(RowView row, Context ctx) =>
-        ParseConversation(row, ctx, DatasetSchema.ShareGpt, "conversations", "from", "value", MapShareGptRole);
+        ParseConversation(row, ctx, DatasetSchema.ShareGpt, "conversations", "from", "value", MapShareGptRole, toolTurns: false);
 
-    private static string? MapChatRole(string role) => role is "system" or "user" or "assistant" ? role : null;
+    private static string? MapChatRole(string role) => role is "system" or "user" or "assistant" or "tool" ? role : null;
 
     private static string? MapShareGptRole(string from) => from switch
     {
@@ -24,9 +30,11 @@ internal static partial class RowSchemaParser
     /// <summary>
     /// The shared checks of OpenAI chat and ShareGPT rows: an array of objects with a known role and non-empty
     /// string content, at least one trained assistant message, ending with the assistant. OpenAI's optional
-    /// <c>weight</c> (0 or 1, assistant messages only) decides which assistant turns are targets.
+    /// <c>weight</c> (0 or 1, assistant messages only) decides which assistant turns are targets. With
+    /// <paramref name="toolTurns"/> (OpenAI chat), an assistant message may carry <c>tool_calls</c> (its content
+    /// then optional) and a <c>tool</c> message answers an earlier call by <c>tool_call_id</c>.
     /// </summary>
-    private static ParsedRow? ParseConversation(RowView row, Context ctx, DatasetSchema schema, string listName, string roleName, string contentName, Func<string, string?> mapRole)
+    private static ParsedRow? ParseConversation(RowView row, Context ctx, DatasetSchema schema, string listName, string roleName, string contentName, Func<string, string?> mapRole, bool toolTurns)
     {
         var list = row.GetNested(listName, out string? parseError);
         if (parseError is not null)
@@ -49,6 +57,7 @@ internal static partial class RowSchemaParser
 
         int before = ctx.Errors.Count;
         var messages = new List<TrainMessage>(arr.GetArrayLength());
+        var callIds = new HashSet<string>(StringComparer.Ordinal);
         int i = 0;
         foreach (var m in arr.EnumerateArray())
         {
@@ -73,8 +82,33 @@ internal static partial class RowSchemaParser
                 ctx.Add($"{path}.{roleName}", DatasetErrorKind.UnknownRole, $"unknown {roleName} '{Clip(r.GetString()!)}'");
             }
 
+            IReadOnlyList<CyLlm.ChatTemplates.ChatToolCall>? calls = null;
+            JsonElement tc = default;
+            bool hasCalls = toolTurns && m.TryGetProperty("tool_calls", out tc) && tc.ValueKind != JsonValueKind.Null;
+            if (hasCalls)
+            {
+                if (role is not null and not "assistant")
+                {
+                    ctx.Add($"{path}.tool_calls", DatasetErrorKind.InvalidToolCall, "'tool_calls' is only allowed on assistant messages");
+                }
+                else
+                {
+                    calls = ParseToolCalls(tc, $"{path}.tool_calls", ctx, callIds);
+                }
+            }
+
+            string? toolCallId = null;
+            if (role == "tool")
+            {
+                toolCallId = ToolCallIdOf(m, path, ctx, callIds);
+            }
+
             string? content = null;
-            if (!m.TryGetProperty(contentName, out var c) || c.ValueKind == JsonValueKind.Null)
+            if (hasCalls && (!m.TryGetProperty(contentName, out var cc) || cc.ValueKind == JsonValueKind.Null))
+            {
+                content = ""; // OpenAI's shape: content null beside tool_calls
+            }
+            else if (!m.TryGetProperty(contentName, out var c) || c.ValueKind == JsonValueKind.Null)
             {
                 ctx.Add($"{path}.{contentName}", DatasetErrorKind.MissingField, $"the message has no '{contentName}'");
             }
@@ -82,7 +116,7 @@ internal static partial class RowSchemaParser
             {
                 ctx.Add($"{path}.{contentName}", DatasetErrorKind.WrongType, $"'{contentName}' must be a string, not {Kind(c)}");
             }
-            else if (string.IsNullOrWhiteSpace(content = c.GetString()))
+            else if (string.IsNullOrWhiteSpace(content = c.GetString()) && !hasCalls && role != "tool")
             {
                 ctx.Add($"{path}.{contentName}", DatasetErrorKind.EmptyContent, $"'{contentName}' is empty");
             }
@@ -106,7 +140,7 @@ internal static partial class RowSchemaParser
 
             if (role is not null && content is not null)
             {
-                messages.Add(new TrainMessage(role, content, role == "assistant" && train));
+                messages.Add(new TrainMessage(role, content, role == "assistant" && train) { ToolCalls = calls, ToolCallId = toolCallId });
             }
         }
 
