@@ -55,7 +55,7 @@ public static class CompletionHandler
             throw ApiError.BadRequest("echo with logprobs needs the serving engine to score the prompt; this model's backend cannot (single-stream or disaggregated). Fix: drop logprobs or echo, or serve the model with continuous batching", "echo");
         }
 
-        var grammar = StructuredOutput.Resolve(req, null, backend);
+        var grammar = StructuredOutput.Resolve(req, null);
         var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null || candidates > n, lpCount ?? 0, grammar, allowZeroMaxTokens: echo).ForCaller(ctx, state, adapter);
         if (echo && lpCount is not null)
         {
