@@ -50,6 +50,37 @@ public sealed class PromptLogprobsTests
         }
     }
 
+    [Theory]
+    [InlineData(256)]
+    [InlineData(5)]
+    public async Task The_prompt_logprobs_are_delivered_before_the_first_token_complete_and_equal_to_the_result_s(int tokenBudget)
+    {
+        using var engine = InferenceEngine.Load(SyntheticModels.Get("tiny", "f32"), null, new EngineOptions { Threads = 2, ContextTokens = 128 });
+        var rng = new Random(5);
+        var prompt = Enumerable.Range(0, 23).Select(_ => rng.Next(3, engine.Config.VocabSize)).ToArray();
+        using var serving = new ServingEngine(engine, new ServingOptions { KvCacheBytes = 8 << 20, TokenBudget = tokenBudget });
+
+        var handle = serving.Submit(new ServingRequest(prompt, new SamplingParams { Temperature = 0, MaxTokens = 8, IgnoreEos = true }) { PromptLogprobs = 2 });
+        Assert.NotNull(handle.PromptLogprobs);
+        Assert.True(await handle.Tokens.WaitToReadAsync());
+        // The prompt rows are scored in the step that samples the first token, and set before its output is written.
+        Assert.True(handle.PromptLogprobs.IsCompletedSuccessfully);
+        var early = await handle.PromptLogprobs;
+        Assert.Equal(prompt.Length, early.Count);
+        Assert.Null(early[0]);
+        Assert.All(early.Skip(1), s => Assert.NotNull(s));
+        var result = await handle.Completion;
+        Assert.Equal(early.Select(s => s?.Logprob), result.PromptLogprobs!.Select(s => s?.Logprob));
+
+        // A one-token prompt has nothing to score: delivered at once. Without prompt logprobs, no task at all.
+        var single = serving.Submit(new ServingRequest(prompt[..1], new SamplingParams { Temperature = 0, MaxTokens = 0 }) { PromptLogprobs = 0 });
+        Assert.Equal([null], await single.PromptLogprobs!);
+        await single.Completion;
+        var plain = serving.Submit(new ServingRequest(prompt, new SamplingParams { Temperature = 0, MaxTokens = 1 }));
+        Assert.Null(plain.PromptLogprobs);
+        await plain.Completion;
+    }
+
     [Fact]
     public void Max_tokens_zero_generates_nothing_on_the_single_stream_path_too()
     {

@@ -130,6 +130,11 @@ internal sealed unsafe class ModelRunner : IDisposable
             var (s, p) = _promptRows[r];
             var row = logits.Slice((sampled.Count + r) * _vocab, _vocab);
             s.PromptLogprobs!.Add(LogprobCalculator.Of(row, s.Tokens[p + 1], s.Request.PromptLogprobs ?? 0));
+            if (s.PromptLogprobs.Count == s.PromptLength)
+            {
+                // Complete and never added to again: a stream may send the echoed prompt now, before the first token.
+                s.PromptScored?.TrySetResult(s.PromptLogprobs);
+            }
         }
 
         // n > 1: the pending children sample the parent's first-token row too, from copies taken before its sampler runs.

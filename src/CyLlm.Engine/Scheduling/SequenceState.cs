@@ -52,6 +52,10 @@ internal sealed class SequenceState : ISchedulable
     /// as prompt chunks are computed (a recomputation after preemption does not add them twice).</summary>
     public List<SampleResult?>? PromptLogprobs { get; set; }
 
+    /// <summary>Set with <see cref="PromptLogprobs"/> once every prompt position is scored (the prefill is done), so a
+    /// stream can send the echoed prompt before the first token; null when the request asks for no prompt logprobs.</summary>
+    public TaskCompletionSource<IReadOnlyList<SampleResult?>>? PromptScored { get; set; }
+
     /// <summary>The output tokens the output processor accepted (the loop's <see cref="Tokens"/> may be one step ahead
     /// after a stop string).</summary>
     public List<int> OutputTokens { get; } = [];

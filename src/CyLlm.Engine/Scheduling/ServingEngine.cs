@@ -208,7 +208,7 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
         return Handle(seq);
     }
 
-    private static ServingHandle Handle(SequenceState s) => new(s.Output.Reader, s.Scheduled.Task, s.Completion.Task, () => s.CachedTokens);
+    private static ServingHandle Handle(SequenceState s) => new(s.Output.Reader, s.Scheduled.Task, s.Completion.Task, () => s.CachedTokens, s.PromptScored?.Task);
 
     /// <summary>A sequence for <paramref name="request"/> (its adapter acquired), not yet queued.</summary>
     private SequenceState NewSequence(ServingRequest request, CancellationToken cancellationToken, bool prefillOnly)
@@ -230,8 +230,15 @@ public sealed partial class ServingEngine : IDisposable, ISchedulerHooks<Sequenc
             EnqueuedTicks = Stopwatch.GetTimestamp(),
             PrefillOnly = prefillOnly,
             PromptLogprobs = request.PromptLogprobs is null ? null : [null],
+            PromptScored = request.PromptLogprobs is null ? null : new(TaskCreationOptions.RunContinuationsAsynchronously),
         };
         seq.Tokens.AddRange(request.PromptTokens);
+        if (seq.PromptLength <= 1)
+        {
+            // Nothing to compute: the first token's logprob is null by definition.
+            seq.PromptScored?.TrySetResult(seq.PromptLogprobs!);
+        }
+
         return seq;
     }
 

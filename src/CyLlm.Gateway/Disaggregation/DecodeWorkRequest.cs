@@ -80,6 +80,17 @@ public sealed record DecodeWorkRequest
     [JsonPropertyName("top_logprobs")]
     public int TopLogprobs { get; init; }
 
+    /// <summary>
+    /// The structured-output constraint by source (absent: free output). The decode worker samples every generated
+    /// token (the prefill worker computes KV only), so it alone enforces it. A worker that does answers with
+    /// <see cref="GrammarHeader"/>; an older one ignores the field, and the router refuses its answer.
+    /// </summary>
+    [JsonPropertyName("grammar")]
+    public WorkGrammar? Grammar { get; init; }
+
+    /// <summary>The response header a decode worker sets when it enforced <see cref="Grammar"/>.</summary>
+    public const string GrammarHeader = "CyLlm-Grammar";
+
     /// <summary>Answer <c>application/x-ndjson</c>, one line per token as it is generated, then a final line.</summary>
     [JsonPropertyName("stream")]
     public bool Stream { get; init; }

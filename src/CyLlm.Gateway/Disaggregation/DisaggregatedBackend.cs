@@ -18,7 +18,8 @@ namespace CyLlm.Gateway.Disaggregation;
 /// router hosts. The decode worker streams NDJSON lines (<see cref="DecodeStreamLine"/>) and each token goes to the
 /// generation's channel as its line arrives, so SSE clients of the router see tokens while decoding runs. Every sampling setting
 /// is passed through (temperature, top_p/top_k/min_p, the three penalties, logit_bias, seed, min_tokens, stop strings and
-/// stop token ids, logprobs/top_logprobs); the result carries the per-token logprobs like the local backend's. LoRA
+/// stop token ids, logprobs/top_logprobs) and a structured-output grammar by its source (<see cref="WorkGrammar"/>; the
+/// decode worker samples every generated token, so it alone enforces it); the result carries the per-token logprobs like the local backend's. LoRA
 /// adapters are refused (400): the prefill worker would need the same adapter. A failed transfer or a decode worker that
 /// fails, before or during the stream, reaches the client as a 502 <c>kv_transfer_failed</c> error object (an SSE error
 /// event once the stream began); co-located fallback on transfer failure is the decode worker's (--kv-fallback). A
@@ -132,6 +133,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             StopTokenIds = [.. sp.StopTokenIds],
             Logprobs = sp.Logprobs,
             TopLogprobs = sp.TopLogprobs,
+            Grammar = sp.Grammar is { } grammar ? WorkGrammar.From(grammar.Spec) : null,
             Stream = true,
         };
         var stream = new DecodeStreamReader(prompt, onToken);
@@ -142,7 +144,22 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
             if (!response.IsSuccessStatusCode)
             {
-                throw new ApiError(502, DisaggregationErrors.KvTransferFailed, $"the decode worker {decodeUrl} failed room {room}: {await ErrorMessage(response, ct)}");
+                var (reason, param) = await ErrorOf(response, ct);
+                if (param is not null && param.StartsWith("grammar", StringComparison.Ordinal))
+                {
+                    // This router compiled the same source before sending it: a worker that cannot is out of step with it.
+                    throw new ApiError(502, DisaggregationErrors.GrammarRejected,
+                        $"the decode worker {decodeUrl} could not compile the request's grammar ({param}): {reason.TrimEnd('.')}. Fix: run the same CyLlm version on the router and its decode workers");
+                }
+
+                throw new ApiError(502, DisaggregationErrors.KvTransferFailed, $"the decode worker {decodeUrl} failed room {room}: {reason}");
+            }
+
+            if (work.Grammar is not null && !response.Headers.Contains(DecodeWorkRequest.GrammarHeader))
+            {
+                // An older worker ignores the grammar field and would return free text as if it were constrained.
+                throw new ApiError(502, DisaggregationErrors.GrammarRejected,
+                    $"the decode worker {decodeUrl} does not enforce structured outputs (its answer lacks the {DecodeWorkRequest.GrammarHeader} header). Fix: upgrade the decode workers to the router's CyLlm version");
             }
 
             if (response.Content.Headers.ContentType?.MediaType != "application/x-ndjson")
@@ -190,17 +207,20 @@ public sealed class DisaggregatedBackend : IInferenceBackend
     private static string WithFix(string message) =>
         message.Contains("Fix:", StringComparison.Ordinal) ? message : $"{message.TrimEnd('.')}. Fix: retry the request; if it persists, check the decode worker's log";
 
-    private static async Task<string> ErrorMessage(HttpResponseMessage response, CancellationToken ct)
+    /// <summary>A worker's error object's message and param (null when it has none).</summary>
+    private static async Task<(string Message, string? Param)> ErrorOf(HttpResponseMessage response, CancellationToken ct)
     {
         string body = await response.Content.ReadAsStringAsync(ct);
         try
         {
             using var doc = JsonDocument.Parse(body);
-            return doc.RootElement.GetProperty("error").GetProperty("message").GetString() ?? body;
+            var error = doc.RootElement.GetProperty("error");
+            string? param = error.TryGetProperty("param", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+            return (error.GetProperty("message").GetString() ?? body, param);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            return $"HTTP {(int)response.StatusCode}";
+            return ($"HTTP {(int)response.StatusCode}", null);
         }
     }
 

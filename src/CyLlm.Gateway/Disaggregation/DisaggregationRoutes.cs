@@ -1,5 +1,6 @@
 using CyLlm.Engine.Disaggregation;
 using CyLlm.Engine.Sampling;
+using CyLlm.Engine.Sampling.Grammars;
 using CyLlm.Engine.Scheduling;
 using CyLlm.Gateway.Endpoints.Shared;
 using CyLlm.Gateway.Errors;
@@ -59,6 +60,12 @@ public static class DisaggregationRoutes
             var req = await RequestReader.ReadAsync<DecodeWorkRequest>(ctx, state.Options.MaxBodyBytes);
             CheckPrompt(req.PromptTokens, req.BootstrapRoom);
             var sampling = SamplingOf(req, state.RequireBackend().VocabSize);
+            if (sampling.Grammar is not null)
+            {
+                // Tells the router this worker read the grammar field (an older one ignores it and answers free text).
+                ctx.Response.Headers[DecodeWorkRequest.GrammarHeader] = "enforced";
+            }
+
             await AdmitTokensAsync(ctx, (long)req.PromptTokens.Length + sampling.MaxTokens);
             using var timer = new CancellationTokenSource(state.Options.RequestTimeout, state.Options.Time);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timer.Token);
@@ -170,6 +177,7 @@ public static class DisaggregationRoutes
             StopTokenIds = req.StopTokenIds,
             Logprobs = req.Logprobs,
             TopLogprobs = req.TopLogprobs,
+            Grammar = req.Grammar is { } grammar ? GrammarOf(grammar) : null,
         };
         if (sampling.Validate() is { } problem)
         {
@@ -177,6 +185,22 @@ public static class DisaggregationRoutes
         }
 
         return sampling;
+    }
+
+    /// <summary>Compiles the router's grammar through this worker's grammar cache; a 400 naming the field when it cannot.</summary>
+    private static Grammar GrammarOf(WorkGrammar wire)
+    {
+        var spec = wire.ToSpec(out string? bad) ?? throw ApiError.BadRequest(bad == "grammar.kind"
+            ? $"'grammar.kind' must be gbnf, json_schema, regex or json_object (got '{wire.Kind}')"
+            : "'grammar.source' is required", bad);
+        try
+        {
+            return Grammar.FromSpec(spec);
+        }
+        catch (GrammarException e)
+        {
+            throw ApiError.BadRequest($"the grammar cannot be compiled on this decode worker: {e.Message.TrimEnd('.')}", "grammar.source");
+        }
     }
 
     private static void CheckPrompt(int[] prompt, ulong room)

@@ -94,7 +94,7 @@ public sealed class EngineBackend : IInferenceBackend
 
         // Straight into the engine's waiting queue (priority-ordered, bounded); the caller reads the handle's channel.
         var handle = _serving.Submit(ToServing(request), cancellationToken);
-        return new GenerationStream(handle.Tokens, handle.Started, handle.Completion);
+        return new GenerationStream(handle.Tokens, handle.Started, handle.Completion) { PromptLogprobs = handle.PromptLogprobs };
     }
 
     /// <summary>n choices through the serving engine: the prompt computed once, its KV blocks shared by every choice.</summary>
@@ -105,7 +105,7 @@ public sealed class EngineBackend : IInferenceBackend
             return this.StartSeparately(request, n, cancellationToken);
         }
 
-        return [.. _serving.SubmitMany(ToServing(request), n, cancellationToken).Select(h => new GenerationStream(h.Tokens, h.Started, h.Completion))];
+        return [.. _serving.SubmitMany(ToServing(request), n, cancellationToken).Select(h => new GenerationStream(h.Tokens, h.Started, h.Completion) { PromptLogprobs = h.PromptLogprobs })];
     }
 
     private ServingRequest ToServing(GenerationRequest request)

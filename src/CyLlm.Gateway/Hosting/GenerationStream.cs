@@ -20,4 +20,12 @@ public sealed class GenerationStream(ChannelReader<GeneratedToken> tokens, Task 
 
     /// <summary>The final result (FinishReason.Cancelled when cancelled); faults with the engine's error.</summary>
     public Task<GenerationResult> Completion { get; } = completion;
+
+    /// <summary>
+    /// With <see cref="GenerationRequest.PromptLogprobs"/> on a backend that scores the prompt: the prompt's logprobs
+    /// (index 0 null) as soon as its prefill is done, so a stream can echo them before the first token. It never
+    /// completes for a generation that ends first; wait on it together with <see cref="Completion"/>. Null when the
+    /// backend delivers them only in the result.
+    /// </summary>
+    public Task<IReadOnlyList<CyLlm.Engine.Sampling.SampleResult?>>? PromptLogprobs { get; init; }
 }

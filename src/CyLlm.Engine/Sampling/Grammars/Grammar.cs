@@ -31,6 +31,9 @@ public sealed class Grammar
     /// the identity a response cache can key on.</summary>
     public string Source { get; }
 
+    /// <summary>The source to compile this grammar again in another process (<see cref="FromSpec"/>).</summary>
+    public GrammarSpec Spec { get; private set; } = new(GrammarKind.Gbnf, "");
+
     /// <summary>Number of rules after lowering (helper rules included).</summary>
     public int RuleCount => RuleNames.Length;
 
@@ -52,14 +55,56 @@ public sealed class Grammar
 
     /// <summary>Parses llama.cpp GBNF; <c>root</c> is the start rule. Cached by text.</summary>
     /// <exception cref="GrammarException">A syntax error, an undefined rule, left recursion.</exception>
-    public static Grammar FromGbnf(string text) => GrammarCache.Shared.GetOrAdd("gbnf:" + text, () => Compile(text, "root"));
+    public static Grammar FromGbnf(string text) =>
+        GrammarCache.Shared.GetOrAdd("gbnf:" + text, () => Compile(text, "root", new GrammarSpec(GrammarKind.Gbnf, text)));
 
     /// <summary>Compiles GBNF without the cache (also what the cached factories call).</summary>
-    internal static Grammar Compile(string gbnf, string root, string? source = null)
+    /// <param name="spec">What the grammar is rebuilt from elsewhere (it may differ from <paramref name="gbnf"/>: a schema's JSON).</param>
+    internal static Grammar Compile(string gbnf, string root, GrammarSpec spec, string? source = null)
     {
         var b = new GrammarBuilder();
         GbnfParser.Parse(gbnf, b);
-        return b.Build(root, source ?? gbnf);
+        var grammar = b.Build(root, source ?? gbnf);
+        grammar.Spec = spec;
+        return grammar;
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="spec"/> through the factory that made it (same cache key: a grammar received from a
+    /// router is compiled once per worker, and the one a worker compiled for itself is reused).
+    /// </summary>
+    /// <exception cref="GrammarException">The source does not compile (or a schema is not JSON).</exception>
+    public static Grammar FromSpec(GrammarSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        switch (spec.Kind)
+        {
+            case GrammarKind.Gbnf:
+                return FromGbnf(spec.Source);
+            case GrammarKind.Regex:
+                return FromRegex(spec.Source);
+            case GrammarKind.JsonObject:
+                return JsonObject();
+            case GrammarKind.JsonSchema:
+                JsonDocument doc;
+                try
+                {
+                    doc = JsonDocument.Parse(spec.Source);
+                }
+                catch (JsonException e)
+                {
+                    throw new GrammarException($"the schema is not valid JSON: {e.Message}");
+                }
+
+                using (doc)
+                {
+                    // The converter reads the document only while compiling; the grammar keeps no reference to it.
+                    return FromJsonSchema(doc.RootElement, spec.Path ?? "schema");
+                }
+
+            default:
+                throw new GrammarException($"grammar kind {spec.Kind} is not known");
+        }
     }
 
     /// <summary>A grammar for JSON documents valid against <paramref name="schema"/> (OpenAI strict-mode subset).</summary>
@@ -70,12 +115,12 @@ public sealed class Grammar
         return GrammarCache.Shared.GetOrAdd(key, () =>
         {
             var (rules, root) = JsonSchemaGrammar.ToGbnf(schema, "", path);
-            return Compile(rules + "root ::= " + root + "\n", "root", key);
+            return Compile(rules + "root ::= " + root + "\n", "root", new GrammarSpec(GrammarKind.JsonSchema, schema.GetRawText(), path), key);
         });
     }
 
     /// <summary>Any JSON object (response_format json_object).</summary>
-    public static Grammar JsonObject() => GrammarCache.Shared.GetOrAdd("json_object", () => Compile(JsonSchemaGrammar.AnyObjectGbnf(), "root", "json_object"));
+    public static Grammar JsonObject() => GrammarCache.Shared.GetOrAdd("json_object", () => Compile(JsonSchemaGrammar.AnyObjectGbnf(), "root", new GrammarSpec(GrammarKind.JsonObject, ""), "json_object"));
 
     /// <summary>Exactly one of <paramref name="choices"/> (vLLM guided_choice).</summary>
     public static Grammar Choice(IReadOnlyList<string> choices)
@@ -89,13 +134,15 @@ public sealed class Grammar
         sb.Append(GbnfText.Alternatives(choices));
         sb.Append('\n');
         string text = sb.ToString();
-        return GrammarCache.Shared.GetOrAdd("choice:" + text, () => Compile(text, "root"));
+        // Sent elsewhere as its GBNF: the choices themselves are not needed to compile it again.
+        return GrammarCache.Shared.GetOrAdd("choice:" + text, () => Compile(text, "root", new GrammarSpec(GrammarKind.Gbnf, text)));
     }
 
     /// <summary>Strings fully matching <paramref name="pattern"/> (vLLM guided_regex; a practical subset).</summary>
     /// <exception cref="GrammarException">Lookarounds, backreferences and other unsupported constructs.</exception>
     public static Grammar FromRegex(string pattern) =>
-        GrammarCache.Shared.GetOrAdd("regex:" + pattern, () => Compile("root ::= " + RegexGrammar.ToGbnf(pattern, jsonString: false, anchoredSearch: false) + "\n", "root", "regex:" + pattern));
+        GrammarCache.Shared.GetOrAdd("regex:" + pattern, () => Compile("root ::= " + RegexGrammar.ToGbnf(pattern, jsonString: false, anchoredSearch: false) + "\n", "root",
+            new GrammarSpec(GrammarKind.Regex, pattern), "regex:" + pattern));
 
     internal MaskCache MaskCacheFor(TokenVocabulary vocab) => _masks.GetValue(vocab, v => new MaskCache(v.Count));
 

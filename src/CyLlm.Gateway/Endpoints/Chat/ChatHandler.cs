@@ -24,7 +24,7 @@ public static class ChatHandler
         var req = await RequestReader.ReadAsync<ChatCompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
         var backend = state.ResolveModelFor(ctx, req.Model, out string? adapter);
-        var grammar = StructuredOutput.Resolve(req, req.ResponseFormat, backend);
+        var grammar = StructuredOutput.Resolve(req, req.ResponseFormat);
 
         var tools = ChatToolReader.Read(req);
         var messages = ToMessages(req.Messages);

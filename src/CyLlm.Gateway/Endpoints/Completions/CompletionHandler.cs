@@ -45,17 +45,12 @@ public static class CompletionHandler
         }
 
         bool echo = req.Echo == true;
-        if (echo && lpCount is not null && req.Stream == true)
-        {
-            throw ApiError.BadRequest("echo with logprobs is not streamed by this server (the prompt's logprobs come with the answer); send stream: false", "echo");
-        }
-
         if (echo && lpCount is not null && !backend.SupportsPromptLogprobs)
         {
             throw ApiError.BadRequest("echo with logprobs needs the serving engine to score the prompt; this model's backend cannot (single-stream or disaggregated). Fix: drop logprobs or echo, or serve the model with continuous batching", "echo");
         }
 
-        var grammar = StructuredOutput.Resolve(req, null, backend);
+        var grammar = StructuredOutput.Resolve(req, null);
         var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxTokens ?? 16, lpCount is not null || candidates > n, lpCount ?? 0, grammar, allowZeroMaxTokens: echo).ForCaller(ctx, state, adapter);
         if (echo && lpCount is not null)
         {
@@ -73,7 +68,9 @@ public static class CompletionHandler
             var shapers = new StreamShaper[n];
             for (int i = 0; i < n; i++)
             {
-                shapers[i] = new CompletionStreamShaper(id, created, backend.ModelId, formatter, usage && i == 0, i, echo ? new EchoedPrompt(promptText, null) : null);
+                // With logprobs the first chunk (the prompt) waits for the prefill's prompt logprobs, not for the answer.
+                shapers[i] = new CompletionStreamShaper(id, created, backend.ModelId, formatter, usage && i == 0, i, echo ? new EchoedPrompt(promptText, null) : null,
+                    echo && formatter is not null ? scored => PromptLogprobs(scored, ids, formatter) : null);
             }
 
             await runner.StreamManyAsync(genRequest, shapers);
@@ -126,21 +123,8 @@ public static class CompletionHandler
     /// <summary>Legacy logprobs of one choice: the echoed prompt's tokens first (when given; the first null), then the completion's.</summary>
     private static TextLogprobs Logprobs(IReadOnlyList<CyLlm.Engine.Sampling.SampleResult?>? promptLogprobs, int[]? promptIds, GenerationResult result, LogprobFormatter f)
     {
-        var lp = new TextLogprobs([], [], [], []);
-        int offset = 0;
-        if (promptLogprobs is not null && promptIds is not null)
-        {
-            for (int i = 0; i < promptIds.Length; i++)
-            {
-                string text = f.TokenText(promptIds[i]);
-                lp.Tokens.Add(text);
-                var s = i < promptLogprobs.Count ? promptLogprobs[i] : null;
-                lp.TokenLogprobs.Add(s is { } v ? LogprobFormatter.Finite(v.Logprob) : null);
-                lp.TopLogprobs.Add(s is { } w ? f.CompletionTop(w) : null);
-                lp.TextOffset.Add(offset);
-                offset += text.Length;
-            }
-        }
+        var lp = promptLogprobs is not null && promptIds is not null ? PromptLogprobs(promptLogprobs, promptIds, f) : new TextLogprobs([], [], [], []);
+        int offset = lp.Tokens.Sum(t => t.Length);
 
         foreach (var s in result.Samples)
         {
@@ -148,6 +132,26 @@ public static class CompletionHandler
             lp.Tokens.Add(text);
             lp.TokenLogprobs.Add(LogprobFormatter.Finite(s.Logprob));
             lp.TopLogprobs.Add(f.CompletionTop(s));
+            lp.TextOffset.Add(offset);
+            offset += text.Length;
+        }
+
+        return lp;
+    }
+
+    /// <summary>The echoed prompt's legacy logprobs (the first token's null; a position not scored, null too), offsets from 0.
+    /// Also the first chunk of a stream, so streamed and whole answers agree.</summary>
+    internal static TextLogprobs PromptLogprobs(IReadOnlyList<CyLlm.Engine.Sampling.SampleResult?>? promptLogprobs, int[] promptIds, LogprobFormatter f)
+    {
+        var lp = new TextLogprobs([], [], [], []);
+        int offset = 0;
+        for (int i = 0; i < promptIds.Length; i++)
+        {
+            string text = f.TokenText(promptIds[i]);
+            lp.Tokens.Add(text);
+            var s = promptLogprobs is not null && i < promptLogprobs.Count ? promptLogprobs[i] : null;
+            lp.TokenLogprobs.Add(s is { } v ? LogprobFormatter.Finite(v.Logprob) : null);
+            lp.TopLogprobs.Add(s is { } w ? f.CompletionTop(w) : null);
             lp.TextOffset.Add(offset);
             offset += text.Length;
         }

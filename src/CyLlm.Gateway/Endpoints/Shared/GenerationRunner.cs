@@ -118,6 +118,7 @@ public sealed partial class GenerationRunner : IDisposable
             StartClocks(streaming: true);
             foreach (var shaper in shapers)
             {
+                await KeepAliveUntilAsync(shaper.BeforeFirstAsync(generations[0]), sse);
                 if (shaper.First() is { } first)
                 {
                     await sse.DataAsync(first);
@@ -221,6 +222,36 @@ public sealed partial class GenerationRunner : IDisposable
             await sse.DataAsync(ErrorWriter.ToBody(new ApiError(500, ErrorCodes.ServerError,
                 $"The server had an internal error (trace id {trace}, request id {requestId}). Fix: retry; if it persists, report the trace id to the operator")));
         }
+    }
+
+    /// <summary>Waits for <paramref name="ready"/> (a prefill, say) as the token loop waits for a token: keep-alive
+    /// comments meanwhile, the stage's 504 when a deadline passes, the client's disconnect at once.</summary>
+    private async Task KeepAliveUntilAsync(Task ready, SseWriter sse)
+    {
+        while (!ready.IsCompleted)
+        {
+            var delay = Task.Delay(_state.Options.KeepAliveInterval, _linked.Token);
+            if (await Task.WhenAny(ready, delay) == ready)
+            {
+                break;
+            }
+
+            _ctx.RequestAborted.ThrowIfCancellationRequested();
+            if (Stage() is not null)
+            {
+                throw Expired();
+            }
+
+            if (delay.IsCanceled)
+            {
+                // Cancelled for another reason: the engine ends the generation, which completes ready.
+                break;
+            }
+
+            await sse.KeepAliveAsync();
+        }
+
+        await ready;
     }
 
     private GenerationResult Check(GenerationResult result)

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using CyLlm.Engine.Sampling.Grammars;
 using CyLlm.Gateway.Errors;
-using CyLlm.Gateway.Hosting;
 
 namespace CyLlm.Gateway.Endpoints.Shared;
 
@@ -22,7 +21,7 @@ public static class StructuredOutput
 
     /// <summary>The grammar the request asks for, or null when its output is free.</summary>
     /// <param name="responseFormat">Chat's response_format (null for text completions, which have none).</param>
-    public static Grammar? Resolve(SamplingRequest r, JsonElement? responseFormat, IInferenceBackend backend)
+    public static Grammar? Resolve(SamplingRequest r, JsonElement? responseFormat)
     {
         var set = new List<string>();
         bool hasFormat = responseFormat is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } rf && !IsText(rf);
@@ -59,12 +58,6 @@ public static class StructuredOutput
         if (set.Count > 1)
         {
             throw ApiError.BadRequest($"only one output constraint may be set, but the request has {string.Join(" and ", set)}", set[1]);
-        }
-
-        if (backend is CyLlm.Gateway.Disaggregation.DisaggregatedBackend)
-        {
-            // Its decode workers receive sampling fields one by one; a grammar would be dropped on the way.
-            throw ApiError.BadRequest("structured outputs are not supported when prefill and decode run on separate servers", set[0]);
         }
 
         return set[0] switch
