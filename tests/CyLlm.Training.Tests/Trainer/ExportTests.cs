@@ -141,4 +141,78 @@ public sealed class ExportTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Fact]
+    public async Task An_output_head_LoRA_exports_loads_and_is_applied_by_the_engine()
+    {
+        // Head only: whatever the engine generates differently from the base model comes from the output-head update.
+        var head = new LoraSettings(4, 8f, 0f, [LoraTarget.Output]);
+        var (model, ex, engine) = TrainerTests.Stories();
+        using var _ = engine;
+        new CyLlm.Training.Trainer(new TrainingConfig { Lora = head, Epochs = 40, BatchSize = 1, LearningRate = 1e-2f, Seed = 5 }).Train(model, [ex]);
+        Assert.NotNull(model.Head.Lora);
+        Assert.Equal(2, model.TrainableParameters().Count);
+        string dir = TrainTestPaths.TempDir("export-head");
+        try
+        {
+            string gguf = Path.Combine(dir, "adapter.gguf");
+            string peft = Path.Combine(dir, "peft");
+            AdapterExporter.WriteGguf(model, gguf);
+            AdapterExporter.WritePeft(model, peft, "stories260K");
+            using (var raw = GgufRawFile.Open(gguf))
+            {
+                Assert.Contains("output.weight.lora_a", raw.Tensors.Keys);
+                Assert.DoesNotContain(raw.Tensors.Keys, k => k.StartsWith("blk.", StringComparison.Ordinal));
+            }
+
+            Assert.Contains("\"lm_head\"", File.ReadAllText(Path.Combine(peft, "adapter_config.json")), StringComparison.Ordinal);
+            foreach (string path in new[] { gguf, peft })
+            {
+                var loaded = LoraAdapter.Load("h", path, engine.Config);
+                Assert.Equal(1, loaded.Count);
+                Assert.Equal(model.Head.Lora!.A.Data, loaded.Output!.A);
+                Assert.Equal(model.Head.Lora!.B.Data, loaded.Output!.B);
+            }
+
+            // The trainer's greedy continuation of the first five tokens, step by step from its own logits.
+            int vocab = engine.Config.VocabSize, steps = 12;
+            var seq = ex.Tokens[..5].ToList();
+            for (int s = 0; s < steps; s++)
+            {
+                float[] logits = model.Logits([.. seq]);
+                seq.Add(Array.IndexOf(logits, logits.AsSpan(logits.Length - vocab).ToArray().Max(), logits.Length - vocab) - (logits.Length - vocab));
+            }
+
+            using var serving = new ServingEngine(engine);
+            serving.LoadAdapter("head", gguf);
+            var request = new ServingRequest(ex.Tokens[..5], new SamplingParams { Temperature = 0, MaxTokens = steps });
+            var adapted = await serving.GenerateAsync(request with { Adapter = "head" });
+            var plain = await serving.GenerateAsync(request);
+            Assert.Equal(seq[5..], adapted.TokenIds);
+            Assert.NotEqual(adapted.TokenIds, plain.TokenIds);
+
+            // Merged into the (untied) head, the update gives the adapted logits.
+            float[] expected = model.Logits(ex.Tokens);
+            Assert.NotNull(model.Output);
+            model.MergeLora();
+            Assert.Null(model.Head.Lora);
+            AssertClose(expected, model.Logits(ex.Tokens), 1e-4f, "merged head");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void A_head_LoRA_is_not_merged_into_a_head_tied_to_the_embeddings()
+    {
+        // Folding the update into a tied head would change every input embedding as well.
+        var m = TinyModels.Model(tied: true);
+        m.AttachLora(new LoraSettings(2, 4f, 0f, [LoraTarget.Q, LoraTarget.Output]), 7);
+        var e = Assert.Throws<NotSupportedException>(m.MergeLora);
+        Assert.Contains("tied", e.Message, StringComparison.Ordinal);
+        Assert.NotNull(m.Head.Lora);
+        Assert.NotNull(m.Linear(0, LoraTarget.Q).Lora); // nothing was half-merged
+    }
 }

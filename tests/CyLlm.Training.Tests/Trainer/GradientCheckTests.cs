@@ -322,4 +322,36 @@ public sealed class GradientCheckTests
 
         Assert.Equal(2 * 2 * 7, checkedCount);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WholeModel_OutputHeadLoraParameters(bool tied)
+    {
+        var m = TinyModels.Model(tied: tied);
+        m.AttachLora(new LoraSettings(2, 4f, 0f, [LoraTarget.Q, LoraTarget.Output]), 7);
+        var rng = new TrainingRng(9);
+        foreach (var p in m.TrainableParameters())
+        {
+            for (int i = 0; i < p.Length; i++)
+            {
+                p.Data[i] = rng.NextGaussian() * 0.3f;
+            }
+        }
+
+        Assert.Equal(["output.weight.lora_a", "output.weight.lora_b"], m.TrainableParameters().TakeLast(2).Select(p => p.Name));
+        var batch = new TrainingBatch([TinyModels.Example([1, 5, 7, 2, 9, 3, 8])], 16);
+        double Loss()
+        {
+            m.MarkParametersChanged();
+            return m.Forward(batch, training: false) / batch.CountedTokens;
+        }
+
+        m.ZeroGrad();
+        m.ForwardBackward(batch, 1f / batch.CountedTokens, 0);
+        foreach (var p in m.TrainableParameters())
+        {
+            Check(p.Data, p.Grad, Loss, p.Name, h: 1e-2f, tol: 1e-2);
+        }
+    }
 }
