@@ -62,7 +62,10 @@ def row(rng, i):
         cond = rng.choice(CONDITIONS)
         temp = rng.randint(-5, 35)
         q = rng.choice(WEATHER_QUESTIONS).format(city=city)
-        result = json.dumps({"city": city, "condition": cond, "temperature": temp})
+        # Tools answer in whatever JSON their runtime writes: Python's spaced form or the compact form of
+        # System.Text.Json and JavaScript.
+        compact = rng.random() < 0.5
+        result = json.dumps({"city": city, "condition": cond, "temperature": temp}, separators=(",", ":") if compact else None)
         return {
             "tools": [WEATHER_TOOL],
             "messages": [
