@@ -6,7 +6,7 @@ namespace CyLlm.Engine.Sampling.Grammars;
 /// <summary>
 /// A compiled, immutable byte-level grammar: the start rule, every rule's alternatives as element sequences over
 /// byte sets and rule calls. Thread-safe; one instance serves any number of <see cref="GrammarMatcher"/>s, which
-/// share its per-vocabulary mask cache. Build one with <see cref="FromGbnf"/>, <see cref="FromJsonSchema"/>,
+/// share its per-vocabulary mask cache. Build one with <see cref="FromGbnf"/>, <see cref="FromLark"/>, <see cref="FromJsonSchema"/>,
 /// <see cref="FromRegex"/>, <see cref="Choice"/> or <see cref="JsonObject"/> (all cached by their source).
 /// </summary>
 public sealed class Grammar
@@ -53,6 +53,15 @@ public sealed class Grammar
     /// <summary>Parses llama.cpp GBNF; <c>root</c> is the start rule. Cached by text.</summary>
     /// <exception cref="GrammarException">A syntax error, an undefined rule, left recursion.</exception>
     public static Grammar FromGbnf(string text) => GrammarCache.Shared.GetOrAdd("gbnf:" + text, () => Compile(text, "root"));
+
+    /// <summary>
+    /// Parses a Lark grammar (vLLM's other guided_grammar syntax; <c>start</c> is the start rule), read at the
+    /// character level, <c>%ignore</c> included. Cached by text.
+    /// </summary>
+    /// <exception cref="GrammarException">A syntax error or unsupported construct (with line and column), an
+    /// undefined name, left recursion.</exception>
+    public static Grammar FromLark(string text) =>
+        GrammarCache.Shared.GetOrAdd("lark:" + text, () => Compile(LarkParser.ToGbnf(text), LarkParser.Root, "lark:" + text));
 
     /// <summary>Compiles GBNF without the cache (also what the cached factories call).</summary>
     internal static Grammar Compile(string gbnf, string root, string? source = null)
