@@ -106,6 +106,65 @@ public sealed class Grammar
     public static Grammar FromRegex(string pattern) =>
         GrammarCache.Shared.GetOrAdd("regex:" + pattern, () => Compile("root ::= " + RegexGrammar.ToGbnf(pattern, jsonString: false, anchoredSearch: false) + "\n", "root", "regex:" + pattern));
 
+    /// <summary>
+    /// Output matching <paramref name="first"/> or <paramref name="second"/> (a chat answer that is either a tool call
+    /// or the response_format's JSON). The two grammars' rules are joined under a new start rule with one alternative
+    /// each, so neither needs to be written as GBNF again. Cached by both sources.
+    /// </summary>
+    public static Grammar Either(Grammar first, Grammar second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        // The length prefix keeps the key unambiguous whatever the sources contain.
+        string key = "either:" + first.Source.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + first.Source + second.Source;
+        return GrammarCache.Shared.GetOrAdd(key, () => Union(first, second, key));
+    }
+
+    private static Grammar Union(Grammar a, Grammar b, string source)
+    {
+        int rulesA = a.RuleNames.Length;
+        int rulesB = b.RuleNames.Length;
+        int setsA = a.Sets.Length / 4;
+        var code = new int[a.Code.Length + b.Code.Length + 4];
+        a.Code.CopyTo(code, 0);
+        for (int i = 0; i < b.Code.Length; i++)
+        {
+            int e = b.Code[i];
+            // Byte sets move past a's sets, rule calls past a's rules; End stays.
+            code[a.Code.Length + i] = e >= 0 ? e + setsA : e == End ? End : e - rulesA;
+        }
+
+        int rootCode = a.Code.Length + b.Code.Length;
+        code[rootCode] = GrammarBuilder.Ref(a.Root);
+        code[rootCode + 1] = End;
+        code[rootCode + 2] = GrammarBuilder.Ref(b.Root + rulesA);
+        code[rootCode + 3] = End;
+
+        var altStarts = new int[a.AltStarts.Length + b.AltStarts.Length + 2];
+        a.AltStarts.CopyTo(altStarts, 0);
+        for (int i = 0; i < b.AltStarts.Length; i++)
+        {
+            altStarts[a.AltStarts.Length + i] = b.AltStarts[i] + a.Code.Length;
+        }
+
+        altStarts[^2] = rootCode;
+        altStarts[^1] = rootCode + 2;
+
+        var ruleAlt = new int[rulesA + rulesB + 2];
+        Array.Copy(a.RuleAlt, ruleAlt, rulesA);
+        for (int r = 0; r <= rulesB; r++)
+        {
+            ruleAlt[rulesA + r] = b.RuleAlt[r] + a.AltStarts.Length;
+        }
+
+        ruleAlt[^1] = altStarts.Length;
+        string[] names = [.. a.RuleNames, .. b.RuleNames, "either"];
+        var g = new Grammar(source, code, altStarts, ruleAlt, [.. a.Sets, .. b.Sets], rulesA + rulesB, names);
+        // Each part was checked; the bound on the start state is checked again for the union (both starts at once).
+        _ = new GrammarMatcher(g, TokenVocabulary.Empty);
+        return g;
+    }
+
     internal MaskCache MaskCacheFor(TokenVocabulary vocab) => _masks.GetValue(vocab, v => new MaskCache(v.Count));
 
     internal bool IsSet(int set, byte b) => (Sets[(set << 2) + (b >> 6)] & (1UL << (b & 63))) != 0;
