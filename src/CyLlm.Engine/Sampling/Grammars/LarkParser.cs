@@ -363,61 +363,61 @@ internal sealed partial class LarkParser
         {
             case '(':
             case '[':
-            {
-                _pos++;
-                string inner = ParseAlternatives(depth + 1);
-                SkipSpace(newlines: true);
-                char close = c == '(' ? ')' : ']';
-                if (_pos >= _s.Length || _s[_pos] != close)
                 {
-                    _pos = Math.Min(_pos, _s.Length);
-                    throw Error($"expected '{close}' closing the '{c}' at line {LineCol(start)}");
-                }
+                    _pos++;
+                    string inner = ParseAlternatives(depth + 1);
+                    SkipSpace(newlines: true);
+                    char close = c == '(' ? ')' : ']';
+                    if (_pos >= _s.Length || _s[_pos] != close)
+                    {
+                        _pos = Math.Min(_pos, _s.Length);
+                        throw Error($"expected '{close}' closing the '{c}' at line {LineCol(start)}");
+                    }
 
-                _pos++;
-                return ("( " + inner + (c == '(' ? " )" : " )?"), false);
-            }
+                    _pos++;
+                    return ("( " + inner + (c == '(' ? " )" : " )?"), false);
+                }
 
             case '"':
-            {
-                var (text, insensitive) = ParseString();
-                int save = _pos;
-                SkipSpace(newlines: false);
-                if (!At(".."))
                 {
-                    _pos = save;
-                    return (insensitive ? CaseInsensitive(text) : text.Length == 0 ? "\"\"" : GbnfText.Literal(text), true);
-                }
+                    var (text, insensitive) = ParseString();
+                    int save = _pos;
+                    SkipSpace(newlines: false);
+                    if (!At(".."))
+                    {
+                        _pos = save;
+                        return (insensitive ? CaseInsensitive(text) : text.Length == 0 ? "\"\"" : GbnfText.Literal(text), true);
+                    }
 
-                _pos += 2;
-                SkipSpace(newlines: false);
-                if (_pos >= _s.Length || _s[_pos] != '"')
-                {
-                    throw Error("expected a string after '..' (a range \"a\"..\"z\")");
-                }
+                    _pos += 2;
+                    SkipSpace(newlines: false);
+                    if (_pos >= _s.Length || _s[_pos] != '"')
+                    {
+                        throw Error("expected a string after '..' (a range \"a\"..\"z\")");
+                    }
 
-                int hiAt = _pos;
-                var (hi, hiInsensitive) = ParseString();
-                if (insensitive || hiInsensitive)
-                {
-                    _pos = start;
-                    throw Error("a range's strings take no flags");
-                }
+                    int hiAt = _pos;
+                    var (hi, hiInsensitive) = ParseString();
+                    if (insensitive || hiInsensitive)
+                    {
+                        _pos = start;
+                        throw Error("a range's strings take no flags");
+                    }
 
-                int lo = SingleCodePoint(text, start);
-                int hiCp = SingleCodePoint(hi, hiAt);
-                if (hiCp < lo)
-                {
-                    _pos = start;
-                    throw Error("the range is out of order");
-                }
+                    int lo = SingleCodePoint(text, start);
+                    int hiCp = SingleCodePoint(hi, hiAt);
+                    if (hiCp < lo)
+                    {
+                        _pos = start;
+                        throw Error("the range is out of order");
+                    }
 
-                var sb = new StringBuilder("[");
-                GbnfText.AppendChar(sb, lo, inClass: true);
-                sb.Append('-');
-                GbnfText.AppendChar(sb, hiCp, inClass: true);
-                return (sb.Append(']').ToString(), true);
-            }
+                    var sb = new StringBuilder("[");
+                    GbnfText.AppendChar(sb, lo, inClass: true);
+                    sb.Append('-');
+                    GbnfText.AppendChar(sb, hiCp, inClass: true);
+                    return (sb.Append(']').ToString(), true);
+                }
 
             case '/':
                 return (ParseRegex(), true);
