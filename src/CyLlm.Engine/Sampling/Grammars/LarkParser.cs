@@ -21,6 +21,10 @@ internal sealed partial class LarkParser
 
     private const string Ignore = "lark-ignore";
 
+    /// <summary>Deepest nesting of groups (and of a regexp's groups) accepted: the parsers recurse per level, and a
+    /// hostile grammar of nested parentheses must be a 400, not a stack overflow. Real grammars nest a few levels.</summary>
+    public const int MaxNesting = 100;
+
     private readonly string _s;
     private readonly bool _hasIgnore;
     private readonly StringBuilder _out = new();
@@ -364,6 +368,11 @@ internal sealed partial class LarkParser
             case '(':
             case '[':
                 {
+                    if (depth >= MaxNesting)
+                    {
+                        throw Error($"groups nest deeper than {MaxNesting} levels");
+                    }
+
                     _pos++;
                     string inner = ParseAlternatives(depth + 1);
                     SkipSpace(newlines: true);
@@ -637,6 +646,12 @@ internal sealed partial class LarkParser
         }
 
         string pattern = body.ToString();
+        if (RegexNesting(pattern) > MaxNesting)
+        {
+            _pos = start;
+            throw Error($"the regexp's groups nest deeper than {MaxNesting} levels");
+        }
+
         if (pattern.StartsWith('^') || (pattern.EndsWith('$') && !pattern.EndsWith("\\$", StringComparison.Ordinal)))
         {
             _pos = start;
@@ -652,6 +667,40 @@ internal sealed partial class LarkParser
             _pos = start;
             throw Error(e.Message);
         }
+    }
+
+    /// <summary>The deepest group nesting of a regex (escapes and classes skipped).</summary>
+    private static int RegexNesting(string pattern)
+    {
+        int depth = 0;
+        int max = 0;
+        bool inClass = false;
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char c = pattern[i];
+            if (c == '\\')
+            {
+                i++;
+            }
+            else if (inClass)
+            {
+                inClass = c != ']';
+            }
+            else if (c == '[')
+            {
+                inClass = true;
+            }
+            else if (c == '(')
+            {
+                max = Math.Max(max, ++depth);
+            }
+            else if (c == ')')
+            {
+                depth--;
+            }
+        }
+
+        return max;
     }
 
     private int SingleCodePoint(string text, int at)

@@ -169,4 +169,16 @@ public sealed class LarkGrammarTests
         var e = Assert.Throws<GrammarException>(() => Grammar.FromLark(lark));
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public void Deep_nesting_is_refused_not_a_stack_overflow()
+    {
+        var groups = Assert.Throws<GrammarException>(() => Grammar.FromLark("start: " + new string('(', 100_000) + "\"a\"" + new string(')', 100_000)));
+        Assert.Contains("nest deeper than", groups.Message);
+        var regex = Assert.Throws<GrammarException>(() => Grammar.FromLark("start: /" + new string('(', 100_000) + "a" + new string(')', 100_000) + "/"));
+        Assert.Contains("nest deeper than", regex.Message);
+
+        // A hundred levels is still fine.
+        Assert.True(ByteVocab.Matches(Grammar.FromLark("start: " + new string('[', 100) + "\"a\"" + new string(']', 100)), ""));
+    }
 }
