@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace CyLlm.Engine.Sampling.Grammars;
@@ -170,6 +171,12 @@ internal sealed class RegexGrammar
         switch (c)
         {
             case '(':
+                // The parser recurses per group: a hostile pattern must be an error, not a stack overflow.
+                if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+                {
+                    throw Error("groups nest too deeply");
+                }
+
                 _pos++;
                 if (_pos < limit && _p[_pos] == '?')
                 {
