@@ -61,7 +61,18 @@ public sealed class Grammar
     /// <exception cref="GrammarException">A syntax error or unsupported construct (with line and column), an
     /// undefined name, left recursion.</exception>
     public static Grammar FromLark(string text) =>
-        GrammarCache.Shared.GetOrAdd("lark:" + text, () => Compile(LarkParser.ToGbnf(text), LarkParser.Root, "lark:" + text));
+        GrammarCache.Shared.GetOrAdd("lark:" + text, () =>
+        {
+            try
+            {
+                return Compile(LarkParser.ToGbnf(text), LarkParser.Root, "lark:" + text);
+            }
+            catch (GrammarException e) when (e.Message.Contains("'" + LarkParser.IgnoreRule, StringComparison.Ordinal))
+            {
+                // The translation's own rule names mean nothing to the grammar's author.
+                throw new GrammarException("%ignore: an ignored terminal matches the empty string; it must match at least one character");
+            }
+        });
 
     /// <summary>Compiles GBNF without the cache (also what the cached factories call).</summary>
     internal static Grammar Compile(string gbnf, string root, string? source = null)
@@ -256,7 +267,9 @@ public sealed class Grammar
                     int s = edges[r][i];
                     if (color[s] == 1)
                     {
-                        throw new GrammarException($"rule '{RuleNames[s]}' is left-recursive (it can reach itself without consuming input); rewrite it with repetition");
+                        throw new GrammarException(RuleNames[s].Contains("_star_", StringComparison.Ordinal)
+                            ? $"rule '{RuleNames[s]}' repeats an element that can match the empty string (x* or x+ where x can be empty); make the element non-empty"
+                            : $"rule '{RuleNames[s]}' is left-recursive (it can reach itself without consuming input); rewrite it with repetition");
                     }
 
                     if (color[s] == 0)

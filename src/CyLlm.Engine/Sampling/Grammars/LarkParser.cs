@@ -19,7 +19,10 @@ internal sealed partial class LarkParser
     /// <summary>The GBNF start rule: Lark's <c>start</c>, then the ignored text that may end the input.</summary>
     public const string Root = "lark-root";
 
-    private const string Ignore = "lark-ignore";
+    /// <summary>The GBNF rule of the %ignore'd terminals (its name appears in messages about them).</summary>
+    public const string IgnoreRule = "lark-ignore";
+
+    private const string Ignore = IgnoreRule;
 
     /// <summary>Deepest nesting of groups (and of a regexp's groups) accepted: the parsers recurse per level, and a
     /// hostile grammar of nested parentheses must be a 400, not a stack overflow. Real grammars nest a few levels.</summary>

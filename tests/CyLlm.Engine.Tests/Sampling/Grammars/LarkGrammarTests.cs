@@ -164,6 +164,8 @@ public sealed class LarkGrammarTests
     [InlineData("start: \"ab\"..\"c\"", "one character")]
     [InlineData("start: fooBar", "mixes cases")]
     [InlineData("start: start \"a\" | \"a\"", "left-recursive")]
+    [InlineData("start: \"a\"\n%ignore /\\s*/", "%ignore: an ignored terminal matches the empty string")]
+    [InlineData("start: x*\nx: \"a\"?", "repeats an element that can match the empty string")]
     public void Invalid_grammars_are_refused_with_a_message_naming_the_problem(string lark, string expected)
     {
         var e = Assert.Throws<GrammarException>(() => Grammar.FromLark(lark));
