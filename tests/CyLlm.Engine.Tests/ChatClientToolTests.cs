@@ -103,6 +103,49 @@ public sealed class ChatClientToolTests
         Assert.Contains(answer.Messages, m => m.Contents.OfType<FunctionResultContent>().Any());
     }
 
+    [Fact]
+    public async Task Auto_with_a_response_format_answers_a_valid_call_or_valid_json_and_both_occur()
+    {
+        using var engine = InferenceEngine.Load(TestPaths.Model("stories260K.gguf"), null, new EngineOptions { Threads = 2, ContextTokens = 1024 });
+        using var serving = new ServingEngine(engine, new ServingOptions { KvCacheBytes = 8 << 20 });
+        IChatClient client = new EngineChatClient(serving, "stories260K");
+        // Bounded schemas, so every answer ends within the budget: its validity comes from the grammar alone.
+        var args = JsonDocument.Parse("""{"type":"object","properties":{"city":{"type":"string","maxLength":12}},"required":["city"],"additionalProperties":false}""").RootElement;
+        var format = JsonDocument.Parse("""{"type":"object","properties":{"pet":{"enum":["cat","dog"]}},"required":["pet"],"additionalProperties":false}""").RootElement;
+        var tool = AIFunctionFactory.CreateDeclaration("get_weather", "Weather in a city", args);
+        int calls = 0;
+        int texts = 0;
+        for (int seed = 0; seed < 8; seed++)
+        {
+            var options = new ChatOptions
+            {
+                Temperature = 1,
+                Seed = seed,
+                MaxOutputTokens = 150,
+                Tools = [tool],
+                ToolMode = ChatToolMode.Auto,
+                AllowMultipleToolCalls = false,
+                ResponseFormat = ChatResponseFormat.ForJsonSchema(format, "pet"),
+            };
+            var answer = await client.GetResponseAsync("Once upon a time", options);
+            var call = answer.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().SingleOrDefault();
+            if (call is not null)
+            {
+                Assert.Equal("get_weather", call.Name);
+                Assert.Equal(["city"], call.Arguments!.Keys);
+                calls++;
+            }
+            else
+            {
+                var doc = JsonDocument.Parse(answer.Text).RootElement;
+                Assert.Contains(doc.GetProperty("pet").GetString(), new[] { "cat", "dog" });
+                texts++;
+            }
+        }
+
+        Assert.True(calls > 0 && texts > 0, $"{calls} calls, {texts} JSON answers");
+    }
+
     /// <summary>The typed answer of the test above (System.Text.Json schema: two required properties).</summary>
     public sealed record Forecast(string City, int Days);
 }

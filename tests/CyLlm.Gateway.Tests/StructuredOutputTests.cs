@@ -105,6 +105,30 @@ public sealed class StructuredOutputTests(StoriesServerFixture fx) : IClassFixtu
         Assert.Equal(2, JsonDocument.Parse(json.GetProperty("choices")[0].GetProperty("text").GetString()!).RootElement.GetArrayLength());
     }
 
+    [Theory]
+    [InlineData(0.0, 0)]
+    [InlineData(1.0, 5)]
+    [InlineData(1.0, 6)]
+    public async Task Lark_guided_grammar_constrains_the_output(double temperature, int seed)
+    {
+        // No '::=': the grammar is read as Lark (rules, terminals, a regexp, an import). Every part is bounded, so the
+        // answer always ends within max_tokens.
+        const string lark = """
+            start: "Answer:" pair ("," pair)~0..2 "."
+            pair: KEY "=" VALUE   // a comment
+            KEY: LCASE_LETTER~1..6
+            VALUE: /-?[0-9]{1,3}/
+                 | "yes"i | "no"i
+            %import common.LCASE_LETTER
+            """;
+        var root = await PostOkAsync(Chat, new { model = fx.ModelId, messages = Messages, temperature, seed, max_tokens = 80, guided_grammar = lark });
+        var choice = root.GetProperty("choices")[0];
+        Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+        string content = choice.GetProperty("message").GetProperty("content").GetString()!;
+        const string pair = "[a-z]{1,6}=(-?[0-9]{1,3}|[yY][eE][sS]|[nN][oO])";
+        Assert.Matches(new Regex("^Answer:" + pair + "(," + pair + "){0,2}\\.$"), content);
+    }
+
     [Fact]
     public async Task Guided_json_on_chat()
     {
@@ -127,6 +151,8 @@ public sealed class StructuredOutputTests(StoriesServerFixture fx) : IClassFixtu
     [Theory]
     [InlineData(Chat, ",\"guided_regex\":\"a(?=b)\"", "guided_regex")]
     [InlineData("/v1/completions", ",\"guided_grammar\":\"root ::= foo\"", "guided_grammar")]
+    [InlineData("/v1/completions", ",\"guided_grammar\":\"start: \\\"abc\"", "guided_grammar")]
+    [InlineData("/v1/completions", ",\"guided_grammar\":\"start: x\\n%declare X\"", "guided_grammar")]
     [InlineData("/v1/completions", ",\"guided_choice\":[]", "guided_choice")]
     [InlineData("/v1/completions", ",\"guided_json\":\"{not json\"", "guided_json")]
     [InlineData(Chat, ",\"guided_choice\":[\"a\"],\"guided_regex\":\"b\"", "guided_regex")]

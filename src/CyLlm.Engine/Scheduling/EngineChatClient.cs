@@ -111,12 +111,15 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
             // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
             sampling = sampling with { RenderSpecialTokens = true };
             parser = dialect.CreateParser();
-            if (choice.Forces)
+            if (choice.Forces || sampling.Grammar is not null)
             {
-                // A required or named call: the reply is constrained to the family's call format, arguments by schema.
-                string gbnf = ToolCallGrammar.Build(dialect.Family, tools, choice, options?.AllowMultipleToolCalls ?? true,
+                // A required or named call: the reply is constrained to the family's call format, arguments by schema
+                // (a forced call has no text reply for a ResponseFormat to apply to). Auto with a ResponseFormat: either
+                // a call to any tool or the formatted text, so the model can still call a tool.
+                string gbnf = ToolCallGrammar.Build(dialect.Family, tools, choice.Forces ? choice : ToolChoice.Required, options?.AllowMultipleToolCalls ?? true,
                     (schema, prefix) => JsonSchemaGrammar.ToGbnf(schema, prefix, "tools.parameters", compact: true));
-                sampling = sampling with { Grammar = Grammar.FromGbnf(gbnf) };
+                var calls = Grammar.FromGbnf(gbnf);
+                sampling = sampling with { Grammar = choice.Forces ? calls : Grammar.Either(calls, sampling.Grammar!) };
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace CyLlm.Engine.Sampling.Grammars;
 
@@ -121,6 +122,14 @@ internal sealed class GbnfParser
             }
             else if (c == '(')
             {
+                // The parser recurses per group: nested parentheses in a hostile grammar must be an error, not a
+                // stack overflow that ends the process. The bound is the stack left, not a count, so every depth the
+                // thread can hold is accepted.
+                if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+                {
+                    throw Error("groups nest too deeply");
+                }
+
                 _pos++;
                 SkipSpace(newlines: true);
                 var alts = ParseAlternates();

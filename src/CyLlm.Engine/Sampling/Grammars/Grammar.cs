@@ -6,7 +6,7 @@ namespace CyLlm.Engine.Sampling.Grammars;
 /// <summary>
 /// A compiled, immutable byte-level grammar: the start rule, every rule's alternatives as element sequences over
 /// byte sets and rule calls. Thread-safe; one instance serves any number of <see cref="GrammarMatcher"/>s, which
-/// share its per-vocabulary mask cache. Build one with <see cref="FromGbnf"/>, <see cref="FromJsonSchema"/>,
+/// share its per-vocabulary mask cache. Build one with <see cref="FromGbnf"/>, <see cref="FromLark"/>, <see cref="FromJsonSchema"/>,
 /// <see cref="FromRegex"/>, <see cref="Choice"/> or <see cref="JsonObject"/> (all cached by their source).
 /// </summary>
 public sealed class Grammar
@@ -57,6 +57,26 @@ public sealed class Grammar
     /// <exception cref="GrammarException">A syntax error, an undefined rule, left recursion.</exception>
     public static Grammar FromGbnf(string text) =>
         GrammarCache.Shared.GetOrAdd("gbnf:" + text, () => Compile(text, "root", new GrammarSpec(GrammarKind.Gbnf, text)));
+
+    /// <summary>
+    /// Parses a Lark grammar (vLLM's other guided_grammar syntax; <c>start</c> is the start rule), read at the
+    /// character level, <c>%ignore</c> included. Cached by text.
+    /// </summary>
+    /// <exception cref="GrammarException">A syntax error or unsupported construct (with line and column), an
+    /// undefined name, left recursion.</exception>
+    public static Grammar FromLark(string text) =>
+        GrammarCache.Shared.GetOrAdd("lark:" + text, () =>
+        {
+            try
+            {
+                return Compile(LarkParser.ToGbnf(text), LarkParser.Root, "lark:" + text);
+            }
+            catch (GrammarException e) when (e.Message.Contains("'" + LarkParser.IgnoreRule, StringComparison.Ordinal))
+            {
+                // The translation's own rule names mean nothing to the grammar's author.
+                throw new GrammarException("%ignore: an ignored terminal matches the empty string; it must match at least one character");
+            }
+        });
 
     /// <summary>Compiles GBNF without the cache (also what the cached factories call).</summary>
     /// <param name="spec">What the grammar is rebuilt from elsewhere (it may differ from <paramref name="gbnf"/>: a schema's JSON).</param>
@@ -143,6 +163,65 @@ public sealed class Grammar
     public static Grammar FromRegex(string pattern) =>
         GrammarCache.Shared.GetOrAdd("regex:" + pattern, () => Compile("root ::= " + RegexGrammar.ToGbnf(pattern, jsonString: false, anchoredSearch: false) + "\n", "root",
             new GrammarSpec(GrammarKind.Regex, pattern), "regex:" + pattern));
+
+    /// <summary>
+    /// Output matching <paramref name="first"/> or <paramref name="second"/> (a chat answer that is either a tool call
+    /// or the response_format's JSON). The two grammars' rules are joined under a new start rule with one alternative
+    /// each, so neither needs to be written as GBNF again. Cached by both sources.
+    /// </summary>
+    public static Grammar Either(Grammar first, Grammar second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        // The length prefix keeps the key unambiguous whatever the sources contain.
+        string key = "either:" + first.Source.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + first.Source + second.Source;
+        return GrammarCache.Shared.GetOrAdd(key, () => Union(first, second, key));
+    }
+
+    private static Grammar Union(Grammar a, Grammar b, string source)
+    {
+        int rulesA = a.RuleNames.Length;
+        int rulesB = b.RuleNames.Length;
+        int setsA = a.Sets.Length / 4;
+        var code = new int[a.Code.Length + b.Code.Length + 4];
+        a.Code.CopyTo(code, 0);
+        for (int i = 0; i < b.Code.Length; i++)
+        {
+            int e = b.Code[i];
+            // Byte sets move past a's sets, rule calls past a's rules; End stays.
+            code[a.Code.Length + i] = e >= 0 ? e + setsA : e == End ? End : e - rulesA;
+        }
+
+        int rootCode = a.Code.Length + b.Code.Length;
+        code[rootCode] = GrammarBuilder.Ref(a.Root);
+        code[rootCode + 1] = End;
+        code[rootCode + 2] = GrammarBuilder.Ref(b.Root + rulesA);
+        code[rootCode + 3] = End;
+
+        var altStarts = new int[a.AltStarts.Length + b.AltStarts.Length + 2];
+        a.AltStarts.CopyTo(altStarts, 0);
+        for (int i = 0; i < b.AltStarts.Length; i++)
+        {
+            altStarts[a.AltStarts.Length + i] = b.AltStarts[i] + a.Code.Length;
+        }
+
+        altStarts[^2] = rootCode;
+        altStarts[^1] = rootCode + 2;
+
+        var ruleAlt = new int[rulesA + rulesB + 2];
+        Array.Copy(a.RuleAlt, ruleAlt, rulesA);
+        for (int r = 0; r <= rulesB; r++)
+        {
+            ruleAlt[rulesA + r] = b.RuleAlt[r] + a.AltStarts.Length;
+        }
+
+        ruleAlt[^1] = altStarts.Length;
+        string[] names = [.. a.RuleNames, .. b.RuleNames, "either"];
+        var g = new Grammar(source, code, altStarts, ruleAlt, [.. a.Sets, .. b.Sets], rulesA + rulesB, names);
+        // Each part was checked; the bound on the start state is checked again for the union (both starts at once).
+        _ = new GrammarMatcher(g, TokenVocabulary.Empty);
+        return g;
+    }
 
     internal MaskCache MaskCacheFor(TokenVocabulary vocab) => _masks.GetValue(vocab, v => new MaskCache(v.Count));
 
@@ -235,7 +314,9 @@ public sealed class Grammar
                     int s = edges[r][i];
                     if (color[s] == 1)
                     {
-                        throw new GrammarException($"rule '{RuleNames[s]}' is left-recursive (it can reach itself without consuming input); rewrite it with repetition");
+                        throw new GrammarException(RuleNames[s].Contains("_star_", StringComparison.Ordinal)
+                            ? $"rule '{RuleNames[s]}' repeats an element that can match the empty string (x* or x+ where x can be empty); make the element non-empty"
+                            : $"rule '{RuleNames[s]}' is left-recursive (it can reach itself without consuming input); rewrite it with repetition");
                     }
 
                     if (color[s] == 0)

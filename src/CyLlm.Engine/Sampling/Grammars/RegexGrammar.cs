@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace CyLlm.Engine.Sampling.Grammars;
@@ -14,22 +15,25 @@ internal sealed class RegexGrammar
 {
     private readonly string _p;
     private readonly bool _json;
+    private readonly bool _dotAll;
     private int _pos;
 
-    private RegexGrammar(string pattern, bool jsonString)
+    private RegexGrammar(string pattern, bool jsonString, bool dotAll)
     {
         _p = pattern;
         _json = jsonString;
+        _dotAll = dotAll;
     }
 
     /// <summary>
     /// The GBNF expression for <paramref name="pattern"/>. With <paramref name="anchoredSearch"/> (JSON Schema
     /// semantics) a pattern is a search: a side without its anchor may have any text there; without it (vLLM
-    /// guided_regex) the whole output must match.
+    /// guided_regex) the whole output must match. <paramref name="dotAll"/> is the <c>s</c> flag (Lark's
+    /// <c>/.../s</c>): <c>.</c> also matches a newline.
     /// </summary>
-    public static string ToGbnf(string pattern, bool jsonString, bool anchoredSearch)
+    public static string ToGbnf(string pattern, bool jsonString, bool anchoredSearch, bool dotAll = false)
     {
-        var r = new RegexGrammar(pattern, jsonString);
+        var r = new RegexGrammar(pattern, jsonString, dotAll);
         bool start = pattern.StartsWith('^');
         bool end = pattern.EndsWith('$') && !pattern.EndsWith("\\$", StringComparison.Ordinal);
         string body = pattern;
@@ -167,6 +171,12 @@ internal sealed class RegexGrammar
         switch (c)
         {
             case '(':
+                // The parser recurses per group: a hostile pattern must be an error, not a stack overflow.
+                if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
+                {
+                    throw Error("groups nest too deeply");
+                }
+
                 _pos++;
                 if (_pos < limit && _p[_pos] == '?')
                 {
@@ -206,7 +216,7 @@ internal sealed class RegexGrammar
                 return EmitClass(ParseClass(limit));
             case '.':
                 _pos++;
-                return EmitClass([(0, 9), (11, 0x10FFFF)]);
+                return EmitClass(_dotAll ? [(0, 0x10FFFF)] : [(0, 9), (11, 0x10FFFF)]);
             case '^':
                 throw Error("'^' is supported only at the start of the pattern");
             case '$':

@@ -111,28 +111,46 @@ public static class ChatHandler
     internal static string ForcedCallPrefix(ChatToolSettings tools, ToolCallDialect dialect) => "";
 
     /// <summary>
-    /// Constrains a forced tool call's generation (tool_choice "required" or a named function) to the family's call
-    /// format with arguments that match the function's parameter schema: the grammar engine's GBNF for the calls,
-    /// composed with each schema's rules. It replaces any response_format constraint, which applies to text answers.
+    /// Constrains the reply to tool calls in the family's call format with arguments that match each function's
+    /// parameter schema (the grammar engine's GBNF for the calls, composed with each schema's rules):
+    /// <list type="bullet">
+    /// <item>tool_choice "required" or a named function: the calls alone. A forced call has no text reply, so any
+    /// response_format (or guided_*) constraint, which applies to the text reply, has nothing to apply to.</item>
+    /// <item>tool_choice "auto" with an output constraint on the request: either a call (to any tool) or the
+    /// constrained text, so the model can still call a tool and a text answer still matches response_format.</item>
+    /// <item>tool_choice "auto" without one, or "none": the request's own constraint, if any, unchanged.</item>
+    /// </list>
     /// A schema keyword the grammar cannot enforce is a 400 naming the tool's parameters.
     /// </summary>
     internal static GenerationRequest ConstrainToolCalls(GenerationRequest request, ChatToolSettings tools, ToolCallDialect dialect)
     {
-        if (!tools.ParsesCalls || !tools.Choice.Forces)
+        var output = request.Sampling.Grammar;
+        if (!tools.ParsesCalls || (!tools.Choice.Forces && output is null))
         {
             return request;
         }
 
-        string gbnf;
+        var grammar = CallGrammar(tools.Choice.Forces ? tools.Choice : ToolChoice.Required, tools, dialect);
+        if (!tools.Choice.Forces)
+        {
+            grammar = CyLlm.Engine.Sampling.Grammars.Grammar.Either(grammar, output!);
+        }
+
+        return request with { Sampling = request.Sampling with { Grammar = grammar } };
+    }
+
+    private static CyLlm.Engine.Sampling.Grammars.Grammar CallGrammar(ToolChoice choice, ChatToolSettings tools, ToolCallDialect dialect)
+    {
         try
         {
-            gbnf = ToolCallGrammar.Build(dialect.Family, tools.Tools, tools.Choice, tools.Parallel,
+            string gbnf = ToolCallGrammar.Build(dialect.Family, tools.Tools, choice, tools.Parallel,
                 (schema, prefix) => CyLlm.Engine.Sampling.Grammars.JsonSchemaGrammar.ToGbnf(schema, prefix, "tools.function.parameters", compact: true));
-            return request with { Sampling = request.Sampling with { Grammar = CyLlm.Engine.Sampling.Grammars.Grammar.FromGbnf(gbnf) } };
+            return CyLlm.Engine.Sampling.Grammars.Grammar.FromGbnf(gbnf);
         }
         catch (CyLlm.Engine.Sampling.Grammars.GrammarException e)
         {
-            throw ApiError.BadRequest($"a tool's parameters cannot be enforced for tool_choice: {e.Message}", "tools");
+            string why = choice == tools.Choice ? "tool_choice" : "tool calls alongside the output constraint";
+            throw ApiError.BadRequest($"a tool's parameters cannot be enforced for {why}: {e.Message}", "tools");
         }
     }
 

@@ -6,7 +6,7 @@ namespace CyLlm.Gateway.Endpoints.Shared;
 
 /// <summary>
 /// Structured outputs: turns OpenAI's <c>response_format</c> (text, json_object, json_schema) and vLLM's
-/// <c>guided_json</c>, <c>guided_choice</c>, <c>guided_regex</c>, <c>guided_grammar</c> (GBNF) into one compiled
+/// <c>guided_json</c>, <c>guided_choice</c>, <c>guided_regex</c>, <c>guided_grammar</c> (GBNF or Lark) into one compiled
 /// <see cref="Grammar"/> (compilations are cached by source). At most one constraint per request. A schema, regex or
 /// grammar the engine cannot enforce exactly is a 400 naming the field (for schemas, the keyword's JSON path): a
 /// constraint is never accepted and then ignored.
@@ -66,9 +66,13 @@ public static class StructuredOutput
             "guided_json" => FromSchema(SchemaOf(r.GuidedJson!.Value), "guided_json"),
             "guided_choice" => FromChoice(r.GuidedChoice!),
             "guided_regex" => Compile(() => Grammar.FromRegex(Bounded(r.GuidedRegex!, "guided_regex")), "guided_regex"),
-            _ => Compile(() => Grammar.FromGbnf(Bounded(r.GuidedGrammar!, "guided_grammar")), "guided_grammar"),
+            _ => Compile(() => GuidedGrammar(Bounded(r.GuidedGrammar!, "guided_grammar")), "guided_grammar"),
         };
     }
+
+    /// <summary>GBNF or Lark, told apart as vLLM and xgrammar do: a grammar containing <c>::=</c> is GBNF.</summary>
+    private static Grammar GuidedGrammar(string text) =>
+        text.Contains("::=", StringComparison.Ordinal) ? Grammar.FromGbnf(text) : Grammar.FromLark(text);
 
     private static bool IsText(JsonElement rf) =>
         rf.ValueKind == JsonValueKind.Object && rf.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "text";

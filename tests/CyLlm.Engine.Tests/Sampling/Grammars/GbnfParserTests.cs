@@ -93,6 +93,29 @@ public sealed class GbnfParserTests
     }
 
     [Fact]
+    public void Deep_nesting_is_an_error_not_a_stack_overflow()
+    {
+        // On a thread with 1 MB of stack (less than a thread-pool thread has): nesting beyond what the stack holds is
+        // refused, and a guided_choice trie 1024 levels deep (1024 entries, each the previous plus one character)
+        // still compiles and matches.
+        GrammarException? refused = null;
+        bool choiceOk = false;
+        var t = new Thread(
+            () =>
+            {
+                refused = Assert.Throws<GrammarException>(() => Grammar.FromGbnf("root ::= " + new string('(', 100_000) + "\"a\"" + new string(')', 100_000)));
+                var chain = Enumerable.Range(1, 1024).Select(i => new string('a', i)).ToList();
+                var g = Grammar.Choice(chain);
+                choiceOk = ByteVocab.Matches(g, new string('a', 1024)) && ByteVocab.Matches(g, "a") && !ByteVocab.Matches(g, new string('a', 1025));
+            },
+            1 << 20);
+        t.Start();
+        t.Join();
+        Assert.Contains("nest too deeply", refused?.Message);
+        Assert.True(choiceOk);
+    }
+
+    [Fact]
     public void Error_messages_carry_line_and_column()
     {
         var e = Assert.Throws<GrammarException>(() => Grammar.FromGbnf("root ::= a\na ::= \"x\" ]"));

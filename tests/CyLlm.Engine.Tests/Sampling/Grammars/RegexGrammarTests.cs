@@ -83,4 +83,22 @@ public sealed class RegexGrammarTests
         var e = Assert.Throws<GrammarException>(() => Grammar.FromGbnf(gbnf));
         Assert.Contains("ambiguous", e.Message);
     }
+
+    [Fact]
+    public void Deep_nesting_is_an_error_not_a_stack_overflow()
+    {
+        GrammarException? refused = null;
+        bool ok = false;
+        var t = new Thread(
+            () =>
+            {
+                refused = Assert.Throws<GrammarException>(() => Grammar.FromRegex(new string('(', 100_000) + "a" + new string(')', 100_000)));
+                ok = ByteVocab.Matches(Grammar.FromRegex(new string('(', 100) + "a" + new string(')', 100) + "+"), "aa");
+            },
+            1 << 20);
+        t.Start();
+        t.Join();
+        Assert.Contains("nest too deeply", refused?.Message);
+        Assert.True(ok);
+    }
 }
