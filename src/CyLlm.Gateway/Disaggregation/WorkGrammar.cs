@@ -31,6 +31,8 @@ public sealed record WorkGrammar
             "json_schema" => GrammarKind.JsonSchema,
             "regex" => GrammarKind.Regex,
             "json_object" => GrammarKind.JsonObject,
+            "lark" => GrammarKind.Lark,
+            "either" => GrammarKind.Either,
             _ => null,
         };
         if (kind is null)
@@ -55,6 +57,8 @@ public sealed record WorkGrammar
         GrammarKind.JsonSchema => "json_schema",
         GrammarKind.Regex => "regex",
         GrammarKind.JsonObject => "json_object",
+        GrammarKind.Lark => "lark",
+        GrammarKind.Either => "either",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no wire name"),
     };
 }

@@ -69,7 +69,7 @@ public sealed class Grammar
         {
             try
             {
-                return Compile(LarkParser.ToGbnf(text), LarkParser.Root, "lark:" + text);
+                return Compile(LarkParser.ToGbnf(text), LarkParser.Root, new GrammarSpec(GrammarKind.Lark, text), "lark:" + text);
             }
             catch (GrammarException e) when (e.Message.Contains("'" + LarkParser.IgnoreRule, StringComparison.Ordinal))
             {
@@ -105,6 +105,11 @@ public sealed class Grammar
                 return FromRegex(spec.Source);
             case GrammarKind.JsonObject:
                 return JsonObject();
+            case GrammarKind.Lark:
+                return FromLark(spec.Source);
+            case GrammarKind.Either:
+                var (first, second) = EitherParts(spec.Source);
+                return Either(FromSpec(first), FromSpec(second));
             case GrammarKind.JsonSchema:
                 JsonDocument doc;
                 try
@@ -175,8 +180,40 @@ public sealed class Grammar
         ArgumentNullException.ThrowIfNull(second);
         // The length prefix keeps the key unambiguous whatever the sources contain.
         string key = "either:" + first.Source.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":" + first.Source + second.Source;
-        return GrammarCache.Shared.GetOrAdd(key, () => Union(first, second, key));
+        return GrammarCache.Shared.GetOrAdd(key, () =>
+        {
+            var union = Union(first, second, key);
+            union.Spec = new GrammarSpec(GrammarKind.Either, EitherSource(first.Spec, second.Spec));
+            return union;
+        });
     }
+
+    private static string EitherSource(GrammarSpec a, GrammarSpec b) =>
+        JsonSerializer.Serialize(new[] { new SpecJson(a.Kind.ToString(), a.Source, a.Path), new SpecJson(b.Kind.ToString(), b.Source, b.Path) });
+
+    private static (GrammarSpec First, GrammarSpec Second) EitherParts(string source)
+    {
+        SpecJson[]? parts;
+        try
+        {
+            parts = JsonSerializer.Deserialize<SpecJson[]>(source);
+        }
+        catch (JsonException e)
+        {
+            throw new GrammarException($"an either-grammar's source is not a JSON array of two specs: {e.Message}");
+        }
+
+        if (parts is not { Length: 2 } || parts.Any(p => p is null || p.Source is null || !Enum.TryParse<GrammarKind>(p.Kind, out _)))
+        {
+            throw new GrammarException("an either-grammar's source must be a JSON array of two specs {\"Kind\", \"Source\", \"Path\"}");
+        }
+
+        GrammarSpec Spec(SpecJson p) => new(Enum.Parse<GrammarKind>(p.Kind!), p.Source!, p.Path);
+        return (Spec(parts[0]), Spec(parts[1]));
+    }
+
+    /// <summary>One part of an <see cref="GrammarKind.Either"/> spec on the wire.</summary>
+    private sealed record SpecJson(string? Kind, string? Source, string? Path);
 
     private static Grammar Union(Grammar a, Grammar b, string source)
     {

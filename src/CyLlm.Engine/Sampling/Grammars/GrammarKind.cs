@@ -14,4 +14,13 @@ public enum GrammarKind
 
     /// <summary>Any JSON object (response_format json_object); the source is empty.</summary>
     JsonObject,
+
+    /// <summary>A Lark grammar with a <c>start</c> rule (guided_grammar without <c>::=</c>).</summary>
+    Lark,
+
+    /// <summary>
+    /// One of two grammars (<see cref="Grammar.Either"/>: a tool call or the response format); the source is the JSON
+    /// array of the two parts' specs, <c>[{"kind", "source", "path"}, {...}]</c>.
+    /// </summary>
+    Either,
 }

@@ -20,6 +20,9 @@ public sealed class GrammarSpecTests
             Grammar.FromJsonSchema(schema.RootElement, "response_format.json_schema.schema"),
             Grammar.JsonObject(),
             Grammar.FromRegex("(yes|no)[0-9]{1,3}"),
+            Grammar.FromLark("start: \"x\" NUMBER\n%import common.NUMBER\n"),
+            Grammar.Either(Grammar.FromGbnf("root ::= \"call\"\n"), Grammar.FromJsonSchema(schema.RootElement, "response_format.json_schema.schema")),
+            Grammar.Either(Grammar.FromLark("start: \"a\"\n"), Grammar.Either(Grammar.JsonObject(), Grammar.FromRegex("z+"))),
         };
         foreach (var g in grammars)
         {
@@ -28,6 +31,8 @@ public sealed class GrammarSpecTests
 
         Assert.Equal(new GrammarSpec(GrammarKind.JsonSchema, schema.RootElement.GetRawText(), "response_format.json_schema.schema"), grammars[1].Spec);
         Assert.Equal(GrammarKind.Regex, grammars[3].Spec.Kind);
+        Assert.Equal(GrammarKind.Lark, grammars[4].Spec.Kind);
+        Assert.Equal(GrammarKind.Either, grammars[5].Spec.Kind);
 
         // A choice travels as its GBNF: the rebuilt grammar accepts exactly the same strings.
         var choice = Grammar.Choice(["red", "green"]);
@@ -43,5 +48,9 @@ public sealed class GrammarSpecTests
         Assert.Contains("not valid JSON", e.Message);
         var k = Assert.Throws<GrammarException>(() => Grammar.FromSpec(new GrammarSpec(GrammarKind.JsonSchema, """{"type":"integer","multipleOf":3}""", "guided_json")));
         Assert.StartsWith("guided_json", k.Message);
+        Assert.Throws<GrammarException>(() => Grammar.FromSpec(new GrammarSpec(GrammarKind.Either, "[]")));
+        Assert.Throws<GrammarException>(() => Grammar.FromSpec(new GrammarSpec(GrammarKind.Either, "not json")));
+        Assert.Throws<GrammarException>(() => Grammar.FromSpec(new GrammarSpec(GrammarKind.Either, """[{"Kind":"Nope","Source":""},{"Kind":"Gbnf","Source":"root ::= \"a\"\n"}]""")));
+        Assert.Throws<GrammarException>(() => Grammar.FromSpec(new GrammarSpec(GrammarKind.Either, new string('[', 200) + new string(']', 200))));
     }
 }
