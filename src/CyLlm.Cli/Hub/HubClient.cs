@@ -6,8 +6,8 @@ namespace CyLlm.Cli.Hub;
 
 /// <summary>
 /// The three Hub HTTP calls a pull needs: the revision's commit and files, a file's metadata (HEAD), and the file's
-/// bytes from an offset (GET with <c>Range</c>). Redirects are followed by hand: a HEAD stops at a redirect to another
-/// host (the LFS redirect carries the sha256 in X-Linked-Etag; the CDN's own ETag is not a sha256), and the token is
+/// bytes from an offset (GET with <c>Range</c>). Redirects are followed by hand: a HEAD stops at an absolute redirect to another
+/// URL (the LFS redirect carries the sha256 in X-Linked-Etag; the CDN's own ETag is not a sha256), and the token is
 /// sent only to the endpoint's own host, never to the storage host a download is redirected to.
 /// </summary>
 public sealed class HubClient : IDisposable
@@ -15,12 +15,14 @@ public sealed class HubClient : IDisposable
     private const int MaxRedirects = 10;
 
     private readonly HubSettings settings;
+    private readonly string endpoint;
     private readonly HttpClient http;
 
     /// <param name="handler">The HTTP stack (tests pass their own); it must not follow redirects itself.</param>
     public HubClient(HubSettings settings, HttpMessageHandler? handler = null)
     {
         this.settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        endpoint = settings.Endpoint.ToString().TrimEnd('/'); // Uri renders a bare host with a trailing '/'
         handler ??= new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -35,7 +37,7 @@ public sealed class HubClient : IDisposable
 
     public async Task<HubRevision> GetRevisionAsync(HubReference r, CancellationToken ct)
     {
-        var uri = new Uri($"{settings.Endpoint}/api/models/{r.Repo}/revision/{Uri.EscapeDataString(r.Revision)}");
+        var uri = new Uri($"{endpoint}/api/models/{r.Repo}/revision/{Uri.EscapeDataString(r.Revision)}");
         using var response = await SendAsync(HttpMethod.Get, uri, null, followToOtherHosts: true, ct).ConfigureAwait(false);
         ThrowIfFailed(response, r, null);
         await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
@@ -45,7 +47,7 @@ public sealed class HubClient : IDisposable
             string? commit = doc.RootElement.TryGetProperty("sha", out var sha) && sha.ValueKind == JsonValueKind.String ? sha.GetString() : null;
             if (commit is null || !HubReference.IsCommit(commit))
             {
-                throw new HubException("http_error", $"{settings.Endpoint} answered the revision of {r.Repo} without a commit sha");
+                throw new HubException("http_error", $"{endpoint} answered the revision of {r.Repo} without a commit sha");
             }
 
             var files = new List<string>();
@@ -64,7 +66,7 @@ public sealed class HubClient : IDisposable
         }
         catch (JsonException e)
         {
-            throw new HubException("http_error", $"{settings.Endpoint} answered the revision of {r.Repo} with invalid JSON: {e.Message}", e);
+            throw new HubException("http_error", $"{endpoint} answered the revision of {r.Repo} with invalid JSON: {e.Message}", e);
         }
     }
 
@@ -80,7 +82,7 @@ public sealed class HubClient : IDisposable
         etag = etag is null ? null : NormalizeEtag(etag);
         if (etag is null)
         {
-            throw new HubException("unverifiable", $"{settings.Endpoint} gave no ETag for {file} in {r.Repo}, so its bytes cannot be verified");
+            throw new HubException("unverifiable", $"{endpoint} gave no ETag for {file} in {r.Repo}, so its bytes cannot be verified");
         }
 
         long? size = long.TryParse(Header(response, "X-Linked-Size"), out long linked) ? linked : response.Content.Headers.ContentLength;
@@ -103,7 +105,7 @@ public sealed class HubClient : IDisposable
         using (response)
         {
             ThrowIfFailed(response, r, file);
-            throw new HubException("http_error", $"{settings.Endpoint} answered HTTP {(int)response.StatusCode} to the download of {file}");
+            throw new HubException("http_error", $"{endpoint} answered HTTP {(int)response.StatusCode} to the download of {file}");
         }
     }
 
@@ -122,7 +124,7 @@ public sealed class HubClient : IDisposable
     }
 
     private Uri ResolveUri(HubReference r, string commit, string file) =>
-        new($"{settings.Endpoint}/{r.Repo}/resolve/{commit}/{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}");
+        new($"{endpoint}/{r.Repo}/resolve/{commit}/{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}");
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, long? rangeStart, bool followToOtherHosts, CancellationToken ct)
     {
@@ -158,7 +160,9 @@ public sealed class HubClient : IDisposable
 
             var next = new Uri(uri, location);
             bool sameHost = string.Equals(next.GetLeftPart(UriPartial.Authority), uri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase);
-            if (!sameHost && !followToOtherHosts)
+            // A HEAD follows only relative redirects (a renamed repository), as huggingface_hub does: the LFS redirect
+            // is absolute and carries the sha256 itself, while the storage host's own ETag is not a sha256.
+            if (!followToOtherHosts && (location.IsAbsoluteUri || !sameHost))
             {
                 return response;
             }
@@ -189,13 +193,13 @@ public sealed class HubClient : IDisposable
         string? code = Header(response, "X-Error-Code");
         if (code == "RevisionNotFound")
         {
-            throw new HubException("revision_not_found", $"{r.Repo} has no revision '{r.Revision}' on {settings.Endpoint}");
+            throw new HubException("revision_not_found", $"{r.Repo} has no revision '{r.Revision}' on {endpoint}");
         }
 
         if (code == "RepoNotFound" || (file is null && status == 404))
         {
             // The Hub answers 401 for a repository that does not exist when no token is sent, so both mean "not found".
-            throw new HubException("repo_not_found", $"repository {r.Repo} not found on {settings.Endpoint}" + (settings.Token is null ? " (if it is private or gated, set HF_TOKEN)" : ""));
+            throw new HubException("repo_not_found", $"repository {r.Repo} not found on {endpoint}" + (settings.Token is null ? " (if it is private or gated, set HF_TOKEN)" : ""));
         }
 
         if (code == "EntryNotFound" || status == 404)
@@ -205,11 +209,11 @@ public sealed class HubClient : IDisposable
 
         if (status is 401 or 403)
         {
-            throw new HubException("access_denied", $"{settings.Endpoint} refused access to {r.Repo} (HTTP {status}): "
+            throw new HubException("access_denied", $"{endpoint} refused access to {r.Repo} (HTTP {status}): "
                 + (settings.Token is null ? "set HF_TOKEN to a token allowed to read it" : "the token in HF_TOKEN may not read it (gated models need their terms accepted on the website)"));
         }
 
-        throw new HubException("http_error", $"{settings.Endpoint} answered HTTP {status} for {r.Repo}{(file is null ? "" : "/" + file)}");
+        throw new HubException("http_error", $"{endpoint} answered HTTP {status} for {r.Repo}{(file is null ? "" : "/" + file)}");
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>

@@ -50,7 +50,8 @@ public sealed class HubDownloader(HubClient client, HubCache cache, TimeProvider
     private async Task FetchAsync(
         HubReference r, string commit, string file, HubFileMetadata meta, string incomplete, ContentHash hash, PullDownload download, IPullListener listener, CancellationToken ct)
     {
-        var fs = new FileStream(incomplete, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, BufferSize, FileOptions.Asynchronous);
+        // Unbuffered: each received chunk goes straight to the OS, so a kill -9 loses nothing that was already written.
+        var fs = new FileStream(incomplete, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.Asynchronous);
         await using (fs.ConfigureAwait(false))
         {
             long have = fs.Length;
