@@ -57,7 +57,9 @@ internal static class ServeCommand
         roles.AddTo(cmd);
         cmd.SetAction(CliRunner.Guard(parse =>
         {
-            string[] typedModels = parse.GetValue(model) ?? [];
+            // hf: references become files in the Hub cache (pulled first when missing, the download recorded as a task in
+            // this data folder) before the settings are layered, since the model list is validated as paths there.
+            string[] typedModels = [.. (parse.GetValue(model) ?? []).Select(m => ModelSource.ResolveIfHub(m, parse.GetValue(dataDir))!)];
 
             // The built-in model is resolved only when neither --model nor Gateway:Models names one (below).
             var options = new GatewayOptions
@@ -91,8 +93,7 @@ internal static class ServeCommand
             }
 
             // Typed --model flags were layered as the command line's Gateway:Models, so they replace a configured list.
-            // hf: references (typed or configured) become files in the Hub cache, pulled first when missing.
-            string[] given = layered.ModelPaths is { Count: > 0 } list ? [.. list.Select(m => ModelSource.ResolveIfHub(m, layered.DataDirectory)!)] : [];
+            string[] given = layered.ModelPaths is { Count: > 0 } list ? [.. list] : [];
             string path = DefaultModel.Resolve(given.Length > 0 ? given[0] : ModelSource.ResolveIfHub(layered.ModelPath, layered.DataDirectory));
             options = layered with { ModelPath = path, ModelPaths = null };
             options = roles.Apply(parse, options);

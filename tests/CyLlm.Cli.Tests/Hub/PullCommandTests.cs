@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using CyLlm.Jobs;
 using CyLlm.Jobs.Sqlite;
@@ -125,6 +126,25 @@ public sealed class PullCommandTests : IAsyncLifetime
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("HF_HUB_OFFLINE is set and hf:test/other-GGUF:Q4_K_M is not in the cache", missing.StdErr);
         Assert.Single(missing.StdErr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public async Task Serve_pulls_a_missing_hf_model_then_serves_it_and_lists_the_pull_task()
+    {
+        string data = Path.Combine(temp.FullName, "data");
+        using var serve = ServeProcess.Start(Env(), "--data-dir", data, "--threads", "1", "--model", $"hf:{Repo}");
+        await serve.WaitReadyAsync();
+
+        string models = await serve.Http.GetStringAsync("/v1/models");
+        string tasks = await serve.Http.GetStringAsync("/v1/tasks?kind=model_pull");
+
+        Assert.Contains("\"stories260K-f32\"", models);
+        Assert.True(System.IO.File.Exists(Blob));
+        using var doc = JsonDocument.Parse(tasks);
+        var task = Assert.Single(doc.RootElement.GetProperty("data").EnumerateArray());
+        Assert.Equal("model_pull", task.GetProperty("kind").GetString());
+        Assert.Equal("succeeded", task.GetProperty("status").GetString());
+        Assert.Equal(100, task.GetProperty("progress").GetInt32());
     }
 
     private Dictionary<string, string?> Env(string? token = null, string? endpoint = null, bool offline = false) => new()
