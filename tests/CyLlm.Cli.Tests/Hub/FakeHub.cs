@@ -36,6 +36,10 @@ internal sealed class FakeHub : IAsyncDisposable
     /// <summary>Answer resolve GETs with a 302 to /lfs/{sha} (HEADs too, carrying the X-Linked-* headers).</summary>
     public bool RedirectToLfs { get; set; }
 
+    /// <summary>With <see cref="RedirectToLfs"/>: redirect to this host name instead of 127.0.0.1 (same server, another
+    /// authority, as the Hub's storage host is another host).</summary>
+    public string? LfsHost { get; set; }
+
     /// <summary>Answer 200 with the whole file even when a Range was asked for.</summary>
     public bool IgnoreRange { get; set; }
 
@@ -160,7 +164,7 @@ internal sealed class FakeHub : IAsyncDisposable
                 ctx.Response.Headers["X-Linked-Size"] = served.Bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 ctx.Response.Headers.ETag = "\"not-the-sha\"";
                 ctx.Response.StatusCode = 302;
-                ctx.Response.Headers.Location = $"{Endpoint}/lfs/{Sha256(served.Bytes)}";
+                ctx.Response.Headers.Location = $"{(LfsHost is null ? Endpoint : Endpoint.Replace("127.0.0.1", LfsHost, StringComparison.Ordinal))}/lfs/{Sha256(served.Bytes)}";
                 return;
             }
 

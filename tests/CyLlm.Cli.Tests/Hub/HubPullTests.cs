@@ -163,11 +163,19 @@ public sealed class HubPullTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_token_is_sent_as_a_bearer_header()
+    public async Task The_token_is_sent_as_a_bearer_header_to_the_hub_but_not_to_the_storage_host()
     {
-        await PullAsync("hf:test/tiny-GGUF:Q8_0", token: "hf_secret_token");
+        hub.RedirectToLfs = true;
+        hub.LfsHost = "localhost";
 
-        Assert.All(hub.Requests, q => Assert.Equal("Bearer hf_secret_token", q.Authorization));
+        var result = await PullAsync("hf:test/tiny-GGUF:Q8_0", token: "hf_secret_token");
+
+        Assert.Equal(Q8Bytes, await File.ReadAllBytesAsync(result.Path));
+        var (storage, hubApi) = (hub.Requests.Where(q => q.Path.StartsWith("/lfs/", StringComparison.Ordinal)).ToList(), hub.Requests.Where(q => !q.Path.StartsWith("/lfs/", StringComparison.Ordinal)).ToList());
+        Assert.NotEmpty(storage);
+        Assert.All(storage, q => Assert.Null(q.Authorization));
+        Assert.Equal(3, hubApi.Count); // revision, HEAD, GET (302)
+        Assert.All(hubApi, q => Assert.Equal("Bearer hf_secret_token", q.Authorization));
         Assert.DoesNotContain("hf_secret_token", Settings("hf_secret_token", false).ToString());
     }
 
