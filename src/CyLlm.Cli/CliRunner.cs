@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CyLlm.Cli.Hub;
 using CyLlm.Models;
 
 namespace CyLlm.Cli;
@@ -27,6 +28,7 @@ internal static class CliRunner
         var (code, message) = ex switch
         {
             ModelFormatException m => (1, m.Message),
+            HubException h => (1, h.Message),
             FileNotFoundException f => (1, f.Message),
             DirectoryNotFoundException d => (1, d.Message),
             UnauthorizedAccessException u => (1, u.Message),

@@ -8,6 +8,7 @@ var root = new RootCommand("CyLlm — LLM inference, serving and fine-tuning for
     GenerateCommand.Create(),
     BenchCommand.Create(),
     InspectCommand.Create(),
+    PullCommand.Create(),
     ServeCommand.Create(),
     DoctorCommand.Create(),
     DoctorCommand.CreateMigrate(),

@@ -37,6 +37,7 @@ public readonly struct TaskId : IEquatable<TaskId>, IComparable<TaskId>
         TaskKind.Batch => "batch_",
         TaskKind.Transfer => "xfer-",
         TaskKind.Export => "export-",
+        TaskKind.ModelPull => "pull-",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown task kind"),
     };
 
@@ -94,7 +95,7 @@ public readonly struct TaskId : IEquatable<TaskId>, IComparable<TaskId>
 
         if (kind is null)
         {
-            reason = $"task id '{Truncate(text)}' has no known kind prefix (ftjob-, batch_, xfer-, export-)";
+            reason = $"task id '{Truncate(text)}' has no known kind prefix (ftjob-, batch_, xfer-, export-, pull-)";
             return false;
         }
 

@@ -14,4 +14,7 @@ public enum TaskKind
 
     /// <summary>An export of a model or adapter to a file; ids start with <c>export-</c>.</summary>
     Export = 4,
+
+    /// <summary>A model download from the Hugging Face Hub (<c>cyllm pull</c>); ids start with <c>pull-</c>.</summary>
+    ModelPull = 5,
 }

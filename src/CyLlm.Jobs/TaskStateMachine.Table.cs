@@ -21,7 +21,7 @@ public static partial class TaskStateMachine
     {
         TaskKind.FineTuning => FineTuningStages,
         TaskKind.Batch => BatchStages,
-        TaskKind.Transfer or TaskKind.Export => GenericStages,
+        TaskKind.Transfer or TaskKind.Export or TaskKind.ModelPull => GenericStages,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown task kind"),
     };
 

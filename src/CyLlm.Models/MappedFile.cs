@@ -56,12 +56,22 @@ public sealed unsafe class MappedFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// The file <paramref name="path"/> finally names: a symlink's size is that of its target text, not of the model, and
+    /// the Hugging Face cache serves every model through a snapshots/ symlink to its blob.
+    /// </summary>
+    public static FileInfo Target(string path)
+    {
+        var info = new FileInfo(path);
+        return info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target ? target : info;
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
     private static extern int Madvise(nint address, nuint length, int advice);
 
     public static MappedFile Open(string path)
     {
-        var info = new FileInfo(path);
+        var info = Target(path);
         if (!info.Exists)
         {
             throw new FileNotFoundException($"model file not found: {path}", path);

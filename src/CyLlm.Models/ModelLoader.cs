@@ -102,7 +102,7 @@ public static class ModelLoader
 
         string name = Path.GetFileName(path);
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (new FileInfo(path).Length == 0)
+        if (MappedFile.Target(path).Length == 0)
         {
             throw new ModelFormatException($"{name}: the file is empty");
         }

@@ -35,16 +35,13 @@ internal sealed class ServeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static ServeProcess Start(params string[] args)
+    public static ServeProcess Start(params string[] args) => Start(null, args);
+
+    /// <summary>Starts with <paramref name="env"/> applied on top of this process's environment (see <see cref="CliProcess.StartInfo"/>).</summary>
+    public static ServeProcess Start(IReadOnlyDictionary<string, string?>? env, params string[] args)
     {
         int port = FreePort();
-        string dll = Path.Combine(AppContext.BaseDirectory, "cyllm.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = CliProcess.RepoRoot };
-        foreach (string a in (string[])[dll, "serve", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-auth", .. args])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
+        var psi = CliProcess.StartInfo(env, ["serve", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-auth", .. args]);
         var p = Process.Start(psi)!;
         var sp = new ServeProcess(p, port);
         p.OutputDataReceived += (_, e) => sp.Append(e.Data);

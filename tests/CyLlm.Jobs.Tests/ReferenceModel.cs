@@ -28,7 +28,7 @@ internal static class ReferenceModel
             "Batch:Finalizing>Completed", "Batch:Finalizing>Failed", "Batch:Finalizing>Expired",
             "Batch:Cancelling>Cancelled", "Batch:Cancelling>Failed",
         };
-        foreach (var kind in new[] { TaskKind.Transfer, TaskKind.Export })
+        foreach (var kind in new[] { TaskKind.Transfer, TaskKind.Export, TaskKind.ModelPull })
         {
             foreach (string m in new[] { "Queued>Running", "Queued>Failed", "Queued>Cancelled", "Running>Succeeded", "Running>Failed", "Running>Cancelled" })
             {

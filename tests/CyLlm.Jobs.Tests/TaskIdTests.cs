@@ -7,6 +7,7 @@ public sealed class TaskIdTests
     [InlineData(TaskKind.Batch, "batch_")]
     [InlineData(TaskKind.Transfer, "xfer-")]
     [InlineData(TaskKind.Export, "export-")]
+    [InlineData(TaskKind.ModelPull, "pull-")]
     public void New_ids_carry_their_kind_prefix_and_parse_back(TaskKind kind, string prefix)
     {
         var id = TaskId.New(kind);

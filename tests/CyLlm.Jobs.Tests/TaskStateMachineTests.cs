@@ -10,7 +10,7 @@ public sealed class TaskStateMachineTests
         // These numbers are stored in every database; changing one corrupts existing rows.
         Assert.Equal([0, 1, 2, 3, 4], Enum.GetValues<TaskStatus>().Select(s => (int)s));
         Assert.Equal(["Queued", "Running", "Succeeded", "Failed", "Cancelled"], Enum.GetNames<TaskStatus>());
-        Assert.Equal([1, 2, 3, 4], Enum.GetValues<TaskKind>().Select(k => (int)k));
+        Assert.Equal([1, 2, 3, 4, 5], Enum.GetValues<TaskKind>().Select(k => (int)k));
         Assert.Equal(
             [(10, "ValidatingFiles"), (11, "Queued"), (12, "Running"), (13, "Succeeded"), (14, "Failed"), (15, "Cancelled"),
              (20, "Validating"), (21, "InProgress"), (22, "Finalizing"), (23, "Completed"), (24, "Expired"), (25, "Cancelling")],
@@ -21,6 +21,7 @@ public sealed class TaskStateMachineTests
     [InlineData(TaskKind.FineTuning, "validating_files,queued,running,succeeded,failed,cancelled")]
     [InlineData(TaskKind.Batch, "validating,in_progress,finalizing,completed,failed,expired,cancelling,cancelled")]
     [InlineData(TaskKind.Transfer, "queued,running,succeeded,failed,cancelled")]
+    [InlineData(TaskKind.ModelPull, "queued,running,succeeded,failed,cancelled")]
     public void Each_kind_uses_its_own_api_words(TaskKind kind, string words)
     {
         var stages = TaskStateMachine.StagesOf(kind);
@@ -133,6 +134,6 @@ public sealed class TaskStateMachineTests
             }
         }
 
-        Assert.Equal(4 * 12 * 12, checkedPairs);
+        Assert.Equal(5 * 12 * 12, checkedPairs);
     }
 }

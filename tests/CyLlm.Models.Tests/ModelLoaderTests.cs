@@ -30,6 +30,24 @@ public sealed class ModelLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_model_reached_through_a_relative_symlink_loads_with_the_target_size()
+    {
+        // The Hugging Face cache serves every file as snapshots/{commit}/{file} -> ../../blobs/{sha256}.
+        byte[] bytes = GgufTestWriter.TinyLlama().Build();
+        Directory.CreateDirectory(Path.Combine(_dir, "blobs"));
+        Write(bytes, Path.Combine("blobs", "0123abcd"));
+        string snapshot = Path.Combine(_dir, "snapshots", "c0ffee");
+        Directory.CreateDirectory(snapshot);
+        string link = Path.Combine(snapshot, "tiny.gguf");
+        File.CreateSymbolicLink(link, Path.Combine("..", "..", "blobs", "0123abcd"));
+
+        using var m = ModelLoader.Load(link);
+
+        Assert.Equal("gguf", m.Format);
+        Assert.Equal(bytes.Length, MappedFile.Target(link).Length);
+    }
+
+    [Fact]
     public void Files_that_are_not_models_fail_with_one_line()
     {
         (byte[] Bytes, string Fragment)[] cases =

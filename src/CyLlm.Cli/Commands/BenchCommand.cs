@@ -33,7 +33,7 @@ internal static class BenchCommand
                 throw new ArgumentException("--prompt-tokens must be ≥ 1, --gen-tokens ≥ 0 and --repetitions ≥ 1");
             }
 
-            string path = parse.GetValue(model)!;
+            string path = ModelSource.Resolve(parse.GetValue(model));
             int c = parse.GetValue(concurrency);
             var kv = KvTypeOption.Parse(parse.GetValue(kvType));
             if (c < 0 || parse.GetValue(sharedPrefix) < 0)

@@ -7,7 +7,7 @@ internal static class CommonOptions
 {
     public static Option<string> Model() => new("--model", "-m")
     {
-        Description = "model file: GGUF, llama2.c .bin, or a Hugging Face folder",
+        Description = "model file: GGUF, llama2.c .bin, a Hugging Face folder, or hf:OWNER/REPO[:FILE_OR_QUANT] (pulled into the Hub cache when missing)",
         Required = true,
     };
 

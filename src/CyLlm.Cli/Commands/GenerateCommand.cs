@@ -49,7 +49,7 @@ internal static class GenerateCommand
                 throw new ArgumentException(error);
             }
 
-            using var engine = InferenceEngine.Load(DefaultModel.Resolve(parse.GetValue(model)), parse.GetValue(tokenizer), new EngineOptions
+            using var engine = InferenceEngine.Load(ModelSource.Resolve(parse.GetValue(model)), parse.GetValue(tokenizer), new EngineOptions
             {
                 Threads = parse.GetValue(threads),
                 ContextTokens = parse.GetValue(context),

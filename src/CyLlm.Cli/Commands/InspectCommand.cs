@@ -15,7 +15,7 @@ internal static class InspectCommand
         var cmd = new Command("inspect", "print architecture, shapes, tensor types, tokenizer and chat template") { model, tokenizer };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
-            using var m = ModelLoader.Load(parse.GetValue(model)!, parse.GetValue(tokenizer));
+            using var m = ModelLoader.Load(ModelSource.Resolve(parse.GetValue(model)), parse.GetValue(tokenizer));
             Console.Write(Describe(m));
             return 0;
         }));

@@ -12,7 +12,7 @@ internal static class ServeCommand
         // Not Required at the parser level: without --model the built-in default model is served (DefaultModel).
         var model = new Option<string[]>("--model", "-m")
         {
-            Description = "model file (GGUF, llama2.c .bin, Hugging Face folder) or a folder of GGUF files; repeat it to serve several base models, the first being the default (default: the built-in models/cyllm-default.gguf)",
+            Description = "model file (GGUF, llama2.c .bin, Hugging Face folder), a folder of GGUF files, or hf:OWNER/REPO[:FILE_OR_QUANT] (pulled into the Hub cache when missing); repeat it to serve several base models, the first being the default (default: the built-in models/cyllm-default.gguf)",
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
@@ -58,7 +58,9 @@ internal static class ServeCommand
         roles.AddTo(cmd);
         cmd.SetAction(CliRunner.Guard(parse =>
         {
-            string[] typedModels = parse.GetValue(model) ?? [];
+            // hf: references become files in the Hub cache (pulled first when missing, the download recorded as a task in
+            // this data folder) before the settings are layered, since the model list is validated as paths there.
+            string[] typedModels = [.. (parse.GetValue(model) ?? []).Select(m => ModelSource.ResolveIfHub(m, parse.GetValue(dataDir))!)];
 
             // The built-in model is resolved only when neither --model nor Gateway:Models names one (below).
             var options = new GatewayOptions
@@ -94,7 +96,7 @@ internal static class ServeCommand
 
             // Typed --model flags were layered as the command line's Gateway:Models, so they replace a configured list.
             string[] given = layered.ModelPaths is { Count: > 0 } list ? [.. list] : [];
-            string path = DefaultModel.Resolve(given.Length > 0 ? given[0] : layered.ModelPath);
+            string path = DefaultModel.Resolve(given.Length > 0 ? given[0] : ModelSource.ResolveIfHub(layered.ModelPath, layered.DataDirectory));
             options = layered with { ModelPath = path, ModelPaths = null };
             options = roles.Apply(parse, options);
             foreach (string p in given.Length > 0 ? given : [path])

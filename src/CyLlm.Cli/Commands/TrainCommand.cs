@@ -22,7 +22,7 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "base model (GGUF, llama2.c .bin, HF folder); with --from-scratch only its tokenizer is used", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "base model (GGUF, llama2.c .bin, HF folder, hf:OWNER/REPO[:FILE_OR_QUANT]); with --from-scratch only its tokenizer is used", Required = true };
         var tokenizer = CommonOptions.Tokenizer();
         var threads = CommonOptions.Threads();
         var chatTemplate = CommonOptions.ChatTemplate();
@@ -63,7 +63,7 @@ internal static class TrainCommand
             bool isFull = parse.GetValue(full) || scratchPath is not null;
             if (parse.GetValue(bench))
             {
-                return Bench(parse.GetValue(model)!, parse.GetValue(tokenizer), scratchPath, parse.GetValue(threads), isFull,
+                return Bench(ModelSource.Resolve(parse.GetValue(model)), parse.GetValue(tokenizer), scratchPath, parse.GetValue(threads), isFull,
                     new LoraSettings(parse.GetValue(rank), parse.GetValue(alpha), 0f, LoraSettings.ParseTargets(parse.GetValue(targets)!)),
                     parse.GetValue(batch), parse.GetValue(maxLen), (int)Math.Max(1, parse.GetValue(maxSteps)));
             }
@@ -106,7 +106,7 @@ internal static class TrainCommand
 
             string? templateOverride = ChatTemplateOption.Resolve(parse.GetValue(chatTemplate));
             Directory.CreateDirectory(outDir);
-            string modelPath = parse.GetValue(model)!;
+            string modelPath = ModelSource.Resolve(parse.GetValue(model));
             using var loaded = ModelLoader.Load(modelPath, parse.GetValue(tokenizer));
             var tok = loaded.Tokenizer ?? throw new ArgumentException($"{modelPath} has no tokenizer; pass --tokenizer");
             int threadCount = parse.GetValue(threads) > 0 ? parse.GetValue(threads) : Environment.ProcessorCount;

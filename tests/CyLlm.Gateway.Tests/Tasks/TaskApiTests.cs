@@ -55,6 +55,26 @@ public sealed class TaskApiTests
     }
 
     [Fact]
+    public async Task A_model_pull_written_by_the_cli_is_listed_with_its_progress()
+    {
+        await using var s = await LiveServer.StartFakeAsync(new FakeBackend());
+        var store = s.App.State.Store;
+        var now = store.Time.GetUtcNow();
+        var task = await store.CreateTaskAsync(TaskStateMachine.Create(TaskId.New(TaskKind.ModelPull), "default", now, "{\"repo\":\"a/b\"}"));
+        task = await store.UpdateTaskAsync(TaskStateMachine.MoveTo(task, TaskStage.Running, now), task.Version);
+        await store.UpdateTaskAsync(TaskStateMachine.ReportProgress(task, 42, now), task.Version);
+
+        var list = await DurableApi.GetJsonAsync(s.Http, "/v1/tasks?kind=model_pull");
+
+        var only = Assert.Single(list.GetProperty("data").EnumerateArray());
+        Assert.Equal(task.Id.Value, only.GetProperty("id").GetString());
+        Assert.StartsWith("pull-", only.GetProperty("id").GetString());
+        Assert.Equal("model_pull", only.GetProperty("kind").GetString());
+        Assert.Equal("running", only.GetProperty("status").GetString());
+        Assert.Equal(42, only.GetProperty("progress").GetInt32());
+    }
+
+    [Fact]
     public async Task Unknown_ids_and_bad_filters_get_clear_errors()
     {
         await using var s = await LiveServer.StartFakeAsync(new FakeBackend());

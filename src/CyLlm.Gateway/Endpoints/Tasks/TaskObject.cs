@@ -3,12 +3,12 @@ using CyLlm.Jobs;
 namespace CyLlm.Gateway.Endpoints.Tasks;
 
 /// <summary>
-/// The Tasks API view of any task (fine-tuning job, batch, transfer, export). Everything is read from one stored
+/// The Tasks API view of any task (fine-tuning job, batch, transfer, export, model pull). Everything is read from one stored
 /// <see cref="TaskRecord"/>, which the store validated with the consistency checker on read, so the fields agree by
 /// construction: <see cref="IsCompleted"/> is true exactly for a terminal <see cref="Status"/>, <see cref="Progress"/> is
 /// 100 when succeeded, <see cref="Error"/> is set exactly when failed. Times are Unix seconds.
 /// </summary>
-/// <param name="Kind">fine_tuning, batch, transfer or export.</param>
+/// <param name="Kind">fine_tuning, batch, transfer, export or model_pull.</param>
 /// <param name="Status">queued, running, succeeded, failed or cancelled.</param>
 /// <param name="Stage">The kind's own stage word (the status its OpenAI API shows, e.g. in_progress for a batch).</param>
 /// <param name="Progress">Percent done, 0–100.</param>
@@ -37,6 +37,7 @@ public sealed record TaskObject(
         TaskKind.Batch => "batch",
         TaskKind.Transfer => "transfer",
         TaskKind.Export => "export",
+        TaskKind.ModelPull => "model_pull",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown task kind"),
     };
 }

@@ -97,7 +97,7 @@ public static class TaskRoutes
             }
         }
 
-        throw ApiError.BadRequest($"kind must be one of fine_tuning, batch, transfer, export (got '{Short(text)}')", "kind");
+        throw ApiError.BadRequest($"kind must be one of fine_tuning, batch, transfer, export, model_pull (got '{Short(text)}')", "kind");
     }
 
     private static TaskStatus? ParseStatus(string? text)
