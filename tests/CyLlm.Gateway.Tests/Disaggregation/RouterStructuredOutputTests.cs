@@ -70,6 +70,21 @@ public sealed class RouterStructuredOutputTests
         Assert.Equal(["city", "days"], args.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.InRange(args.GetProperty("city").GetString()!.Length, 0, 12);
         Assert.InRange(args.GetProperty("days").GetInt32(), 1, 7);
+
+        // tool_choice auto with a response_format: the either-grammar (a call or the schema's JSON) crosses the hop too.
+        string either = $$$"""
+            {"model":"stories260K","messages":[{"role":"user","content":"Once upon a time"}],"tools":{{{Tools}}},"tool_choice":"auto",
+             "temperature":0,"seed":5,"max_tokens":120,"parallel_tool_calls":false,
+             "response_format":{"type":"json_schema","json_schema":{"name":"person","strict":true,"schema":{{{Schema}}} } } }
+            """;
+        var expectedEither = await MessageOf(cluster.Prefill!, either);
+        var routedEither = await MessageOf(cluster.Router, either);
+        static string Shape(JsonElement m) => m.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array
+            ? "call " + calls[0].GetProperty("function").GetRawText() // ids are drawn per answer
+            : "text " + m.GetProperty("content").GetString();
+        Assert.Equal(Shape(expectedEither), Shape(routedEither));
+        string shape = Shape(routedEither);
+        Assert.True(shape.StartsWith("call ", StringComparison.Ordinal) || JsonDocument.Parse(shape[5..]).RootElement.TryGetProperty("age", out _), shape);
     }
 
     [Fact]
@@ -81,7 +96,9 @@ public sealed class RouterStructuredOutputTests
             ("{\"kind\":\"gbnf\",\"source\":\"root ::= undefined-rule\"}", "grammar.source"),
             ("{\"kind\":\"json_schema\",\"source\":\"{not json\"}", "grammar.source"),
             ("{\"kind\":\"json_schema\",\"source\":\"{\\\"type\\\":\\\"object\\\",\\\"patternProperties\\\":{}}\"}", "grammar.source"),
-            ("{\"kind\":\"lark\",\"source\":\"start: 'a'\"}", "grammar.kind"),
+            ("{\"kind\":\"earley\",\"source\":\"start: \\\"a\\\"\"}", "grammar.kind"),
+            ("{\"kind\":\"lark\",\"source\":\"start: undefined_rule\"}", "grammar.source"),
+            ("{\"kind\":\"either\",\"source\":\"[]\"}", "grammar.source"),
             ("{\"kind\":\"regex\"}", "grammar.source"),
         })
         {
