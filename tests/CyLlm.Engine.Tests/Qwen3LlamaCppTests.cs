@@ -27,6 +27,8 @@ public sealed class Qwen3LlamaCppTests
         Assert.Equal(RopeLayout.HalfSplit, c.RopeLayout);
         Assert.Equal((256, 8, 4, 64), (c.Dim, c.Heads, c.KvHeads, c.HeadDim));
         Assert.Equal([64L], engine.Model.Get("blk.3.attn_k_norm.weight").Shape);
+        // No template in the file: Qwen3 falls back to plain ChatML (not the qwen2 built-in with its system prompt).
+        Assert.Equal("chatml", engine.ChatTemplateName);
     }
 
     [SkippableTheory]
