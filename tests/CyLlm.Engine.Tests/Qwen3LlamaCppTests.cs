@@ -38,6 +38,8 @@ public sealed class Qwen3LlamaCppTests
     {
         var golden = LlamaCppGolden.Load($"qwen3-tiny-{type}.json");
         using var engine = InferenceEngine.Load(SyntheticQwen3.Get(type), null, new EngineOptions { Threads = 2 });
+        // The golden's prompt ids are BOS + "Once upon a time" in the model's (Llama-2) vocabulary.
+        Assert.Equal(golden.Input, engine.Encode("Once upon a time"));
         var r = engine.Generate(new GenerationRequest { PromptTokens = golden.Input, Sampling = Greedy(golden.Generated.Length) });
         int comparable = golden.StepsBeforeFirstGapBelow(0.02f);
         Assert.True(comparable >= 4, $"the golden file has only {comparable} steps with a clear winner");
