@@ -10,8 +10,8 @@ namespace CyLlm.Engine.Execution;
 
 /// <summary>
 /// The Llama-family forward pass over a batch of tokens that may belong to different sequences: embedding,
-/// per block RMSNorm → QKV (+bias) → per-head Q/K RMSNorm (Qwen3) → RoPE → cache write → causal attention → output projection → residual,
-/// RMSNorm → SwiGLU FFN → residual; final norm and the output head for the rows that need logits.
+/// per block RMSNorm → QKV (+bias) → per-head Q/K RMSNorm (Qwen3) → RoPE → cache write → causal attention →
+/// output projection → residual, RMSNorm → SwiGLU FFN → residual; final norm and the output head for the rows that need logits.
 /// All scratch memory is allocated once for <see cref="MaxBatch"/> tokens: the decode loop allocates nothing.
 /// </summary>
 internal sealed unsafe class ForwardPass : IDisposable
