@@ -21,8 +21,14 @@ public sealed partial class InferenceEngine
     /// The architecture hint that picks the built-in template for a model without its own; training renders
     /// conversations with the same one so an adapter learns the prompts it will be served.
     /// </summary>
-    public static string? ChatTemplateHint(Models.ModelArchitecture architecture) =>
-        architecture == Models.ModelArchitecture.Qwen2 ? "qwen2" : null;
+    public static string? ChatTemplateHint(Models.ModelArchitecture architecture) => architecture switch
+    {
+        Models.ModelArchitecture.Qwen2 => "qwen2",
+        // Qwen3 is plain ChatML (no default system prompt, unlike the qwen2 built-in): the selector's
+        // fallback for an unknown hint. Real Qwen3 files carry their own template, which wins anyway.
+        Models.ModelArchitecture.Qwen3 => "qwen3",
+        _ => null,
+    };
 
     /// <summary>
     /// Renders a conversation into the prompt text the model was trained on (its own chat template, or the

@@ -7,7 +7,8 @@ namespace CyLlm.Models;
 /// file, never copied) under canonical GGUF names, and its tokenizer description.
 /// Canonical names: token_embd.weight, output_norm.weight, output.weight (absent when tied),
 /// blk.{i}.attn_norm.weight, blk.{i}.attn_q.weight, blk.{i}.attn_k.weight, blk.{i}.attn_v.weight,
-/// blk.{i}.attn_q.bias, blk.{i}.attn_k.bias, blk.{i}.attn_v.bias (Qwen2), blk.{i}.attn_output.weight,
+/// blk.{i}.attn_q.bias, blk.{i}.attn_k.bias, blk.{i}.attn_v.bias (Qwen2), blk.{i}.attn_q_norm.weight,
+/// blk.{i}.attn_k_norm.weight (Qwen3, [head_dim] each), blk.{i}.attn_output.weight,
 /// blk.{i}.ffn_norm.weight, blk.{i}.ffn_gate.weight, blk.{i}.ffn_up.weight, blk.{i}.ffn_down.weight.
 /// Q and K weights are stored so that <see cref="ModelConfig.RopeLayout"/> describes the rotation pairs.
 /// </summary>

@@ -8,4 +8,8 @@ public enum ModelArchitecture
 
     /// <summary>Qwen2 / Qwen2.5: Llama with biases on the Q, K and V projections.</summary>
     Qwen2 = 1,
+
+    /// <summary>Qwen3 (dense): Llama without Q/K/V biases but with an RMSNorm over every query and key head
+    /// (<see cref="ModelConfig.QkNorm"/>) before RoPE; head_dim may differ from dim / heads.</summary>
+    Qwen3 = 2,
 }

@@ -35,6 +35,12 @@ public sealed record ModelConfig
     /// <summary>Q, K and V projections carry biases (Qwen2).</summary>
     public bool AttentionBias { get; init; }
 
+    /// <summary>
+    /// Per-head RMSNorm on queries and keys (Qwen3): blk.{i}.attn_q_norm.weight and attn_k_norm.weight, each
+    /// [HeadDim], scale every head's query/key vector after the projection and before RoPE, with <see cref="RmsNormEps"/>.
+    /// </summary>
+    public bool QkNorm { get; init; }
+
     /// <summary>The output head shares the token embedding matrix.</summary>
     public bool TiedEmbeddings { get; init; }
 

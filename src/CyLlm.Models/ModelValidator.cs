@@ -4,7 +4,7 @@ namespace CyLlm.Models;
 
 /// <summary>
 /// Checks, for every format, that a model's configuration is sane and that its tensors (under canonical GGUF
-/// names) are exactly those the Llama/Qwen2 forward pass uses, with the shapes the configuration implies. A
+/// names) are exactly those the Llama/Qwen2/Qwen3 forward pass uses, with the shapes the configuration implies. A
 /// weight that is present but would be ignored (an output bias, a MoE expert) is an error, as it is in
 /// llama.cpp ("wrong number of tensors"): silently skipping it would give wrong output.
 /// </summary>
@@ -48,6 +48,13 @@ internal static class ModelValidator
                 expected[p + "attn_q.bias"] = (qDim, 1);
                 expected[p + "attn_k.bias"] = (kvDim, 1);
                 expected[p + "attn_v.bias"] = (kvDim, 1);
+            }
+
+            if (c.QkNorm)
+            {
+                // One weight per head dimension, shared by every query (resp. key) head of the layer.
+                expected[p + "attn_q_norm.weight"] = (c.HeadDim, 1);
+                expected[p + "attn_k_norm.weight"] = (c.HeadDim, 1);
             }
         }
 

@@ -7,19 +7,29 @@ using CyLlm.Tensors.Quant;
 namespace CyLlm.Engine.Tests;
 
 /// <summary>
-/// Writes a loaded Llama model as a Hugging Face folder (config.json + safetensors), the way the HF
+/// Writes a loaded Llama-family model as a Hugging Face folder (config.json + safetensors), the way the HF
 /// conversion does: names mapped back, Q and K rows permuted from the interleaved RoPE layout to the
-/// half-split one, tensors in F32, F16 or BF16, optionally split into shards with an index.
+/// half-split one (when the source is interleaved), Qwen3's head norms as self_attn.q_norm/k_norm, tensors in F32, F16 or BF16, optionally split into shards with an index.
 /// </summary>
 internal static unsafe class HfCheckpointWriter
 {
-    public static void Write(LoadedModel model, string folder, string dtype, int shards = 1, string modelType = "llama")
+    /// <param name="edit">Optional: rewrites a tensor's values (by canonical GGUF name) before it is written.</param>
+    /// <param name="omit">Optional: canonical GGUF names left out of the folder.</param>
+    public static void Write(LoadedModel model, string folder, string dtype, int shards = 1, string modelType = "llama",
+        Func<string, float[], float[]>? edit = null, IReadOnlySet<string>? omit = null)
     {
         Directory.CreateDirectory(folder);
         var c = model.Config;
         var tensors = new List<(string Name, long[] Shape, float[] Data)>();
         void Add(string hf, string gguf, bool permuteHeads = false, int heads = 0)
         {
+            if (omit?.Contains(gguf) == true)
+            {
+                return;
+            }
+
+            // A half-split source (GGUF qwen2/qwen3) already has the HF row order.
+            permuteHeads &= c.RopeLayout == RopeLayout.Interleaved;
             var t = model.Get(gguf);
             var data = new float[t.ElementCount];
             fixed (float* d = data)
@@ -33,7 +43,7 @@ internal static unsafe class HfCheckpointWriter
                 data = Permute(data, heads, (int)shape[0], (int)shape[1]);
             }
 
-            tensors.Add((hf, shape, data));
+            tensors.Add((hf, shape, edit is null ? data : edit(gguf, data)));
         }
 
         Add("model.embed_tokens.weight", "token_embd.weight");
@@ -45,6 +55,12 @@ internal static unsafe class HfCheckpointWriter
             Add(p + "self_attn.k_proj.weight", $"blk.{i}.attn_k.weight", true, c.KvHeads);
             Add(p + "self_attn.v_proj.weight", $"blk.{i}.attn_v.weight");
             Add(p + "self_attn.o_proj.weight", $"blk.{i}.attn_output.weight");
+            if (c.QkNorm)
+            {
+                Add(p + "self_attn.q_norm.weight", $"blk.{i}.attn_q_norm.weight");
+                Add(p + "self_attn.k_norm.weight", $"blk.{i}.attn_k_norm.weight");
+            }
+
             Add(p + "post_attention_layernorm.weight", $"blk.{i}.ffn_norm.weight");
             Add(p + "mlp.gate_proj.weight", $"blk.{i}.ffn_gate.weight");
             Add(p + "mlp.up_proj.weight", $"blk.{i}.ffn_up.weight");
@@ -78,6 +94,11 @@ internal static unsafe class HfCheckpointWriter
             ["rope_theta"] = c.RopeTheta,
             ["tie_word_embeddings"] = c.TiedEmbeddings,
         };
+        if (c.HeadDim * c.Heads != c.Dim)
+        {
+            config["head_dim"] = c.HeadDim;
+        }
+
         File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(config));
         int per = (tensors.Count + shards - 1) / shards;
         var weightMap = new Dictionary<string, string>();

@@ -186,10 +186,11 @@ internal sealed class GgufTestWriter
 
     /// <summary>
     /// A minimal valid one-layer model (4 heads, 2 KV heads, vocab 8): F32 norms and embedding, matrices of
-    /// <paramref name="matrixType"/> (dim must be a multiple of that type's block). Qwen2 adds Q/K/V biases.
+    /// <paramref name="matrixType"/> (dim must be a multiple of that type's block). Qwen2 adds Q/K/V biases;
+    /// Qwen3 adds the per-head attn_q_norm/attn_k_norm weights, [dim / 4] each, unless <paramref name="qkNorm"/> is false.
     /// </summary>
     public static GgufTestWriter TinyLlama(GgmlType matrixType = GgmlType.F32, uint version = 3, int alignment = 32,
-        int dim = 32, string arch = "llama", bool tied = false, int seed = 1)
+        int dim = 32, string arch = "llama", bool tied = false, int seed = 1, bool qkNorm = true)
     {
         int hidden = 2 * dim, vocab = 8, kvDim = dim / 2;
         var w = new GgufTestWriter { Version = version, Alignment = alignment }
@@ -225,6 +226,12 @@ internal sealed class GgufTestWriter
             w.Tensor("blk.0.attn_q.bias", GgmlType.F32, [dim], RandomRows(rng, GgmlType.F32, dim, 1))
              .Tensor("blk.0.attn_k.bias", GgmlType.F32, [kvDim], RandomRows(rng, GgmlType.F32, kvDim, 1))
              .Tensor("blk.0.attn_v.bias", GgmlType.F32, [kvDim], RandomRows(rng, GgmlType.F32, kvDim, 1));
+        }
+
+        if (arch == "qwen3" && qkNorm)
+        {
+            w.Tensor("blk.0.attn_q_norm.weight", GgmlType.F32, [dim / 4], RandomRows(rng, GgmlType.F32, dim / 4, 1))
+             .Tensor("blk.0.attn_k_norm.weight", GgmlType.F32, [dim / 4], RandomRows(rng, GgmlType.F32, dim / 4, 1));
         }
 
         if (!tied)

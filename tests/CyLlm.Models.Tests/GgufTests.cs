@@ -252,6 +252,34 @@ public sealed class GgufTests : IDisposable
     }
 
     [Fact]
+    public void Qwen3_is_half_split_with_per_head_qk_norms_and_no_biases()
+    {
+        using var m = ModelLoader.Load(Write(TinyLlama(arch: "qwen3", tied: true).Build()));
+        Assert.Equal(ModelArchitecture.Qwen3, m.Config.Architecture);
+        Assert.Equal(RopeLayout.HalfSplit, m.Config.RopeLayout);
+        Assert.True(m.Config.QkNorm);
+        Assert.False(m.Config.AttentionBias);
+        Assert.True(m.Config.TiedEmbeddings);
+        Assert.Equal([8L], m.Get("blk.0.attn_q_norm.weight").Shape);
+        Assert.Equal([8L], m.Get("blk.0.attn_k_norm.weight").Shape);
+    }
+
+    [Fact]
+    public void A_qwen3_file_without_head_norms_names_the_missing_tensor()
+    {
+        var e = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(Write(TinyLlama(arch: "qwen3", qkNorm: false).Build())).Dispose());
+        Assert.Contains("tensor blk.0.attn_q_norm.weight is missing", e.Message);
+    }
+
+    [Fact]
+    public void Head_norms_in_a_llama_file_are_refused_rather_than_ignored()
+    {
+        var w = TinyLlama().Tensor("blk.0.attn_q_norm.weight", GgmlType.F32, [8], new byte[32]);
+        var e = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(Write(w.Build())).Dispose());
+        Assert.Contains("blk.0.attn_q_norm.weight is not used by CyLlm's Llama forward pass", e.Message);
+    }
+
+    [Fact]
     public void Mistral_is_accepted_with_the_llama_key_set()
     {
         var w = TinyLlama().Set("general.architecture", GgufValueType.String, "mistral");

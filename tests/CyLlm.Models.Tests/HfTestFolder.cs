@@ -56,6 +56,9 @@ internal sealed class HfTestFolder
 
     public bool Biases { get; init; }
 
+    /// <summary>Qwen3's per-head self_attn.q_norm/k_norm weights, [HeadDim] each.</summary>
+    public bool QkNorm { get; init; }
+
     /// <summary>Bytes written per HF tensor name.</summary>
     public Dictionary<string, byte[]> Written { get; } = new(StringComparer.Ordinal);
 
@@ -75,6 +78,12 @@ internal sealed class HfTestFolder
                 list.Add((p + "self_attn.q_proj.bias", [Heads * HeadDim]));
                 list.Add((p + "self_attn.k_proj.bias", [KvHeads * HeadDim]));
                 list.Add((p + "self_attn.v_proj.bias", [KvHeads * HeadDim]));
+            }
+
+            if (QkNorm)
+            {
+                list.Add((p + "self_attn.q_norm.weight", [HeadDim]));
+                list.Add((p + "self_attn.k_norm.weight", [HeadDim]));
             }
 
             list.Add((p + "self_attn.o_proj.weight", [Dim, Heads * HeadDim]));

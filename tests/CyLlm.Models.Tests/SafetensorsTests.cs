@@ -145,6 +145,30 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void Qwen3_maps_the_head_norms_and_needs_them()
+    {
+        var f = new HfTestFolder(Path.Combine(_dir, "qwen3")) { QkNorm = true };
+        f.Config["model_type"] = "qwen3";
+        f.Config["architectures"] = new JsonArray("Qwen3ForCausalLM");
+        f.Write();
+        using (var m = ModelLoader.Load(f.Folder))
+        {
+            Assert.Equal(ModelArchitecture.Qwen3, m.Config.Architecture);
+            Assert.True(m.Config.QkNorm);
+            Assert.False(m.Config.AttentionBias);
+            Assert.Equal(RopeLayout.HalfSplit, m.Config.RopeLayout);
+            Assert.Equal([(long)HfTestFolder.HeadDim], m.Get("blk.1.attn_q_norm.weight").Shape);
+            Assert.Equal([(long)HfTestFolder.HeadDim], m.Get("blk.0.attn_k_norm.weight").Shape);
+        }
+
+        // model_type qwen3 without the norms: a named missing tensor, not a Llama run.
+        var bare = Folder("qwen3-bare");
+        bare.Config["model_type"] = "qwen3";
+        bare.Write();
+        Assert.Contains("tensor blk.0.attn_q_norm.weight is missing", Fails(bare.Folder).Message);
+    }
+
+    [Fact]
     public void Defaults_rope_scaling_and_v5_rope_parameters_are_read()
     {
         var f = Folder("llama3");

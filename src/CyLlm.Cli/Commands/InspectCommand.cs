@@ -39,6 +39,7 @@ internal static class InspectCommand
         sb.AppendLine($"rms_eps:       {c.RmsNormEps}");
         sb.AppendLine($"tied output:   {c.TiedEmbeddings}");
         sb.AppendLine($"qkv bias:      {c.AttentionBias}");
+        sb.AppendLine($"qk head norm:  {c.QkNorm}");
         sb.AppendLine($"file bytes:    {m.FileBytes:N0}");
         var byType = m.Tensors.Values.GroupBy(t => t.Type).OrderBy(g => g.Key);
         sb.AppendLine($"tensor types:  {string.Join(", ", byType.Select(g => $"{g.Key} x{g.Count()}"))}");

@@ -10,8 +10,8 @@ namespace CyLlm.Engine.Execution;
 
 /// <summary>
 /// The Llama-family forward pass over a batch of tokens that may belong to different sequences: embedding,
-/// per block RMSNorm → QKV (+bias) → RoPE → cache write → causal attention → output projection → residual,
-/// RMSNorm → SwiGLU FFN → residual; final norm and the output head for the rows that need logits.
+/// per block RMSNorm → QKV (+bias) → per-head Q/K RMSNorm (Qwen3) → RoPE → cache write → causal attention →
+/// output projection → residual, RMSNorm → SwiGLU FFN → residual; final norm and the output head for the rows that need logits.
 /// All scratch memory is allocated once for <see cref="MaxBatch"/> tokens: the decode loop allocates nothing.
 /// </summary>
 internal sealed unsafe class ForwardPass : IDisposable
@@ -162,6 +162,15 @@ internal sealed unsafe class ForwardPass : IDisposable
                 AddInPlace(q, lw.Bq, _qDim);
                 AddInPlace(k, lw.Bk!, _kvDim);
                 AddInPlace(v, lw.Bv!, _kvDim);
+            }
+
+            if (lw.QNorm is not null)
+            {
+                // Qwen3: q is [heads, headDim] and k is [kvHeads, headDim] for this token; each head vector is
+                // RMS-normalised on its own with the layer's [headDim] weight, after bias/LoRA and before RoPE
+                // (llama.cpp's build_norm on Qcur/Kcur), so the cache holds normed, rotated keys.
+                RmsNorm.Rows(q, Pin(lw.QNorm), q, c.Heads, c.HeadDim, c.RmsNormEps);
+                RmsNorm.Rows(k, Pin(lw.KNorm!), k, c.KvHeads, c.HeadDim, c.RmsNormEps);
             }
 
             float* cs = _cos + ((nint)i * half);

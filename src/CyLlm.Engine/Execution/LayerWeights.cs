@@ -13,6 +13,8 @@ internal sealed class LayerWeights
     public float[]? Bq { get; init; }                    // [heads*headDim] (Qwen2)
     public float[]? Bk { get; init; }                    // [kvHeads*headDim]
     public float[]? Bv { get; init; }                    // [kvHeads*headDim]
+    public float[]? QNorm { get; init; }                 // [headDim] (Qwen3), shared by all query heads
+    public float[]? KNorm { get; init; }                 // [headDim] (Qwen3), shared by all key heads
     public required float[] FfnNorm { get; init; }      // [dim]
     public required QuantMatrix WGate { get; init; }     // [hidden, dim]
     public required QuantMatrix WUp { get; init; }       // [hidden, dim]

@@ -7,7 +7,7 @@ namespace CyLlm.Engine.Execution;
 
 /// <summary>
 /// The weights of a <see cref="LoadedModel"/> bound for computation. Matrices stay in the memory-mapped file
-/// (no copy); only the small 1-D tensors (norms, biases) are decoded into float arrays.
+/// (no copy); only the small 1-D tensors (norms, Q/K head norms, biases) are decoded into float arrays.
 /// </summary>
 internal sealed unsafe class ModelWeights : IDisposable
 {
@@ -39,6 +39,8 @@ internal sealed unsafe class ModelWeights : IDisposable
                 Bq = OptionalVector(model.TryGet(p + "attn_q.bias"), qDim),
                 Bk = OptionalVector(model.TryGet(p + "attn_k.bias"), kvDim),
                 Bv = OptionalVector(model.TryGet(p + "attn_v.bias"), kvDim),
+                QNorm = c.QkNorm ? Vector(model.Get(p + "attn_q_norm.weight"), c.HeadDim) : null,
+                KNorm = c.QkNorm ? Vector(model.Get(p + "attn_k_norm.weight"), c.HeadDim) : null,
                 FfnNorm = Vector(model.Get(p + "ffn_norm.weight"), c.Dim),
                 WGate = Matrix(model.Get(p + "ffn_gate.weight"), c.HiddenDim, c.Dim),
                 WUp = Matrix(model.Get(p + "ffn_up.weight"), c.HiddenDim, c.Dim),

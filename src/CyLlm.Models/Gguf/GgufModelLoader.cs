@@ -6,7 +6,7 @@ namespace CyLlm.Models.Gguf;
 
 /// <summary>
 /// Opens a GGUF file (v2/v3) as a <see cref="LoadedModel"/>: architectures "llama" (and "mistral" written with
-/// the llama key set) and "qwen2". Tensors keep their GGUF names and point into the read-only memory map.
+/// the llama key set), "qwen2" and "qwen3" (dense). Tensors keep their GGUF names and point into the read-only memory map.
 /// </summary>
 public static unsafe class GgufModelLoader
 {
@@ -75,7 +75,8 @@ public static unsafe class GgufModelLoader
         {
             "llama" or "mistral" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
-            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2)"),
+            "qwen3" => ModelArchitecture.Qwen3,
+            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3)"),
         };
 
         // llama.cpp writes Mistral models as "llama"; a file that says "mistral" is accepted when it uses the
@@ -137,11 +138,15 @@ public static unsafe class GgufModelLoader
             RmsNormEps = eps,
             RopeTheta = Float(m, $"{k}.rope.freq_base") ?? 10000f,
             RopeDimensions = Int(m, $"{k}.rope.dimension_count") ?? headDim,
-            // llama.cpp's converter permutes Q/K of "llama" so that adjacent pairs rotate; qwen2 keeps the
-            // NEOX (half-split) order of the Hugging Face weights.
-            RopeLayout = architecture == ModelArchitecture.Qwen2 ? RopeLayout.HalfSplit : RopeLayout.Interleaved,
+            // llama.cpp's converter permutes Q/K of "llama" so that adjacent pairs rotate; qwen2 and qwen3 keep
+            // the NEOX (half-split) order of the Hugging Face weights (llama.cpp takes the rope type from the
+            // architecture, not from metadata).
+            RopeLayout = architecture == ModelArchitecture.Llama ? RopeLayout.Interleaved : RopeLayout.HalfSplit,
             RopeScaling = Scaling(m, k, file),
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
+            // Required by the architecture, not inferred from the tensors: a qwen3 file without them must fail
+            // validation by name instead of running as Llama.
+            QkNorm = architecture == ModelArchitecture.Qwen3,
             TiedEmbeddings = !tensors.ContainsKey("output.weight"),
             Name = Str(m, "general.name"),
         };

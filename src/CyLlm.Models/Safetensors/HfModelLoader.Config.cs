@@ -12,7 +12,8 @@ public static partial class HfModelLoader
         {
             "llama" or "mistral" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
-            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, qwen2)"),
+            "qwen3" => ModelArchitecture.Qwen3,
+            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, qwen2, qwen3)"),
         };
         if (HfJson.Str(cfg, "hidden_act") is { } act && act != "silu")
         {
@@ -50,13 +51,14 @@ public static partial class HfModelLoader
             HeadDim = headDim,
             VocabSize = Req(cfg, "vocab_size"),
             ContextLength = HfJson.Int(cfg, "max_position_embeddings") ?? 2048,
-            // transformers' LlamaConfig/MistralConfig/Qwen2Config default.
+            // transformers' LlamaConfig/MistralConfig/Qwen2Config/Qwen3Config default.
             RmsNormEps = HfJson.Float(cfg, "rms_norm_eps") ?? 1e-6f,
             RopeTheta = theta,
             RopeDimensions = ropeDims,
             RopeLayout = RopeLayout.HalfSplit,
             RopeScaling = Scaling(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams),
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
+            QkNorm = arch == ModelArchitecture.Qwen3,
             TiedEmbeddings = tied || !tensors.ContainsKey("output.weight"),
             Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))),
         };
@@ -75,6 +77,7 @@ public static partial class HfModelLoader
             "LlamaForCausalLM" => "llama",
             "MistralForCausalLM" => "mistral",
             "Qwen2ForCausalLM" => "qwen2",
+            "Qwen3ForCausalLM" => "qwen3",
             var other => other,
         };
     }

@@ -1,6 +1,6 @@
 namespace CyLlm.Models.Safetensors;
 
-/// <summary>Hugging Face (transformers Llama/Mistral/Qwen2) tensor names → canonical GGUF names.</summary>
+/// <summary>Hugging Face (transformers Llama/Mistral/Qwen2/Qwen3) tensor names → canonical GGUF names.</summary>
 public static class HfTensorNames
 {
     private static readonly Dictionary<string, string> LayerMap = new(StringComparer.Ordinal)
@@ -13,6 +13,8 @@ public static class HfTensorNames
         ["self_attn.k_proj.bias"] = "attn_k.bias",
         ["self_attn.v_proj.bias"] = "attn_v.bias",
         ["self_attn.o_proj.weight"] = "attn_output.weight",
+        ["self_attn.q_norm.weight"] = "attn_q_norm.weight",
+        ["self_attn.k_norm.weight"] = "attn_k_norm.weight",
         ["post_attention_layernorm.weight"] = "ffn_norm.weight",
         ["mlp.gate_proj.weight"] = "ffn_gate.weight",
         ["mlp.up_proj.weight"] = "ffn_up.weight",

@@ -147,6 +147,13 @@ public sealed partial class LlamaTrainingModel
     public static unsafe LlamaTrainingModel FromLoaded(LoadedModel model, WorkerPool pool)
     {
         var c = model.Config;
+        if (c.QkNorm)
+        {
+            // The training graph has no per-head Q/K RMSNorm: it would copy every other weight, drop
+            // attn_q_norm/attn_k_norm and train (and export) a different model without saying so.
+            throw new NotSupportedException($"training {c.Architecture} models is not supported (the trainer has no per-head Q/K norm); serve it with 'cyllm serve' or train a llama/qwen2 model");
+        }
+
         var m = new LlamaTrainingModel(c, pool);
         foreach (var p in m.AllParameters())
         {
