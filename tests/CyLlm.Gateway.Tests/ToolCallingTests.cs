@@ -309,4 +309,33 @@ public sealed class ToolCallingTests(FakeServerFixture fx) : IClassFixture<FakeS
         Assert.Equal(("get_time", "{\"zone\": \"UTC\"}"), (call.FunctionName, call.FunctionArguments.ToString()));
         Assert.Empty(completion.Content);
     }
+
+    [Fact]
+    public async Task A_reply_cut_off_after_a_call_says_length_and_keeps_the_half_written_call_as_content()
+    {
+        const string Partial = "\n<tool_call>\n{\"name\": \"get_ti";
+        fx.Backend.Reply = OneCall + Partial;
+        fx.Backend.ReplyFinish = CyLlm.Engine.Generation.FinishReason.Length;
+        try
+        {
+            using var resp = await fx.Server.PostJsonAsync(Chat, Body(",\"tools\":[" + WeatherTool + "," + TimeTool + "]"));
+            string body = await resp.Content.ReadAsStringAsync();
+            Assert.True(resp.IsSuccessStatusCode, body);
+            var choice = JsonDocument.Parse(body).RootElement.GetProperty("choices")[0];
+            Assert.Equal("length", choice.GetProperty("finish_reason").GetString());
+            var call = Assert.Single(choice.GetProperty("message").GetProperty("tool_calls").EnumerateArray());
+            Assert.Equal("get_weather", call.GetProperty("function").GetProperty("name").GetString());
+            Assert.Contains("get_ti", choice.GetProperty("message").GetProperty("content").GetString(), StringComparison.Ordinal);
+
+            // Streamed: the complete call as deltas, the rest as content, and the same finish_reason.
+            using var sresp = await fx.Server.PostJsonAsync(Chat, Body(",\"stream\":true,\"tools\":[" + WeatherTool + "," + TimeTool + "]"));
+            var chunks = Sse.Payloads(await sresp.Content.ReadAsStringAsync()).SelectMany(p => p.GetProperty("choices").EnumerateArray()).ToList();
+            Assert.Equal("length", chunks.Select(c => c.GetProperty("finish_reason")).Last(f => f.ValueKind == JsonValueKind.String).GetString());
+            Assert.Contains(chunks, c => c.GetProperty("delta").TryGetProperty("tool_calls", out _));
+        }
+        finally
+        {
+            fx.Backend.ReplyFinish = CyLlm.Engine.Generation.FinishReason.Stop;
+        }
+    }
 }

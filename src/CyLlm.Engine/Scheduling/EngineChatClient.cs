@@ -33,7 +33,7 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
         return new ChatResponse(new AiChatMessage(ChatRole.Assistant, contents))
         {
             ModelId = modelId,
-            FinishReason = calls ? ChatFinishReason.ToolCalls : result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop,
+            FinishReason = result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : calls ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop,
             Usage = new UsageDetails
             {
                 InputTokenCount = result.PromptTokenIds.Length,
@@ -82,7 +82,7 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
         {
             Role = ChatRole.Assistant,
             ModelId = modelId,
-            FinishReason = calls ? ChatFinishReason.ToolCalls : result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : ChatFinishReason.Stop,
+            FinishReason = result.FinishReason == FinishReason.Length ? ChatFinishReason.Length : calls ? ChatFinishReason.ToolCalls : ChatFinishReason.Stop,
         };
     }
 

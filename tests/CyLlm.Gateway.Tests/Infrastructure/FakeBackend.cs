@@ -49,6 +49,9 @@ public sealed class FakeBackend : IInferenceBackend
     /// </summary>
     public string? Reply { get; set; }
 
+    /// <summary>How a scripted <see cref="Reply"/> ends (Stop by default; Length for a reply cut off by max_tokens).</summary>
+    public FinishReason ReplyFinish { get; set; } = FinishReason.Stop;
+
     /// <summary>When set, the scripted reply chosen from the rendered messages (a tool loop: a call first, then an
     /// answer once a tool result is in); takes precedence over <see cref="Reply"/>.</summary>
     public Func<IReadOnlyList<ChatMessage>?, string?>? ReplyFor { get; set; }
@@ -114,7 +117,7 @@ public sealed class FakeBackend : IInferenceBackend
                 onToken?.Invoke(new GeneratedToken(piece[0] % 128, piece, new SampleResult(piece[0] % 128, -0.5f, null)));
             }
 
-            return new GenerationResult(prompt, replyIds.ToArray(), reply, FinishReason.Stop, [], 0, 0, 0);
+            return new GenerationResult(prompt, replyIds.ToArray(), reply, ReplyFinish, [], 0, 0, 0);
         }
 
         var ids = new List<int>();

@@ -171,7 +171,8 @@ public static class ChatHandler
     /// <summary>
     /// The response message for generated <paramref name="text"/>: with a parser, its calls become tool_calls (only
     /// the first when <paramref name="parallel"/> is false), content is null when there is none besides them, and the
-    /// finish_reason is "tool_calls".
+    /// finish_reason is "tool_calls" — unless the generation was cut off ("length"): then it stays "length", and text
+    /// after the complete calls (a half-written call) is content, so nothing is lost and the truncation is visible.
     /// </summary>
     internal static (ChatResponseMessage Message, string FinishReason) Shape(string text, string finishReason, IToolCallParser? parser, bool parallel)
     {
@@ -189,7 +190,7 @@ public static class ChatHandler
         var list = calls.Take(parallel ? calls.Count : 1)
             .Select(c => new ChatResponseToolCall(c.Id, "function", new ChatFunctionCall(c.Name, c.Arguments)))
             .ToList();
-        return (new ChatResponseMessage("assistant", content, list), "tool_calls");
+        return (new ChatResponseMessage("assistant", content, list), finishReason == "length" ? "length" : "tool_calls");
     }
 
     /// <summary>

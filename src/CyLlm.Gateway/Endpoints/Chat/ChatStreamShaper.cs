@@ -62,7 +62,10 @@ public sealed class ChatStreamShaper(string id, long created, string model, Logp
             }
         }
 
-        string finish = _callsSent > 0 ? "tool_calls" : SamplingMapper.FinishReasonName(result.FinishReason);
+        // Cut off by max_tokens or the context, the answer says "length" even after complete calls: a call may have been
+        // left half-written (its text arrives as content), and the client must know the reply is truncated.
+        string reason = SamplingMapper.FinishReasonName(result.FinishReason);
+        string finish = _callsSent > 0 && reason != "length" ? "tool_calls" : reason;
         yield return new ChatCompletionChunk(id, "chat.completion.chunk", created, model,
             [new ChatChunkChoice(choice, new ChatDelta(null, null), null, finish)], null, null);
         if (includeUsage)
