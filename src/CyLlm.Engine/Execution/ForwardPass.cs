@@ -280,25 +280,28 @@ internal sealed unsafe class ForwardPass : IDisposable
                 continue;
             }
 
-            if (_loraTmp.Length < w.Rank)
+            AddLoraRow(w, adapter!.Scale, x + ((nint)i * inDim), y + ((nint)i * outDim), inDim, outDim);
+        }
+    }
+
+    /// <summary>y[outDim] += scale·B·(A·x[inDim]) for one row.</summary>
+    private void AddLoraRow(LoraWeights w, float scale, float* xi, float* yi, int inDim, int outDim)
+    {
+        if (_loraTmp.Length < w.Rank)
+        {
+            _loraTmp = new float[w.Rank];
+        }
+
+        fixed (float* a = w.A, b = w.B, tmp = _loraTmp)
+        {
+            for (int r = 0; r < w.Rank; r++)
             {
-                _loraTmp = new float[w.Rank];
+                tmp[r] = VecDot.F32(a + ((nint)r * inDim), xi, inDim);
             }
 
-            float* xi = x + ((nint)i * inDim);
-            float* yi = y + ((nint)i * outDim);
-            fixed (float* a = w.A, b = w.B, tmp = _loraTmp)
+            for (int o = 0; o < outDim; o++)
             {
-                for (int r = 0; r < w.Rank; r++)
-                {
-                    tmp[r] = VecDot.F32(a + ((nint)r * inDim), xi, inDim);
-                }
-
-                float scale = adapter!.Scale;
-                for (int o = 0; o < outDim; o++)
-                {
-                    yi[o] += scale * VecDot.F32(b + ((nint)o * w.Rank), tmp, w.Rank);
-                }
+                yi[o] += scale * VecDot.F32(b + ((nint)o * w.Rank), tmp, w.Rank);
             }
         }
     }
@@ -314,26 +317,7 @@ internal sealed unsafe class ForwardPass : IDisposable
                 continue;
             }
 
-            if (_loraTmp.Length < w.Rank)
-            {
-                _loraTmp = new float[w.Rank];
-            }
-
-            float* xi = _normed + ((nint)r * _dim);
-            float* yi = _logits + ((nint)r * _vocab);
-            fixed (float* a = w.A, b = w.B, tmp = _loraTmp)
-            {
-                for (int k = 0; k < w.Rank; k++)
-                {
-                    tmp[k] = VecDot.F32(a + ((nint)k * _dim), xi, _dim);
-                }
-
-                float scale = adapter.Scale;
-                for (int o = 0; o < _vocab; o++)
-                {
-                    yi[o] += scale * VecDot.F32(b + ((nint)o * w.Rank), tmp, w.Rank);
-                }
-            }
+            AddLoraRow(w, adapter.Scale, _normed + ((nint)r * _dim), _logits + ((nint)r * _vocab), _dim, _vocab);
         }
     }
 

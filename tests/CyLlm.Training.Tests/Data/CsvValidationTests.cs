@@ -57,7 +57,7 @@ public sealed class CsvValidationTests
         string csv = "messages,source\n"
             + Cell("""[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]""") + ",a\n"  // 2
             + Cell("""[{"role":"user","content":"hi"}""") + ",b\n"                                       // 3 invalid JSON cell
-            + Cell("""[{"role":"user","content":"hi"},{"role":"tool","content":"x"}]""") + ",c\n"        // 4
+            + Cell("""[{"role":"user","content":"hi"},{"role":"robot","content":"x"}]""") + ",c\n"       // 4
             + ",d\n";                                                                                     // 5 empty cell
         var r = Validate(csv);
         Assert.Equal(DatasetSchema.OpenAiChat, r.Schema);
