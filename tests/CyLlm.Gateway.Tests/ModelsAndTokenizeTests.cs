@@ -21,6 +21,22 @@ public sealed class ModelsAndTokenizeTests(StoriesServerFixture fx)
     }
 
     [Fact]
+    public async Task A_model_says_its_architecture_quantization_size_capabilities_and_tool_format()
+    {
+        using var resp = await fx.Server.Http.GetAsync("/v1/models/" + fx.ModelId);
+        var m = JsonDocument.Parse(await resp.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("llama", m.GetProperty("architecture").GetString());
+        Assert.Equal("F32", m.GetProperty("quantization").GetString()); // stories260K.gguf is all F32
+        Assert.Equal(fx.Engine.Model.Tensors.Values.Sum(t => t.ElementCount), m.GetProperty("parameters").GetInt64());
+        string[] caps = [.. m.GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()!)];
+        Assert.Equal(["chat", "completions", "embeddings", "tools", "structured_outputs", "echo_logprobs", "lora"], caps);
+        Assert.Equal("hermes (fallback)", m.GetProperty("tool_format").GetString()); // its template knows no tools
+        Assert.Equal("chatml", m.GetProperty("chat_template").GetString());
+        Assert.Equal(fx.ModelId, m.GetProperty("root").GetString());
+        Assert.Equal(JsonValueKind.Null, m.GetProperty("parent").ValueKind);
+    }
+
+    [Fact]
     public async Task Tokenize_matches_the_engine_and_detokenize_inverts_it()
     {
         using var t = await fx.Server.PostJsonAsync("/tokenize", "{\"prompt\":\"Once upon a time\"}");

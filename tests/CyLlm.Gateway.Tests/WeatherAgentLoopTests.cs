@@ -135,4 +135,16 @@ public sealed class WeatherAgentLoopTests(WeatherAdapterServerFixture fx) : ICla
         Assert.Equal(expected.FunctionName, name.ToString());
         Assert.Equal(expected.FunctionArguments.ToString(), arguments.ToString());
     }
+
+    [Fact]
+    public async Task Models_show_the_adapter_under_its_base_with_the_native_tool_format()
+    {
+        using var resp = await fx.Server.Http.GetAsync("/v1/models");
+        var data = JsonDocument.Parse(await resp.Content.ReadAsStringAsync()).RootElement.GetProperty("data").EnumerateArray().ToList();
+        var adapter = Assert.Single(data, m => m.GetProperty("id").GetString() == "stories260K:" + WeatherAdapterServerFixture.Adapter);
+        Assert.Equal("stories260K", adapter.GetProperty("parent").GetString());
+        // --chat-template gave the base a template that writes Hermes calls itself.
+        Assert.Equal("hermes", adapter.GetProperty("tool_format").GetString());
+        Assert.Equal("custom", adapter.GetProperty("chat_template").GetString());
+    }
 }

@@ -44,6 +44,11 @@ public sealed class EngineBackend : IInferenceBackend
 
     public InferenceEngine Engine => _engine;
 
+    /// <summary>Read once: the tensors of a mapped model do not change while it is served.</summary>
+    public CyLlm.Models.ModelSummary Summary => _summary ??= CyLlm.Models.ModelSummary.Of(_engine.Model);
+
+    private CyLlm.Models.ModelSummary? _summary;
+
     /// <summary>The continuous-batching engine, null when disabled (disaggregated workers run on it).</summary>
     public ServingEngine? Serving => _serving;
 

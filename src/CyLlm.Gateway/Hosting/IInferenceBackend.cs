@@ -71,6 +71,9 @@ public interface IInferenceBackend : IDisposable
     /// a backend that cannot score the prompt must say so rather than ignore the field.</summary>
     bool SupportsPromptLogprobs => false;
 
+    /// <summary>Architecture, quantization and size for /v1/models; null when the backend does not know its model's file.</summary>
+    CyLlm.Models.ModelSummary? Summary => null;
+
     /// <summary>Requests waiting in the backend's queue (not yet running).</summary>
     int Waiting => 0;
 

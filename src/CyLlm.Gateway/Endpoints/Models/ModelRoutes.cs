@@ -38,7 +38,7 @@ public static class ModelRoutes
                     string id = a.StartsWith("ft:", StringComparison.Ordinal) ? a : $"{b.ModelId}:{a}";
                     if (caller.MayUseModel(id) || caller.MayUseModel(a))
                     {
-                        list.Add(new ModelObject(id, "model", state.StartedAt, "cyllm", b.ContextTokens));
+                        list.Add(Describe(state, b) with { Id = id, Parent = b.ModelId });
                     }
                 }
             }
@@ -53,5 +53,39 @@ public static class ModelRoutes
         return app;
     }
 
-    private static ModelObject Describe(GatewayState state, IInferenceBackend b) => new(b.ModelId, "model", state.StartedAt, "cyllm", b.ContextTokens);
+    private static ModelObject Describe(GatewayState state, IInferenceBackend b)
+    {
+        var summary = b.Summary;
+        var dialect = b.ToolDialect;
+        var caps = new List<string> { "chat", "completions" };
+        if (b is EngineBackend)
+        {
+            caps.Add("embeddings");
+        }
+
+        // Tools work with every template (the Hermes fallback), and structured outputs with every backend that samples.
+        caps.Add("tools");
+        caps.Add("structured_outputs");
+        if (b.SupportsPromptLogprobs)
+        {
+            caps.Add("echo_logprobs");
+        }
+
+        if (b is EngineBackend { Serving: not null })
+        {
+            caps.Add("lora"); // the serving engine loads adapters at run time
+        }
+
+        string family = dialect.Family.ToString().ToLowerInvariant();
+        return new ModelObject(b.ModelId, "model", state.StartedAt, "cyllm", b.ContextTokens)
+        {
+            Root = b.ModelId,
+            Architecture = summary?.Architecture,
+            Quantization = summary?.Quantization,
+            Parameters = summary?.Parameters,
+            Capabilities = [.. caps],
+            ToolFormat = dialect.NativeTools ? family : family + " (fallback)",
+            ChatTemplate = (b as EngineBackend)?.Engine.ChatTemplateName,
+        };
+    }
 }
