@@ -164,6 +164,7 @@ public sealed class GatewayApp : IAsyncDisposable
         app.MapChat();
         app.MapCompletions();
         app.MapModels();
+        app.MapModelAdmin();
         app.MapEmbeddings();
         app.MapAdapters();
         app.MapAdmin();

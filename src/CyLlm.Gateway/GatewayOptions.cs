@@ -181,6 +181,13 @@ public sealed record GatewayOptions
     public int MaxAdaptersPerTenant { get; init; } = 2;
 
     /// <summary>
+    /// Bytes the served models may use together, weights plus each model's KV cache (<c>Gateway:MemoryBudgetBytes</c>;
+    /// 0 = the memory this process may use). A model loaded at run time (<c>POST /v1/admin/models</c>) that would not fit
+    /// is refused with the numbers (400 insufficient_memory) instead of running the machine out of memory.
+    /// </summary>
+    public long MemoryBudgetBytes { get; init; }
+
+    /// <summary>
     /// Accept <c>training_method: "full"</c> fine-tuning jobs (<c>Gateway:AllowFullFineTuning</c>, default off). A full
     /// fine-tune trains an F32 copy of every base weight with its gradient and two optimizer moments (about 16 bytes per
     /// parameter): one job from any inference key could take the host's memory. Off, such jobs get 400 naming this key;
@@ -362,6 +369,11 @@ public sealed record GatewayOptions
         if (BackgroundRetryDelay < TimeSpan.Zero || BackgroundRetryDelay > TimeSpan.FromMinutes(1))
         {
             errors.Add($"Gateway:BackgroundRetryDelay must be between 0 and 1 minute (got {BackgroundRetryDelay})");
+        }
+
+        if (MemoryBudgetBytes < 0)
+        {
+            errors.Add($"Gateway:MemoryBudgetBytes must be 0 (the process's memory) or positive (got {MemoryBudgetBytes})");
         }
 
         if (MaxAdaptersPerTenant < 0)

@@ -101,9 +101,11 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, StoreH
 
     public ModelHost Model { get; } = model;
 
-    private readonly List<ModelHost> _models = [model];
+    // Copy-on-write: requests read a snapshot without a lock; loads and unloads at run time swap the array.
+    private readonly Lock _modelsLock = new();
+    private volatile ModelHost[] _models = [model];
 
-    /// <summary>Every base model, the default (<see cref="Model"/>) first.</summary>
+    /// <summary>Every base model, the default (<see cref="Model"/>) first (a snapshot).</summary>
     public IReadOnlyList<ModelHost> Models => _models;
 
     /// <summary>The loaded backends, the default first (a model still loading is absent).</summary>
@@ -121,8 +123,49 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, StoreH
         }
     }
 
-    /// <summary>Adds another base model (composition only, before the server starts).</summary>
-    internal void AddModel(ModelHost host) => _models.Add(host);
+    /// <summary>Adds another base model (composition, or a load at run time that checked its id).</summary>
+    internal void AddModel(ModelHost host)
+    {
+        lock (_modelsLock)
+        {
+            _models = [.. _models, host];
+        }
+    }
+
+    /// <summary>Adds a model loaded at run time unless its id is taken (by a model, or a loaded adapter's name); false when taken.</summary>
+    internal bool TryAddModel(ModelHost host)
+    {
+        lock (_modelsLock)
+        {
+            foreach (var m in _models)
+            {
+                if (ServedModels.IdOf(m) == host.ModelId || (m.Backend is { } b && b.Adapters.Contains(host.ModelId)))
+                {
+                    return false;
+                }
+            }
+
+            _models = [.. _models, host];
+            return true;
+        }
+    }
+
+    /// <summary>Removes a base model other than the default; null when no such model (or it is the default).</summary>
+    internal ModelHost? RemoveModel(string id)
+    {
+        lock (_modelsLock)
+        {
+            int i = Array.FindIndex(_models, m => ServedModels.IdOf(m) == id);
+            if (i <= 0)
+            {
+                return null;
+            }
+
+            var host = _models[i];
+            _models = [.. _models[..i], .. _models[(i + 1)..]];
+            return host;
+        }
+    }
 
     /// <summary>Unix seconds at start-up; the "created" of the model object.</summary>
     public long StartedAt { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
