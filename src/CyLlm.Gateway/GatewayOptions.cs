@@ -97,6 +97,9 @@ public sealed record GatewayOptions
     /// </summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>The SQLite database file when it is not <see cref="DataDirectory"/>/cyllm.db (<c>--store PATH</c>).</summary>
+    public string? SqlitePath { get; init; }
+
     /// <summary>PostgreSQL connection string; when set the store is PostgreSQL instead of SQLite in <see cref="DataDirectory"/>.</summary>
     public string? PostgresConnectionString { get; init; }
 

@@ -38,10 +38,14 @@ internal sealed class ServeProcess : IDisposable
     public static ServeProcess Start(params string[] args) => Start(null, args);
 
     /// <summary>Starts with <paramref name="env"/> applied on top of this process's environment (see <see cref="CliProcess.StartInfo"/>).</summary>
-    public static ServeProcess Start(IReadOnlyDictionary<string, string?>? env, params string[] args)
+    public static ServeProcess Start(IReadOnlyDictionary<string, string?>? env, params string[] args) => Start(env, auth: false, args);
+
+    /// <summary>Starts with API keys required (<paramref name="auth"/>) or off (--no-auth, the default of the other overloads).</summary>
+    public static ServeProcess Start(IReadOnlyDictionary<string, string?>? env, bool auth, params string[] args)
     {
         int port = FreePort();
-        var psi = CliProcess.StartInfo(env, ["serve", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-auth", .. args]);
+        string[] authArgs = auth ? [] : ["--no-auth"];
+        var psi = CliProcess.StartInfo(env, ["serve", "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. authArgs, .. args]);
         var p = Process.Start(psi)!;
         var sp = new ServeProcess(p, port);
         p.OutputDataReceived += (_, e) => sp.Append(e.Data);

@@ -15,12 +15,13 @@ internal static class DoctorCommand
     public static Command Create()
     {
         var dataDir = DataDirectory.Option();
+        var store = StoreLocation.Option();
         var minFree = new Option<long>("--min-free-mb") { Description = "free disk below this fails the check", DefaultValueFactory = _ => 1024 };
-        var cmd = new Command("doctor", "check the state folder and database before serving") { dataDir, minFree };
+        var cmd = new Command("doctor", "check the state folder and database before serving") { dataDir, store, minFree };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
             string dir = DataDirectory.Resolve(parse.GetValue(dataDir));
-            var report = Run(dir, parse.GetValue(minFree) << 20);
+            var report = Run(dir, StateStore.Locate(parse.GetValue(dataDir), parse.GetValue(store)), parse.GetValue(minFree) << 20);
             Console.WriteLine(report.Summary());
             return report.Healthy ? 0 : 1;
         }));
@@ -30,12 +31,12 @@ internal static class DoctorCommand
     public static Command CreateMigrate()
     {
         var dataDir = DataDirectory.Option();
-        var cmd = new Command("migrate", "create or upgrade the state database schema") { dataDir };
+        var storeOption = StoreLocation.Option();
+        var cmd = new Command("migrate", "create or upgrade the state database schema (SQLite or PostgreSQL; run once before rolling out replicas)") { dataDir, storeOption };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
-            string dir = DataDirectory.Resolve(parse.GetValue(dataDir));
-            Directory.CreateDirectory(dir);
-            var store = SqliteJobStore.OpenAsync(new SqliteJobStoreOptions(DataDirectory.Database(dir)) { SchemaMode = SchemaMode.None }).GetAwaiter().GetResult();
+            var location = StateStore.Locate(parse.GetValue(dataDir), parse.GetValue(storeOption));
+            var store = StateStore.OpenAsync(location, SchemaMode.None).GetAwaiter().GetResult();
             int applied;
             try
             {
@@ -46,16 +47,16 @@ internal static class DoctorCommand
                 store.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
 
-            Console.WriteLine($"{DataDirectory.Database(dir)}: {applied} migration(s) applied, schema current");
+            Console.WriteLine($"{location.Display}: {applied} migration(s) applied, schema current");
             return 0;
         }));
         return cmd;
     }
 
-    internal static HealthReport Run(string dataDir, long minFreeBytes)
+    internal static HealthReport Run(string dataDir, StoreLocation store, long minFreeBytes)
     {
         Directory.CreateDirectory(dataDir);
         var checker = new HealthChecker(new HealthCheckOptions { DataDirectory = dataDir, MinFreeDiskBytes = minFreeBytes, FailFast = false });
-        return checker.RunAsync(async ct => await SqliteJobStore.OpenAsync(new SqliteJobStoreOptions(DataDirectory.Database(dataDir)) { SchemaMode = SchemaMode.None }, ct)).GetAwaiter().GetResult();
+        return checker.RunAsync(async ct => await StateStore.OpenAsync(store, SchemaMode.None, ct)).GetAwaiter().GetResult();
     }
 }

@@ -26,13 +26,14 @@ internal static class KeysCommand
     private static Command CreateKey()
     {
         var dataDir = DataDirectory.Option();
+        var store = StoreLocation.Option();
         var tenant = TenantOption($"tenant the key belongs to (created when missing; default '{Caller.DefaultTenant}', operator tenant '{Caller.OperatorTenant}')");
         var scope = new Option<string[]>("--scope") { Description = "scope to grant: inference, admin, metrics, worker (repeatable; default inference; worker = only the /internal/disaggregation routes, for a router's --worker-api-key)", Arity = ArgumentArity.ZeroOrMore };
         var model = new Option<string[]>("--model") { Description = "model the key may use (repeatable; default: all models)", Arity = ArgumentArity.ZeroOrMore };
         var expiresIn = new Option<string?>("--expires-in") { Description = "lifetime, e.g. 30d, 12h, 2w (default: never expires)" };
         var expiresAt = new Option<string?>("--expires-at") { Description = "expiry as an ISO 8601 time (2027-01-31T00:00:00Z) or Unix seconds" };
         var name = new Option<string?>("--name") { Description = $"display name to tell keys apart (at most {ApiKeyService.MaxNameLength} characters, no control characters)" };
-        var cmd = new Command("create", "create an API key and print it (once) on stdout") { dataDir, tenant, scope, model, expiresIn, expiresAt, name };
+        var cmd = new Command("create", "create an API key and print it (once) on stdout") { dataDir, store, tenant, scope, model, expiresIn, expiresAt, name };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
             var now = TimeProvider.System.GetUtcNow();
@@ -46,7 +47,7 @@ internal static class KeysCommand
             string[] scopes = parse.GetValue(scope) is { Length: > 0 } s ? s : [AuthScopes.Inference];
             string t = parse.GetValue(tenant) ?? Caller.DefaultTenant;
             string? keyName = CheckName(parse.GetValue(name));
-            return StateStore.Run(parse.GetValue(dataDir), async store =>
+            return StateStore.Run(parse.GetValue(dataDir), parse.GetValue(store), async store =>
             {
                 var issued = await new ApiKeyService(store, TimeProvider.System).CreateAsync(new ApiKeySpec(t, scopes, parse.GetValue(model) ?? [], expires, keyName), createTenant: true);
                 var k = issued.Record;
@@ -62,9 +63,10 @@ internal static class KeysCommand
     private static Command ListKeys()
     {
         var dataDir = DataDirectory.Option();
+        var store = StoreLocation.Option();
         var tenant = TenantOption("only this tenant's keys (default: every tenant)");
-        var cmd = new Command("list", "list API keys: id, name, prefix, tenant, scopes, models, created, expires, status") { dataDir, tenant };
-        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), async store =>
+        var cmd = new Command("list", "list API keys: id, name, prefix, tenant, scopes, models, created, expires, status") { dataDir, store, tenant };
+        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), parse.GetValue(store), async store =>
         {
             var now = TimeProvider.System.GetUtcNow();
             var keys = new List<ApiKeyRecord>();
@@ -97,10 +99,11 @@ internal static class KeysCommand
     private static Command RevokeKey()
     {
         var dataDir = DataDirectory.Option();
+        var store = StoreLocation.Option();
         var tenant = TenantOption("the key's tenant (default: found by id)");
         var id = new Argument<string>("id") { Description = "key id from `cyllm keys list`" };
-        var cmd = new Command("revoke", "revoke an API key now (a running server stops accepting it within 2 s)") { id, dataDir, tenant };
-        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), async store =>
+        var cmd = new Command("revoke", "revoke an API key now (a running server stops accepting it within 2 s)") { id, dataDir, store, tenant };
+        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), parse.GetValue(store), async store =>
         {
             string keyId = parse.GetValue(id)!;
             string t = parse.GetValue(tenant) ?? await TenantOfAsync(store, keyId);
@@ -114,15 +117,16 @@ internal static class KeysCommand
     private static Command RotateKey()
     {
         var dataDir = DataDirectory.Option();
+        var store = StoreLocation.Option();
         var tenant = TenantOption("the key's tenant (default: found by id)");
         var id = new Argument<string>("id") { Description = "key id from `cyllm keys list`" };
         var grace = new Option<string>("--grace") { Description = "how long the old key keeps working, e.g. 24h, 30m, or 0 (default 24h, at most 30d)", DefaultValueFactory = _ => "24h" };
-        var cmd = new Command("rotate", "issue a replacement key (printed once on stdout); the old one works until the grace period ends") { id, dataDir, tenant, grace };
+        var cmd = new Command("rotate", "issue a replacement key (printed once on stdout); the old one works until the grace period ends") { id, dataDir, store, tenant, grace };
         cmd.SetAction(CliRunner.Guard(parse =>
         {
             string g = parse.GetValue(grace)!;
             var span = g == "0" ? TimeSpan.Zero : DurationText.Parse(g, "--grace");
-            return StateStore.Run(parse.GetValue(dataDir), async store =>
+            return StateStore.Run(parse.GetValue(dataDir), parse.GetValue(store), async store =>
             {
                 string keyId = parse.GetValue(id)!;
                 string t = parse.GetValue(tenant) ?? await TenantOfAsync(store, keyId);

@@ -21,6 +21,7 @@ internal static class ServeCommand
         var context = CommonOptions.Context();
         context.Aliases.Add("--max-model-len"); // vLLM's name for it
         var chatTemplate = CommonOptions.ChatTemplate();
+        var store = StoreLocation.Option();
         // The engine's sizing, named as vLLM and llama-server users know them. Taken as text: the settings layer parses
         // and range-checks them, so a bad value is one line naming the flag, like the other settings.
         var maxRunning = new Option<string?>("--max-running") { Description = "most sequences the engine runs at once (vLLM --max-num-seqs; default 64); more wait in its queue" };
@@ -53,7 +54,7 @@ internal static class ServeCommand
             config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
             noAuth, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
             skipHealth, maxUpload, batchLease,
-            model, tokenizer, threads, context, chatTemplate, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
+            model, tokenizer, threads, context, chatTemplate, store, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
         roles.AddTo(cmd);
         cmd.SetAction(CliRunner.Guard(parse =>
@@ -99,6 +100,13 @@ internal static class ServeCommand
             string path = DefaultModel.Resolve(given.Length > 0 ? given[0] : ModelSource.ResolveIfHub(layered.ModelPath, layered.DataDirectory));
             options = layered with { ModelPath = path, ModelPaths = null };
             options = roles.Apply(parse, options);
+            // --store (or CYLLM_STORE) wins over a configured store: replicas of one deployment share the flag or variable.
+            string? storeValue = parse.GetValue(store) is { Length: > 0 } sv ? sv : Environment.GetEnvironmentVariable(StoreLocation.EnvironmentVariable);
+            if (!string.IsNullOrWhiteSpace(storeValue))
+            {
+                var location = StoreLocation.Resolve(storeValue, options.DataDirectory!);
+                options = options with { PostgresConnectionString = location.PostgresConnectionString, SqlitePath = location.SqlitePath };
+            }
             foreach (string p in given.Length > 0 ? given : [path])
             {
                 if (!File.Exists(p) && !Directory.Exists(p))

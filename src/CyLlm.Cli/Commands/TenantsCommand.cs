@@ -21,10 +21,11 @@ internal static class TenantsCommand
     private static Command CreateTenant()
     {
         var dataDir = DataDirectory.Option();
+        var store = StoreLocation.Option();
         var id = new Argument<string>("id") { Description = "tenant id: a-z, 0-9, '.', '_', '-'" };
         var name = new Option<string?>("--name") { Description = "display name (default: the id)" };
-        var cmd = new Command("create", "create a tenant (or rename an existing one)") { id, dataDir, name };
-        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), async store =>
+        var cmd = new Command("create", "create a tenant (or rename an existing one)") { id, dataDir, store, name };
+        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), parse.GetValue(store), async store =>
         {
             string t = parse.GetValue(id)!;
             TenantIds.Check(t);
@@ -39,8 +40,9 @@ internal static class TenantsCommand
     private static Command ListTenants()
     {
         var dataDir = DataDirectory.Option();
-        var cmd = new Command("list", "list tenants: id, name, created, status") { dataDir };
-        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), async store =>
+        var store = StoreLocation.Option();
+        var cmd = new Command("list", "list tenants: id, name, created, status") { dataDir, store };
+        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), parse.GetValue(store), async store =>
         {
             var rows = new List<string[]> { new[] { "ID", "NAME", "CREATED", "STATUS" } };
             var tenants = await store.ListTenantsAsync();
@@ -59,9 +61,10 @@ internal static class TenantsCommand
     private static Command SetDisabled(string verb, bool disabled)
     {
         var dataDir = DataDirectory.Option();
+        var store = StoreLocation.Option();
         var id = new Argument<string>("id") { Description = "tenant id" };
-        var cmd = new Command(verb, disabled ? "refuse every key of the tenant" : "accept the tenant's keys again") { id, dataDir };
-        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), async store =>
+        var cmd = new Command(verb, disabled ? "refuse every key of the tenant" : "accept the tenant's keys again") { id, dataDir, store };
+        cmd.SetAction(CliRunner.Guard(parse => StateStore.Run(parse.GetValue(dataDir), parse.GetValue(store), async store =>
         {
             string t = parse.GetValue(id)!;
             TenantIds.Check(t);

@@ -41,7 +41,7 @@ public sealed class StoreHost : IAsyncDisposable
         Directory.CreateDirectory(dir);
         IJobStore store = options.PostgresConnectionString is { Length: > 0 } cs
             ? await PostgreSqlJobStore.OpenAsync(new PostgreSqlJobStoreOptions(cs) { SchemaName = options.PostgresSchema, Time = options.Time }, ct)
-            : await SqliteJobStore.OpenAsync(new SqliteJobStoreOptions(DatabasePath(dir)) { Time = options.Time }, ct);
+            : await SqliteJobStore.OpenAsync(new SqliteJobStoreOptions(options.SqlitePath is { Length: > 0 } file ? Path.GetFullPath(file) : DatabasePath(dir)) { Time = options.Time }, ct);
         return new StoreHost(options.WrapStore?.Invoke(store) ?? store, dir, owns);
     }
 
