@@ -85,3 +85,13 @@ if command -v npm >/dev/null 2>&1; then
     echo "warning: npm ci in tests/node-sdk failed; NodeSdkTests will be skipped" >&2
   fi
 fi
+
+# kubectl renders the Kustomize overlays in deploy/k8s offline (DeploymentManifestTests; no cluster is contacted).
+# Installed from the distribution's package when missing; without it those tests report skipped.
+if ! command -v kubectl >/dev/null 2>&1; then
+  if ! as_root apt-get install -y -qq kubectl >/dev/null 2>&1 && ! as_root apt-get install -y -qq kubernetes-client >/dev/null 2>&1; then
+    echo "warning: kubectl could not be installed; DeploymentManifestTests will be skipped" >&2
+  fi
+fi
+command -v kubectl >/dev/null 2>&1 && echo "kubectl ready ($(kubectl version --client 2>/dev/null | head -1))"
+exit 0
