@@ -110,7 +110,48 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         int w = Interlocked.Increment(ref _nextWorker) & int.MaxValue;
         string prefillUrl = _settings.PrefillWorkers[w % _settings.PrefillWorkers.Count].TrimEnd('/');
         string decodeUrl = _settings.DecodeWorkers[w % _settings.DecodeWorkers.Count].TrimEnd('/');
+        // A prefill worker that fails (dead process: connection refused or reset; an error answer) would leave the decode
+        // worker waiting for KV until the bootstrap timeout (30 s by default). Its failure cancels the decode request at
+        // once, so the client gets its 502 as soon as the failure is known, not when the wait runs out.
+        using var prefillFailed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        string? prefillError = null;
         var prefill = _http.PostAsJsonAsync($"{prefillUrl}/internal/disaggregation/prefill", new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt, CacheSalt = cacheSalt }, ct);
+        _ = prefill.ContinueWith(
+            async t =>
+            {
+                if (t.IsCanceled || ct.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                string? failure = null;
+                try
+                {
+                    failure = t.IsFaulted ? t.Exception!.GetBaseException().Message
+                        : !t.Result.IsSuccessStatusCode ? (await ErrorOf(t.Result, CancellationToken.None).ConfigureAwait(false)).Message
+                        : null;
+                }
+                catch (Exception e) when (e is ObjectDisposedException or IOException or HttpRequestException)
+                {
+                    failure = $"HTTP {(int)t.Result.StatusCode}"; // the answer was released while its body was read
+                }
+
+                if (failure is not null)
+                {
+                    Volatile.Write(ref prefillError, failure);
+                    try
+                    {
+                        await prefillFailed.CancelAsync().ConfigureAwait(false);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The request already ended; nothing waits any more.
+                    }
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
         var work = new DecodeWorkRequest
         {
             BootstrapRoom = room,
@@ -141,7 +182,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         {
             using var message = new HttpRequestMessage(HttpMethod.Post, $"{decodeUrl}/internal/disaggregation/decode") { Content = JsonContent.Create(work) };
             // Headers only: the body is read line by line as the decode worker flushes tokens.
-            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, prefillFailed.Token);
             if (!response.IsSuccessStatusCode)
             {
                 var (reason, param) = await ErrorOf(response, ct);
@@ -169,9 +210,9 @@ public sealed class DisaggregatedBackend : IInferenceBackend
                 return stream.Replay(whole);
             }
 
-            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            await using var body = await response.Content.ReadAsStreamAsync(prefillFailed.Token);
             using var reader = new StreamReader(body, Encoding.UTF8);
-            while (await reader.ReadLineAsync(ct) is { } line)
+            while (await reader.ReadLineAsync(prefillFailed.Token) is { } line)
             {
                 if (stream.Accept(line) is { } error)
                 {
@@ -186,6 +227,11 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             }
 
             throw new IOException("the stream ended before its final line");
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && Volatile.Read(ref prefillError) is { } failure && ex is OperationCanceledException or IOException or HttpRequestException)
+        {
+            throw new ApiError(502, DisaggregationErrors.KvTransferFailed,
+                $"the prefill worker {prefillUrl} failed room {room}: {failure.TrimEnd('.')}. Fix: retry the request (another worker takes it); check that {prefillUrl} runs with --role prefill");
         }
         catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or IOException or HttpRequestException)
         {

@@ -52,14 +52,16 @@ public sealed class RouterTests
             Assert.Contains("not a prefill worker", await wrong.Content.ReadAsStringAsync());
         }
 
-        // No prefill worker: the room never starts; the client gets a 502 kv_transfer_failed error object.
+        // No prefill worker: its connection is refused, so the router cancels the decode worker's wait for KV at once and the
+        // client gets a 502 kv_transfer_failed error object naming the prefill worker (not the bootstrap timeout).
         await prefill.DisposeAsync();
         using var failed = await router.PostJsonAsync("/v1/completions", body);
         string json = await failed.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
         var error = JsonDocument.Parse(json).RootElement.GetProperty("error");
         Assert.Equal(DisaggregationErrors.KvTransferFailed, error.GetProperty("code").GetString());
-        Assert.Contains("BootstrapTimeout", error.GetProperty("message").GetString());
+        Assert.StartsWith("the prefill worker http://127.0.0.1:", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Fix:", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     private static async Task<string> TextOf(LiveServer server, string body)

@@ -26,7 +26,8 @@ public sealed class StubWorker : IAsyncDisposable
     public int Running => Volatile.Read(ref _running);
 
     /// <param name="prefillBody">Sees each prefill request's JSON body (tests check what the router sends).</param>
-    public static async Task<StubWorker> StartAsync(Func<HttpContext, Task> decode, Action<string>? prefillBody = null)
+    /// <param name="prefill">Answers prefill requests instead of the default success (a failing prefill worker).</param>
+    public static async Task<StubWorker> StartAsync(Func<HttpContext, Task> decode, Action<string>? prefillBody = null, Func<HttpContext, Task>? prefill = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -37,6 +38,12 @@ public sealed class StubWorker : IAsyncDisposable
         {
             string body = await new StreamReader(ctx.Request.Body).ReadToEndAsync(ctx.RequestAborted);
             prefillBody?.Invoke(body);
+            if (prefill is not null)
+            {
+                await prefill(ctx);
+                return Results.Empty;
+            }
+
             return Results.Json(new { status = "success" });
         });
         app.MapPost("/internal/disaggregation/decode", async (HttpContext ctx) =>
