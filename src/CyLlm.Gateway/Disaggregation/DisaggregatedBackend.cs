@@ -14,7 +14,7 @@ namespace CyLlm.Gateway.Disaggregation;
 
 /// <summary>
 /// The router: a backend that tokenizes locally but generates on workers. Each request gets a fresh bootstrap room
-/// and goes to one prefill and one decode worker (round-robin) at once; they meet through the bootstrap registry this
+/// and goes to one prefill and one decode worker at once, chosen by prefix affinity within a load limit (<see cref="WorkerPicker"/>); they meet through the bootstrap registry this
 /// router hosts. The decode worker streams NDJSON lines (<see cref="DecodeStreamLine"/>) and each token goes to the
 /// generation's channel as its line arrives, so SSE clients of the router see tokens while decoding runs. Every sampling setting
 /// is passed through (temperature, top_p/top_k/min_p, the three penalties, logit_bias, seed, min_tokens, stop strings and
@@ -31,13 +31,14 @@ public sealed class DisaggregatedBackend : IInferenceBackend
     private readonly DisaggregationSettings _settings;
     private readonly HttpClient _http;
     private readonly BootstrapServer _bootstrap;
-    private int _nextWorker;
+    private readonly WorkerPicker _picker;
 
     public DisaggregatedBackend(IInferenceBackend local, DisaggregationSettings settings, TimeSpan requestTimeout)
     {
         var bootstrap = settings.Bootstrap ?? throw new ArgumentException("a router needs --bootstrap HOST:PORT");
         _local = local;
         _settings = settings;
+        _picker = new WorkerPicker(settings.PrefillWorkers, settings.DecodeWorkers);
         _http = new HttpClient { Timeout = requestTimeout };
         if (settings.WorkerApiKey is { } key)
         {
@@ -107,9 +108,9 @@ public sealed class DisaggregatedBackend : IInferenceBackend
     private async Task<GenerationResult> GenerateAsync(CyLlm.Engine.Sampling.SamplingParams sp, int[] prompt, long cacheSalt, Action<GeneratedToken>? onToken, CancellationToken ct)
     {
         ulong room = NewRoom();
-        int w = Interlocked.Increment(ref _nextWorker) & int.MaxValue;
-        string prefillUrl = _settings.PrefillWorkers[w % _settings.PrefillWorkers.Count].TrimEnd('/');
-        string decodeUrl = _settings.DecodeWorkers[w % _settings.DecodeWorkers.Count].TrimEnd('/');
+        using var workers = _picker.Pick(prompt);
+        string prefillUrl = workers.PrefillUrl;
+        string decodeUrl = workers.DecodeUrl;
         // A prefill worker that fails (dead process: connection refused or reset; an error answer) would leave the decode
         // worker waiting for KV until the bootstrap timeout (30 s by default). Its failure cancels the decode request at
         // once, so the client gets its 502 as soon as the failure is known, not when the wait runs out.
