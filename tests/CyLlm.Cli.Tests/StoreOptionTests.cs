@@ -108,4 +108,44 @@ public sealed class StoreOptionTests
             Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await replica.Http.SendAsync(bad)).StatusCode);
         }
     }
+
+    [Fact]
+    public async Task A_key_limited_to_6_a_minute_gets_exactly_6_of_10_requests_across_two_replicas()
+    {
+        // The limit lives in Redis (.ci/services.sh starts it on 6390), the key in PostgreSQL: two replicas, one budget.
+        string redis = Environment.GetEnvironmentVariable("CYLLM_TEST_REDIS") is { Length: > 0 } r ? r : "127.0.0.1:6390";
+        string tenant = "t" + Guid.NewGuid().ToString("N")[..8];
+        var (kc, key, kerr) = CliProcess.Run("keys", "create", "--data-dir", Directory.CreateTempSubdirectory("cyllm-store-").FullName, "--store", Pg, "--tenant", tenant);
+        Assert.True(kc == 0, "PostgreSQL from .ci/services.sh must be running: " + kerr);
+        string id = System.Text.RegularExpressions.Regex.Match(kerr, @"created key (\S+)").Groups[1].Value;
+        string config = Path.Combine(Directory.CreateTempSubdirectory("cyllm-store-").FullName, "appsettings.json");
+        File.WriteAllText(config, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Gateway"] = new Dictionary<string, object>
+            {
+                ["RateLimits"] = new Dictionary<string, object>
+                {
+                    ["Keys"] = new Dictionary<string, object> { [id] = new Dictionary<string, int> { ["RequestsPerMinute"] = 6 } },
+                    ["Redis"] = redis,
+                },
+            },
+        }));
+        ServeProcess Replica(string name) => ServeProcess.Start(null, auth: true, "--data-dir", Directory.CreateTempSubdirectory("cyllm-rep-" + name + "-").FullName,
+            "--threads", "1", "--model", CliProcess.Shared("stories260K.gguf"), "--store", Pg, "--config", config);
+        using var a = Replica("a");
+        using var b = Replica("b");
+        await a.WaitReadyAsync();
+        await b.WaitReadyAsync();
+        int ok = 0, limited = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Trim());
+            using var resp = await (i % 2 == 0 ? a : b).Http.SendAsync(request);
+            ok += resp.IsSuccessStatusCode ? 1 : 0;
+            limited += (int)resp.StatusCode == 429 ? 1 : 0;
+        }
+
+        Assert.Equal((6, 4), (ok, limited));
+    }
 }
