@@ -144,6 +144,33 @@ public class DequantizeTests
         Assert.Equal(0.5f * -1 * ((7 | (2 << 4)) - 32), y[32]);
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.IQ4_XS)]
+    public void Hand_made_low_bit_blocks_decode_to_their_hand_computed_values(GgmlType type)
+    {
+        var block = HandMadeBlocks.Build(type);
+        int n = GgmlTypeInfo.BlockSize(type);
+        var y = Decode(type, block, n);
+        var reference = new float[n];
+        unsafe
+        {
+            fixed (byte* pb = block)
+            fixed (float* pr = reference)
+            {
+                Dequantize.RowReference(type, pb, pr, n);
+            }
+        }
+
+        foreach (var (e, v) in HandMadeBlocks.Expected(type))
+        {
+            Assert.True(v == y[e], $"{type} element {e}: {y[e]}, by hand {v}");
+            Assert.True(v == reference[e], $"{type} element {e} (reference): {reference[e]}, by hand {v}");
+        }
+    }
+
     [Fact]
     public void F16_and_BF16_decode_exactly()
     {
@@ -165,16 +192,26 @@ public class DequantizeTests
     }
 }
 
-/// <summary>Vector dequantization against the scalar reference for every type and whole-block length 0–256.</summary>
+/// <summary>Vector dequantization against the scalar reference, bit for bit, for every type and whole-block length 0–256
+/// (0–2,048 for Q2_K, Q3_K and IQ4_XS).</summary>
 public unsafe class DequantizeVectorTests
 {
     public static TheoryData<GgmlType, int> Cases()
     {
         var d = new TheoryData<GgmlType, int>();
-        foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
+        foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL })
         {
             int bs = GgmlTypeInfo.BlockSize(t);
             for (int n = 0; n <= 256; n += bs)
+            {
+                d.Add(t, n);
+            }
+        }
+
+        // The super-block types with a vector path: 0–2,048 elements.
+        foreach (var t in new[] { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS })
+        {
+            for (int n = 0; n <= 2048; n += 256)
             {
                 d.Add(t, n);
             }
