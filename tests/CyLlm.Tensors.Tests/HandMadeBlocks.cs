@@ -51,69 +51,69 @@ internal static class HandMadeBlocks
         switch (type)
         {
             case GgmlType.Q2_K:
-            {
-                // scales[16] @0, qs[64] @16, f16 d @80, f16 dmin @82. Element l of group g = 4h + j: bits 2j of qs[32h + l].
-                var b = new byte[84];
-                b[0] = 0x21;            // elements 0–15: scale 1, min 2
-                b[1] = 0x03;            // elements 16–31: scale 3, min 0
-                b[2] = 0x12;            // elements 32–47: scale 2, min 1
-                b[4] = 0x05;            // elements 64–79: scale 5
-                b[6] = 0xF1;            // elements 96–111: scale 1, min 15
-                b[8] = 0x44;            // elements 128–143: scale 4, min 4
-                b[15] = 0x1F;           // elements 240–255: scale 15, min 1
-                b[16 + 0] = 3 | (1 << 2) | (2 << 4) | (3 << 6); // elements 0, 32, 64, 96: q 3, 1, 2, 3
-                b[16 + 16] = 2;         // element 16: q 2
-                b[16 + 32] = 1;         // element 128: q 1
-                b[16 + 63] = 3 << 6;    // element 255 (group 7 = 4·1 + 3, l 31): q 3
-                QuantTestData.WriteHalf(b, 80, 0.5f);
-                QuantTestData.WriteHalf(b, 82, 0.25f);
-                return b;
-            }
+                {
+                    // scales[16] @0, qs[64] @16, f16 d @80, f16 dmin @82. Element l of group g = 4h + j: bits 2j of qs[32h + l].
+                    var b = new byte[84];
+                    b[0] = 0x21;            // elements 0–15: scale 1, min 2
+                    b[1] = 0x03;            // elements 16–31: scale 3, min 0
+                    b[2] = 0x12;            // elements 32–47: scale 2, min 1
+                    b[4] = 0x05;            // elements 64–79: scale 5
+                    b[6] = 0xF1;            // elements 96–111: scale 1, min 15
+                    b[8] = 0x44;            // elements 128–143: scale 4, min 4
+                    b[15] = 0x1F;           // elements 240–255: scale 15, min 1
+                    b[16 + 0] = 3 | (1 << 2) | (2 << 4) | (3 << 6); // elements 0, 32, 64, 96: q 3, 1, 2, 3
+                    b[16 + 16] = 2;         // element 16: q 2
+                    b[16 + 32] = 1;         // element 128: q 1
+                    b[16 + 63] = 3 << 6;    // element 255 (group 7 = 4·1 + 3, l 31): q 3
+                    QuantTestData.WriteHalf(b, 80, 0.5f);
+                    QuantTestData.WriteHalf(b, 82, 0.25f);
+                    return b;
+                }
 
             case GgmlType.Q3_K:
-            {
-                // hmask[32] @0, qs[64] @32, scales[12] @96, f16 d @108. Scale i: low 4 bits in byte i (i < 8) or the high
-                // nibble of byte i − 8; high 2 bits in byte 8 + i mod 4 at bit 2·(i / 4). All other scales are 0 (−32).
-                var b = new byte[110];
-                b[96 + 0] = 0x01;       // scale 0 low 1
-                b[96 + 8] = 0x02;       // scale 0 high 2 → 33
-                b[96 + 1] = 0x0E;       // scale 1 low 14
-                b[96 + 9] = 0x01;       // scale 1 high 1 → 30
-                b[96 + 7] = 0x80;       // scale 15 low 8 (high nibble of byte 7)
-                b[96 + 11] = 0x80;      // scale 15 high 2 (bits 6–7 of byte 8 + 3) → 40
-                b[32 + 0] = 3;          // element 0: low bits 3
-                b[0] = 0x01;            // hmask[0] bit 0: element 0 has its high bit
-                b[32 + 16] = 1;         // element 16: low bits 1, no high bit
-                b[32 + 63] = 2 << 6;    // element 255 (group 7 = 4·1 + 3, l 31): low bits 2
-                b[31] = 0x80;           // hmask[31] bit 7: element 255 has its high bit
-                QuantTestData.WriteHalf(b, 108, 0.25f);
-                return b;
-            }
+                {
+                    // hmask[32] @0, qs[64] @32, scales[12] @96, f16 d @108. Scale i: low 4 bits in byte i (i < 8) or the high
+                    // nibble of byte i − 8; high 2 bits in byte 8 + i mod 4 at bit 2·(i / 4). All other scales are 0 (−32).
+                    var b = new byte[110];
+                    b[96 + 0] = 0x01;       // scale 0 low 1
+                    b[96 + 8] = 0x02;       // scale 0 high 2 → 33
+                    b[96 + 1] = 0x0E;       // scale 1 low 14
+                    b[96 + 9] = 0x01;       // scale 1 high 1 → 30
+                    b[96 + 7] = 0x80;       // scale 15 low 8 (high nibble of byte 7)
+                    b[96 + 11] = 0x80;      // scale 15 high 2 (bits 6–7 of byte 8 + 3) → 40
+                    b[32 + 0] = 3;          // element 0: low bits 3
+                    b[0] = 0x01;            // hmask[0] bit 0: element 0 has its high bit
+                    b[32 + 16] = 1;         // element 16: low bits 1, no high bit
+                    b[32 + 63] = 2 << 6;    // element 255 (group 7 = 4·1 + 3, l 31): low bits 2
+                    b[31] = 0x80;           // hmask[31] bit 7: element 255 has its high bit
+                    QuantTestData.WriteHalf(b, 108, 0.25f);
+                    return b;
+                }
 
             case GgmlType.IQ4_NL:
-            {
-                var b = new byte[18];
-                QuantTestData.WriteHalf(b, 0, 0.5f);
-                b[2] = 0xF0;            // element 0: nibble 0, element 16: nibble 15
-                b[3] = 0x98;            // element 1: nibble 8, element 17: nibble 9
-                return b;
-            }
+                {
+                    var b = new byte[18];
+                    QuantTestData.WriteHalf(b, 0, 0.5f);
+                    b[2] = 0xF0;            // element 0: nibble 0, element 16: nibble 15
+                    b[3] = 0x98;            // element 1: nibble 8, element 17: nibble 9
+                    return b;
+                }
 
             case GgmlType.IQ4_XS:
-            {
-                // f16 d @0, u16 scales_h @2, scales_l[4] @4, qs[128] @8 (16 bytes per group of 32).
-                var b = new byte[136];
-                QuantTestData.WriteHalf(b, 0, 0.25f);
-                ushort sh = 2 | (1 << 2) | (3 << 14);  // group 0 high 2, group 1 high 1, group 7 high 3
-                b[2] = (byte)sh;
-                b[3] = (byte)(sh >> 8);
-                b[4] = 0x01;            // group 0 low 1 → 33; group 1 low 0 → 16
-                b[7] = 0xF0;            // group 7 low 15 → 63
-                b[8] = 0x0F;            // element 0: nibble 15, element 16: nibble 0
-                b[8 + 16] = 0x07;       // element 32: nibble 7, element 48: nibble 0
-                b[8 + 112 + 15] = 0xA0; // element 239: nibble 0, element 255: nibble 10
-                return b;
-            }
+                {
+                    // f16 d @0, u16 scales_h @2, scales_l[4] @4, qs[128] @8 (16 bytes per group of 32).
+                    var b = new byte[136];
+                    QuantTestData.WriteHalf(b, 0, 0.25f);
+                    ushort sh = 2 | (1 << 2) | (3 << 14);  // group 0 high 2, group 1 high 1, group 7 high 3
+                    b[2] = (byte)sh;
+                    b[3] = (byte)(sh >> 8);
+                    b[4] = 0x01;            // group 0 low 1 → 33; group 1 low 0 → 16
+                    b[7] = 0xF0;            // group 7 low 15 → 63
+                    b[8] = 0x0F;            // element 0: nibble 15, element 16: nibble 0
+                    b[8 + 16] = 0x07;       // element 32: nibble 7, element 48: nibble 0
+                    b[8 + 112 + 15] = 0xA0; // element 239: nibble 0, element 255: nibble 10
+                    return b;
+                }
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(type));
