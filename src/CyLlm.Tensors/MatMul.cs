@@ -444,6 +444,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
             GgmlType.Q5_0 => VecDot.Q5_0(row, a, blocks),
             GgmlType.Q5_1 => VecDot.Q5_1(row, a, blocks),
             GgmlType.IQ4_NL => VecDot.IQ4_NL(row, a, blocks),
+            GgmlType.MXFP4 => VecDot.MXFP4(row, a, blocks),
             GgmlType.IQ4_XS => VecDot.IQ4_XS(row, a, blocks / 8),
             _ => throw new NotSupportedException($"{type} has no 8-bit-activation kernel"),
         };

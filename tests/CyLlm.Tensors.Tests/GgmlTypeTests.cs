@@ -21,6 +21,7 @@ public class GgmlTypeTests
     [InlineData(GgmlType.IQ4_NL, 20u)]
     [InlineData(GgmlType.IQ4_XS, 23u)]
     [InlineData(GgmlType.BF16, 30u)]
+    [InlineData(GgmlType.MXFP4, 39u)]
     public void Values_are_frozen(GgmlType type, uint value) => Assert.Equal(value, (uint)type);
 
     [Theory]
@@ -36,6 +37,7 @@ public class GgmlTypeTests
     [InlineData(GgmlType.Q6_K, 256, 210)]
     [InlineData(GgmlType.IQ4_NL, 32, 18)]
     [InlineData(GgmlType.IQ4_XS, 256, 136)]
+    [InlineData(GgmlType.MXFP4, 32, 17)]
     public void Block_geometry_matches_ggml(GgmlType type, int blockSize, int blockBytes)
     {
         Assert.Equal(blockSize, GgmlTypeInfo.BlockSize(type));

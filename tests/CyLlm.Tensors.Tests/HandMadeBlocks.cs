@@ -1,7 +1,7 @@
 namespace CyLlm.Tensors.Tests;
 
 /// <summary>
-/// One block of each of Q2_K, Q3_K, IQ4_NL and IQ4_XS built byte by byte from ggml-common.h, with the values of a few
+/// One block of each of Q2_K, Q3_K, IQ4_NL, IQ4_XS and MXFP4 built byte by byte from ggml-common.h, with the values of a few
 /// elements worked out by hand in the comments (shared by the dequantization and the dot-product tests).
 /// </summary>
 internal static class HandMadeBlocks
@@ -42,6 +42,13 @@ internal static class HandMadeBlocks
             (48, 508f),     // 0.25·−16·−127
             (239, -984.25f), // group 7 scale 63 − 32 = 31: 0.25·31·−127
             (255, 193.75f), // 0.25·31·kvalues[10] = 0.25·31·25
+        ],
+        GgmlType.MXFP4 =>
+        [
+            (0, 6f),        // e 127: scale 2^−1; kvalues_mxfp4[7] = 12
+            (16, -6f),      // kvalues_mxfp4[15] = −12
+            (1, -0.5f),     // kvalues_mxfp4[9] = −1
+            (17, 0f),       // kvalues_mxfp4[0] = 0
         ],
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
@@ -112,6 +119,16 @@ internal static class HandMadeBlocks
                     b[8] = 0x0F;            // element 0: nibble 15, element 16: nibble 0
                     b[8 + 16] = 0x07;       // element 32: nibble 7, element 48: nibble 0
                     b[8 + 112 + 15] = 0xA0; // element 239: nibble 0, element 255: nibble 10
+                    return b;
+                }
+
+            case GgmlType.MXFP4:
+                {
+                    // u8 e @0, qs[16] @1.
+                    var b = new byte[17];
+                    b[0] = 127;
+                    b[1] = 0xF7;        // element 0: nibble 7, element 16: nibble 15
+                    b[2] = 0x09;        // element 1: nibble 9, element 17: nibble 0
                     return b;
                 }
 

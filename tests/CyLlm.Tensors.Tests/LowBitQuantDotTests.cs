@@ -3,14 +3,14 @@ using CyLlm.Tensors.Quant;
 namespace CyLlm.Tensors.Tests;
 
 /// <summary>
-/// The integer kernels of Q2_K, Q3_K and IQ4_XS (rows · <see cref="ActivationQuantizer.ToQ8K"/> activations) and IQ4_NL
-/// (· <see cref="ActivationQuantizer.ToQ8"/>): hand-made blocks against hand-computed values, the vector paths against
+/// The integer kernels of Q2_K, Q3_K and IQ4_XS (rows · <see cref="ActivationQuantizer.ToQ8K"/> activations), IQ4_NL and
+/// MXFP4 (· <see cref="ActivationQuantizer.ToQ8"/>): hand-made blocks against hand-computed values, the vector paths against
 /// their scalar references bit for bit over 0–2,048 elements, and against the float dot of the dequantized row (the
 /// 8-bit activation error, nothing more). CI runs this with AVX-512 off and with all intrinsics off.
 /// </summary>
 public unsafe class LowBitQuantDotTests
 {
-    private static readonly GgmlType[] Types = [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS];
+    private static readonly GgmlType[] Types = [GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4];
 
     /// <summary>Blocks of the kernel's unit: super-blocks, or 32-element blocks for IQ4_NL.</summary>
     private static float Dot(GgmlType type, byte* w, Q8Block* a, int n) => type switch
@@ -18,6 +18,7 @@ public unsafe class LowBitQuantDotTests
         GgmlType.Q2_K => VecDot.Q2_K(w, a, n / 256),
         GgmlType.Q3_K => VecDot.Q3_K(w, a, n / 256),
         GgmlType.IQ4_NL => VecDot.IQ4_NL(w, a, n / 32),
+        GgmlType.MXFP4 => VecDot.MXFP4(w, a, n / 32),
         _ => VecDot.IQ4_XS(w, a, n / 256),
     };
 
@@ -26,12 +27,13 @@ public unsafe class LowBitQuantDotTests
         GgmlType.Q2_K => VecDot.Q2_KReference(w, a, n / 256),
         GgmlType.Q3_K => VecDot.Q3_KReference(w, a, n / 256),
         GgmlType.IQ4_NL => VecDot.IQ4_NLReference(w, a, n / 32),
+        GgmlType.MXFP4 => VecDot.MXFP4Reference(w, a, n / 32),
         _ => VecDot.IQ4_XSReference(w, a, n / 256),
     };
 
     private static void Quantize(GgmlType type, float* x, Q8Block* a, int n)
     {
-        if (type == GgmlType.IQ4_NL)
+        if (type is GgmlType.IQ4_NL or GgmlType.MXFP4)
         {
             ActivationQuantizer.ToQ8(x, a, n);
         }
@@ -47,7 +49,7 @@ public unsafe class LowBitQuantDotTests
         foreach (var type in Types)
         {
             // 0–2,048 elements: every whole number of super-blocks, every 32-element block count for IQ4_NL.
-            int step = type == GgmlType.IQ4_NL ? 32 : 256;
+            int step = GgmlTypeInfo.BlockSize(type);
             for (int n = 0; n <= 2048; n += step)
             {
                 data.Add(type, n);
@@ -189,7 +191,22 @@ public unsafe class LowBitQuantDotTests
     }
 
     /// <summary>Σ w (<paramref name="expected"/>, by hand) from the dequantized block, and from the kernels with activations all
-    /// 1.0, quantized to 127 with scale D (1/127, rounded through f16 for IQ4_NL as ggml's Q8_0): expected·127·D.</summary>
+    /// 1.0, quantized to 127 with scale D (1/127, rounded through f16 for IQ4_NL and MXFP4 as ggml's Q8_0): expected·127·D.</summary>
+    [Fact]
+    public void A_hand_made_mxfp4_block_dots_all_ones_to_its_closed_form()
+    {
+        // Byte j = (j mod 8) | (j mod 8) << 4: the levels 0, 1, 2, 3, 4, 6, 8, 12 four times each (Σ 36·4 = 144); e = 127
+        // (scale 2^−1): Σ w = 72.
+        var block = new byte[17];
+        block[0] = 127;
+        for (int j = 0; j < 16; j++)
+        {
+            block[1 + j] = (byte)((j & 7) | ((j & 7) << 4));
+        }
+
+        AssertAllOnes(GgmlType.MXFP4, block, 72f);
+    }
+
     private static void AssertAllOnes(GgmlType type, byte[] block, float expected)
     {
         int n = GgmlTypeInfo.BlockSize(type);

@@ -62,6 +62,9 @@ internal static class QuantTestData
                 case GgmlType.IQ4_XS:
                     WriteHalf(data, off, Scale(rng));
                     break;
+                case GgmlType.MXFP4:
+                    data[off] = (byte)rng.Next(118, 128);   // E8M0 scales 2^−10 .. 2^−1
+                    break;
             }
         }
 

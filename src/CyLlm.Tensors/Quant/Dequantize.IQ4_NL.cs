@@ -15,13 +15,12 @@ public static unsafe partial class Dequantize
     internal static void IQ4NLBlock(byte* block, float* y)
     {
         float d = Fp16.ToFloat(*(ushort*)block);
-        Iq4Nibbles(block + 2, d, y);
+        NibbleLevels(block + 2, d, KValuesIq4Nl, y);
     }
 
-    /// <summary>32 elements of 16 nibble bytes (low nibbles first) times <paramref name="scale"/>.</summary>
-    internal static void Iq4Nibbles(byte* q, float scale, float* y)
+    /// <summary>32 elements of 16 nibble bytes (low nibbles first): scale · kv[nibble] (IQ4_NL, IQ4_XS, MXFP4).</summary>
+    internal static void NibbleLevels(byte* q, float scale, ReadOnlySpan<sbyte> kv, float* y)
     {
-        var kv = KValuesIq4Nl;
         for (int j = 0; j < 16; j++)
         {
             y[j] = scale * kv[q[j] & 0xF];
@@ -29,12 +28,12 @@ public static unsafe partial class Dequantize
         }
     }
 
-    /// <summary><see cref="Iq4Nibbles"/> with vpshufb and 8 products at a time (the same products, so the same bits).</summary>
-    internal static void Iq4NibblesAvx2(byte* q, float scale, float* y)
+    /// <summary><see cref="NibbleLevels"/> with vpshufb on <paramref name="table"/> and 8 products at a time (the same
+    /// products, so the same bits).</summary>
+    internal static void NibbleLevelsAvx2(byte* q, float scale, Vector128<sbyte> table, float* y)
     {
         var bytes = Sse2.LoadVector128(q);
         var low = Vector128.Create((byte)0x0F);
-        var table = VecDot.Iq4NlTable().GetLower();
         var lo = Ssse3.Shuffle(table, Sse2.And(bytes, low).AsSByte());
         var hi = Ssse3.Shuffle(table, Sse2.And(Sse2.ShiftRightLogical(bytes.AsUInt16(), 4).AsByte(), low).AsSByte());
         var s = Vector256.Create(scale);

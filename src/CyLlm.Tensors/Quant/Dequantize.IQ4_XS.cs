@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace CyLlm.Tensors.Quant;
 
@@ -23,17 +24,18 @@ public static unsafe partial class Dequantize
         float d = Fp16.ToFloat(*(ushort*)block);
         for (int ib = 0; ib < 8; ib++)
         {
-            Iq4Nibbles(block + 8 + (16 * ib), d * ScaleIQ4XS(block, ib), y + (32 * ib));
+            NibbleLevels(block + 8 + (16 * ib), d * ScaleIQ4XS(block, ib), KValuesIq4Nl, y + (32 * ib));
         }
     }
 
-    /// <summary><see cref="IQ4XSBlock"/> through <see cref="Iq4NibblesAvx2"/>.</summary>
+    /// <summary><see cref="IQ4XSBlock"/> through <see cref="NibbleLevelsAvx2"/>.</summary>
     private static void IQ4XSBlockAvx2(byte* block, float* y)
     {
         float d = Fp16.ToFloat(*(ushort*)block);
+        var table = VecDot.Iq4NlTable().GetLower();
         for (int ib = 0; ib < 8; ib++)
         {
-            Iq4NibblesAvx2(block + 8 + (16 * ib), d * ScaleIQ4XS(block, ib), y + (32 * ib));
+            NibbleLevelsAvx2(block + 8 + (16 * ib), d * ScaleIQ4XS(block, ib), table, y + (32 * ib));
         }
     }
 }

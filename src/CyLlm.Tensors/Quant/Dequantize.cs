@@ -38,7 +38,7 @@ public static unsafe partial class Dequantize
     }
 
     /// <summary>Unchecked form: <paramref name="n"/> must be a whole number of blocks. Vectorized for the types
-    /// prompt processing dequantizes most (F16, BF16, Q8_0, Q4_0) and for Q2_K, Q3_K, IQ4_NL and IQ4_XS (AVX2, the
+    /// prompt processing dequantizes most (F16, BF16, Q8_0, Q4_0) and for Q2_K, Q3_K, IQ4_NL, IQ4_XS and MXFP4 (AVX2, the
     /// same bits as the reference); the others take the scalar path.</summary>
     public static void Row(GgmlType type, byte* src, float* dst, int n)
     {
@@ -64,7 +64,14 @@ public static unsafe partial class Dequantize
                 case GgmlType.IQ4_NL:
                     for (int b = 0; b < n / 32; b++)
                     {
-                        Iq4NibblesAvx2(src + (b * 18) + 2, Fp16.ToFloat(*(ushort*)(src + (b * 18))), dst + (b * 32));
+                        NibbleLevelsAvx2(src + (b * 18) + 2, Fp16.ToFloat(*(ushort*)(src + (b * 18))), VecDot.Iq4NlTable().GetLower(), dst + (b * 32));
+                    }
+
+                    return;
+                case GgmlType.MXFP4:
+                    for (int b = 0; b < n / 32; b++)
+                    {
+                        NibbleLevelsAvx2(src + (b * 17) + 1, E8M0Half(src[b * 17]), VecDot.Mxfp4Table().GetLower(), dst + (b * 32));
                     }
 
                     return;
@@ -295,6 +302,13 @@ public static unsafe partial class Dequantize
                 for (int b = 0; b < n / 256; b++, src += 136, dst += 256)
                 {
                     IQ4XSBlock(src, dst);
+                }
+
+                break;
+            case GgmlType.MXFP4:
+                for (int b = 0; b < n / 32; b++, src += 17, dst += 32)
+                {
+                    NibbleLevels(src + 1, E8M0Half(*src), KValuesMxfp4, dst);
                 }
 
                 break;
