@@ -35,4 +35,5 @@ public enum GgmlType : uint
     F64 = 28,
     IQ1_M = 29,
     BF16 = 30,
+    MXFP4 = 39,
 }

@@ -12,7 +12,7 @@ public static class KernelInfo
     public static string Q4_0 =>
         Q4_0x16.HasNativeKernel ? "q4_0x16 avx512-vnni (machine code)" : Q4_0x16.IsSupported ? (Q4_0x16.Uses512 ? "q4_0x16 avx512bw" : "q4_0x16 avx2") : "row dot products";
 
-    /// <summary>The K-quant (Q4_K, Q5_K, Q6_K) and float kernels' instruction set here.</summary>
+    /// <summary>The K-quant (Q2_K–Q6_K), IQ4_NL/IQ4_XS and float kernels' instruction set here.</summary>
     public static string KQuants =>
         System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported
             ? (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? "integer avx-vnni" : "integer avx2")

@@ -27,8 +27,8 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     private float* _x;
     private int _tokens;
     private int _cols;
-    private Q8Block* _q8;        // [tokens, cols/32] quantized activations, one scale per 32 (Q8_0, Q4_0, Q4_1, Q5_x)
-    private Q8Block* _q8k;       // [tokens, cols/32] quantized activations, one scale per 256 (K-quants)
+    private Q8Block* _q8;        // [tokens, cols/32] quantized activations, one scale per 32 (Q8_0, Q4_0, Q4_1, Q5_x, IQ4_NL)
+    private Q8Block* _q8k;       // [tokens, cols/32] quantized activations, one scale per 256 (K-quants, IQ4_XS)
     private nint _q8kCapacity;   // in blocks
     private float* _xScaled;     // x·2^112 for the F16 decode kernel, or null
     private float* _xScaledBuffer;
@@ -433,6 +433,8 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     {
         return type switch
         {
+            GgmlType.Q2_K => VecDot.Q2_K(row, a, blocks / 8),
+            GgmlType.Q3_K => VecDot.Q3_K(row, a, blocks / 8),
             GgmlType.Q4_K => VecDot.Q4_K(row, a, blocks / 8),
             GgmlType.Q5_K => VecDot.Q5_K(row, a, blocks / 8),
             GgmlType.Q6_K => VecDot.Q6_K(row, a, blocks / 8),
@@ -441,6 +443,9 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
             GgmlType.Q4_1 => VecDot.Q4_1(row, a, blocks),
             GgmlType.Q5_0 => VecDot.Q5_0(row, a, blocks),
             GgmlType.Q5_1 => VecDot.Q5_1(row, a, blocks),
+            GgmlType.IQ4_NL => VecDot.IQ4_NL(row, a, blocks),
+            GgmlType.MXFP4 => VecDot.MXFP4(row, a, blocks),
+            GgmlType.IQ4_XS => VecDot.IQ4_XS(row, a, blocks / 8),
             _ => throw new NotSupportedException($"{type} has no 8-bit-activation kernel"),
         };
     }

@@ -43,8 +43,10 @@ public readonly unsafe struct QuantMatrix
 
     /// <summary>True when the kernel takes Q8-quantized activations rather than floats.</summary>
     public bool UsesQ8Activations => Type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1
-        or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+        or GgmlType.IQ4_NL or GgmlType.MXFP4 or GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.IQ4_XS;
 
-    /// <summary>K-quants: activations quantized with one scale per 256 (<see cref="Quant.ActivationQuantizer.ToQ8K"/>).</summary>
-    public bool UsesSuperBlockActivations => Type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+    /// <summary>K-quants and IQ4_XS: activations quantized with one scale per 256 (<see cref="Quant.ActivationQuantizer.ToQ8K"/>,
+    /// ggml's Q8_K). IQ4_NL and MXFP4, 32-element types, take the per-32 activations of Q8_0, as in ggml.</summary>
+    public bool UsesSuperBlockActivations => Type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K
+        or GgmlType.IQ4_XS;
 }

@@ -175,7 +175,7 @@ public sealed class GgufHostileTests : IDisposable
         Assert.Contains("unknown type 4", Fails(TinyLlama().RawTensor("x", [32], 4, 0)).Message); // removed Q4_2
         var iq = Fails(TinyLlama().RawTensor("blk.0.iq", [256], (uint)GgmlType.IQ2_XXS, 0));
         Assert.Contains("'blk.0.iq' has type IQ2_XXS, which CyLlm does not support", iq.Message);
-        Assert.Contains("Q3_K", Fails(TinyLlama().RawTensor("q3", [256], (uint)GgmlType.Q3_K, 0)).Message);
+        Assert.Contains("IQ3_S", Fails(TinyLlama().RawTensor("iq3", [256], (uint)GgmlType.IQ3_S, 0)).Message);
         Assert.Contains("not a whole number of Q4_K blocks", Fails(TinyLlama().RawTensor("k", [32], (uint)GgmlType.Q4_K, 0)).Message);
     }
 

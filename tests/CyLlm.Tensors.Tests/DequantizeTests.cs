@@ -144,6 +144,45 @@ public class DequantizeTests
         Assert.Equal(0.5f * -1 * ((7 | (2 << 4)) - 32), y[32]);
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.IQ4_NL)]
+    [InlineData(GgmlType.IQ4_XS)]
+    [InlineData(GgmlType.MXFP4)]
+    public void Hand_made_low_bit_blocks_decode_to_their_hand_computed_values(GgmlType type)
+    {
+        var block = HandMadeBlocks.Build(type);
+        int n = GgmlTypeInfo.BlockSize(type);
+        var y = Decode(type, block, n);
+        var reference = new float[n];
+        unsafe
+        {
+            fixed (byte* pb = block)
+            fixed (float* pr = reference)
+            {
+                Dequantize.RowReference(type, pb, pr, n);
+            }
+        }
+
+        foreach (var (e, v) in HandMadeBlocks.Expected(type))
+        {
+            Assert.True(v == y[e], $"{type} element {e}: {y[e]}, by hand {v}");
+            Assert.True(v == reference[e], $"{type} element {e} (reference): {reference[e]}, by hand {v}");
+        }
+    }
+
+    [Fact]
+    public void Mxfp4_scales_are_e8m0_halved_with_ggmls_subnormals()
+    {
+        Assert.Equal(1f, Dequantize.E8M0Half(128));                 // 2^(128 − 128)
+        Assert.Equal(0.5f, Dequantize.E8M0Half(127));
+        Assert.Equal(MathF.Pow(2, 126), Dequantize.E8M0Half(254));
+        Assert.Equal(MathF.Pow(2, -126), Dequantize.E8M0Half(2));   // the smallest normal
+        Assert.Equal(0x00400000u, BitConverter.SingleToUInt32Bits(Dequantize.E8M0Half(1)));   // 2^−127, subnormal
+        Assert.Equal(0x00200000u, BitConverter.SingleToUInt32Bits(Dequantize.E8M0Half(0)));   // 2^−128
+    }
+
     [Fact]
     public void F16_and_BF16_decode_exactly()
     {
@@ -165,16 +204,26 @@ public class DequantizeTests
     }
 }
 
-/// <summary>Vector dequantization against the scalar reference for every type and whole-block length 0–256.</summary>
+/// <summary>Vector dequantization against the scalar reference, bit for bit, for every type and whole-block length 0–256
+/// (0–2,048 for Q2_K, Q3_K and IQ4_XS).</summary>
 public unsafe class DequantizeVectorTests
 {
     public static TheoryData<GgmlType, int> Cases()
     {
         var d = new TheoryData<GgmlType, int>();
-        foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
+        foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.MXFP4 })
         {
             int bs = GgmlTypeInfo.BlockSize(t);
             for (int n = 0; n <= 256; n += bs)
+            {
+                d.Add(t, n);
+            }
+        }
+
+        // The super-block types with a vector path: 0–2,048 elements.
+        foreach (var t in new[] { GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS })
+        {
+            for (int n = 0; n <= 2048; n += 256)
             {
                 d.Add(t, n);
             }

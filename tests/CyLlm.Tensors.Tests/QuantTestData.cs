@@ -51,6 +51,20 @@ internal static class QuantTestData
                 case GgmlType.Q6_K:
                     WriteHalf(data, off + 208, Scale(rng));
                     break;
+                case GgmlType.Q2_K:
+                    WriteHalf(data, off + 80, Scale(rng));
+                    WriteHalf(data, off + 82, Scale(rng));
+                    break;
+                case GgmlType.Q3_K:
+                    WriteHalf(data, off + 108, Scale(rng));
+                    break;
+                case GgmlType.IQ4_NL:
+                case GgmlType.IQ4_XS:
+                    WriteHalf(data, off, Scale(rng));
+                    break;
+                case GgmlType.MXFP4:
+                    data[off] = (byte)rng.Next(118, 128);   // E8M0 scales 2^−10 .. 2^−1
+                    break;
             }
         }
 

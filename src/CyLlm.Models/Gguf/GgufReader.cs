@@ -186,7 +186,7 @@ public ref partial struct GgufReader
         var type = (GgmlType)rawType;
         if (!GgmlTypeInfo.IsSupported(type))
         {
-            throw new ModelFormatException($"tensor '{name}' has type {type}, which CyLlm does not support (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
+            throw new ModelFormatException($"tensor '{name}' has type {type}, which CyLlm does not support (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4)");
         }
 
         long rowBytes = GgmlTypeInfo.RowBytes(type, shape[0]);

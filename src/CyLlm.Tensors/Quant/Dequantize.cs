@@ -9,7 +9,7 @@ namespace CyLlm.Tensors.Quant;
 /// Scalar dequantization of every supported ggml type: the reference the vector kernels are tested against,
 /// and the path for rarely used tensors (embedding rows, norms). Block layouts follow ggml-common.h.
 /// </summary>
-public static unsafe class Dequantize
+public static unsafe partial class Dequantize
 {
     /// <summary>Decodes <paramref name="dst"/>.Length elements of <paramref name="type"/> from <paramref name="src"/>.</summary>
     public static void Row(GgmlType type, ReadOnlySpan<byte> src, Span<float> dst)
@@ -38,10 +38,53 @@ public static unsafe class Dequantize
     }
 
     /// <summary>Unchecked form: <paramref name="n"/> must be a whole number of blocks. Vectorized for the types
-    /// prompt processing dequantizes most (F16, BF16, Q8_0, Q4_0); the others take the scalar path.</summary>
+    /// prompt processing dequantizes most (F16, BF16, Q8_0, Q4_0) and for Q2_K, Q3_K, IQ4_NL, IQ4_XS and MXFP4 (AVX2, the
+    /// same bits as the reference); the others take the scalar path.</summary>
     public static void Row(GgmlType type, byte* src, float* dst, int n)
     {
         Debug.Assert(n % GgmlTypeInfo.BlockSize(type) == 0);
+        if (Avx2.IsSupported)
+        {
+            switch (type)
+            {
+                case GgmlType.Q2_K:
+                    for (int b = 0; b < n / 256; b++)
+                    {
+                        Q2KBlockAvx2(src + (b * 84), dst + (b * 256));
+                    }
+
+                    return;
+                case GgmlType.Q3_K:
+                    for (int b = 0; b < n / 256; b++)
+                    {
+                        Q3KBlockAvx2(src + (b * 110), dst + (b * 256));
+                    }
+
+                    return;
+                case GgmlType.IQ4_NL:
+                    for (int b = 0; b < n / 32; b++)
+                    {
+                        NibbleLevelsAvx2(src + (b * 18) + 2, Fp16.ToFloat(*(ushort*)(src + (b * 18))), VecDot.Iq4NlTable().GetLower(), dst + (b * 32));
+                    }
+
+                    return;
+                case GgmlType.MXFP4:
+                    for (int b = 0; b < n / 32; b++)
+                    {
+                        NibbleLevelsAvx2(src + (b * 17) + 1, E8M0Half(src[b * 17]), VecDot.Mxfp4Table().GetLower(), dst + (b * 32));
+                    }
+
+                    return;
+                case GgmlType.IQ4_XS:
+                    for (int b = 0; b < n / 256; b++)
+                    {
+                        IQ4XSBlockAvx2(src + (b * 136), dst + (b * 256));
+                    }
+
+                    return;
+            }
+        }
+
         if (Avx512F.IsSupported && Avx512BW.IsSupported)
         {
             switch (type)
@@ -231,6 +274,41 @@ public static unsafe class Dequantize
                 for (int b = 0; b < n / 256; b++, src += 210, dst += 256)
                 {
                     Q6KBlock(src, dst);
+                }
+
+                break;
+            case GgmlType.Q2_K:
+                for (int b = 0; b < n / 256; b++, src += 84, dst += 256)
+                {
+                    Q2KBlock(src, dst);
+                }
+
+                break;
+            case GgmlType.Q3_K:
+                for (int b = 0; b < n / 256; b++, src += 110, dst += 256)
+                {
+                    Q3KBlock(src, dst);
+                }
+
+                break;
+            case GgmlType.IQ4_NL:
+                for (int b = 0; b < n / 32; b++, src += 18, dst += 32)
+                {
+                    IQ4NLBlock(src, dst);
+                }
+
+                break;
+            case GgmlType.IQ4_XS:
+                for (int b = 0; b < n / 256; b++, src += 136, dst += 256)
+                {
+                    IQ4XSBlock(src, dst);
+                }
+
+                break;
+            case GgmlType.MXFP4:
+                for (int b = 0; b < n / 32; b++, src += 17, dst += 32)
+                {
+                    NibbleLevels(src + 1, E8M0Half(*src), KValuesMxfp4, dst);
                 }
 
                 break;
