@@ -20,10 +20,10 @@ Norm weights: GGUF holds them as plain multipliers because llama.cpp's converter
 norm weights (conversion/gemma.py: data_torch + 1 for names ending in norm.weight); here every norm weight is
 drawn uniformly from [0.5, 1.5] and stored in F32 (a Hugging Face checkpoint of the same model stores them minus 1).
 Matrices tile one seeded pool of N(0, std) values exactly as gen_qwen3.py does, so the F32 and F16 files hold the
-same model, and the file is byte-for-byte reproducible. The std and seed in ARCHS (gemma2: 0.06, seed 5; gemma3: 0.04, seed 3) were
-picked because llama.cpp's greedy run then has a top-2 gap of at least 0.02 at all 32 steps (many random seeds
-fall into near-ties within a few steps, which would leave little to compare); the tests check its sha256 against
-TestData/llamacpp/gemma-tiny.sha256. The tokenizer.* metadata is copied from another GGUF (the Llama-2 vocabulary
+same model, and the file is byte-for-byte reproducible. The std and seed in ARCHS (gemma2: 0.06, seed 5; gemma3:
+0.025, seed 1) were picked because llama.cpp's greedy run then has a top-2 gap of at least 0.02 for many steps
+(gemma2: all 32; gemma3: 17, past its window), where many random seeds fall into near-ties within a few steps; the
+tests check the sha256 against TestData/llamacpp/gemma-tiny.sha256. The tokenizer.* metadata is copied from another GGUF (the Llama-2 vocabulary
 of ../shared/models/llama-2-tiny-random.gguf).
 
   python3 scripts/golden/gen_gemma.py --arch gemma3 --type f32 --tokenizer-from ../shared/models/llama-2-tiny-random.gguf -o gemma3-tiny-f32.gguf
@@ -43,7 +43,7 @@ ARCHS = {
     "gemma2": dict(n_layers=4, window=48, attn_softcap=0.25, final_softcap=2.0, rope_theta=10000.0, qk_norm=False,
                    seed=5, std=0.06),
     "gemma3": dict(n_layers=7, window=12, attn_softcap=None, final_softcap=None, rope_theta=1000000.0, qk_norm=True,
-                   seed=3, std=0.04),
+                   seed=1, std=0.025),
 }
 
 
