@@ -75,7 +75,7 @@ def tensor_list(c):
     return t
 
 
-def generate(c, arch, type_name, out_path, tokenizer_src, seed=10, std=0.02, pool_elems=1 << 20):
+def generate(c, arch, type_name, out_path, tokenizer_src, seed=10, std=0.02, pool_elems=1 << 20, rope_linear=None):
     wtype, esize, ftype = TYPES[type_name]
     tok, vocab = tokenizer_kvs(tokenizer_src)
     if vocab != c["vocab"]:
@@ -100,6 +100,10 @@ def generate(c, arch, type_name, out_path, tokenizer_src, seed=10, std=0.02, poo
         kv_f32(f"{a}.rope.freq_base", c["rope_theta"]),
         kv_u32(f"{a}.attention.sliding_window", c["window"]),
     ]
+    if rope_linear is not None:
+        # Gemma 3 4B+ ship linear RoPE scaling; llama.cpp applies it to the global layers only.
+        kvs.append(kv_str(f"{a}.rope.scaling.type", "linear"))
+        kvs.append(kv_f32(f"{a}.rope.scaling.factor", rope_linear))
     if c["attn_softcap"] is not None:
         kvs.append(kv_f32(f"{a}.attn_logit_softcapping", c["attn_softcap"]))
     if c["final_softcap"] is not None:
@@ -165,12 +169,13 @@ def main():
     ap.add_argument("--tokenizer-from", required=True, help="GGUF whose tokenizer.* metadata is copied")
     ap.add_argument("--seed", type=int, default=None, help="default: the architecture's seed (see ARCHS)")
     ap.add_argument("--std", type=float, default=None, help="default: the architecture's weight std (see ARCHS)")
+    ap.add_argument("--rope-linear", type=float, default=None, help="write linear RoPE scaling with this factor")
     ap.add_argument("-o", "--out", required=True)
     args = ap.parse_args()
     c = dict(SHAPE, **ARCHS[args.arch])
     try:
         generate(c, args.arch, args.type, args.out, args.tokenizer_from,
-                 seed=c["seed"] if args.seed is None else args.seed, std=c["std"] if args.std is None else args.std)
+                 seed=c["seed"] if args.seed is None else args.seed, std=c["std"] if args.std is None else args.std, rope_linear=args.rope_linear)
     except ValueError as e:
         sys.exit(f"gen_gemma.py: error: {e}")
 

@@ -22,3 +22,11 @@ for arch in gemma2 gemma3; do
     echo "wrote $OUT/$arch-tiny-$type.json"
   done
 done
+# Gemma 3 with linear RoPE scaling (factor 8, as the 4B+ models): it applies to the global layer only.
+model="$MODELS/gemma3-linear8-tiny-f32.gguf"
+python3 scripts/golden/gen_gemma.py --arch gemma3 --rope-linear 8 --type f32 --tokenizer-from ../shared/models/llama-2-tiny-random.gguf -o "$model"
+(cd "$MODELS" && sha256sum "gemma3-linear8-tiny-f32.gguf") >> "$OUT/gemma-tiny.sha256"
+abs=$(cd "$MODELS" && pwd)/gemma3-linear8-tiny-f32.gguf
+(cd "$PEER" && node bench.mjs "$abs" --mode tokens --tokens "$TOKENS" --gen 32 --top 10 --top-steps) \
+  > "$OUT/gemma3-linear8-tiny-f32.json"
+echo "wrote $OUT/gemma3-linear8-tiny-f32.json"

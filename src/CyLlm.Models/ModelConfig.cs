@@ -76,6 +76,11 @@ public sealed record ModelConfig
     /// and rope.freq_base (1e6) on its global layers.</summary>
     public float LocalRopeTheta { get; init; }
 
+    /// <summary>Linear RoPE scaling of the global layers (Gemma 3 4B and larger: "linear", factor 8): their positions are
+    /// divided by this factor, the local layers' are not (llama.cpp's rope_freq_scale vs rope_freq_scale_train_swa);
+    /// 0 = none.</summary>
+    public float RopeLinearFactor { get; init; }
+
     /// <summary>Whether layer <paramref name="layer"/> attends through the sliding window only.</summary>
     public bool IsLocalLayer(int layer) =>
         SlidingWindow > 0 && (SlidingWindowPattern == 0 || layer % SlidingWindowPattern < SlidingWindowPattern - 1);

@@ -129,6 +129,11 @@ internal static class ModelValidator
             throw new ModelFormatException($"{file}: attention scale {c.AttentionScale}, soft-caps {c.AttentionSoftcap}/{c.FinalLogitSoftcap} or norm offset {c.NormWeightOffset} are not valid");
         }
 
+        if (!(float.IsFinite(c.RopeLinearFactor) && (c.RopeLinearFactor == 0 || c.RopeLinearFactor >= 1)))
+        {
+            throw new ModelFormatException($"{file}: linear RoPE scaling factor {c.RopeLinearFactor} is not valid");
+        }
+
         if (c.SlidingWindow < 0 || c.SlidingWindowPattern < 0 || !(c.LocalRopeTheta == 0 || (float.IsFinite(c.LocalRopeTheta) && c.LocalRopeTheta > 1)))
         {
             throw new ModelFormatException($"{file}: sliding window {c.SlidingWindow} (pattern {c.SlidingWindowPattern}) or local RoPE base {c.LocalRopeTheta} is not valid");

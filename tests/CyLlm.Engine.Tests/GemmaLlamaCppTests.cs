@@ -101,6 +101,38 @@ public sealed class GemmaLlamaCppTests
         }
     }
 
+    [SkippableFact]
+    public void Gemma3_linear_rope_scaling_of_the_global_layers_matches_llama_cpp()
+    {
+        // gen_gemma.py --rope-linear 8: rope.scaling.type linear, factor 8, as Gemma 3 4B+ ship; llama.cpp divides the
+        // positions of the global layer (5) by 8 and leaves the local layers unscaled.
+        var golden = LlamaCppGolden.Load("gemma3-linear8-tiny-f32.json");
+        using var engine = InferenceEngine.Load(SyntheticGemma.Get("gemma3", "f32", ropeLinear: 8), null, new EngineOptions { Threads = 2 });
+        Assert.Equal(8f, engine.Config.RopeLinearFactor);
+        Assert.Null(engine.Config.RopeScaling);
+        int comparable = golden.StepsBeforeFirstGapBelow(0.02f);
+        Assert.True(comparable >= 12, $"the golden file has only {comparable} steps with a clear winner");
+        var r = engine.Generate(new GenerationRequest { PromptTokens = golden.Input, Sampling = Greedy(golden.Generated.Length) });
+        Assert.Equal(golden.Generated.Take(comparable), r.TokenIds.Take(comparable));
+        using var unscaled = InferenceEngine.Load(SyntheticGemma.Get("gemma3", "f32"), null, new EngineOptions { Threads = 2 });
+        float moved = 0;
+        foreach (int s in new[] { 0, 3, comparable - 1 })
+        {
+            int[] tokens = golden.Input.Concat(golden.Generated.Take(s)).ToArray();
+            var logits = engine.PromptLogits(tokens);
+            foreach (var (id, value) in golden.TopSteps[s])
+            {
+                Assert.True(Math.Abs(logits[id] - value) < 1e-3, $"step {s}, token {id}: {logits[id]} vs llama.cpp {value}");
+            }
+
+            var plain = unscaled.PromptLogits(tokens);
+            moved = Math.Max(moved, logits.Zip(plain, (a, b) => Math.Abs(a - b)).Max());
+        }
+
+        // The scaling is not a no-op on this model: without it the logits differ by far more than the tolerance.
+        Assert.True(moved > 1e-2f, $"linear scaling moved the logits by only {moved}");
+    }
+
     [SkippableTheory]
     [InlineData("gemma2")]
     [InlineData("gemma3")]

@@ -16,9 +16,10 @@ internal static class SyntheticGemma
 {
     private static readonly Lock Gate = new();
 
-    public static string Get(string arch, string type)
+    /// <param name="ropeLinear">Gemma 3 only: linear RoPE scaling of the global layers with this factor (0 = none).</param>
+    public static string Get(string arch, string type, int ropeLinear = 0)
     {
-        string name = $"{arch}-tiny-{type}.gguf";
+        string name = ropeLinear > 0 ? $"{arch}-linear{ropeLinear}-tiny-{type}.gguf" : $"{arch}-tiny-{type}.gguf";
         string path = Path.Combine(TestPaths.RepoRoot, "artifacts", "models", name);
         lock (Gate)
         {
@@ -39,6 +40,12 @@ internal static class SyntheticGemma
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
+            if (ropeLinear > 0)
+            {
+                psi.ArgumentList.Add("--rope-linear");
+                psi.ArgumentList.Add(ropeLinear.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             Process p;
             try
             {

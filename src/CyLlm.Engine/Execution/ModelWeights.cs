@@ -59,10 +59,20 @@ internal sealed unsafe class ModelWeights : IDisposable
             : c.RopeScaling is { } rs ? Rope.Llama3FreqFactors(ropeDims, c.RopeTheta, rs.Factor, rs.LowFreqFactor, rs.HighFreqFactor, rs.OriginalContextLength)
             : [];
         InverseFrequencies = Rope.InverseFrequencies(ropeDims, c.RopeTheta, factors);
+        if (c.RopeLinearFactor > 0)
+        {
+            // Linear scaling (Gemma 3's global layers): angle = (position / factor) · θ_i, the same as θ_i / factor.
+            for (int i = 0; i < InverseFrequencies.Length; i++)
+            {
+                InverseFrequencies[i] /= c.RopeLinearFactor;
+            }
+        }
+
         // Gemma 3's sliding layers rotate with their own base (10000) and no frequency factors, as llama.cpp's
         // get_rope_freq_base gives them; the same array when the bases agree, so the forward pass computes one set of angles.
-        LocalInverseFrequencies = c.LocalRopeTheta > 0 && c.LocalRopeTheta != c.RopeTheta
-            ? Rope.InverseFrequencies(ropeDims, c.LocalRopeTheta, [])
+        // A linear factor scales the global layers only, so the local ones then need their own array too.
+        LocalInverseFrequencies = (c.LocalRopeTheta > 0 && c.LocalRopeTheta != c.RopeTheta) || c.RopeLinearFactor > 0
+            ? Rope.InverseFrequencies(ropeDims, c.LocalRopeTheta > 0 ? c.LocalRopeTheta : c.RopeTheta, [])
             : InverseFrequencies;
         RopeDims = ropeDims;
     }

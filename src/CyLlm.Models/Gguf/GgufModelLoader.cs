@@ -144,7 +144,7 @@ public static unsafe class GgufModelLoader
             // the NEOX (half-split) order of the Hugging Face weights (llama.cpp takes the rope type from the
             // architecture, not from metadata).
             RopeLayout = architecture == ModelArchitecture.Llama ? RopeLayout.Interleaved : RopeLayout.HalfSplit,
-            RopeScaling = Scaling(m, k, file),
+            RopeScaling = architecture == ModelArchitecture.Gemma3 && LinearFactor(m, k) > 0 ? null : Scaling(m, k, file),
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
             // Required by the architecture, not inferred from the tensors: a qwen3 file without them must fail
             // validation by name instead of running as Llama.
@@ -191,7 +191,15 @@ public static unsafe class GgufModelLoader
             SlidingWindow = Math.Max(0, window),
             SlidingWindowPattern = pattern,
             LocalRopeTheta = Float(m, $"{k}.rope.freq_base_swa") ?? (gemma2 ? c.RopeTheta : 10000f),
+            RopeLinearFactor = gemma2 ? 0f : LinearFactor(m, k),
         };
+    }
+
+    /// <summary>The factor of {k}.rope.scaling.type "linear" (Gemma 3 only; elsewhere <see cref="Scaling"/> refuses it), else 0.</summary>
+    private static float LinearFactor(IReadOnlyDictionary<string, object> m, string k)
+    {
+        float factor = Float(m, $"{k}.rope.scaling.factor") ?? 1f;
+        return Str(m, $"{k}.rope.scaling.type") == "linear" && factor != 1f ? factor : 0f;
     }
 
     /// <summary>A per-layer sliding-window array (true = local) as the period n of <see cref="ModelConfig.SlidingWindowPattern"/>,

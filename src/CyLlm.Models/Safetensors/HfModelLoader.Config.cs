@@ -66,7 +66,7 @@ public static partial class HfModelLoader
             RopeTheta = theta,
             RopeDimensions = ropeDims,
             RopeLayout = RopeLayout.HalfSplit,
-            RopeScaling = Scaling(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams),
+            RopeScaling = arch == ModelArchitecture.Gemma3 && LinearFactor(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams) > 0 ? null : Scaling(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams),
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
             QkNorm = arch is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3,
             TiedEmbeddings = tied || !tensors.ContainsKey("output.weight"),
@@ -105,7 +105,20 @@ public static partial class HfModelLoader
             SlidingWindow = HfJson.Prop(cfg, "sliding_window") is { ValueKind: JsonValueKind.Null } ? 0 : HfJson.Int(cfg, "sliding_window") ?? 4096,
             SlidingWindowPattern = pattern,
             LocalRopeTheta = HfJson.Float(cfg, "rope_local_base_freq") ?? (gemma2 ? c.RopeTheta : 10000f),
+            RopeLinearFactor = gemma2 ? 0f : LinearFactor(HfJson.Obj(cfg, "rope_scaling") ?? HfJson.Obj(cfg, "rope_parameters")),
         };
+    }
+
+    /// <summary>The factor of a "linear" rope_scaling (Gemma 3 only; elsewhere <see cref="Scaling"/> refuses it), else 0.</summary>
+    private static float LinearFactor(JsonElement? rs)
+    {
+        if (rs is not { } s || (HfJson.Str(s, "rope_type") ?? HfJson.Str(s, "type")) != "linear")
+        {
+            return 0f;
+        }
+
+        float factor = HfJson.Float(s, "factor") ?? 1f;
+        return factor != 1f ? factor : 0f;
     }
 
     /// <summary>layer_types ("sliding_attention" / "full_attention" per layer) as the period of <see cref="ModelConfig.SlidingWindowPattern"/>.</summary>
