@@ -9,7 +9,8 @@ namespace CyLlm.Models;
 /// blk.{i}.attn_norm.weight, blk.{i}.attn_q.weight, blk.{i}.attn_k.weight, blk.{i}.attn_v.weight,
 /// blk.{i}.attn_q.bias, blk.{i}.attn_k.bias, blk.{i}.attn_v.bias (Qwen2), blk.{i}.attn_q_norm.weight,
 /// blk.{i}.attn_k_norm.weight (Qwen3, [head_dim] each), blk.{i}.attn_output.weight,
-/// blk.{i}.ffn_norm.weight, blk.{i}.ffn_gate.weight, blk.{i}.ffn_up.weight, blk.{i}.ffn_down.weight.
+/// blk.{i}.ffn_norm.weight, blk.{i}.ffn_gate.weight, blk.{i}.ffn_up.weight, blk.{i}.ffn_down.weight,
+/// blk.{i}.post_attention_norm.weight and blk.{i}.post_ffw_norm.weight (Gemma, [dim] each).
 /// Q and K weights are stored so that <see cref="ModelConfig.RopeLayout"/> describes the rotation pairs.
 /// </summary>
 public sealed class LoadedModel : IDisposable

@@ -12,4 +12,12 @@ public enum ModelArchitecture
     /// <summary>Qwen3 (dense): Llama without Q/K/V biases but with an RMSNorm over every query and key head
     /// (<see cref="ModelConfig.QkNorm"/>) before RoPE; head_dim may differ from dim / heads.</summary>
     Qwen3 = 2,
+
+    /// <summary>Gemma 2: embedding scaled by √dim, GeGLU (tanh GELU), RMSNorm before and after attention and FFN,
+    /// attention-logit and final-logit soft-capping, sliding-window layers alternating with global ones.</summary>
+    Gemma2 = 3,
+
+    /// <summary>Gemma 3 (text): Gemma 2 without the attention soft-cap, with per-head Q/K RMSNorm, five
+    /// sliding-window layers per global one and its own RoPE base (10000) on the sliding layers.</summary>
+    Gemma3 = 4,
 }

@@ -41,6 +41,50 @@ public sealed record ModelConfig
     /// </summary>
     public bool QkNorm { get; init; }
 
+    /// <summary>Gemma: the FFN is GeGLU (tanh-approximated GELU on the gate), the token embedding is scaled by
+    /// √<see cref="Dim"/>, and attention and FFN outputs pass through RMSNorms (blk.{i}.post_attention_norm.weight,
+    /// post_ffw_norm.weight, [Dim] each) before they are added to the residual stream.</summary>
+    public bool Gemma => Architecture is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
+
+    /// <summary>
+    /// Added to every RMSNorm weight (attn/ffn/output norms, post norms, Q/K head norms) when the weights are bound:
+    /// 1 for Hugging Face Gemma checkpoints, whose GemmaRMSNorm computes x̂·(1 + w); 0 otherwise (llama.cpp's
+    /// converter already adds the 1 to Gemma's norm weights in GGUF files).
+    /// </summary>
+    public float NormWeightOffset { get; init; }
+
+    /// <summary>Factor on q·k before the softmax (soft-cap); 0 means 1/√<see cref="HeadDim"/>. Gemma's
+    /// query_pre_attn_scalar s gives 1/√s.</summary>
+    public float AttentionScale { get; init; }
+
+    /// <summary>Attention logit soft-cap c (Gemma 2): scores become c·tanh(score / c) before the softmax; 0 = none.</summary>
+    public float AttentionSoftcap { get; init; }
+
+    /// <summary>Final logit soft-cap c (Gemma 2, some Gemma 3): logits become c·tanh(logit / c); 0 = none.</summary>
+    public float FinalLogitSoftcap { get; init; }
+
+    /// <summary>Sliding-window size W of the local layers: a query at position p attends to keys at positions
+    /// p − W + 1 … p (llama.cpp's LLAMA_SWA_TYPE_STANDARD); 0 = every layer is global.</summary>
+    public int SlidingWindow { get; init; }
+
+    /// <summary>With <see cref="SlidingWindow"/> &gt; 0: layer l is local when l mod n &lt; n − 1 for this n (Gemma 2: 2,
+    /// every other layer starting with layer 0; Gemma 3: 6, five local then one global); as in llama.cpp, 0 makes every
+    /// layer local and 1 none.</summary>
+    public int SlidingWindowPattern { get; init; }
+
+    /// <summary>RoPE base of the local (sliding-window) layers; 0 = <see cref="RopeTheta"/>. Gemma 3 uses 10000 there
+    /// and rope.freq_base (1e6) on its global layers.</summary>
+    public float LocalRopeTheta { get; init; }
+
+    /// <summary>Linear RoPE scaling of the global layers (Gemma 3 4B and larger: "linear", factor 8): their positions are
+    /// divided by this factor, the local layers' are not (llama.cpp's rope_freq_scale vs rope_freq_scale_train_swa);
+    /// 0 = none.</summary>
+    public float RopeLinearFactor { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> attends through the sliding window only.</summary>
+    public bool IsLocalLayer(int layer) =>
+        SlidingWindow > 0 && (SlidingWindowPattern == 0 || layer % SlidingWindowPattern < SlidingWindowPattern - 1);
+
     /// <summary>The output head shares the token embedding matrix.</summary>
     public bool TiedEmbeddings { get; init; }
 

@@ -4,7 +4,7 @@ namespace CyLlm.Models;
 
 /// <summary>
 /// Checks, for every format, that a model's configuration is sane and that its tensors (under canonical GGUF
-/// names) are exactly those the Llama/Qwen2/Qwen3 forward pass uses, with the shapes the configuration implies. A
+/// names) are exactly those the Llama/Qwen2/Qwen3/Gemma forward pass uses, with the shapes the configuration implies. A
 /// weight that is present but would be ignored (an output bias, a MoE expert) is an error, as it is in
 /// llama.cpp ("wrong number of tensors"): silently skipping it would give wrong output.
 /// </summary>
@@ -55,6 +55,13 @@ internal static class ModelValidator
                 // One weight per head dimension, shared by every query (resp. key) head of the layer.
                 expected[p + "attn_q_norm.weight"] = (c.HeadDim, 1);
                 expected[p + "attn_k_norm.weight"] = (c.HeadDim, 1);
+            }
+
+            if (c.Gemma)
+            {
+                // Gemma normalises the attention and FFN outputs before each residual add.
+                expected[p + "post_attention_norm.weight"] = (c.Dim, 1);
+                expected[p + "post_ffw_norm.weight"] = (c.Dim, 1);
             }
         }
 
@@ -114,6 +121,22 @@ internal static class ModelValidator
         if (!(float.IsFinite(c.RopeTheta) && c.RopeTheta > 1))
         {
             throw new ModelFormatException($"{file}: RoPE base frequency {c.RopeTheta} is not a number above 1");
+        }
+
+        if (!(float.IsFinite(c.AttentionScale) && c.AttentionScale >= 0 && float.IsFinite(c.AttentionSoftcap) && c.AttentionSoftcap >= 0
+            && float.IsFinite(c.FinalLogitSoftcap) && c.FinalLogitSoftcap >= 0 && float.IsFinite(c.NormWeightOffset)))
+        {
+            throw new ModelFormatException($"{file}: attention scale {c.AttentionScale}, soft-caps {c.AttentionSoftcap}/{c.FinalLogitSoftcap} or norm offset {c.NormWeightOffset} are not valid");
+        }
+
+        if (!(float.IsFinite(c.RopeLinearFactor) && (c.RopeLinearFactor == 0 || c.RopeLinearFactor >= 1)))
+        {
+            throw new ModelFormatException($"{file}: linear RoPE scaling factor {c.RopeLinearFactor} is not valid");
+        }
+
+        if (c.SlidingWindow < 0 || c.SlidingWindowPattern < 0 || !(c.LocalRopeTheta == 0 || (float.IsFinite(c.LocalRopeTheta) && c.LocalRopeTheta > 1)))
+        {
+            throw new ModelFormatException($"{file}: sliding window {c.SlidingWindow} (pattern {c.SlidingWindowPattern}) or local RoPE base {c.LocalRopeTheta} is not valid");
         }
 
         if (c.RopeScaling is { } s && !(float.IsFinite(s.Factor) && s.Factor >= 1 && float.IsFinite(s.LowFreqFactor) && float.IsFinite(s.HighFreqFactor)

@@ -9,7 +9,9 @@ namespace CyLlm.Engine.Tests;
 /// <summary>
 /// Writes a loaded Llama-family model as a Hugging Face folder (config.json + safetensors), the way the HF
 /// conversion does: names mapped back, Q and K rows permuted from the interleaved RoPE layout to the
-/// half-split one (when the source is interleaved), Qwen3's head norms as self_attn.q_norm/k_norm, tensors in F32, F16 or BF16, optionally split into shards with an index.
+/// half-split one (when the source is interleaved), Qwen3's head norms as self_attn.q_norm/k_norm, Gemma's four layer
+/// norms under their HF names with 1 subtracted (GemmaRMSNorm computes x̂·(1 + w); GGUF holds 1 + w) and its
+/// config keys, tensors in F32, F16 or BF16, optionally split into shards with an index.
 /// </summary>
 internal static unsafe class HfCheckpointWriter
 {
@@ -43,6 +45,11 @@ internal static unsafe class HfCheckpointWriter
                 data = Permute(data, heads, (int)shape[0], (int)shape[1]);
             }
 
+            if (c.Gemma && gguf.EndsWith("norm.weight", StringComparison.Ordinal))
+            {
+                data = data.Select(v => v - 1f).ToArray();
+            }
+
             tensors.Add((hf, shape, edit is null ? data : edit(gguf, data)));
         }
 
@@ -61,7 +68,17 @@ internal static unsafe class HfCheckpointWriter
                 Add(p + "self_attn.k_norm.weight", $"blk.{i}.attn_k_norm.weight");
             }
 
-            Add(p + "post_attention_layernorm.weight", $"blk.{i}.ffn_norm.weight");
+            if (c.Gemma)
+            {
+                Add(p + "post_attention_layernorm.weight", $"blk.{i}.post_attention_norm.weight");
+                Add(p + "pre_feedforward_layernorm.weight", $"blk.{i}.ffn_norm.weight");
+                Add(p + "post_feedforward_layernorm.weight", $"blk.{i}.post_ffw_norm.weight");
+            }
+            else
+            {
+                Add(p + "post_attention_layernorm.weight", $"blk.{i}.ffn_norm.weight");
+            }
+
             Add(p + "mlp.gate_proj.weight", $"blk.{i}.ffn_gate.weight");
             Add(p + "mlp.up_proj.weight", $"blk.{i}.ffn_up.weight");
             Add(p + "mlp.down_proj.weight", $"blk.{i}.ffn_down.weight");
@@ -80,7 +97,7 @@ internal static unsafe class HfCheckpointWriter
             Add("lm_head.weight", "output.weight");
         }
 
-        var config = new Dictionary<string, object>
+        var config = new Dictionary<string, object?>
         {
             ["model_type"] = modelType,
             ["hidden_size"] = c.Dim,
@@ -97,6 +114,25 @@ internal static unsafe class HfCheckpointWriter
         if (c.HeadDim * c.Heads != c.Dim)
         {
             config["head_dim"] = c.HeadDim;
+        }
+
+        if (c.Gemma)
+        {
+            config["hidden_activation"] = "gelu_pytorch_tanh";
+            config["query_pre_attn_scalar"] = 1f / (c.AttentionScale * c.AttentionScale);
+            config["final_logit_softcapping"] = c.FinalLogitSoftcap > 0 ? c.FinalLogitSoftcap : null;
+            config["sliding_window"] = c.SlidingWindow;
+            if (c.Architecture == ModelArchitecture.Gemma2)
+            {
+                config["attn_logit_softcapping"] = c.AttentionSoftcap;
+                // transformers ≥ 4.53 spells the pattern out per layer.
+                config["layer_types"] = Enumerable.Range(0, c.Layers).Select(l => c.IsLocalLayer(l) ? "sliding_attention" : "full_attention").ToArray();
+            }
+            else
+            {
+                config["sliding_window_pattern"] = c.SlidingWindowPattern;
+                config["rope_local_base_freq"] = c.LocalRopeTheta;
+            }
         }
 
         File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(config));

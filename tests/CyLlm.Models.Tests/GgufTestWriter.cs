@@ -187,7 +187,8 @@ internal sealed class GgufTestWriter
     /// <summary>
     /// A minimal valid one-layer model (4 heads, 2 KV heads, vocab 8): F32 norms and embedding, matrices of
     /// <paramref name="matrixType"/> (dim must be a multiple of that type's block). Qwen2 adds Q/K/V biases;
-    /// Qwen3 adds the per-head attn_q_norm/attn_k_norm weights, [dim / 4] each, unless <paramref name="qkNorm"/> is false.
+    /// Qwen3 adds the per-head attn_q_norm/attn_k_norm weights, [dim / 4] each, unless <paramref name="qkNorm"/> is false;
+    /// Gemma 2/3 add post_attention_norm and post_ffw_norm, and Gemma 3 the head norms too.
     /// </summary>
     public static GgufTestWriter TinyLlama(GgmlType matrixType = GgmlType.F32, uint version = 3, int alignment = 32,
         int dim = 32, string arch = "llama", bool tied = false, int seed = 1, bool qkNorm = true)
@@ -228,7 +229,13 @@ internal sealed class GgufTestWriter
              .Tensor("blk.0.attn_v.bias", GgmlType.F32, [kvDim], RandomRows(rng, GgmlType.F32, kvDim, 1));
         }
 
-        if (arch == "qwen3" && qkNorm)
+        if (arch is "gemma2" or "gemma3")
+        {
+            w.Tensor("blk.0.post_attention_norm.weight", GgmlType.F32, [dim], Ones(dim))
+             .Tensor("blk.0.post_ffw_norm.weight", GgmlType.F32, [dim], Ones(dim));
+        }
+
+        if (arch is "qwen3" or "gemma3" && qkNorm)
         {
             w.Tensor("blk.0.attn_q_norm.weight", GgmlType.F32, [dim / 4], RandomRows(rng, GgmlType.F32, dim / 4, 1))
              .Tensor("blk.0.attn_k_norm.weight", GgmlType.F32, [dim / 4], RandomRows(rng, GgmlType.F32, dim / 4, 1));

@@ -280,6 +280,60 @@ public sealed class GgufTests : IDisposable
     }
 
     [Fact]
+    public void Gemma2_takes_llama_cpp_defaults_for_soft_caps_window_and_query_scale()
+    {
+        using var m = ModelLoader.Load(Write(TinyLlama(arch: "gemma2", tied: true).Build()));
+        var c = m.Config;
+        Assert.Equal(ModelArchitecture.Gemma2, c.Architecture);
+        Assert.True(c.Gemma);
+        Assert.Equal(RopeLayout.HalfSplit, c.RopeLayout);
+        Assert.Equal((50f, 30f, 4096, 2), (c.AttentionSoftcap, c.FinalLogitSoftcap, c.SlidingWindow, c.SlidingWindowPattern));
+        Assert.True(c.IsLocalLayer(0));
+        Assert.False(c.IsLocalLayer(1));
+        Assert.Equal(1f / MathF.Sqrt(8), c.AttentionScale);
+        Assert.Equal(c.RopeTheta, c.LocalRopeTheta);
+        Assert.Equal(0f, c.NormWeightOffset);
+    }
+
+    [Fact]
+    public void Gemma2_refuses_an_output_head_it_would_ignore_and_needs_its_post_norms()
+    {
+        var e = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(Write(TinyLlama(arch: "gemma2").Build())).Dispose());
+        Assert.Contains("output.weight is not used by Gemma 2", e.Message);
+        var w = TinyLlama(arch: "gemma2", tied: true).Without("blk.0.post_ffw_norm.weight");
+        e = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(Write(w.Build())).Dispose());
+        Assert.Contains("tensor blk.0.post_ffw_norm.weight is missing", e.Message);
+    }
+
+    [Fact]
+    public void Gemma3_without_a_window_key_is_all_global_and_a_per_layer_pattern_array_is_read()
+    {
+        using (var m = ModelLoader.Load(Write(TinyLlama(arch: "gemma3", tied: true).Build())))
+        {
+            var c = m.Config;
+            Assert.Equal(ModelArchitecture.Gemma3, c.Architecture);
+            Assert.True(c.QkNorm);
+            Assert.Equal((0f, 0f, 0), (c.AttentionSoftcap, c.FinalLogitSoftcap, c.SlidingWindow));
+            Assert.False(c.IsLocalLayer(0));
+            Assert.Equal(10000f, c.LocalRopeTheta);
+        }
+
+        var local = TinyLlama(arch: "gemma3", tied: true).Meta("gemma3.attention.sliding_window", GgufValueType.UInt32, 512u);
+        using (var m = ModelLoader.Load(Write(local.Build())))
+        {
+            Assert.Equal((512, 6), (m.Config.SlidingWindow, m.Config.SlidingWindowPattern));
+            Assert.True(m.Config.IsLocalLayer(0));
+        }
+
+        var global = TinyLlama(arch: "gemma3", tied: true).Meta("gemma3.attention.sliding_window", GgufValueType.UInt32, 512u)
+            .Meta("gemma3.attention.sliding_window_pattern", GgufValueType.Array, GgufTestWriter.Arr(GgufValueType.Bool, new[] { false }));
+        using (var m = ModelLoader.Load(Write(global.Build())))
+        {
+            Assert.False(m.Config.IsLocalLayer(0));
+        }
+    }
+
+    [Fact]
     public void Mistral_is_accepted_with_the_llama_key_set()
     {
         var w = TinyLlama().Set("general.architecture", GgufValueType.String, "mistral");

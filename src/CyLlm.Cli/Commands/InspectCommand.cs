@@ -40,6 +40,13 @@ internal static class InspectCommand
         sb.AppendLine($"tied output:   {c.TiedEmbeddings}");
         sb.AppendLine($"qkv bias:      {c.AttentionBias}");
         sb.AppendLine($"qk head norm:  {c.QkNorm}");
+        if (c.Gemma)
+        {
+            string local = c.SlidingWindow > 0 ? $"{c.SlidingWindow} tokens on {Enumerable.Range(0, c.Layers).Count(c.IsLocalLayer)} of {c.Layers} layers" : "none";
+            sb.AppendLine($"window:        {local}");
+            sb.AppendLine($"soft-caps:     attention {c.AttentionSoftcap}, final {c.FinalLogitSoftcap}");
+        }
+
         sb.AppendLine($"file bytes:    {m.FileBytes:N0}");
         var byType = m.Tensors.Values.GroupBy(t => t.Type).OrderBy(g => g.Key);
         sb.AppendLine($"tensor types:  {string.Join(", ", byType.Select(g => $"{g.Key} x{g.Count()}"))}");

@@ -15,7 +15,11 @@ namespace CyLlm.Engine.Execution;
 /// F16/Q8_0 caches, decoded to floats) once per part, not once per token and head. Every query still gets
 /// exactly the per-tile arithmetic it would get alone, so results do not depend on the batch. Keys and values
 /// of every position up to each token's own are already in the cache. Work goes in tiles of
-/// <see cref="AttentionKernel.Tile"/> keys inside a cache block; scores live in per-worker scratch.
+/// <see cref="AttentionKernel.Tile"/> keys inside a cache block; scores live in per-worker scratch, indexed by key
+/// position. A sliding-window layer (<see cref="Window"/>) gives each query the lower bound p − W + 1 on key positions:
+/// blocks wholly below the run's lowest bound are not read, and a tile that straddles a query's bound is entered at
+/// the bound (scores are per-key dot products and values a per-key FMA chain, so the results are those of a tile
+/// that starts there).
 /// </summary>
 internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
 {
@@ -52,6 +56,9 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
     public int* Positions;    // [tokens]
     public int* Sequences;    // [tokens]
     public int* RunStarts;    // [runs + 1]: run r is tokens RunStarts[r] .. RunStarts[r + 1] − 1
+    public float Scale;       // factor on q·k; 0 means 1/√headDim
+    public float Softcap;     // c > 0: scores become c·tanh(score / c) before the softmax (Gemma 2); 0 = none
+    public int Window;        // W > 0: a query at position p sees keys p − W + 1 … p only (a local layer); 0 = all
 
     /// <summary>Splits the batch into query runs (consecutive tokens of one sequence at consecutive positions,
     /// at most <see cref="MaxRun"/>); writes <paramref name="runStarts"/>[0..runs] and returns the run count.</summary>
@@ -85,7 +92,9 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
         int first = Positions[t0] + 1;              // keys seen by the run's first query
         int n = Positions[t0 + queries - 1] + 1;    // keys seen by its last
         Debug.Assert(n <= _context);
-        float scale = 1f / MathF.Sqrt(hd);
+        // Query q of the run sees key positions From(first, q) … first + q − 1; lo is the run's lowest.
+        int lo = From(first, 0);
+        float scale = Scale > 0 ? Scale : 1f / MathF.Sqrt(hd);
         int bt = Cache.BlockTokens;
         int rowBytes = Cache.RowBytes;
         var type = Cache.Type;
@@ -116,10 +125,11 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
         // A head's keys are a slice of every row of a block (rows are kvDim wide), too scattered for the hardware
         // prefetcher: fetch the first block's keys now, and each next block's keys and this block's values
         // while this block's scores are computed.
-        Prefetch((byte*)Cache.KeyBlock(Layer, seq, 0) + headOffset, Math.Min(bt, n), rowBytes, sliceBytes);
+        int b0 = lo / bt;                           // the first block any query of the run sees
+        Prefetch((byte*)Cache.KeyBlock(Layer, seq, b0) + headOffset, Math.Min(bt, n - (b0 * bt)), rowBytes, sliceBytes);
 
         // Scores of every visible key for each query and head of the run.
-        for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
+        for (int b = b0, j0 = b0 * bt; j0 < n; b++, j0 += bt)
         {
             int m = Math.Min(bt, n - j0);
             byte* kb = (byte*)Cache.KeyBlock(Layer, seq, b) + headOffset;
@@ -136,17 +146,20 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
                 int j = j0 + jj;
                 for (int q = 0; q < queries; q++)
                 {
-                    int visible = Math.Min(mm, first + q - j);   // causal: query q sees first + q keys
+                    // Keys a … a + visible − 1 of this tile: causal (below first + q), at or above the window bound.
+                    int a = Math.Max(j, From(first, q));
+                    int visible = Math.Min(j + mm, first + q) - a;
                     if (visible <= 0)
                     {
                         continue;
                     }
 
                     float* qv = Q + ((nint)(t0 + q) * qStride) + ((nint)g * group * hd);
-                    float* sq = scores + ((nint)q * group * _context) + j;
+                    float* sq = scores + ((nint)q * group * _context) + a;
+                    float* kr = rows + ((a - j) * stride);
                     for (int h = 0; h < group; h++)
                     {
-                        AttentionKernel.Scores(qv + ((nint)h * hd), rows, stride, hd, visible, scale, sq + ((nint)h * _context));
+                        AttentionKernel.Scores(qv + ((nint)h * hd), kr, stride, hd, visible, scale, sq + ((nint)h * _context));
                     }
                 }
             }
@@ -157,14 +170,20 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
             float* o = Out + ((nint)(t0 + q) * qStride) + ((nint)g * group * hd);
             for (int h = 0; h < group; h++)
             {
-                var sc = new Span<float>(scores + ((nint)((q * group) + h) * _context), first + q);
+                int from = From(first, q);
+                var sc = new Span<float>(scores + ((nint)((q * group) + h) * _context) + from, first + q - from);
+                if (Softcap > 0)
+                {
+                    Activations.SoftCap(sc, Softcap);
+                }
+
                 Softmax.Apply(sc);
                 new Span<float>(o + ((nint)h * hd), hd).Clear();
             }
         }
 
         // Weighted sums of the values.
-        for (int b = 0, j0 = 0; j0 < n; b++, j0 += bt)
+        for (int b = b0, j0 = b0 * bt; j0 < n; b++, j0 += bt)
         {
             int m = Math.Min(bt, n - j0);
             byte* vb = (byte*)Cache.ValueBlock(Layer, seq, b) + headOffset;
@@ -175,19 +194,24 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
                 int j = j0 + jj;
                 for (int q = 0; q < queries; q++)
                 {
-                    int visible = Math.Min(mm, first + q - j);
+                    int a = Math.Max(j, From(first, q));
+                    int visible = Math.Min(j + mm, first + q) - a;
                     if (visible <= 0)
                     {
                         continue;
                     }
 
                     float* o = Out + ((nint)(t0 + q) * qStride) + ((nint)g * group * hd);
-                    float* sq = scores + ((nint)q * group * _context) + j;
-                    AttentionKernel.AccumulateValuesHeads(sq, _context, rows, stride, visible, hd, o, hd, group);
+                    float* sq = scores + ((nint)q * group * _context) + a;
+                    AttentionKernel.AccumulateValuesHeads(sq, _context, rows + ((a - j) * stride), stride, visible, hd, o, hd, group);
                 }
             }
         }
     }
+
+    /// <summary>The lowest key position query <paramref name="q"/> of a run whose first query sees <paramref name="first"/>
+    /// keys attends to: 0, or with a window W its position first − 1 + q minus W − 1.</summary>
+    private int From(int first, int q) => Window > 0 ? Math.Max(0, first + q - Window) : 0;
 
     /// <summary>Prefetches <paramref name="rows"/> slices of <paramref name="bytes"/> bytes, <paramref name="stride"/> bytes apart.</summary>
     private static void Prefetch(byte* p, int rows, int stride, int bytes)

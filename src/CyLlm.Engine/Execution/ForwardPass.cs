@@ -9,9 +9,11 @@ using CyLlm.Tensors.Threading;
 namespace CyLlm.Engine.Execution;
 
 /// <summary>
-/// The Llama-family forward pass over a batch of tokens that may belong to different sequences: embedding,
-/// per block RMSNorm → QKV (+bias) → per-head Q/K RMSNorm (Qwen3) → RoPE → cache write → causal attention →
-/// output projection → residual, RMSNorm → SwiGLU FFN → residual; final norm and the output head for the rows that need logits.
+/// The Llama-family forward pass over a batch of tokens that may belong to different sequences: embedding
+/// (×√dim for Gemma), per block RMSNorm → QKV (+bias) → per-head Q/K RMSNorm (Qwen3, Gemma 3) → RoPE (the local
+/// base on Gemma 3's sliding layers) → cache write → causal attention (sliding window on local layers, logit
+/// soft-cap for Gemma 2) → output projection (→ post-norm, Gemma) → residual, RMSNorm → SwiGLU FFN (GeGLU for
+/// Gemma; → post-norm) → residual; final norm, the output head for the rows that need logits, final soft-cap (Gemma 2).
 /// All scratch memory is allocated once for <see cref="MaxBatch"/> tokens: the decode loop allocates nothing.
 /// </summary>
 internal sealed unsafe class ForwardPass : IDisposable
@@ -22,6 +24,7 @@ internal sealed unsafe class ForwardPass : IDisposable
     private readonly SwiGluJob _swiGlu = new();
     private readonly int _dim, _qDim, _kvDim, _hidden, _vocab;
     private float* _x, _sig, _xb, _q, _k, _v, _att, _hb, _hb2, _logits, _cos, _sin, _normed;
+    private float* _cosLocal, _sinLocal;   // [maxBatch, ropeDims/2] angles of the sliding layers' RoPE base (Gemma 3)
     private int* _positions, _sequences;
     private int* _runStarts;   // [maxBatch + 1] query runs of the current batch (see AttentionJob)
     private int _runs;
@@ -51,6 +54,8 @@ internal sealed unsafe class ForwardPass : IDisposable
         _normed = Alloc(maxBatch * _dim);
         _cos = Alloc(maxBatch * (weights.RopeDims / 2));
         _sin = Alloc(maxBatch * (weights.RopeDims / 2));
+        _cosLocal = Alloc(maxBatch * (weights.RopeDims / 2));
+        _sinLocal = Alloc(maxBatch * (weights.RopeDims / 2));
         _positions = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
         _adapters = new LoraAdapter?[maxBatch];
         _sequences = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
@@ -88,6 +93,12 @@ internal sealed unsafe class ForwardPass : IDisposable
             _positions[i] = positions[i];
             _sequences[i] = sequences[i];
             _w.EmbeddingRow(tokens[i], _x + ((nint)i * _dim));
+            if (c.Gemma)
+            {
+                // Gemma scales the embedding by √dim (llama.cpp: ggml_scale(inpL, sqrtf(n_embd))).
+                var row = new Span<float>(_x + ((nint)i * _dim), _dim);
+                TensorPrimitives.Multiply(row, MathF.Sqrt(_dim), row);
+            }
         }
 
         _anyAdapter = false;
@@ -103,6 +114,10 @@ internal sealed unsafe class ForwardPass : IDisposable
         for (int i = 0; i < n; i++)
         {
             Rope.Angles(positions[i], inv, new Span<float>(_cos + ((nint)i * half), half), new Span<float>(_sin + ((nint)i * half), half));
+            if (!ReferenceEquals(_w.LocalInverseFrequencies, inv))
+            {
+                Rope.Angles(positions[i], _w.LocalInverseFrequencies, new Span<float>(_cosLocal + ((nint)i * half), half), new Span<float>(_sinLocal + ((nint)i * half), half));
+            }
         }
 
         for (int l = 0; l < c.Layers; l++)
@@ -125,6 +140,11 @@ internal sealed unsafe class ForwardPass : IDisposable
             if (_anyAdapter)
             {
                 ApplyOutputLora(logitRows);
+            }
+
+            if (c.FinalLogitSoftcap > 0)
+            {
+                Activations.SoftCap(new Span<float>(_logits, rows * _vocab), c.FinalLogitSoftcap);
             }
         }
 
@@ -173,8 +193,9 @@ internal sealed unsafe class ForwardPass : IDisposable
                 RmsNorm.Rows(k, Pin(lw.KNorm!), k, c.KvHeads, c.HeadDim, c.RmsNormEps);
             }
 
-            float* cs = _cos + ((nint)i * half);
-            float* sn = _sin + ((nint)i * half);
+            bool localAngles = lw.Local && !ReferenceEquals(_w.LocalInverseFrequencies, _w.InverseFrequencies);
+            float* cs = (localAngles ? _cosLocal : _cos) + ((nint)i * half);
+            float* sn = (localAngles ? _sinLocal : _sin) + ((nint)i * half);
             if (c.RopeLayout == RopeLayout.Interleaved)
             {
                 Rope.Interleaved(q, c.Heads, c.HeadDim, _w.RopeDims, cs, sn);
@@ -219,6 +240,9 @@ internal sealed unsafe class ForwardPass : IDisposable
         _attention.Positions = _positions;
         _attention.Sequences = _sequences;
         _attention.RunStarts = _runStarts;
+        _attention.Scale = c.AttentionScale;
+        _attention.Softcap = c.AttentionSoftcap;
+        _attention.Window = lw.Local ? c.SlidingWindow : 0;
         _mm.Pool.Run(_attention, _runs * c.KvHeads);
 
         var wo = lw.Wo;
@@ -226,6 +250,11 @@ internal sealed unsafe class ForwardPass : IDisposable
         if (_anyAdapter)
         {
             ApplyLora(l, LoraTarget.O, _att, _qDim, _xb, _dim, n);
+        }
+
+        if (lw.AttnPostNorm is not null)
+        {
+            RmsNorm.Rows(_xb, Pin(lw.AttnPostNorm), _xb, n, _dim, eps);
         }
 
         AddInPlace(_x, _xb, n * _dim);
@@ -246,7 +275,12 @@ internal sealed unsafe class ForwardPass : IDisposable
             _swiGlu.Up = _hb2;
             _swiGlu.Sig = _sig;
             _swiGlu.Hidden = _hidden;
+            _swiGlu.Gelu = c.Gemma;
             _mm.Pool.Run(_swiGlu, n);
+        }
+        else if (c.Gemma)
+        {
+            Activations.GeGlu(new Span<float>(_hb, n * _hidden), new ReadOnlySpan<float>(_hb2, n * _hidden), new Span<float>(_sig, n * _hidden));
         }
         else
         {
@@ -258,6 +292,11 @@ internal sealed unsafe class ForwardPass : IDisposable
         if (_anyAdapter)
         {
             ApplyLora(l, LoraTarget.Down, _hb, _hidden, _xb, _dim, n);
+        }
+
+        if (lw.FfnPostNorm is not null)
+        {
+            RmsNorm.Rows(_xb, Pin(lw.FfnPostNorm), _xb, n, _dim, eps);
         }
 
         AddInPlace(_x, _xb, n * _dim);
@@ -337,7 +376,7 @@ internal sealed unsafe class ForwardPass : IDisposable
 
     public void Dispose()
     {
-        foreach (nint p in new[] { (nint)_x, (nint)_xb, (nint)_q, (nint)_k, (nint)_v, (nint)_att, (nint)_hb, (nint)_hb2, (nint)_sig, (nint)_logits, (nint)_normed, (nint)_cos, (nint)_sin })
+        foreach (nint p in new[] { (nint)_x, (nint)_xb, (nint)_q, (nint)_k, (nint)_v, (nint)_att, (nint)_hb, (nint)_hb2, (nint)_sig, (nint)_logits, (nint)_normed, (nint)_cos, (nint)_sin, (nint)_cosLocal, (nint)_sinLocal })
         {
             NativeMemory.AlignedFree((void*)p);
         }

@@ -13,10 +13,13 @@ internal sealed class LayerWeights
     public float[]? Bq { get; init; }                    // [heads*headDim] (Qwen2)
     public float[]? Bk { get; init; }                    // [kvHeads*headDim]
     public float[]? Bv { get; init; }                    // [kvHeads*headDim]
-    public float[]? QNorm { get; init; }                 // [headDim] (Qwen3), shared by all query heads
-    public float[]? KNorm { get; init; }                 // [headDim] (Qwen3), shared by all key heads
+    public float[]? QNorm { get; init; }                 // [headDim] (Qwen3, Gemma 3), shared by all query heads
+    public float[]? KNorm { get; init; }                 // [headDim] (Qwen3, Gemma 3), shared by all key heads
+    public float[]? AttnPostNorm { get; init; }          // [dim] (Gemma), on the attention output before the residual add
     public required float[] FfnNorm { get; init; }      // [dim]
     public required QuantMatrix WGate { get; init; }     // [hidden, dim]
     public required QuantMatrix WUp { get; init; }       // [hidden, dim]
     public required QuantMatrix WDown { get; init; }     // [dim, hidden]
+    public float[]? FfnPostNorm { get; init; }           // [dim] (Gemma), on the FFN output before the residual add
+    public bool Local { get; init; }                     // a sliding-window layer (ModelConfig.IsLocalLayer)
 }

@@ -7,7 +7,8 @@ namespace CyLlm.Engine.Execution;
 
 /// <summary>
 /// The weights of a <see cref="LoadedModel"/> bound for computation. Matrices stay in the memory-mapped file
-/// (no copy); only the small 1-D tensors (norms, Q/K head norms, biases) are decoded into float arrays.
+/// (no copy); only the small 1-D tensors (norms, Q/K head norms, biases) are decoded into float arrays, the norms
+/// with <see cref="ModelConfig.NormWeightOffset"/> added (Hugging Face Gemma stores w for x̂·(1 + w)).
 /// </summary>
 internal sealed unsafe class ModelWeights : IDisposable
 {
@@ -22,7 +23,8 @@ internal sealed unsafe class ModelWeights : IDisposable
         int kvDim = c.KvHeads * c.HeadDim;
         Embedding = model.Get("token_embd.weight");
         Expect(Embedding, c.Dim, c.VocabSize);
-        OutputNorm = Vector(model.Get("output_norm.weight"), c.Dim);
+        float shift = c.NormWeightOffset;
+        OutputNorm = Norm(model.Get("output_norm.weight"), c.Dim, shift);
         var output = model.TryGet("output.weight") ?? Embedding;
         Output = Matrix(output, c.VocabSize, c.Dim);
         Layers = new LayerWeights[c.Layers];
@@ -31,7 +33,7 @@ internal sealed unsafe class ModelWeights : IDisposable
             string p = $"blk.{i}.";
             Layers[i] = new LayerWeights
             {
-                AttnNorm = Vector(model.Get(p + "attn_norm.weight"), c.Dim),
+                AttnNorm = Norm(model.Get(p + "attn_norm.weight"), c.Dim, shift),
                 Wq = Matrix(model.Get(p + "attn_q.weight"), qDim, c.Dim),
                 Wk = Matrix(model.Get(p + "attn_k.weight"), kvDim, c.Dim),
                 Wv = Matrix(model.Get(p + "attn_v.weight"), kvDim, c.Dim),
@@ -39,9 +41,12 @@ internal sealed unsafe class ModelWeights : IDisposable
                 Bq = OptionalVector(model.TryGet(p + "attn_q.bias"), qDim),
                 Bk = OptionalVector(model.TryGet(p + "attn_k.bias"), kvDim),
                 Bv = OptionalVector(model.TryGet(p + "attn_v.bias"), kvDim),
-                QNorm = c.QkNorm ? Vector(model.Get(p + "attn_q_norm.weight"), c.HeadDim) : null,
-                KNorm = c.QkNorm ? Vector(model.Get(p + "attn_k_norm.weight"), c.HeadDim) : null,
-                FfnNorm = Vector(model.Get(p + "ffn_norm.weight"), c.Dim),
+                QNorm = c.QkNorm ? Norm(model.Get(p + "attn_q_norm.weight"), c.HeadDim, shift) : null,
+                KNorm = c.QkNorm ? Norm(model.Get(p + "attn_k_norm.weight"), c.HeadDim, shift) : null,
+                AttnPostNorm = c.Gemma ? Norm(model.Get(p + "post_attention_norm.weight"), c.Dim, shift) : null,
+                FfnNorm = Norm(model.Get(p + "ffn_norm.weight"), c.Dim, shift),
+                FfnPostNorm = c.Gemma ? Norm(model.Get(p + "post_ffw_norm.weight"), c.Dim, shift) : null,
+                Local = c.IsLocalLayer(i),
                 WGate = Matrix(model.Get(p + "ffn_gate.weight"), c.HiddenDim, c.Dim),
                 WUp = Matrix(model.Get(p + "ffn_up.weight"), c.HiddenDim, c.Dim),
                 WDown = Matrix(model.Get(p + "ffn_down.weight"), c.Dim, c.HiddenDim),
@@ -54,6 +59,21 @@ internal sealed unsafe class ModelWeights : IDisposable
             : c.RopeScaling is { } rs ? Rope.Llama3FreqFactors(ropeDims, c.RopeTheta, rs.Factor, rs.LowFreqFactor, rs.HighFreqFactor, rs.OriginalContextLength)
             : [];
         InverseFrequencies = Rope.InverseFrequencies(ropeDims, c.RopeTheta, factors);
+        if (c.RopeLinearFactor > 0)
+        {
+            // Linear scaling (Gemma 3's global layers): angle = (position / factor) · θ_i, the same as θ_i / factor.
+            for (int i = 0; i < InverseFrequencies.Length; i++)
+            {
+                InverseFrequencies[i] /= c.RopeLinearFactor;
+            }
+        }
+
+        // Gemma 3's sliding layers rotate with their own base (10000) and no frequency factors, as llama.cpp's
+        // get_rope_freq_base gives them; the same array when the bases agree, so the forward pass computes one set of angles.
+        // A linear factor scales the global layers only, so the local ones then need their own array too.
+        LocalInverseFrequencies = (c.LocalRopeTheta > 0 && c.LocalRopeTheta != c.RopeTheta) || c.RopeLinearFactor > 0
+            ? Rope.InverseFrequencies(ropeDims, c.LocalRopeTheta > 0 ? c.LocalRopeTheta : c.RopeTheta, [])
+            : InverseFrequencies;
         RopeDims = ropeDims;
     }
 
@@ -64,6 +84,9 @@ internal sealed unsafe class ModelWeights : IDisposable
     public QuantMatrix Output { get; }
     public LayerWeights[] Layers { get; }
     public float[] InverseFrequencies { get; }
+
+    /// <summary>The inverse frequencies of the sliding-window layers; the same array as <see cref="InverseFrequencies"/> when they agree.</summary>
+    public float[] LocalInverseFrequencies { get; }
     public int RopeDims { get; }
 
     /// <summary>Decodes the embedding row of <paramref name="token"/> into <paramref name="dst"/> (length dim).</summary>
@@ -124,6 +147,21 @@ internal sealed unsafe class ModelWeights : IDisposable
         fixed (float* d = v)
         {
             Dequantize.Row(t.Type, (byte*)t.Data, d, n);
+        }
+
+        return v;
+    }
+
+    /// <summary>An RMSNorm weight with <paramref name="shift"/> added to every element.</summary>
+    private static float[] Norm(WeightTensor t, int n, float shift)
+    {
+        var v = Vector(t, n);
+        if (shift != 0)
+        {
+            for (int i = 0; i < v.Length; i++)
+            {
+                v[i] += shift;
+            }
         }
 
         return v;

@@ -6,7 +6,7 @@ namespace CyLlm.Models.Gguf;
 
 /// <summary>
 /// Opens a GGUF file (v2/v3) as a <see cref="LoadedModel"/>: architectures "llama" (and "mistral" written with
-/// the llama key set), "qwen2" and "qwen3" (dense). Tensors keep their GGUF names and point into the read-only memory map.
+/// the llama key set), "qwen2", "qwen3" (dense), "gemma2" and "gemma3" (text). Tensors keep their GGUF names and point into the read-only memory map.
 /// </summary>
 public static unsafe class GgufModelLoader
 {
@@ -76,7 +76,9 @@ public static unsafe class GgufModelLoader
             "llama" or "mistral" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
             "qwen3" => ModelArchitecture.Qwen3,
-            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3)"),
+            "gemma2" => ModelArchitecture.Gemma2,
+            "gemma3" => ModelArchitecture.Gemma3,
+            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3)"),
         };
 
         // llama.cpp writes Mistral models as "llama"; a file that says "mistral" is accepted when it uses the
@@ -124,7 +126,7 @@ public static unsafe class GgufModelLoader
             throw new ModelFormatException($"{file}: {k}.vocab_size is {declared} but the vocabulary has {vocab} tokens");
         }
 
-        return new ModelConfig
+        var config = new ModelConfig
         {
             Architecture = architecture,
             Dim = dim,
@@ -142,14 +144,87 @@ public static unsafe class GgufModelLoader
             // the NEOX (half-split) order of the Hugging Face weights (llama.cpp takes the rope type from the
             // architecture, not from metadata).
             RopeLayout = architecture == ModelArchitecture.Llama ? RopeLayout.Interleaved : RopeLayout.HalfSplit,
-            RopeScaling = Scaling(m, k, file),
+            RopeScaling = architecture == ModelArchitecture.Gemma3 && LinearFactor(m, k) > 0 ? null : Scaling(m, k, file),
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
             // Required by the architecture, not inferred from the tensors: a qwen3 file without them must fail
             // validation by name instead of running as Llama.
-            QkNorm = architecture == ModelArchitecture.Qwen3,
+            QkNorm = architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3,
             TiedEmbeddings = !tensors.ContainsKey("output.weight"),
             Name = Str(m, "general.name"),
         };
+        return config.Gemma ? GemmaConfig(config, m, k, file) : config;
+    }
+
+    /// <summary>
+    /// The Gemma 2 / Gemma 3 hyperparameters, as llama.cpp's src/models/gemma2.cpp and gemma3.cpp read them.
+    /// Gemma 2: soft-caps {k}.attn_logit_softcapping (default 50) and {k}.final_logit_softcapping (default 30),
+    /// window {k}.attention.sliding_window (default 4096) on every other layer, local RoPE base
+    /// {k}.rope.freq_base_swa (default: the global base). Gemma 3: no attention soft-cap, a final soft-cap only
+    /// when the key is present, sliding layers only when the window key is present and positive (five local per
+    /// global), local RoPE base {k}.rope.freq_base_swa (default 10000). Both: the query scale llama.cpp derives from
+    /// the layer count (the 27B models, 46 and 62 layers, scale by 1/√(dim/heads), the others by 1/√head_dim; GGUF
+    /// carries no query_pre_attn_scalar).
+    /// </summary>
+    private static ModelConfig GemmaConfig(ModelConfig c, IReadOnlyDictionary<string, object> m, string k, string file)
+    {
+        bool gemma2 = c.Architecture == ModelArchitecture.Gemma2;
+        if (gemma2 && !c.TiedEmbeddings)
+        {
+            // llama.cpp's gemma2 always uses the embedding as the output head; a separate output.weight would be ignored.
+            throw new ModelFormatException($"{file}: tensor output.weight is not used by Gemma 2 (the output head is the token embedding)");
+        }
+
+        int window = Int(m, $"{k}.attention.sliding_window") ?? (gemma2 ? 4096 : 0);
+        int pattern = gemma2 ? 2 : 6;
+        if (m.TryGetValue($"{k}.attention.sliding_window_pattern", out var p))
+        {
+            pattern = p is Array a ? PatternPeriod(a, c.Layers, $"{k}.attention.sliding_window_pattern", file) : Req(Int(m, $"{k}.attention.sliding_window_pattern"), $"{k}.attention.sliding_window_pattern", file);
+        }
+
+        int large = gemma2 ? 46 : 62;
+        float scale = c.Layers == large ? 1f / MathF.Sqrt(c.Dim / c.Heads) : 1f / MathF.Sqrt(c.HeadDim);
+        return c with
+        {
+            AttentionScale = scale,
+            AttentionSoftcap = gemma2 ? Float(m, $"{k}.attn_logit_softcapping") ?? 50f : 0f,
+            FinalLogitSoftcap = Float(m, $"{k}.final_logit_softcapping") ?? (gemma2 ? 30f : 0f),
+            SlidingWindow = Math.Max(0, window),
+            SlidingWindowPattern = pattern,
+            LocalRopeTheta = Float(m, $"{k}.rope.freq_base_swa") ?? (gemma2 ? c.RopeTheta : 10000f),
+            RopeLinearFactor = gemma2 ? 0f : LinearFactor(m, k),
+        };
+    }
+
+    /// <summary>The factor of {k}.rope.scaling.type "linear" (Gemma 3 only; elsewhere <see cref="Scaling"/> refuses it), else 0.</summary>
+    private static float LinearFactor(IReadOnlyDictionary<string, object> m, string k)
+    {
+        float factor = Float(m, $"{k}.rope.scaling.factor") ?? 1f;
+        return Str(m, $"{k}.rope.scaling.type") == "linear" && factor != 1f ? factor : 0f;
+    }
+
+    /// <summary>A per-layer sliding-window array (true = local) as the period n of <see cref="ModelConfig.SlidingWindowPattern"/>,
+    /// or an error when the array is not such a pattern.</summary>
+    private static int PatternPeriod(Array a, int layers, string key, string file)
+    {
+        if (a.Length == layers)
+        {
+            for (int n = 0; n <= layers; n++)
+            {
+                var probe = new ModelConfig { Architecture = ModelArchitecture.Gemma3, Dim = 1, HiddenDim = 1, Layers = layers, Heads = 1, KvHeads = 1, HeadDim = 1, VocabSize = 1, ContextLength = 1, SlidingWindow = 1, SlidingWindowPattern = n };
+                bool match = true;
+                for (int l = 0; l < layers && match; l++)
+                {
+                    match = a.GetValue(l) is bool b && b == probe.IsLocalLayer(l);
+                }
+
+                if (match)
+                {
+                    return n;
+                }
+            }
+        }
+
+        throw new ModelFormatException($"{file}: metadata '{key}' is a per-layer array that is not a periodic local/global pattern, which CyLlm does not support");
     }
 
     /// <summary>

@@ -13,11 +13,20 @@ public static partial class HfModelLoader
             "llama" or "mistral" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
             "qwen3" => ModelArchitecture.Qwen3,
-            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, qwen2, qwen3)"),
+            "gemma2" => ModelArchitecture.Gemma2,
+            "gemma3_text" => ModelArchitecture.Gemma3,
+            "gemma3" => throw new ModelFormatException("config.json model_type 'gemma3' is the multimodal Gemma 3 checkpoint (language_model.* tensors under text_config), which CyLlm does not load; use its GGUF or a gemma3_text (Gemma3ForCausalLM) checkpoint"),
+            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text)"),
         };
-        if (HfJson.Str(cfg, "hidden_act") is { } act && act != "silu")
+        bool gemma = arch is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
+        // Gemma configs name the activation hidden_activation (hidden_act is a legacy alias); both must be tanh GELU.
+        string expectedAct = gemma ? "gelu_pytorch_tanh" : "silu";
+        foreach (var key in (ReadOnlySpan<string>)["hidden_act", "hidden_activation"])
         {
-            throw new ModelFormatException($"config.json hidden_act '{act}' is not supported (Llama-family models use silu)");
+            if (HfJson.Str(cfg, key) is { } act && act != expectedAct && !(gemma && key == "hidden_act" && HfJson.Str(cfg, "hidden_activation") is not null))
+            {
+                throw new ModelFormatException($"config.json {key} '{act}' is not supported ({arch} models use {expectedAct})");
+            }
         }
 
         int dim = Req(cfg, "hidden_size");
@@ -39,8 +48,9 @@ public static partial class HfModelLoader
         // transformers v5 moves rope_theta and the scaling into "rope_parameters".
         var ropeParams = HfJson.Obj(cfg, "rope_parameters");
         float theta = HfJson.Float(cfg, "rope_theta") ?? (ropeParams is { } rp ? HfJson.Float(rp, "rope_theta") : null) ?? 10000f;
-        bool tied = HfJson.Bool(cfg, "tie_word_embeddings") ?? false;
-        return new ModelConfig
+        // transformers' Gemma configs tie the output head by default; the Llama-family ones do not.
+        bool tied = HfJson.Bool(cfg, "tie_word_embeddings") ?? gemma;
+        var config = new ModelConfig
         {
             Architecture = arch,
             Dim = dim,
@@ -56,12 +66,83 @@ public static partial class HfModelLoader
             RopeTheta = theta,
             RopeDimensions = ropeDims,
             RopeLayout = RopeLayout.HalfSplit,
-            RopeScaling = Scaling(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams),
+            RopeScaling = arch == ModelArchitecture.Gemma3 && LinearFactor(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams) > 0 ? null : Scaling(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams),
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
-            QkNorm = arch == ModelArchitecture.Qwen3,
+            QkNorm = arch is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3,
             TiedEmbeddings = tied || !tensors.ContainsKey("output.weight"),
             Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))),
         };
+        return gemma ? GemmaConfig(cfg, config) : config;
+    }
+
+    /// <summary>True when config.json describes a Gemma 2 / Gemma 3 text model, whose layer norms are named differently.</summary>
+    private static bool IsGemma(JsonElement cfg) =>
+        (HfJson.Str(cfg, "model_type") ?? ArchitectureModelType(cfg)) is "gemma2" or "gemma3_text";
+
+    /// <summary>
+    /// transformers' Gemma2Config / Gemma3TextConfig: query_pre_attn_scalar s scales queries by 1/√s (default 256),
+    /// attn_logit_softcapping (Gemma 2 default 50; Gemma 3 has none) and final_logit_softcapping (Gemma 2 default 30),
+    /// sliding_window (4096) on the layers layer_types marks "sliding_attention" (else every other layer for Gemma 2,
+    /// sliding_window_pattern = 6 for Gemma 3), rope_local_base_freq (Gemma 3 default 10000) on those layers. Norm
+    /// weights are stored as w for x̂·(1 + w), so the offset is 1 (GGUF files have it added already).
+    /// </summary>
+    private static ModelConfig GemmaConfig(JsonElement cfg, ModelConfig c)
+    {
+        bool gemma2 = c.Architecture == ModelArchitecture.Gemma2;
+        int pattern = HfJson.Int(cfg, "sliding_window_pattern") ?? (gemma2 ? 2 : 6);
+        if (HfJson.Arr(cfg, "layer_types") is { } types)
+        {
+            pattern = LayerTypesPeriod(types, c.Layers);
+        }
+
+        float Cap(string key, float dflt) => HfJson.Prop(cfg, key) is { ValueKind: JsonValueKind.Null } ? 0f : HfJson.Float(cfg, key) ?? dflt;
+        return c with
+        {
+            NormWeightOffset = 1f,
+            AttentionScale = 1f / MathF.Sqrt(HfJson.Float(cfg, "query_pre_attn_scalar") ?? 256f),
+            AttentionSoftcap = gemma2 ? Cap("attn_logit_softcapping", 50f) : 0f,
+            FinalLogitSoftcap = Cap("final_logit_softcapping", gemma2 ? 30f : 0f),
+            SlidingWindow = HfJson.Prop(cfg, "sliding_window") is { ValueKind: JsonValueKind.Null } ? 0 : HfJson.Int(cfg, "sliding_window") ?? 4096,
+            SlidingWindowPattern = pattern,
+            LocalRopeTheta = HfJson.Float(cfg, "rope_local_base_freq") ?? (gemma2 ? c.RopeTheta : 10000f),
+            RopeLinearFactor = gemma2 ? 0f : LinearFactor(HfJson.Obj(cfg, "rope_scaling") ?? HfJson.Obj(cfg, "rope_parameters")),
+        };
+    }
+
+    /// <summary>The factor of a "linear" rope_scaling (Gemma 3 only; elsewhere <see cref="Scaling"/> refuses it), else 0.</summary>
+    private static float LinearFactor(JsonElement? rs)
+    {
+        if (rs is not { } s || (HfJson.Str(s, "rope_type") ?? HfJson.Str(s, "type")) != "linear")
+        {
+            return 0f;
+        }
+
+        float factor = HfJson.Float(s, "factor") ?? 1f;
+        return factor != 1f ? factor : 0f;
+    }
+
+    /// <summary>layer_types ("sliding_attention" / "full_attention" per layer) as the period of <see cref="ModelConfig.SlidingWindowPattern"/>.</summary>
+    private static int LayerTypesPeriod(JsonElement types, int layers)
+    {
+        if (types.GetArrayLength() == layers)
+        {
+            for (int n = 0; n <= layers; n++)
+            {
+                bool match = true;
+                for (int l = 0; l < layers && match; l++)
+                {
+                    bool local = n == 0 || l % n < n - 1;
+                    match = types[l].ValueKind == JsonValueKind.String && (types[l].GetString() == "sliding_attention") == local;
+                }
+
+                if (match)
+                {
+                    return n;
+                }
+            }
+        }
+
+        throw new ModelFormatException("config.json layer_types is not a periodic sliding/full attention pattern, which CyLlm does not support");
     }
 
     /// <summary>model_type inferred from "architectures" when a config omits it.</summary>
@@ -78,6 +159,8 @@ public static partial class HfModelLoader
             "MistralForCausalLM" => "mistral",
             "Qwen2ForCausalLM" => "qwen2",
             "Qwen3ForCausalLM" => "qwen3",
+            "Gemma2ForCausalLM" => "gemma2",
+            "Gemma3ForCausalLM" => "gemma3_text",
             var other => other,
         };
     }

@@ -41,7 +41,7 @@ public static partial class HfModelLoader
                 var map = MappedFile.Open(f);
                 maps.Add(map);
                 bytes += map.Length;
-                AddTensors(map, index, tensors, seen, metadata);
+                AddTensors(map, index, tensors, seen, metadata, IsGemma(cfg));
             }
 
             if (index is not null)
@@ -85,7 +85,7 @@ public static partial class HfModelLoader
     }
 
     /// <summary>Maps one shard's tensors into <paramref name="tensors"/> under canonical names.</summary>
-    private static void AddTensors(MappedFile map, Dictionary<string, string>? index, Dictionary<string, WeightTensor> tensors, HashSet<string> seen, Dictionary<string, object> metadata)
+    private static void AddTensors(MappedFile map, Dictionary<string, string>? index, Dictionary<string, WeightTensor> tensors, HashSet<string> seen, Dictionary<string, object> metadata, bool gemma)
     {
         string shard = Path.GetFileName(map.Path);
         var header = SafetensorsFile.ReadHeader(map.HeaderSpan, map.Length, shard);
@@ -106,7 +106,7 @@ public static partial class HfModelLoader
                 throw new ModelFormatException($"{shard}: tensor '{e.Name}' appears in more than one shard");
             }
 
-            string? canonical = HfTensorNames.Canonical(e.Name);
+            string? canonical = HfTensorNames.Canonical(e.Name, gemma);
             if (canonical is null)
             {
                 continue;

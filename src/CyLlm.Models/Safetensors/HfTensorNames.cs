@@ -1,6 +1,6 @@
 namespace CyLlm.Models.Safetensors;
 
-/// <summary>Hugging Face (transformers Llama/Mistral/Qwen2/Qwen3) tensor names → canonical GGUF names.</summary>
+/// <summary>Hugging Face (transformers Llama/Mistral/Qwen2/Qwen3/Gemma2/Gemma3) tensor names → canonical GGUF names.</summary>
 public static class HfTensorNames
 {
     private static readonly Dictionary<string, string> LayerMap = new(StringComparer.Ordinal)
@@ -21,12 +21,24 @@ public static class HfTensorNames
         ["mlp.down_proj.weight"] = "ffn_down.weight",
     };
 
+    // Gemma layers have four norms: post_attention_layernorm is the norm of the attention output (not the FFN
+    // input norm it is in Llama), pre_feedforward_layernorm the FFN input norm.
+    private static readonly Dictionary<string, string> GemmaLayerMap = new(StringComparer.Ordinal)
+    {
+        ["post_attention_layernorm.weight"] = "post_attention_norm.weight",
+        ["pre_feedforward_layernorm.weight"] = "ffn_norm.weight",
+        ["post_feedforward_layernorm.weight"] = "post_ffw_norm.weight",
+    };
+
     /// <summary>
     /// The canonical name of <paramref name="hf"/>; null for tensors that carry no weights (the rotary
     /// inv_freq buffer older checkpoints saved); unknown names are returned unchanged so that the model
     /// validation reports them as unsupported instead of dropping them silently.
     /// </summary>
-    public static string? Canonical(string hf)
+    public static string? Canonical(string hf) => Canonical(hf, gemma: false);
+
+    /// <summary><see cref="Canonical(string)"/> with Gemma's layer-norm names when <paramref name="gemma"/>.</summary>
+    public static string? Canonical(string hf, bool gemma)
     {
         switch (hf)
         {
@@ -54,6 +66,11 @@ public static class HfTensorNames
         if (rest.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal))
         {
             return null;
+        }
+
+        if (gemma && GemmaLayerMap.TryGetValue(rest, out var g))
+        {
+            return $"blk.{layer}.{g}";
         }
 
         return LayerMap.TryGetValue(rest, out var suffix) ? $"blk.{layer}.{suffix}" : hf;

@@ -147,6 +147,13 @@ public sealed partial class LlamaTrainingModel
     public static unsafe LlamaTrainingModel FromLoaded(LoadedModel model, WorkerPool pool)
     {
         var c = model.Config;
+        if (c.Gemma)
+        {
+            // Gemma's GeGLU, post-norms, soft-caps and sliding windows are not in the training graph: training
+            // would silently fit (and export) a Llama-shaped model that the served Gemma is not.
+            throw new NotSupportedException($"training {c.Architecture} models is not supported (the trainer has no GeGLU, post-norms, soft-capping or sliding window); serve it with 'cyllm serve' or train a llama/qwen2 model");
+        }
+
         if (c.QkNorm)
         {
             // The training graph has no per-head Q/K RMSNorm: it would copy every other weight, drop
