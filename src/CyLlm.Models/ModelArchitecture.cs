@@ -12,4 +12,9 @@ public enum ModelArchitecture
     /// <summary>Qwen3 (dense): Llama without Q/K/V biases but with an RMSNorm over every query and key head
     /// (<see cref="ModelConfig.QkNorm"/>) before RoPE; head_dim may differ from dim / heads.</summary>
     Qwen3 = 2,
+
+    /// <summary>Qwen3-MoE: Qwen3 attention with a mixture-of-experts FFN in every block (softmax router, top-k
+    /// experts, weights renormalised over the k); see <see cref="ModelConfig.ExpertCount"/>. (Mixtral is
+    /// <see cref="Llama"/> with experts.)</summary>
+    Qwen3Moe = 3,
 }

@@ -40,6 +40,11 @@ internal static class InspectCommand
         sb.AppendLine($"tied output:   {c.TiedEmbeddings}");
         sb.AppendLine($"qkv bias:      {c.AttentionBias}");
         sb.AppendLine($"qk head norm:  {c.QkNorm}");
+        if (c.IsMoe)
+        {
+            sb.AppendLine($"experts:       {c.ExpertCount} ({c.ExpertUsedCount} per token, ffn {c.HiddenDim} each)");
+        }
+
         sb.AppendLine($"file bytes:    {m.FileBytes:N0}");
         var byType = m.Tensors.Values.GroupBy(t => t.Type).OrderBy(g => g.Key);
         sb.AppendLine($"tensor types:  {string.Join(", ", byType.Select(g => $"{g.Key} x{g.Count()}"))}");

@@ -11,7 +11,8 @@ namespace CyLlm.Engine.Execution;
 /// <summary>
 /// The Llama-family forward pass over a batch of tokens that may belong to different sequences: embedding,
 /// per block RMSNorm → QKV (+bias) → per-head Q/K RMSNorm (Qwen3) → RoPE → cache write → causal attention →
-/// output projection → residual, RMSNorm → SwiGLU FFN → residual; final norm and the output head for the rows that need logits.
+/// output projection → residual, RMSNorm → SwiGLU FFN (or the mixture of experts of <see cref="MoeFeedForward"/>) →
+/// residual; final norm and the output head for the rows that need logits.
 /// All scratch memory is allocated once for <see cref="MaxBatch"/> tokens: the decode loop allocates nothing.
 /// </summary>
 internal sealed unsafe class ForwardPass : IDisposable
@@ -20,6 +21,7 @@ internal sealed unsafe class ForwardPass : IDisposable
     private readonly MatMul _mm;
     private readonly AttentionJob _attention;
     private readonly SwiGluJob _swiGlu = new();
+    private readonly MoeFeedForward? _moe;   // the FFN of mixture-of-experts blocks, or null for a dense model
     private readonly int _dim, _qDim, _kvDim, _hidden, _vocab;
     private float* _x, _sig, _xb, _q, _k, _v, _att, _hb, _hb2, _logits, _cos, _sin, _normed;
     private int* _positions, _sequences;
@@ -44,9 +46,11 @@ internal sealed unsafe class ForwardPass : IDisposable
         _k = Alloc(maxBatch * _kvDim);
         _v = Alloc(maxBatch * _kvDim);
         _att = Alloc(maxBatch * _qDim);
-        _hb = Alloc(maxBatch * _hidden);
-        _hb2 = Alloc(maxBatch * _hidden);
-        _sig = Alloc(maxBatch * _hidden);
+        // The dense FFN's buffers; a mixture-of-experts model has its own in _moe.
+        int denseHidden = c.IsMoe ? 0 : _hidden;
+        _hb = Alloc(maxBatch * denseHidden);
+        _hb2 = Alloc(maxBatch * denseHidden);
+        _sig = Alloc(maxBatch * denseHidden);
         _logits = Alloc((long)maxBatch * _vocab);
         _normed = Alloc(maxBatch * _dim);
         _cos = Alloc(maxBatch * (weights.RopeDims / 2));
@@ -55,6 +59,7 @@ internal sealed unsafe class ForwardPass : IDisposable
         _adapters = new LoraAdapter?[maxBatch];
         _sequences = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
         _runStarts = (int*)NativeMemory.Alloc((nuint)maxBatch + 1, sizeof(int));
+        _moe = c.IsMoe ? new MoeFeedForward(c.Dim, c.HiddenDim, c.ExpertCount, c.ExpertUsedCount, maxBatch) : null;
     }
 
     public int MaxBatch { get; }
@@ -231,6 +236,14 @@ internal sealed unsafe class ForwardPass : IDisposable
         AddInPlace(_x, _xb, n * _dim);
 
         RmsNorm.Rows(_x, Pin(lw.FfnNorm), _xb, n, _dim, eps);
+        if (lw.Moe is { } moe)
+        {
+            // Mixture of experts: the normed rows _xb [n, dim] are replaced in place by the experts' weighted sum.
+            _moe!.Run(_mm, moe, _xb, _xb, n);
+            AddInPlace(_x, _xb, n * _dim);
+            return;
+        }
+
         var wg = lw.WGate;
         var wu = lw.WUp;
         _mm.Run(in wg, _hb, in wu, _hb2, _xb, n);
@@ -363,5 +376,6 @@ internal sealed unsafe class ForwardPass : IDisposable
         NativeMemory.Free(_runStarts);
         _mm.Dispose();
         _attention.Dispose();
+        _moe?.Dispose();
     }
 }

@@ -147,6 +147,12 @@ public sealed partial class LlamaTrainingModel
     public static unsafe LlamaTrainingModel FromLoaded(LoadedModel model, WorkerPool pool)
     {
         var c = model.Config;
+        if (c.IsMoe)
+        {
+            // The training graph has one dense FFN per block: it has no router or experts to copy into.
+            throw new NotSupportedException($"training mixture-of-experts models ({c.Architecture}, {c.ExpertCount} experts) is not supported; serve it with 'cyllm serve' or train a dense llama/qwen2 model");
+        }
+
         if (c.QkNorm)
         {
             // The training graph has no per-head Q/K RMSNorm: it would copy every other weight, drop
