@@ -103,7 +103,7 @@ public static unsafe class GgufModelLoader
         int layers = Req(Int(m, $"{k}.block_count"), $"{k}.block_count", file);
         // Each expert's FFN width: Mixtral ("llama") uses feed_forward_length; qwen3moe has its own key and, like
         // llama.cpp, falls back to feed_forward_length / expert_used_count without it.
-        int? expertHidden = architecture == ModelArchitecture.Qwen3Moe ? Int(m, $"{k}.expert_feed_forward_length") : null;
+        int? expertHidden = architecture == ModelArchitecture.Qwen3Moe ? IntOrUniformArray(m, $"{k}.expert_feed_forward_length") : null;
         int hidden = expertHidden
             ?? (architecture == ModelArchitecture.Qwen3Moe
                 ? Req(IntOrUniformArray(m, $"{k}.feed_forward_length"), $"{k}.feed_forward_length", file) / expertsUsed
