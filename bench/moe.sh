@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PEER=${1:?peer dir}
 T=${2:-2}
 TYPE=${3:-q8_0}
-MODELS=artifacts/models
+MODELS=$(pwd)/artifacts/models
 mkdir -p "$MODELS"
 for arch in mixtral-small dense-small; do
   m="$MODELS/$arch-$TYPE.gguf"
