@@ -26,7 +26,7 @@ public sealed partial class InferenceEngine
         Models.ModelArchitecture.Qwen2 => "qwen2",
         // Qwen3 is plain ChatML (no default system prompt, unlike the qwen2 built-in): the selector's
         // fallback for an unknown hint. Real Qwen3 files carry their own template, which wins anyway.
-        Models.ModelArchitecture.Qwen3 => "qwen3",
+        Models.ModelArchitecture.Qwen3 or Models.ModelArchitecture.Qwen3Moe => "qwen3",
         // Gemma 2 and 3 share the <start_of_turn>user/model format of the built-in "gemma" template.
         Models.ModelArchitecture.Gemma2 or Models.ModelArchitecture.Gemma3 => "gemma",
         _ => null,

@@ -10,7 +10,9 @@ namespace CyLlm.Models;
 /// blk.{i}.attn_q.bias, blk.{i}.attn_k.bias, blk.{i}.attn_v.bias (Qwen2), blk.{i}.attn_q_norm.weight,
 /// blk.{i}.attn_k_norm.weight (Qwen3, [head_dim] each), blk.{i}.attn_output.weight,
 /// blk.{i}.ffn_norm.weight, blk.{i}.ffn_gate.weight, blk.{i}.ffn_up.weight, blk.{i}.ffn_down.weight,
-/// blk.{i}.post_attention_norm.weight and blk.{i}.post_ffw_norm.weight (Gemma, [dim] each).
+/// blk.{i}.post_attention_norm.weight and blk.{i}.post_ffw_norm.weight (Gemma, [dim] each); in a
+/// mixture-of-experts model, instead of the FFN's three matrices, blk.{i}.ffn_gate_inp.weight (router) and the 3-D
+/// blk.{i}.ffn_gate_exps.weight, blk.{i}.ffn_up_exps.weight, blk.{i}.ffn_down_exps.weight (one matrix per expert).
 /// Q and K weights are stored so that <see cref="ModelConfig.RopeLayout"/> describes the rotation pairs.
 /// </summary>
 public sealed class LoadedModel : IDisposable

@@ -20,4 +20,9 @@ public enum ModelArchitecture
     /// <summary>Gemma 3 (text): Gemma 2 without the attention soft-cap, with per-head Q/K RMSNorm, five
     /// sliding-window layers per global one and its own RoPE base (10000) on the sliding layers.</summary>
     Gemma3 = 4,
+
+    /// <summary>Qwen3-MoE: Qwen3 attention with a mixture-of-experts FFN in every block (softmax router, top-k
+    /// experts, weights renormalised over the k); see <see cref="ModelConfig.ExpertCount"/>. (Mixtral is
+    /// <see cref="Llama"/> with experts.)</summary>
+    Qwen3Moe = 5,
 }

@@ -8,7 +8,7 @@ public sealed record ModelConfig
     /// <summary>Embedding width (d_model).</summary>
     public required int Dim { get; init; }
 
-    /// <summary>FFN inner width.</summary>
+    /// <summary>FFN inner width; in a mixture-of-experts model, the inner width of each expert.</summary>
     public required int HiddenDim { get; init; }
 
     public required int Layers { get; init; }
@@ -84,6 +84,23 @@ public sealed record ModelConfig
     /// <summary>Whether layer <paramref name="layer"/> attends through the sliding window only.</summary>
     public bool IsLocalLayer(int layer) =>
         SlidingWindow > 0 && (SlidingWindowPattern == 0 || layer % SlidingWindowPattern < SlidingWindowPattern - 1);
+
+    /// <summary>
+    /// Experts per block (GGUF {arch}.expert_count); 0 for a dense model. A MoE block replaces the FFN's
+    /// ffn_gate/ffn_up/ffn_down with the router blk.{i}.ffn_gate_inp.weight ([ExpertCount, Dim] row-major) and
+    /// the merged expert tensors ffn_gate_exps/ffn_up_exps ([ExpertCount, HiddenDim, Dim]) and ffn_down_exps
+    /// ([ExpertCount, Dim, HiddenDim]).
+    /// </summary>
+    public int ExpertCount { get; init; }
+
+    /// <summary>Experts each token is routed to (top-k of the router's softmax, {arch}.expert_used_count).</summary>
+    public int ExpertUsedCount { get; init; }
+
+    /// <summary>Factor on the renormalised expert weights ({arch}.expert_weights_scale); 0 or 1 leaves them as they are.</summary>
+    public float ExpertWeightsScale { get; init; }
+
+    /// <summary>True for a mixture-of-experts model (<see cref="ExpertCount"/> &gt; 0).</summary>
+    public bool IsMoe => ExpertCount > 0;
 
     /// <summary>The output head shares the token embedding matrix.</summary>
     public bool TiedEmbeddings { get; init; }

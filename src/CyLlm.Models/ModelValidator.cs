@@ -4,8 +4,8 @@ namespace CyLlm.Models;
 
 /// <summary>
 /// Checks, for every format, that a model's configuration is sane and that its tensors (under canonical GGUF
-/// names) are exactly those the Llama/Qwen2/Qwen3/Gemma forward pass uses, with the shapes the configuration implies. A
-/// weight that is present but would be ignored (an output bias, a MoE expert) is an error, as it is in
+/// names) are exactly those the Llama/Qwen2/Qwen3(-MoE)/Gemma forward pass uses, with the shapes the configuration implies. A
+/// weight that is present but would be ignored (an output bias, a shared expert) is an error, as it is in
 /// llama.cpp ("wrong number of tensors"): silently skipping it would give wrong output.
 /// </summary>
 internal static class ModelValidator
@@ -15,6 +15,7 @@ internal static class ModelValidator
     private const int MaxLayers = 4096;
     private const int MaxHeads = 4096;
     private const int MaxVocab = 1 << 22;
+    private const int MaxExperts = 1024;
 
     public static void Validate(ModelConfig c, IReadOnlyDictionary<string, WeightTensor> tensors, string file)
     {
@@ -40,9 +41,22 @@ internal static class ModelValidator
             expected[p + "attn_v.weight"] = (c.Dim, kvDim);
             expected[p + "attn_output.weight"] = (qDim, c.Dim);
             expected[p + "ffn_norm.weight"] = (c.Dim, 1);
-            expected[p + "ffn_gate.weight"] = (c.Dim, c.HiddenDim);
-            expected[p + "ffn_up.weight"] = (c.Dim, c.HiddenDim);
-            expected[p + "ffn_down.weight"] = (c.HiddenDim, c.Dim);
+            if (c.IsMoe)
+            {
+                // The router and the merged experts; the 3-D shapes are checked exactly below (an [ff·E, dim]
+                // 2-D tensor would pass the element count but is not E matrices).
+                expected[p + "ffn_gate_inp.weight"] = (c.Dim, c.ExpertCount);
+                expected[p + "ffn_gate_exps.weight"] = (c.Dim, (long)c.HiddenDim * c.ExpertCount);
+                expected[p + "ffn_up_exps.weight"] = (c.Dim, (long)c.HiddenDim * c.ExpertCount);
+                expected[p + "ffn_down_exps.weight"] = (c.HiddenDim, (long)c.Dim * c.ExpertCount);
+            }
+            else
+            {
+                expected[p + "ffn_gate.weight"] = (c.Dim, c.HiddenDim);
+                expected[p + "ffn_up.weight"] = (c.Dim, c.HiddenDim);
+                expected[p + "ffn_down.weight"] = (c.HiddenDim, c.Dim);
+            }
+
             if (c.AttentionBias)
             {
                 expected[p + "attn_q.bias"] = (qDim, 1);
@@ -75,6 +89,14 @@ internal static class ModelValidator
             CheckShape(t, cols, rows, file);
         }
 
+        for (int i = 0; c.IsMoe && i < c.Layers; i++)
+        {
+            string p = $"blk.{i}.";
+            CheckExperts(tensors[p + "ffn_gate_exps.weight"], c.Dim, c.HiddenDim, c.ExpertCount, file);
+            CheckExperts(tensors[p + "ffn_up_exps.weight"], c.Dim, c.HiddenDim, c.ExpertCount, file);
+            CheckExperts(tensors[p + "ffn_down_exps.weight"], c.HiddenDim, c.Dim, c.ExpertCount, file);
+        }
+
         int ropeDims = c.RopeDimensions > 0 ? c.RopeDimensions : c.HeadDim;
         foreach (var (name, t) in tensors)
         {
@@ -98,6 +120,12 @@ internal static class ModelValidator
 
     private static void ValidateConfig(ModelConfig c, string file)
     {
+        if (c.ExpertCount < 0 || c.ExpertCount > MaxExperts || (c.ExpertCount > 0 && (c.ExpertUsedCount < 1 || c.ExpertUsedCount > c.ExpertCount))
+            || !float.IsFinite(c.ExpertWeightsScale))
+        {
+            throw new ModelFormatException($"{file}: mixture-of-experts settings (experts {c.ExpertCount}, used {c.ExpertUsedCount}, weights scale {c.ExpertWeightsScale}) are not valid");
+        }
+
         bool ok = c.Dim is > 0 and <= MaxDim && c.HiddenDim is > 0 and <= 8 * MaxDim && c.Layers is > 0 and <= MaxLayers
             && c.Heads is > 0 and <= MaxHeads && c.KvHeads is > 0 and <= MaxHeads && c.Heads % c.KvHeads == 0
             && c.HeadDim is > 0 and <= MaxDim && c.HeadDim % 2 == 0 && c.VocabSize is > 0 and <= MaxVocab
@@ -143,6 +171,16 @@ internal static class ModelValidator
             && s.HighFreqFactor > s.LowFreqFactor && s.LowFreqFactor > 0 && s.OriginalContextLength > 0))
         {
             throw new ModelFormatException($"{file}: llama3 RoPE scaling (factor {s.Factor}, low {s.LowFreqFactor}, high {s.HighFreqFactor}, original context {s.OriginalContextLength}) is not valid");
+        }
+    }
+
+    /// <summary>A merged expert tensor: ggml [cols, rows, experts], so expert e's [rows, cols] matrix is the e-th
+    /// contiguous slice (the engine views each slice as a matrix without copying).</summary>
+    private static void CheckExperts(WeightTensor t, long cols, long rows, long experts, string file)
+    {
+        if (t.Shape.Length != 3 || t.Shape[0] != cols || t.Shape[1] != rows || t.Shape[2] != experts)
+        {
+            throw new ModelFormatException($"{file}: tensor {t.Name} has shape [{string.Join(", ", t.Shape)}], expected [{cols}, {rows}, {experts}] (ggml order: one [{rows} x {cols}] matrix per expert)");
         }
     }
 

@@ -187,11 +187,12 @@ internal sealed class GgufTestWriter
     /// <summary>
     /// A minimal valid one-layer model (4 heads, 2 KV heads, vocab 8): F32 norms and embedding, matrices of
     /// <paramref name="matrixType"/> (dim must be a multiple of that type's block). Qwen2 adds Q/K/V biases;
-    /// Qwen3 adds the per-head attn_q_norm/attn_k_norm weights, [dim / 4] each, unless <paramref name="qkNorm"/> is false;
+    /// Qwen3 (and Qwen3-MoE) adds the per-head attn_q_norm/attn_k_norm weights, [dim / 4] each, unless <paramref name="qkNorm"/> is false;
     /// Gemma 2/3 add post_attention_norm and post_ffw_norm, and Gemma 3 the head norms too.
+    /// With <paramref name="experts"/> &gt; 0 the FFN is a mixture of that many experts of width 2·dim, <paramref name="expertsUsed"/> per token.
     /// </summary>
     public static GgufTestWriter TinyLlama(GgmlType matrixType = GgmlType.F32, uint version = 3, int alignment = 32,
-        int dim = 32, string arch = "llama", bool tied = false, int seed = 1, bool qkNorm = true)
+        int dim = 32, string arch = "llama", bool tied = false, int seed = 1, bool qkNorm = true, int experts = 0, int expertsUsed = 2)
     {
         int hidden = 2 * dim, vocab = 8, kvDim = dim / 2;
         var w = new GgufTestWriter { Version = version, Alignment = alignment }
@@ -218,10 +219,25 @@ internal sealed class GgufTestWriter
          .Tensor("blk.0.attn_k.weight", matrixType, [dim, kvDim], RandomRows(rng, matrixType, dim, kvDim))
          .Tensor("blk.0.attn_v.weight", matrixType, [dim, kvDim], RandomRows(rng, matrixType, dim, kvDim))
          .Tensor("blk.0.attn_output.weight", matrixType, [dim, dim], RandomRows(rng, matrixType, dim, dim))
-         .Tensor("blk.0.ffn_norm.weight", GgmlType.F32, [dim], Ones(dim))
-         .Tensor("blk.0.ffn_gate.weight", matrixType, [dim, hidden], RandomRows(rng, matrixType, dim, hidden))
-         .Tensor("blk.0.ffn_up.weight", matrixType, [dim, hidden], RandomRows(rng, matrixType, dim, hidden))
-         .Tensor("blk.0.ffn_down.weight", matrixType, [hidden, dim], RandomRows(rng, matrixType, hidden, dim));
+         .Tensor("blk.0.ffn_norm.weight", GgmlType.F32, [dim], Ones(dim));
+        if (experts > 0)
+        {
+            // Mixture of experts: the router and the merged 3-D expert tensors (ggml [cols, rows, experts]).
+            w.Meta($"{arch}.expert_count", GgufValueType.UInt32, (uint)experts)
+             .Meta($"{arch}.expert_used_count", GgufValueType.UInt32, (uint)expertsUsed)
+             .Meta($"{arch}.expert_feed_forward_length", GgufValueType.UInt32, (uint)hidden)
+             .Tensor("blk.0.ffn_gate_inp.weight", GgmlType.F32, [dim, experts], RandomRows(rng, GgmlType.F32, dim, experts))
+             .Tensor("blk.0.ffn_gate_exps.weight", matrixType, [dim, hidden, experts], RandomRows(rng, matrixType, dim, hidden * experts))
+             .Tensor("blk.0.ffn_up_exps.weight", matrixType, [dim, hidden, experts], RandomRows(rng, matrixType, dim, hidden * experts))
+             .Tensor("blk.0.ffn_down_exps.weight", matrixType, [hidden, dim, experts], RandomRows(rng, matrixType, hidden, dim * experts));
+        }
+        else
+        {
+            w.Tensor("blk.0.ffn_gate.weight", matrixType, [dim, hidden], RandomRows(rng, matrixType, dim, hidden))
+             .Tensor("blk.0.ffn_up.weight", matrixType, [dim, hidden], RandomRows(rng, matrixType, dim, hidden))
+             .Tensor("blk.0.ffn_down.weight", matrixType, [hidden, dim], RandomRows(rng, matrixType, hidden, dim));
+        }
+
         if (arch == "qwen2")
         {
             w.Tensor("blk.0.attn_q.bias", GgmlType.F32, [dim], RandomRows(rng, GgmlType.F32, dim, 1))
@@ -235,7 +251,7 @@ internal sealed class GgufTestWriter
              .Tensor("blk.0.post_ffw_norm.weight", GgmlType.F32, [dim], Ones(dim));
         }
 
-        if (arch is "qwen3" or "gemma3" && qkNorm)
+        if (arch is "qwen3" or "qwen3moe" or "gemma3" && qkNorm)
         {
             w.Tensor("blk.0.attn_q_norm.weight", GgmlType.F32, [dim / 4], RandomRows(rng, GgmlType.F32, dim / 4, 1))
              .Tensor("blk.0.attn_k_norm.weight", GgmlType.F32, [dim / 4], RandomRows(rng, GgmlType.F32, dim / 4, 1));

@@ -47,6 +47,11 @@ internal static class InspectCommand
             sb.AppendLine($"soft-caps:     attention {c.AttentionSoftcap}, final {c.FinalLogitSoftcap}");
         }
 
+        if (c.IsMoe)
+        {
+            sb.AppendLine($"experts:       {c.ExpertCount} ({c.ExpertUsedCount} per token, ffn {c.HiddenDim} each)");
+        }
+
         sb.AppendLine($"file bytes:    {m.FileBytes:N0}");
         var byType = m.Tensors.Values.GroupBy(t => t.Type).OrderBy(g => g.Key);
         sb.AppendLine($"tensor types:  {string.Join(", ", byType.Select(g => $"{g.Key} x{g.Count()}"))}");

@@ -13,7 +13,8 @@ namespace CyLlm.Engine.Execution;
 /// (×√dim for Gemma), per block RMSNorm → QKV (+bias) → per-head Q/K RMSNorm (Qwen3, Gemma 3) → RoPE (the local
 /// base on Gemma 3's sliding layers) → cache write → causal attention (sliding window on local layers, logit
 /// soft-cap for Gemma 2) → output projection (→ post-norm, Gemma) → residual, RMSNorm → SwiGLU FFN (GeGLU for
-/// Gemma; → post-norm) → residual; final norm, the output head for the rows that need logits, final soft-cap (Gemma 2).
+/// Gemma; → post-norm; or the mixture of experts of <see cref="MoeFeedForward"/>) → residual; final norm, the output
+/// head for the rows that need logits, final soft-cap (Gemma 2).
 /// All scratch memory is allocated once for <see cref="MaxBatch"/> tokens: the decode loop allocates nothing.
 /// </summary>
 internal sealed unsafe class ForwardPass : IDisposable
@@ -22,6 +23,7 @@ internal sealed unsafe class ForwardPass : IDisposable
     private readonly MatMul _mm;
     private readonly AttentionJob _attention;
     private readonly SwiGluJob _swiGlu = new();
+    private readonly MoeFeedForward? _moe;   // the FFN of mixture-of-experts blocks, or null for a dense model
     private readonly int _dim, _qDim, _kvDim, _hidden, _vocab;
     private float* _x, _sig, _xb, _q, _k, _v, _att, _hb, _hb2, _logits, _cos, _sin, _normed;
     private float* _cosLocal, _sinLocal;   // [maxBatch, ropeDims/2] angles of the sliding layers' RoPE base (Gemma 3)
@@ -47,9 +49,11 @@ internal sealed unsafe class ForwardPass : IDisposable
         _k = Alloc(maxBatch * _kvDim);
         _v = Alloc(maxBatch * _kvDim);
         _att = Alloc(maxBatch * _qDim);
-        _hb = Alloc(maxBatch * _hidden);
-        _hb2 = Alloc(maxBatch * _hidden);
-        _sig = Alloc(maxBatch * _hidden);
+        // The dense FFN's buffers; a mixture-of-experts model has its own in _moe.
+        int denseHidden = c.IsMoe ? 0 : _hidden;
+        _hb = Alloc(maxBatch * denseHidden);
+        _hb2 = Alloc(maxBatch * denseHidden);
+        _sig = Alloc(maxBatch * denseHidden);
         _logits = Alloc((long)maxBatch * _vocab);
         _normed = Alloc(maxBatch * _dim);
         _cos = Alloc(maxBatch * (weights.RopeDims / 2));
@@ -60,6 +64,7 @@ internal sealed unsafe class ForwardPass : IDisposable
         _adapters = new LoraAdapter?[maxBatch];
         _sequences = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
         _runStarts = (int*)NativeMemory.Alloc((nuint)maxBatch + 1, sizeof(int));
+        _moe = c.IsMoe ? new MoeFeedForward(c.Dim, c.HiddenDim, c.ExpertCount, c.ExpertUsedCount, maxBatch) : null;
     }
 
     public int MaxBatch { get; }
@@ -260,6 +265,14 @@ internal sealed unsafe class ForwardPass : IDisposable
         AddInPlace(_x, _xb, n * _dim);
 
         RmsNorm.Rows(_x, Pin(lw.FfnNorm), _xb, n, _dim, eps);
+        if (lw.Moe is { } moe)
+        {
+            // Mixture of experts: the normed rows _xb [n, dim] are replaced in place by the experts' weighted sum.
+            _moe!.Run(_mm, moe, _xb, _xb, n);
+            AddInPlace(_x, _xb, n * _dim);
+            return;
+        }
+
         var wg = lw.WGate;
         var wu = lw.WUp;
         _mm.Run(in wg, _hb, in wu, _hb2, _xb, n);
@@ -386,5 +399,6 @@ internal sealed unsafe class ForwardPass : IDisposable
         NativeMemory.Free(_runStarts);
         _mm.Dispose();
         _attention.Dispose();
+        _moe?.Dispose();
     }
 }

@@ -2,7 +2,8 @@ using CyLlm.Tensors;
 
 namespace CyLlm.Engine.Execution;
 
-/// <summary>One transformer block's weights: matrices in their storage type, norms and biases as floats.</summary>
+/// <summary>One transformer block's weights: matrices in their storage type, norms and biases as floats; the FFN
+/// is either dense (WGate/WUp/WDown) or a mixture of experts (<see cref="Moe"/>).</summary>
 internal sealed class LayerWeights
 {
     public required float[] AttnNorm { get; init; }     // [dim]
@@ -17,9 +18,11 @@ internal sealed class LayerWeights
     public float[]? KNorm { get; init; }                 // [headDim] (Qwen3, Gemma 3), shared by all key heads
     public float[]? AttnPostNorm { get; init; }          // [dim] (Gemma), on the attention output before the residual add
     public required float[] FfnNorm { get; init; }      // [dim]
-    public required QuantMatrix WGate { get; init; }     // [hidden, dim]
-    public required QuantMatrix WUp { get; init; }       // [hidden, dim]
-    public required QuantMatrix WDown { get; init; }     // [dim, hidden]
+    // The dense FFN; unset (default, null data) in a mixture-of-experts block, which uses Moe instead.
+    public QuantMatrix WGate { get; init; }              // [hidden, dim]
+    public QuantMatrix WUp { get; init; }                // [hidden, dim]
+    public QuantMatrix WDown { get; init; }              // [dim, hidden]
+    public MoeWeights? Moe { get; init; }                // router and experts (Mixtral, Qwen3-MoE)
     public float[]? FfnPostNorm { get; init; }           // [dim] (Gemma), on the FFN output before the residual add
     public bool Local { get; init; }                     // a sliding-window layer (ModelConfig.IsLocalLayer)
 }

@@ -47,9 +47,10 @@ internal sealed unsafe class ModelWeights : IDisposable
                 FfnNorm = Norm(model.Get(p + "ffn_norm.weight"), c.Dim, shift),
                 FfnPostNorm = c.Gemma ? Norm(model.Get(p + "post_ffw_norm.weight"), c.Dim, shift) : null,
                 Local = c.IsLocalLayer(i),
-                WGate = Matrix(model.Get(p + "ffn_gate.weight"), c.HiddenDim, c.Dim),
-                WUp = Matrix(model.Get(p + "ffn_up.weight"), c.HiddenDim, c.Dim),
-                WDown = Matrix(model.Get(p + "ffn_down.weight"), c.Dim, c.HiddenDim),
+                WGate = c.IsMoe ? default : Matrix(model.Get(p + "ffn_gate.weight"), c.HiddenDim, c.Dim),
+                WUp = c.IsMoe ? default : Matrix(model.Get(p + "ffn_up.weight"), c.HiddenDim, c.Dim),
+                WDown = c.IsMoe ? default : Matrix(model.Get(p + "ffn_down.weight"), c.Dim, c.HiddenDim),
+                Moe = c.IsMoe ? Experts(p) : null,
             };
         }
 
@@ -123,6 +124,64 @@ internal sealed unsafe class ModelWeights : IDisposable
         _owned.Add((nint)packed);
         Model.ReleasePages(t.Data, t.ByteLength);
         return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data) { Packed = packed };
+    }
+
+    private MoeWeights Experts(string p)
+    {
+        var c = Config;
+        return new MoeWeights
+        {
+            Router = Matrix(Model.Get(p + "ffn_gate_inp.weight"), c.ExpertCount, c.Dim),
+            Gate = ExpertMatrices(Model.Get(p + "ffn_gate_exps.weight"), c.HiddenDim, c.Dim),
+            Up = ExpertMatrices(Model.Get(p + "ffn_up_exps.weight"), c.HiddenDim, c.Dim),
+            Down = ExpertMatrices(Model.Get(p + "ffn_down_exps.weight"), c.Dim, c.HiddenDim),
+            Used = c.ExpertUsedCount,
+            WeightsScale = c.ExpertWeightsScale,
+        };
+    }
+
+    /// <summary>
+    /// One matrix per expert of a merged tensor, ggml [cols, rows, experts]: expert e's [rows, cols] matrix is the
+    /// contiguous slice at e·rows·rowBytes, viewed in place (or repacked per expert where the type has a packed kernel,
+    /// like any other matrix, the mapped pages then handed back once for the whole tensor).
+    /// </summary>
+    private QuantMatrix[] ExpertMatrices(WeightTensor t, int rows, int cols)
+    {
+        int experts = Config.ExpertCount;
+        if (t.Shape.Length != 3 || t.Shape[0] != cols || t.Shape[1] != rows || t.Shape[2] != experts)
+        {
+            throw new ModelFormatException($"tensor '{t.Name}' has shape [{string.Join(", ", t.Shape)}], expected [{cols}, {rows}, {experts}]");
+        }
+
+        if (!GgmlTypeInfo.IsSupported(t.Type))
+        {
+            throw new ModelFormatException($"tensor '{t.Name}' has unsupported type {t.Type}");
+        }
+
+        long bytes = GgmlTypeInfo.RowBytes(t.Type, cols) * rows;
+        var m = new QuantMatrix[experts];
+        bool packed = false;
+        for (int e = 0; e < experts; e++)
+        {
+            byte* data = (byte*)t.Data + (e * bytes);
+            byte* repacked = RowPacking.TryRepack(t.Type, data, rows, cols);
+            if (repacked == null)
+            {
+                m[e] = new QuantMatrix(t.Type, rows, cols, data);
+                continue;
+            }
+
+            _owned.Add((nint)repacked);
+            packed = true;
+            m[e] = new QuantMatrix(t.Type, rows, cols, data) { Packed = repacked };
+        }
+
+        if (packed)
+        {
+            Model.ReleasePages(t.Data, t.ByteLength);
+        }
+
+        return m;
     }
 
     public void Dispose()

@@ -196,6 +196,12 @@ public sealed class LoraAdapter
             throw new ModelFormatException($"{name}: layer {layer} does not exist in the base model");
         }
 
+        if (c.IsMoe && target is LoraTarget.Gate or LoraTarget.Up or LoraTarget.Down)
+        {
+            // A mixture-of-experts block has no single gate/up/down projection for the adapter to add to.
+            throw new ModelFormatException($"{name}: layer {layer} {target} LoRA targets a dense FFN projection, but the base model's FFN is a mixture of {c.ExpertCount} experts");
+        }
+
         int inDim = target switch { LoraTarget.O => c.Heads * c.HeadDim, LoraTarget.Down => c.HiddenDim, _ => c.Dim };
         int outDim = target switch
         {

@@ -6,7 +6,8 @@ namespace CyLlm.Models.Gguf;
 
 /// <summary>
 /// Opens a GGUF file (v2/v3) as a <see cref="LoadedModel"/>: architectures "llama" (and "mistral" written with
-/// the llama key set), "qwen2", "qwen3" (dense), "gemma2" and "gemma3" (text). Tensors keep their GGUF names and point into the read-only memory map.
+/// the llama key set; with {arch}.expert_count &gt; 0, Mixtral-style mixture of experts), "qwen2", "qwen3",
+/// "qwen3moe", "gemma2" and "gemma3" (text). Tensors keep their GGUF names and point into the read-only memory map.
 /// </summary>
 public static unsafe class GgufModelLoader
 {
@@ -76,23 +77,39 @@ public static unsafe class GgufModelLoader
             "llama" or "mistral" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
             "qwen3" => ModelArchitecture.Qwen3,
+            "qwen3moe" => ModelArchitecture.Qwen3Moe,
             "gemma2" => ModelArchitecture.Gemma2,
             "gemma3" => ModelArchitecture.Gemma3,
-            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3)"),
+            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, gemma2, gemma3)"),
         };
 
         // llama.cpp writes Mistral models as "llama"; a file that says "mistral" is accepted when it uses the
         // llama key set, under either prefix.
         string k = arch == "mistral" && !m.ContainsKey("mistral.embedding_length") ? "llama" : arch;
-        if ((Int(m, $"{k}.expert_count") ?? 0) > 0)
+        int experts = Int(m, $"{k}.expert_count") ?? 0;
+        int expertsUsed = Int(m, $"{k}.expert_used_count") ?? 0;
+        if (experts < 0 || (experts > 0 && (expertsUsed <= 0 || expertsUsed > experts)) || (architecture == ModelArchitecture.Qwen3Moe && experts == 0))
         {
-            throw new ModelFormatException($"{file}: mixture-of-experts models ({k}.expert_count {Int(m, $"{k}.expert_count")}) are not supported");
+            throw new ModelFormatException($"{file}: mixture-of-experts keys {k}.expert_count {experts} and {k}.expert_used_count {expertsUsed} are inconsistent (a MoE model routes each token to 1..expert_count experts{(architecture == ModelArchitecture.Qwen3Moe ? "; qwen3moe needs experts" : "")})");
+        }
+
+        if (experts > 0 && architecture == ModelArchitecture.Qwen2)
+        {
+            // Qwen2-MoE is its own llama.cpp architecture (qwen2moe, with shared experts); a "qwen2" file with
+            // experts is not a model CyLlm knows how to run.
+            throw new ModelFormatException($"{file}: mixture-of-experts qwen2 models ({k}.expert_count {experts}) are not supported");
         }
 
         int dim = Req(IntOrUniformArray(m, $"{k}.embedding_length"), $"{k}.embedding_length", file);
         int heads = Req(IntOrUniformArray(m, $"{k}.attention.head_count"), $"{k}.attention.head_count", file);
         int layers = Req(Int(m, $"{k}.block_count"), $"{k}.block_count", file);
-        int hidden = Req(IntOrUniformArray(m, $"{k}.feed_forward_length"), $"{k}.feed_forward_length", file);
+        // Each expert's FFN width: Mixtral ("llama") uses feed_forward_length; qwen3moe has its own key and, like
+        // llama.cpp, falls back to feed_forward_length / expert_used_count without it.
+        int? expertHidden = architecture == ModelArchitecture.Qwen3Moe ? IntOrUniformArray(m, $"{k}.expert_feed_forward_length") : null;
+        int hidden = expertHidden
+            ?? (architecture == ModelArchitecture.Qwen3Moe
+                ? Req(IntOrUniformArray(m, $"{k}.feed_forward_length"), $"{k}.feed_forward_length", file) / expertsUsed
+                : Req(IntOrUniformArray(m, $"{k}.feed_forward_length"), $"{k}.feed_forward_length", file));
         int context = Req(Int(m, $"{k}.context_length"), $"{k}.context_length", file);
         float eps = Req(Float(m, $"{k}.attention.layer_norm_rms_epsilon"), $"{k}.attention.layer_norm_rms_epsilon", file);
         int kvHeads = IntOrUniformArray(m, $"{k}.attention.head_count_kv") ?? heads;
@@ -148,7 +165,10 @@ public static unsafe class GgufModelLoader
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
             // Required by the architecture, not inferred from the tensors: a qwen3 file without them must fail
             // validation by name instead of running as Llama.
-            QkNorm = architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3,
+            QkNorm = architecture is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3,
+            ExpertCount = experts,
+            ExpertUsedCount = experts > 0 ? expertsUsed : 0,
+            ExpertWeightsScale = Float(m, $"{k}.expert_weights_scale") ?? 0f,
             TiedEmbeddings = !tensors.ContainsKey("output.weight"),
             Name = Str(m, "general.name"),
         };

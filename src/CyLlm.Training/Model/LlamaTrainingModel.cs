@@ -154,6 +154,12 @@ public sealed partial class LlamaTrainingModel
             throw new NotSupportedException($"training {c.Architecture} models is not supported (the trainer has no GeGLU, post-norms, soft-capping or sliding window); serve it with 'cyllm serve' or train a llama/qwen2 model");
         }
 
+        if (c.IsMoe)
+        {
+            // The training graph has one dense FFN per block: it has no router or experts to copy into.
+            throw new NotSupportedException($"training mixture-of-experts models ({c.Architecture}, {c.ExpertCount} experts) is not supported; serve it with 'cyllm serve' or train a dense llama/qwen2 model");
+        }
+
         if (c.QkNorm)
         {
             // The training graph has no per-head Q/K RMSNorm: it would copy every other weight, drop

@@ -1,0 +1,157 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using CyLlm.Tensors;
+
+namespace CyLlm.Engine.Execution;
+
+/// <summary>
+/// The mixture-of-experts FFN of one block over a batch (llama.cpp's build_moe_ffn with softmax gating and
+/// renormalised top-k weights): router logits → <see cref="MoeRouter"/> per token → the (token, slot) pairs
+/// grouped by expert → per expert one gate/up matmul over all of its tokens, SwiGLU, one down matmul → each token's
+/// output = Σ_j weight_j · expert_j(x), summed in slot order. Grouping makes every expert's weights stream from memory
+/// once per step however many tokens chose it, and an expert no token chose is not read at all. A token's result does
+/// not depend on its neighbours (MatMul is batch-invariant and the sum order is fixed), so batched serving gives the
+/// single-stream tokens. All buffers are sized once for maxBatch tokens: a step allocates nothing.
+/// </summary>
+internal sealed unsafe class MoeFeedForward : IDisposable
+{
+    private readonly SwiGluJob _swiGlu = new();
+    private readonly int _dim, _hidden, _experts, _used;
+    private float* _logits;     // [maxBatch, experts]: router logits, then probabilities
+    private float* _weights;    // [maxBatch, used]: the selected experts' weights, slot order
+    private int* _selected;     // [maxBatch, used]: the selected experts, slot order
+    private int* _rowOf;        // [maxBatch * used]: grouped row of (token t, slot j) at t * used + j
+    private int* _starts;       // [experts + 1]: first grouped row of each expert
+    private int* _fill;         // [experts]: next free grouped row of each expert while grouping
+    private float* _in;         // [maxBatch * used, dim]: the normed input rows, grouped by expert
+    private float* _gate;       // [maxBatch * used, hidden]: gate projections, then silu(gate) ⊙ up
+    private float* _up;         // [maxBatch * used, hidden]
+    private float* _sig;        // [maxBatch * used, hidden]: SwiGLU scratch
+    private float* _out;        // [maxBatch * used, dim]: each expert's output for each of its rows
+
+    public MoeFeedForward(int dim, int hidden, int experts, int used, int maxBatch)
+    {
+        _dim = dim;
+        _hidden = hidden;
+        _experts = experts;
+        _used = used;
+        long rows = (long)maxBatch * used;
+        _logits = Alloc((long)maxBatch * experts);
+        _weights = Alloc(rows);
+        _selected = (int*)NativeMemory.Alloc((nuint)rows, sizeof(int));
+        _rowOf = (int*)NativeMemory.Alloc((nuint)rows, sizeof(int));
+        _starts = (int*)NativeMemory.Alloc((nuint)experts + 1, sizeof(int));
+        _fill = (int*)NativeMemory.Alloc((nuint)experts, sizeof(int));
+        _in = Alloc(rows * dim);
+        _gate = Alloc(rows * hidden);
+        _up = Alloc(rows * hidden);
+        _sig = Alloc(rows * hidden);
+        _out = Alloc(rows * dim);
+    }
+
+    private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, floats) * sizeof(float)), 64);
+
+    /// <summary>y[t] = MoE-FFN(x[t]) for the <paramref name="n"/> rows of x [n, dim] (normed hidden states); y is
+    /// [n, dim] and may be x (x is only read while the rows are grouped, before y is written).</summary>
+    public void Run(MatMul mm, MoeWeights w, float* x, float* y, int n)
+    {
+        int k = _used;
+        var router = w.Router;
+        mm.Run(in router, x, n, _logits);
+        for (int t = 0; t < n; t++)
+        {
+            MoeRouter.Route(_logits + ((nint)t * _experts), _experts, k, _selected + ((nint)t * k), _weights + ((nint)t * k), w.WeightsScale);
+        }
+
+        // Counting sort of the n·k (token, slot) pairs by expert; within an expert, tokens keep batch order.
+        new Span<int>(_starts, _experts + 1).Clear();
+        for (int i = 0; i < n * k; i++)
+        {
+            _starts[_selected[i] + 1]++;
+        }
+
+        for (int e = 0; e < _experts; e++)
+        {
+            _starts[e + 1] += _starts[e];
+            _fill[e] = _starts[e];
+        }
+
+        for (int t = 0; t < n; t++)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                int r = _fill[_selected[(t * k) + j]]++;
+                _rowOf[(t * k) + j] = r;
+                Buffer.MemoryCopy(x + ((nint)t * _dim), _in + ((nint)r * _dim), _dim * sizeof(float), _dim * sizeof(float));
+            }
+        }
+
+        for (int e = 0; e < _experts; e++)
+        {
+            int r0 = _starts[e], count = _starts[e + 1] - r0;
+            if (count > 0)
+            {
+                var wg = w.Gate[e];
+                var wu = w.Up[e];
+                mm.Run(in wg, _gate + ((nint)r0 * _hidden), in wu, _up + ((nint)r0 * _hidden), _in + ((nint)r0 * _dim), count);
+            }
+        }
+
+        int rows = n * k;
+        if (rows >= 4)
+        {
+            _swiGlu.Gate = _gate;
+            _swiGlu.Up = _up;
+            _swiGlu.Sig = _sig;
+            _swiGlu.Hidden = _hidden;
+            mm.Pool.Run(_swiGlu, rows);
+        }
+        else
+        {
+            Activations.SwiGlu(new Span<float>(_gate, rows * _hidden), new ReadOnlySpan<float>(_up, rows * _hidden), new Span<float>(_sig, rows * _hidden));
+        }
+
+        for (int e = 0; e < _experts; e++)
+        {
+            int r0 = _starts[e], count = _starts[e + 1] - r0;
+            if (count > 0)
+            {
+                var wd = w.Down[e];
+                mm.Run(in wd, _gate + ((nint)r0 * _hidden), count, _out + ((nint)r0 * _dim));
+            }
+        }
+
+        for (int t = 0; t < n; t++)
+        {
+            var yt = new Span<float>(y + ((nint)t * _dim), _dim);
+            for (int j = 0; j < k; j++)
+            {
+                var o = new ReadOnlySpan<float>(_out + ((nint)_rowOf[(t * k) + j] * _dim), _dim);
+                float wj = _weights[(t * k) + j];
+                if (j == 0)
+                {
+                    TensorPrimitives.Multiply(o, wj, yt);
+                }
+                else
+                {
+                    TensorPrimitives.MultiplyAdd(o, wj, yt, yt);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (nint p in new[] { (nint)_logits, (nint)_weights, (nint)_in, (nint)_gate, (nint)_up, (nint)_sig, (nint)_out })
+        {
+            NativeMemory.AlignedFree((void*)p);
+        }
+
+        NativeMemory.Free(_selected);
+        NativeMemory.Free(_rowOf);
+        NativeMemory.Free(_starts);
+        NativeMemory.Free(_fill);
+        _logits = _weights = _in = _gate = _up = _sig = _out = null;
+        _selected = _rowOf = _starts = _fill = null;
+    }
+}

@@ -1,0 +1,17 @@
+using CyLlm.Tensors;
+
+namespace CyLlm.Engine.Execution;
+
+/// <summary>
+/// One block's mixture-of-experts FFN: the router and, per expert, a SwiGLU FFN whose matrices are views of the
+/// expert's slice of the merged 3-D GGUF tensors (no copy unless the matrix type is repacked for its kernel).
+/// </summary>
+internal sealed class MoeWeights
+{
+    public required QuantMatrix Router { get; init; }    // [experts, dim]: one logit per expert
+    public required QuantMatrix[] Gate { get; init; }    // per expert [hidden, dim]
+    public required QuantMatrix[] Up { get; init; }      // per expert [hidden, dim]
+    public required QuantMatrix[] Down { get; init; }    // per expert [dim, hidden]
+    public required int Used { get; init; }              // experts per token (top-k)
+    public float WeightsScale { get; init; }             // 0 or 1: none (llama.cpp's expert_weights_scale)
+}
