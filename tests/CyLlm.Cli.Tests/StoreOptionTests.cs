@@ -127,6 +127,8 @@ public sealed class StoreOptionTests
                 {
                     ["Keys"] = new Dictionary<string, object> { [id] = new Dictionary<string, int> { ["RequestsPerMinute"] = 6 } },
                     ["Redis"] = redis,
+                    // Fail closed: a replica whose Redis connection is not up yet must not admit past the limit.
+                    ["FailOpen"] = false,
                 },
             },
         }));
@@ -141,9 +143,24 @@ public sealed class StoreOptionTests
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key.Trim());
-            using var resp = await (i % 2 == 0 ? a : b).Http.SendAsync(request);
-            ok += resp.IsSuccessStatusCode ? 1 : 0;
-            limited += (int)resp.StatusCode == 429 ? 1 : 0;
+            var replica = i % 2 == 0 ? a : b;
+            var resp = await replica.Http.SendAsync(request);
+            // A replica still connecting to Redis answers 503 (fail closed) without charging the budget: ask again, as
+            // a client would, until the connection is up (bounded; a replica that never connects fails the test).
+            for (int attempt = 0; (int)resp.StatusCode == 503 && attempt < 100; attempt++)
+            {
+                resp.Dispose();
+                await Task.Delay(100);
+                using var again = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+                again.Headers.Authorization = request.Headers.Authorization;
+                resp = await replica.Http.SendAsync(again);
+            }
+
+            using (resp)
+            {
+                ok += resp.IsSuccessStatusCode ? 1 : 0;
+                limited += (int)resp.StatusCode == 429 ? 1 : 0;
+            }
         }
 
         Assert.Equal((6, 4), (ok, limited));
