@@ -47,29 +47,30 @@ public static unsafe partial class VecDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         float mins0 = 0, mins1 = 0, mins2 = 0, mins3 = 0;
         var low = Vector256.Create((byte)0x0F);
-        int* sc = stackalloc int[8];
-        int* mn = stackalloc int[8];
         Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
         for (int sb = 0; sb < superBlocks; sb++, w += 144)
         {
             float d = Fp16.ToFloat(*(ushort*)w);
             float dmin = Fp16.ToFloat(*(ushort*)(w + 2));
-            for (int j = 0; j < 8; j++)
-            {
-                Dequantize.ScaleMinK4(j, w + 4, out sc[j], out mn[j]);
-            }
+            var scales = Q4KScales(w + 4, out ulong mins);
 
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
             byte* qs = w + 16;
             int o = sb * 8;
+            // vpshufb masks that broadcast the int16 scale of sub-block 2g (c0) and 2g + 1 (c1) to every lane.
+            var pick0 = Vector256.Create((ushort)0x0100).AsByte();
+            var pick1 = Vector256.Create((ushort)0x0302).AsByte();
+            var step = Vector256.Create((byte)4);
             for (int g = 0; g < 4; g++, o += 2)
             {
                 // 32 bytes: low nibbles are sub-block 2g, high nibbles sub-block 2g + 1, both in element order.
                 var q = Avx.LoadVector256(qs + (32 * g));
                 var lo = Avx2.And(q, low);
                 var hi = Avx2.And(Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte(), low);
-                var c0 = Vector256.Create((short)sc[2 * g]);
-                var c1 = Vector256.Create((short)sc[(2 * g) + 1]);
+                var c0 = Avx2.Shuffle(scales, pick0).AsInt16();
+                var c1 = Avx2.Shuffle(scales, pick1).AsInt16();
+                pick0 = Avx2.Add(pick0, step);
+                pick1 = Avx2.Add(pick1, step);
                 s0 = Q4KStep(s0, lo, hi, c0, c1, a + o);
                 if (tokens > 1)
                 {
@@ -87,20 +88,20 @@ public static unsafe partial class VecDot
                 }
             }
 
-            Q4KClose(ref acc0, ref mins0, s0, a + (sb * 8), d, dmin, mn);
+            Q4KClose(ref acc0, ref mins0, s0, a + (sb * 8), d, dmin, mins);
             if (tokens > 1)
             {
-                Q4KClose(ref acc1, ref mins1, s1, a1 + (sb * 8), d, dmin, mn);
+                Q4KClose(ref acc1, ref mins1, s1, a1 + (sb * 8), d, dmin, mins);
             }
 
             if (tokens > 2)
             {
-                Q4KClose(ref acc2, ref mins2, s2, a2 + (sb * 8), d, dmin, mn);
+                Q4KClose(ref acc2, ref mins2, s2, a2 + (sb * 8), d, dmin, mins);
             }
 
             if (tokens > 3)
             {
-                Q4KClose(ref acc3, ref mins3, s3, a3 + (sb * 8), d, dmin, mn);
+                Q4KClose(ref acc3, ref mins3, s3, a3 + (sb * 8), d, dmin, mins);
             }
         }
 
@@ -130,16 +131,32 @@ public static unsafe partial class VecDot
         return Avx2.Add(sum, Avx2.Add(p0, p1));
     }
 
+    /// <summary>
+    /// The 12 packed bytes of 6-bit scales and minimums (<see cref="Dequantize.ScaleMinK4"/>) unpacked with four 32-bit
+    /// operations, as ggml does: the 8 scales as int16 in both 128-bit halves (for vpshufb broadcasts), the 8 minimums
+    /// as bytes of <paramref name="mins"/> (byte j = minimum of sub-block j).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Q4KScales(byte* packed, out ulong mins)
+    {
+        uint u0 = *(uint*)packed, u1 = *(uint*)(packed + 4), u2 = *(uint*)(packed + 8);
+        uint sc03 = u0 & 0x3f3f3f3f;
+        uint sc47 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+        uint mn03 = u1 & 0x3f3f3f3f;
+        uint mn47 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
+        mins = mn03 | ((ulong)mn47 << 32);
+        var s8 = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(sc03 | ((ulong)sc47 << 32)).AsByte());
+        return Vector256.Create(s8, s8).AsByte();
+    }
+
     /// <summary>The super-block's scales, once: the integer sum times d·D, and the minimums through Σ m_j·Σq_j.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static void Q4KClose(ref Vector256<float> acc, ref float mins, Vector256<int> sum, Q8Block* a, float d, float dmin, int* mn)
+    private static void Q4KClose(ref Vector256<float> acc, ref float mins, Vector256<int> sum, Q8Block* a, float d, float dmin, ulong mn)
     {
-        int m = 0;
-        for (int j = 0; j < 8; j++)
-        {
-            m += mn[j] * a[j].Sum;
-        }
-
+        int m = ((int)(mn & 0xFF) * a[0].Sum) + ((int)((mn >> 8) & 0xFF) * a[1].Sum)
+            + ((int)((mn >> 16) & 0xFF) * a[2].Sum) + ((int)((mn >> 24) & 0xFF) * a[3].Sum)
+            + ((int)((mn >> 32) & 0xFF) * a[4].Sum) + ((int)((mn >> 40) & 0xFF) * a[5].Sum)
+            + ((int)((mn >> 48) & 0xFF) * a[6].Sum) + ((int)(mn >> 56) * a[7].Sum);
         acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(d * a->D), acc);
         mins += dmin * a->D * m;
     }

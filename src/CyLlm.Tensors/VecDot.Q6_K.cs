@@ -42,11 +42,14 @@ public static unsafe partial class VecDot
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         var low = Vector256.Create((byte)0x0F);
         var bits45 = Vector256.Create((byte)0x30);
+        var step = Vector256.Create((byte)4);
         Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
         for (int sb = 0; sb < superBlocks; sb++, w += 210)
         {
             float d = Fp16.ToFloat(*(ushort*)(w + 208));
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            // The 16 signed scales as int16: [0..7 | 8..15], then each half in both 128-bit lanes for vpshufb.
+            var sc16 = Avx2.ConvertToVector256Int16(Sse2.LoadVector128((sbyte*)(w + 192)));
             for (int h = 0; h < 2; h++)
             {
                 // 128 elements per half: element 32i + l takes nibble (ql[l or l+32], low or high) and bits 2i..2i+1
@@ -54,39 +57,18 @@ public static unsafe partial class VecDot
                 var ql0 = Avx.LoadVector256(w + (64 * h));
                 var ql1 = Avx.LoadVector256(w + (64 * h) + 32);
                 var qh = Avx.LoadVector256(w + 128 + (32 * h)).AsUInt16();
-                sbyte* sc = (sbyte*)(w + 192) + (8 * h);
-                for (int i = 0; i < 4; i++)
-                {
-                    var nib = (i & 1) == 0 ? ql0 : ql1;
-                    nib = i < 2 ? Avx2.And(nib, low) : Avx2.And(Avx2.ShiftRightLogical(nib.AsUInt16(), 4).AsByte(), low);
-                    // Bits 2i..2i+1 of each qh byte moved to 4..5 (16-bit shifts; the mask drops what crossed bytes).
-                    var high = i switch
-                    {
-                        0 => Avx2.ShiftLeftLogical(qh, 4),
-                        1 => Avx2.ShiftLeftLogical(qh, 2),
-                        2 => qh,
-                        _ => Avx2.ShiftRightLogical(qh, 2),
-                    };
-                    var e = Avx2.Or(nib, Avx2.And(high.AsByte(), bits45));
-                    short c0 = sc[2 * i], c1 = sc[(2 * i) + 1];
-                    var scales = Vector256.Create(c0, c0, c0, c0, c0, c0, c0, c0, c1, c1, c1, c1, c1, c1, c1, c1);
-                    int o = (sb * 8) + (4 * h) + i;
-                    s0 = Q6KStep(s0, e, scales, a + o);
-                    if (tokens > 1)
-                    {
-                        s1 = Q6KStep(s1, e, scales, a1 + o);
-                    }
-
-                    if (tokens > 2)
-                    {
-                        s2 = Q6KStep(s2, e, scales, a2 + o);
-                    }
-
-                    if (tokens > 3)
-                    {
-                        s3 = Q6KStep(s3, e, scales, a3 + o);
-                    }
-                }
+                var scales = (h == 0 ? Avx2.Permute2x128(sc16, sc16, 0x00) : Avx2.Permute2x128(sc16, sc16, 0x11)).AsByte();
+                // Sub-block i's two scales: 2i broadcast over the low lane (elements 0..15), 2i + 1 over the high lane.
+                var pick = Vector256.Create(Vector128.Create((ushort)0x0100), Vector128.Create((ushort)0x0302)).AsByte();
+                int o = (sb * 8) + (4 * h);
+                // Bits 2i..2i+1 of each qh byte moved to 4..5 (16-bit shifts; the mask drops what crossed bytes).
+                Q6KSub(ref s0, ref s1, ref s2, ref s3, Avx2.And(ql0, low), Avx2.ShiftLeftLogical(qh, 4), bits45, scales, pick, tokens, a + o, a1 + o, a2 + o, a3 + o);
+                pick = Avx2.Add(pick, step);
+                Q6KSub(ref s0, ref s1, ref s2, ref s3, Avx2.And(ql1, low), Avx2.ShiftLeftLogical(qh, 2), bits45, scales, pick, tokens, a + o + 1, a1 + o + 1, a2 + o + 1, a3 + o + 1);
+                pick = Avx2.Add(pick, step);
+                Q6KSub(ref s0, ref s1, ref s2, ref s3, Avx2.And(Avx2.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte(), low), qh, bits45, scales, pick, tokens, a + o + 2, a1 + o + 2, a2 + o + 2, a3 + o + 2);
+                pick = Avx2.Add(pick, step);
+                Q6KSub(ref s0, ref s1, ref s2, ref s3, Avx2.And(Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte(), low), Avx2.ShiftRightLogical(qh, 2), bits45, scales, pick, tokens, a + o + 3, a1 + o + 3, a2 + o + 3, a3 + o + 3);
             }
 
             acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s0), Vector256.Create(d * a[sb * 8].D), acc0);
@@ -120,6 +102,30 @@ public static unsafe partial class VecDot
         if (tokens > 3)
         {
             y[3 * yStride] = HSum(acc3);
+        }
+    }
+
+    /// <summary>One 32-element sub-block (nibbles <paramref name="nib"/>, bits 4..5 in <paramref name="high"/>) for every token.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Q6KSub(ref Vector256<int> s0, ref Vector256<int> s1, ref Vector256<int> s2, ref Vector256<int> s3, Vector256<byte> nib, Vector256<ushort> high,
+        Vector256<byte> bits45, Vector256<byte> scales, Vector256<byte> pick, int tokens, Q8Block* a0, Q8Block* a1, Q8Block* a2, Q8Block* a3)
+    {
+        var e = Avx2.Or(nib, Avx2.And(high.AsByte(), bits45));
+        var c = Avx2.Shuffle(scales, pick).AsInt16();
+        s0 = Q6KStep(s0, e, c, a0);
+        if (tokens > 1)
+        {
+            s1 = Q6KStep(s1, e, c, a1);
+        }
+
+        if (tokens > 2)
+        {
+            s2 = Q6KStep(s2, e, c, a2);
+        }
+
+        if (tokens > 3)
+        {
+            s3 = Q6KStep(s3, e, c, a3);
         }
     }
 
