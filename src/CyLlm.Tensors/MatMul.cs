@@ -30,6 +30,8 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     private Q8Block* _q8;        // [tokens, cols/32] quantized activations, one scale per 32 (Q8_0, Q4_0, Q4_1, Q5_x, IQ4_NL)
     private Q8Block* _q8k;       // [tokens, cols/32] quantized activations, one scale per 256 (K-quants, IQ4_XS)
     private nint _q8kCapacity;   // in blocks
+    private short* _q8kSums;     // [tokens, cols/16] Σq of every 16 quantized activations (K-quant minimums and offsets)
+    private nint _q8kSumsCapacity;
     private float* _xScaled;     // x·2^112 for the F16 decode kernel, or null
     private float* _xScaledBuffer;
     private int _xScaledCapacity;
@@ -102,6 +104,13 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         if (q8k)
         {
             Ensure(ref _q8k, ref _q8kCapacity, tokens * (nint)(cols / 32));
+            if (tokens * (nint)(cols / 16) > _q8kSumsCapacity)
+            {
+                NativeMemory.AlignedFree(_q8kSums);
+                _q8kSumsCapacity = tokens * (nint)(cols / 16);
+                _q8kSums = (short*)NativeMemory.AlignedAlloc((nuint)(_q8kSumsCapacity * sizeof(short)), 64);
+            }
+
             Quantize(x, tokens, cols, _q8k, superBlocks: true);
         }
 
@@ -158,6 +167,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
             _quantize.Dst = dst;
             _quantize.Cols = cols;
             _quantize.SuperBlocks = superBlocks;
+            _quantize.Sums16 = superBlocks ? _q8kSums : null;
             _pool.Run(_quantize, tokens);
             return;
         }
@@ -166,7 +176,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         {
             if (superBlocks)
             {
-                ActivationQuantizer.ToQ8K(x + ((nint)t * cols), dst + ((nint)t * (cols / 32)), cols);
+                ActivationQuantizer.ToQ8K(x + ((nint)t * cols), dst + ((nint)t * (cols / 32)), _q8kSums + ((nint)t * (cols / 16)), cols);
             }
             else
             {
@@ -400,19 +410,26 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
             {
                 byte* row = w.Row(r);
                 int t = t0;
-                if (w.Type is GgmlType.Q4_K or GgmlType.Q6_K)
+                if (w.Type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K)
                 {
                     // Each super-block unpacked once for up to 4 tokens (bit-identical to one token at a time).
                     for (; t < t1; t += 4)
                     {
                         int n = Math.Min(4, t1 - t);
-                        if (w.Type == GgmlType.Q4_K)
+                        Q8Block* a = _q8k + ((nint)t * blocks32);
+                        short* sums = _q8kSums + ((nint)t * 2 * blocks32);
+                        float* yt = y + ((nint)t * rows) + r;
+                        switch (w.Type)
                         {
-                            VecDot.Q4_KTokens(row, _q8k + ((nint)t * blocks32), blocks32, n, blocks32 / 8, y + ((nint)t * rows) + r, rows);
-                        }
-                        else
-                        {
-                            VecDot.Q6_KTokens(row, _q8k + ((nint)t * blocks32), blocks32, n, blocks32 / 8, y + ((nint)t * rows) + r, rows);
+                            case GgmlType.Q4_K:
+                                VecDot.Q4_KTokens(row, a, sums, blocks32, n, blocks32 / 8, yt, rows);
+                                break;
+                            case GgmlType.Q5_K:
+                                VecDot.Q5_KTokens(row, a, sums, blocks32, n, blocks32 / 8, yt, rows);
+                                break;
+                            default:
+                                VecDot.Q6_KTokens(row, a, sums, blocks32, n, blocks32 / 8, yt, rows);
+                                break;
                         }
                     }
                 }
@@ -465,6 +482,9 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
             NativeMemory.AlignedFree(_q8k);
             _q8k = null;
         }
+
+        NativeMemory.AlignedFree(_q8kSums);
+        _q8kSums = null;
 
         if (_q8 != null)
         {

@@ -13,20 +13,26 @@ public static unsafe partial class VecDot
     // Σ m_j·Σq_j. Per 32 elements that is vpmaddubsw + vpmaddwd + vpaddd, as in ggml.
 
     /// <summary>Σ over <paramref name="superBlocks"/> Q4_K super-blocks (144 bytes: f16 d, f16 dmin, u8 scales[12],
-    /// u8 qs[128]) · activations quantized by <see cref="ActivationQuantizer.ToQ8K"/> (8 blocks per super-block).</summary>
+    /// u8 qs[128]) · activations quantized by <see cref="ActivationQuantizer.ToQ8K(float*, Q8Block*, int)"/> (8 blocks per
+    /// super-block). Derives the per-16 sums itself; the engine calls <see cref="Q4_KTokens"/> with the quantizer's.</summary>
     public static float Q4_K(byte* w, Q8Block* a, int superBlocks)
     {
-        float y;
-        Q4_KTokens(w, a, 0, 1, superBlocks, &y, 1);
-        return y;
+        short[] sums = new short[Math.Max(1, superBlocks * 16)];
+        fixed (short* s16 = sums)
+        {
+            ActivationQuantizer.Sums16(a, superBlocks * 8, s16);
+            float y;
+            Q4_KTokens(w, a, s16, 0, 1, superBlocks, &y, 1);
+            return y;
+        }
     }
 
     /// <summary>
-    /// <see cref="Q4_K"/> for 1–4 tokens at once (activation rows <paramref name="aStride"/> blocks apart), each
-    /// super-block unpacked once for all of them; each token's arithmetic is the same, so y[t·<paramref name="yStride"/>]
-    /// is bit-identical to its single-token result (batch invariance).
+    /// <see cref="Q4_K"/> for 1–4 tokens at once (activation rows <paramref name="aStride"/> blocks apart, their per-16
+    /// sums <paramref name="sums16"/> 2·aStride apart), each super-block unpacked once for all of them; each token's
+    /// arithmetic is the same, so y[t·<paramref name="yStride"/>] is bit-identical to its single-token result (batch invariance).
     /// </summary>
-    public static void Q4_KTokens(byte* w, Q8Block* a, int aStride, int tokens, int superBlocks, float* y, nint yStride)
+    public static void Q4_KTokens(byte* w, Q8Block* a, short* sums16, int aStride, int tokens, int superBlocks, float* y, nint yStride)
     {
         if (tokens is < 1 or > 4)
         {
@@ -45,14 +51,15 @@ public static unsafe partial class VecDot
 
         // Up to 4 tokens' sums in registers (locals, not an array, so the JIT keeps them out of memory).
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        float mins0 = 0, mins1 = 0, mins2 = 0, mins3 = 0;
         var low = Vector256.Create((byte)0x0F);
+        var step = Vector256.Create((byte)4);
         Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
+        short* m0 = sums16, m1 = sums16 + (2 * aStride), m2 = sums16 + (4 * aStride), m3 = sums16 + (6 * aStride);
         for (int sb = 0; sb < superBlocks; sb++, w += 144)
         {
             float d = Fp16.ToFloat(*(ushort*)w);
             float dmin = Fp16.ToFloat(*(ushort*)(w + 2));
-            var scales = Q4KScales(w + 4, out ulong mins);
+            var scales = Q4KScales(w + 4, out var mins);
 
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
             byte* qs = w + 16;
@@ -60,7 +67,6 @@ public static unsafe partial class VecDot
             // vpshufb masks that broadcast the int16 scale of sub-block 2g (c0) and 2g + 1 (c1) to every lane.
             var pick0 = Vector256.Create((ushort)0x0100).AsByte();
             var pick1 = Vector256.Create((ushort)0x0302).AsByte();
-            var step = Vector256.Create((byte)4);
             for (int g = 0; g < 4; g++, o += 2)
             {
                 // 32 bytes: low nibbles are sub-block 2g, high nibbles sub-block 2g + 1, both in element order.
@@ -88,37 +94,38 @@ public static unsafe partial class VecDot
                 }
             }
 
-            Q4KClose(ref acc0, ref mins0, s0, a + (sb * 8), d, dmin, mins);
+            int k = sb * 8, k16 = sb * 16;
+            acc0 = KClose(acc0, s0, mins, m0 + k16, d * a[k].D, dmin * a[k].D);
             if (tokens > 1)
             {
-                Q4KClose(ref acc1, ref mins1, s1, a1 + (sb * 8), d, dmin, mins);
+                acc1 = KClose(acc1, s1, mins, m1 + k16, d * a1[k].D, dmin * a1[k].D);
             }
 
             if (tokens > 2)
             {
-                Q4KClose(ref acc2, ref mins2, s2, a2 + (sb * 8), d, dmin, mins);
+                acc2 = KClose(acc2, s2, mins, m2 + k16, d * a2[k].D, dmin * a2[k].D);
             }
 
             if (tokens > 3)
             {
-                Q4KClose(ref acc3, ref mins3, s3, a3 + (sb * 8), d, dmin, mins);
+                acc3 = KClose(acc3, s3, mins, m3 + k16, d * a3[k].D, dmin * a3[k].D);
             }
         }
 
-        y[0] = HSum(acc0) - mins0;
+        y[0] = HSum(acc0);
         if (tokens > 1)
         {
-            y[yStride] = HSum(acc1) - mins1;
+            y[yStride] = HSum(acc1);
         }
 
         if (tokens > 2)
         {
-            y[2 * yStride] = HSum(acc2) - mins2;
+            y[2 * yStride] = HSum(acc2);
         }
 
         if (tokens > 3)
         {
-            y[3 * yStride] = HSum(acc3) - mins3;
+            y[3 * yStride] = HSum(acc3);
         }
     }
 
@@ -133,32 +140,33 @@ public static unsafe partial class VecDot
 
     /// <summary>
     /// The 12 packed bytes of 6-bit scales and minimums (<see cref="Dequantize.ScaleMinK4"/>) unpacked with four 32-bit
-    /// operations, as ggml does: the 8 scales as int16 in both 128-bit halves (for vpshufb broadcasts), the 8 minimums
-    /// as bytes of <paramref name="mins"/> (byte j = minimum of sub-block j).
+    /// operations, as ggml does: the 8 scales as int16 in both 128-bit halves (for vpshufb broadcasts), and the 8
+    /// minimums as int16 pairs [m0, m0, m1, m1, …, m7, m7] that line up with the per-16 activation sums.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Q4KScales(byte* packed, out ulong mins)
+    private static Vector256<byte> Q4KScales(byte* packed, out Vector256<short> mins)
     {
         uint u0 = *(uint*)packed, u1 = *(uint*)(packed + 4), u2 = *(uint*)(packed + 8);
         uint sc03 = u0 & 0x3f3f3f3f;
         uint sc47 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
         uint mn03 = u1 & 0x3f3f3f3f;
         uint mn47 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
-        mins = mn03 | ((ulong)mn47 << 32);
+        var m8 = Vector128.CreateScalar(mn03 | ((ulong)mn47 << 32)).AsByte();
+        mins = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(m8, m8));
         var s8 = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(sc03 | ((ulong)sc47 << 32)).AsByte());
         return Vector256.Create(s8, s8).AsByte();
     }
 
-    /// <summary>The super-block's scales, once: the integer sum times d·D, and the minimums through Σ m_j·Σq_j.</summary>
+    /// <summary>
+    /// A super-block's scales, once (Q4_K, Q5_K): the integer sum times d·D, less dmin·D times Σ m_j·Σq_j, the latter
+    /// from the per-16 sums in one vpmaddwd (lane j = m_j·(Σ first 16 + Σ last 16 of sub-block j), exact in int32).
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    private static void Q4KClose(ref Vector256<float> acc, ref float mins, Vector256<int> sum, Q8Block* a, float d, float dmin, ulong mn)
+    private static Vector256<float> KClose(Vector256<float> acc, Vector256<int> sum, Vector256<short> mins, short* sums16, float dD, float dminD)
     {
-        int m = ((int)(mn & 0xFF) * a[0].Sum) + ((int)((mn >> 8) & 0xFF) * a[1].Sum)
-            + ((int)((mn >> 16) & 0xFF) * a[2].Sum) + ((int)((mn >> 24) & 0xFF) * a[3].Sum)
-            + ((int)((mn >> 32) & 0xFF) * a[4].Sum) + ((int)((mn >> 40) & 0xFF) * a[5].Sum)
-            + ((int)((mn >> 48) & 0xFF) * a[6].Sum) + ((int)(mn >> 56) * a[7].Sum);
-        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(d * a->D), acc);
-        mins += dmin * a->D * m;
+        var m = Avx2.MultiplyAddAdjacent(mins, Avx.LoadVector256(sums16));
+        acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), Vector256.Create(dD), acc);
+        return Fma.MultiplyAddNegated(Avx.ConvertToVector256Single(m), Vector256.Create(dminD), acc);
     }
 
     /// <summary>Scalar reference for <see cref="Q4_K"/>: the same integer sums and per-super-block scale products.</summary>

@@ -7,49 +7,123 @@ namespace CyLlm.Tensors;
 public static unsafe partial class VecDot
 {
     /// <summary>Σ over <paramref name="superBlocks"/> Q5_K super-blocks (176 bytes: f16 d, f16 dmin, u8 scales[12],
-    /// u8 qh[32], u8 qs[128]) · activations quantized by <see cref="ActivationQuantizer.ToQ8K"/> (see <see cref="Q4_K"/>).</summary>
+    /// u8 qh[32], u8 qs[128]) · activations quantized by <see cref="ActivationQuantizer.ToQ8K(float*, Q8Block*, int)"/>
+    /// (see <see cref="Q4_K"/>).</summary>
     public static float Q5_K(byte* w, Q8Block* a, int superBlocks)
     {
-        if (!Avx2.IsSupported || !Fma.IsSupported)
+        short[] sums = new short[Math.Max(1, superBlocks * 16)];
+        fixed (short* s16 = sums)
         {
-            return Q5_KReference(w, a, superBlocks);
+            ActivationQuantizer.Sums16(a, superBlocks * 8, s16);
+            float y;
+            Q5_KTokens(w, a, s16, 0, 1, superBlocks, &y, 1);
+            return y;
+        }
+    }
+
+    /// <summary><see cref="Q5_K"/> for 1–4 tokens at once, laid out as <see cref="Q4_KTokens"/>; each result is
+    /// bit-identical to its single-token one.</summary>
+    public static void Q5_KTokens(byte* w, Q8Block* a, short* sums16, int aStride, int tokens, int superBlocks, float* y, nint yStride)
+    {
+        if (tokens is < 1 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "1 to 4 tokens");
         }
 
-        var acc = Vector256<float>.Zero;
+        if (!Avx2.IsSupported || !Fma.IsSupported)
+        {
+            for (int t = 0; t < tokens; t++)
+            {
+                y[t * yStride] = Q5_KReference(w, a + (t * aStride), superBlocks);
+            }
+
+            return;
+        }
+
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         var low = Vector256.Create((byte)0x0F);
-        var sixteen = Vector256.Create((byte)0x10);
-        float mins = 0;
-        for (int sb = 0; sb < superBlocks; sb++, w += 176, a += 8)
+        var one = Vector256.Create((byte)0x01);
+        var two = Vector256.Create((byte)0x02);
+        var step = Vector256.Create((byte)4);
+        Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
+        short* m0 = sums16, m1 = sums16 + (2 * aStride), m2 = sums16 + (4 * aStride), m3 = sums16 + (6 * aStride);
+        for (int sb = 0; sb < superBlocks; sb++, w += 176)
         {
             float d = Fp16.ToFloat(*(ushort*)w);
             float dmin = Fp16.ToFloat(*(ushort*)(w + 2));
-            byte* scales = w + 4;
+            var scales = Q4KScales(w + 4, out var mins);
             // Bit j of qh[l] is the fifth bit of element l of sub-block j.
-            var qh = Avx.LoadVector256(w + 16);
+            var qh = Avx.LoadVector256(w + 16).AsUInt16();
             byte* qs = w + 48;
-            var sumi = Vector256<int>.Zero;
-            int m = 0;
-            for (int g = 0; g < 4; g++)
+            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            int o = sb * 8;
+            var pick0 = Vector256.Create((ushort)0x0100).AsByte();
+            var pick1 = Vector256.Create((ushort)0x0302).AsByte();
+            for (int g = 0; g < 4; g++, o += 2)
             {
                 var q = Avx.LoadVector256(qs + (32 * g));
-                var b0 = Vector256.Create((byte)(1 << (2 * g)));
-                var b1 = Vector256.Create((byte)(2 << (2 * g)));
-                var lo = Avx2.Or(Avx2.And(q, low), Avx2.And(Avx2.CompareEqual(Avx2.And(qh, b0), b0), sixteen));
-                var hi = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte(), low), Avx2.And(Avx2.CompareEqual(Avx2.And(qh, b1), b1), sixteen));
-                Dequantize.ScaleMinK4(2 * g, scales, out int sc0, out int m0);
-                Dequantize.ScaleMinK4((2 * g) + 1, scales, out int sc1, out int m1);
+                // Bits 2g and 2g + 1 of qh (now bits 0 and 1: qh shifts right by 2 per g) moved to bit 4; the masks keep
+                // the 16-bit shifts from carrying bits across bytes.
+                var h0 = Avx2.ShiftLeftLogical(Avx2.And(qh.AsByte(), one).AsUInt16(), 4).AsByte();
+                var h1 = Avx2.ShiftLeftLogical(Avx2.And(qh.AsByte(), two).AsUInt16(), 3).AsByte();
+                qh = Avx2.ShiftRightLogical(qh, 2);
+                var lo = Avx2.Or(Avx2.And(q, low), h0);
+                var hi = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte(), low), h1);
+                var c0 = Avx2.Shuffle(scales, pick0).AsInt16();
+                var c1 = Avx2.Shuffle(scales, pick1).AsInt16();
+                pick0 = Avx2.Add(pick0, step);
+                pick1 = Avx2.Add(pick1, step);
                 // Pair sums ≤ 2·31·127 fit int16.
-                var p0 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(lo, Avx.LoadVector256(a[2 * g].Q)), Vector256.Create((short)sc0));
-                var p1 = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(hi, Avx.LoadVector256(a[(2 * g) + 1].Q)), Vector256.Create((short)sc1));
-                sumi = Avx2.Add(sumi, Avx2.Add(p0, p1));
-                m += (m0 * a[2 * g].Sum) + (m1 * a[(2 * g) + 1].Sum);
+                s0 = Q4KStep(s0, lo, hi, c0, c1, a + o);
+                if (tokens > 1)
+                {
+                    s1 = Q4KStep(s1, lo, hi, c0, c1, a1 + o);
+                }
+
+                if (tokens > 2)
+                {
+                    s2 = Q4KStep(s2, lo, hi, c0, c1, a2 + o);
+                }
+
+                if (tokens > 3)
+                {
+                    s3 = Q4KStep(s3, lo, hi, c0, c1, a3 + o);
+                }
             }
 
-            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi), Vector256.Create(d * a->D), acc);
-            mins += dmin * a->D * m;
+            int k = sb * 8, k16 = sb * 16;
+            acc0 = KClose(acc0, s0, mins, m0 + k16, d * a[k].D, dmin * a[k].D);
+            if (tokens > 1)
+            {
+                acc1 = KClose(acc1, s1, mins, m1 + k16, d * a1[k].D, dmin * a1[k].D);
+            }
+
+            if (tokens > 2)
+            {
+                acc2 = KClose(acc2, s2, mins, m2 + k16, d * a2[k].D, dmin * a2[k].D);
+            }
+
+            if (tokens > 3)
+            {
+                acc3 = KClose(acc3, s3, mins, m3 + k16, d * a3[k].D, dmin * a3[k].D);
+            }
         }
 
-        return HSum(acc) - mins;
+        y[0] = HSum(acc0);
+        if (tokens > 1)
+        {
+            y[yStride] = HSum(acc1);
+        }
+
+        if (tokens > 2)
+        {
+            y[2 * yStride] = HSum(acc2);
+        }
+
+        if (tokens > 3)
+        {
+            y[3 * yStride] = HSum(acc3);
+        }
     }
 
     /// <summary>Scalar reference for <see cref="Q5_K"/>.</summary>

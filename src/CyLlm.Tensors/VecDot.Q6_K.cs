@@ -14,14 +14,20 @@ public static unsafe partial class VecDot
     /// </summary>
     public static float Q6_K(byte* w, Q8Block* a, int superBlocks)
     {
-        float y;
-        Q6_KTokens(w, a, 0, 1, superBlocks, &y, 1);
-        return y;
+        short[] sums = new short[Math.Max(1, superBlocks * 16)];
+        fixed (short* s16 = sums)
+        {
+            ActivationQuantizer.Sums16(a, superBlocks * 8, s16);
+            float y;
+            Q6_KTokens(w, a, s16, 0, 1, superBlocks, &y, 1);
+            return y;
+        }
     }
 
-    /// <summary><see cref="Q6_K"/> for 1–4 tokens at once: each super-block is unpacked once for all of them, and each
-    /// result is bit-identical to its single-token one.</summary>
-    public static void Q6_KTokens(byte* w, Q8Block* a, int aStride, int tokens, int superBlocks, float* y, nint yStride)
+    /// <summary><see cref="Q6_K"/> for 1–4 tokens at once (activation rows <paramref name="aStride"/> blocks apart, their
+    /// per-16 sums 2·aStride apart): each super-block is unpacked once for all of them, and each result is bit-identical
+    /// to its single-token one. The −32 offset comes off once per super-block as 32·Σ scale_g·Σq_g (one vpmaddwd).</summary>
+    public static void Q6_KTokens(byte* w, Q8Block* a, short* sums16, int aStride, int tokens, int superBlocks, float* y, nint yStride)
     {
         if (tokens is < 1 or > 4)
         {
@@ -44,6 +50,7 @@ public static unsafe partial class VecDot
         var bits45 = Vector256.Create((byte)0x30);
         var step = Vector256.Create((byte)4);
         Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
+        short* m0 = sums16, m1 = sums16 + (2 * aStride), m2 = sums16 + (4 * aStride), m3 = sums16 + (6 * aStride);
         for (int sb = 0; sb < superBlocks; sb++, w += 210)
         {
             float d = Fp16.ToFloat(*(ushort*)(w + 208));
@@ -71,20 +78,21 @@ public static unsafe partial class VecDot
                 Q6KSub(ref s0, ref s1, ref s2, ref s3, Avx2.And(Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte(), low), Avx2.ShiftRightLogical(qh, 2), bits45, scales, pick, tokens, a + o + 3, a1 + o + 3, a2 + o + 3, a3 + o + 3);
             }
 
-            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s0), Vector256.Create(d * a[sb * 8].D), acc0);
+            int k = sb * 8, k16 = sb * 16;
+            acc0 = Q6KClose(acc0, s0, sc16, m0 + k16, d * a[k].D);
             if (tokens > 1)
             {
-                acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s1), Vector256.Create(d * a1[sb * 8].D), acc1);
+                acc1 = Q6KClose(acc1, s1, sc16, m1 + k16, d * a1[k].D);
             }
 
             if (tokens > 2)
             {
-                acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s2), Vector256.Create(d * a2[sb * 8].D), acc2);
+                acc2 = Q6KClose(acc2, s2, sc16, m2 + k16, d * a2[k].D);
             }
 
             if (tokens > 3)
             {
-                acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s3), Vector256.Create(d * a3[sb * 8].D), acc3);
+                acc3 = Q6KClose(acc3, s3, sc16, m3 + k16, d * a3[k].D);
             }
         }
 
@@ -129,13 +137,20 @@ public static unsafe partial class VecDot
         }
     }
 
-    /// <summary>One token's 32 elements: Σ (q − 32)·a per 16, times the two groups' scales, added in int32.</summary>
+    /// <summary>One token's 32 elements: Σ q·a per 16 (q ≤ 63: pair sums fit int16), times the two groups' scales, in int32.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Q6KStep(Vector256<int> sum, Vector256<byte> e, Vector256<short> scales, Q8Block* a)
     {
-        var av = Avx.LoadVector256(a->Q);
-        var p16 = Avx2.Subtract(Avx2.MultiplyAddAdjacent(e, av), Avx2.MultiplyAddAdjacent(Vector256.Create((byte)32), av));
-        return Avx2.Add(sum, Avx2.MultiplyAddAdjacent(p16, scales));
+        return Avx2.Add(sum, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(e, Avx.LoadVector256(a->Q)), scales));
+    }
+
+    /// <summary>The super-block's sum less 32·Σ_g scale_g·Σq_g (exact in int32: |·| ≤ 32·2·127·2,032 per lane), times d·D.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q6KClose(Vector256<float> acc, Vector256<int> sum, Vector256<short> scales16, short* sums16, float dD)
+    {
+        var offset = Avx2.MultiplyAddAdjacent(scales16, Avx.LoadVector256(sums16));
+        var total = Avx2.Subtract(sum, Avx2.ShiftLeftLogical(offset, 5));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(total), Vector256.Create(dD), acc);
     }
 
     /// <summary>Scalar reference for <see cref="Q6_K"/>.</summary>

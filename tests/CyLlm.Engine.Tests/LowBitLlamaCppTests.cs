@@ -5,8 +5,8 @@ namespace CyLlm.Engine.Tests;
 /// <summary>
 /// Q2_K, Q3_K, IQ4_NL and IQ4_XS end to end against llama.cpp: the synthetic `small` model quantized by llama-quantize
 /// (<see cref="QuantizedModels"/>; skipped where none is built) against llama.cpp's greedy run of the same file
-/// (TestData/llamacpp/small-*.json, scripts/golden/llama_cpp_lowbit.sh), with Q4_K_M (the existing K-quant kernels)
-/// as the baseline. Teacher-forced: at each of the 32 steps CyLlm scores the prompt plus llama.cpp's ids so far, so one
+/// (TestData/llamacpp/small-*.json, scripts/golden/llama_cpp_lowbit.sh), and the files users download most: Q4_K_M, Q5_K_M
+/// and Q6_K. Teacher-forced: at each of the 32 steps CyLlm scores the prompt plus llama.cpp's ids so far, so one
 /// near-tie does not end the comparison. The random model's logits are flat (top-2 gaps often under 0.05), and the two
 /// engines round the 8-bit activations differently (ggml's Q8_K scales by −127/max of the signed maximum), which moved
 /// logits by up to 0.054 here (Q4_K_M: 0.038): every top-10 logit must agree within 0.08, and the greedy id must be
@@ -21,6 +21,8 @@ public sealed class LowBitLlamaCppTests
     [InlineData("IQ4_NL", GgmlType.IQ4_NL)]
     [InlineData("IQ4_XS", GgmlType.IQ4_XS)]
     [InlineData("Q4_K_M", GgmlType.Q4_K)]
+    [InlineData("Q5_K_M", GgmlType.Q5_K)]
+    [InlineData("Q6_K", GgmlType.Q6_K)]
     public void Logits_and_greedy_ids_match_llama_cpp_at_every_step(string ftype, GgmlType main)
     {
         var golden = LlamaCppGolden.Load($"small-{ftype.ToLowerInvariant()}.json");

@@ -68,7 +68,11 @@ public unsafe class KQuantQ8DotTests
     [InlineData(GgmlType.Q4_K, 1)]
     [InlineData(GgmlType.Q4_K, 3)]
     [InlineData(GgmlType.Q4_K, 4)]
+    [InlineData(GgmlType.Q5_K, 1)]
+    [InlineData(GgmlType.Q5_K, 2)]
+    [InlineData(GgmlType.Q5_K, 4)]
     [InlineData(GgmlType.Q6_K, 2)]
+    [InlineData(GgmlType.Q6_K, 3)]
     [InlineData(GgmlType.Q6_K, 4)]
     public void The_multi_token_kernels_equal_the_single_token_kernel_bit_for_bit(GgmlType type, int tokens)
     {
@@ -77,29 +81,94 @@ public unsafe class KQuantQ8DotTests
         var w = QuantTestData.RandomRow(type, n, rng);
         var x = QuantTestData.RandomFloats(tokens * n, rng, range: 2);
         var q8 = new Q8Block[tokens * n / 32];
+        var sums = new short[tokens * n / 16];
         var y = new float[tokens * 5];
         fixed (byte* pw = w)
         fixed (float* px = x, py = y)
         fixed (Q8Block* pa = q8)
+        fixed (short* ps = sums)
         {
             for (int t = 0; t < tokens; t++)
             {
-                ActivationQuantizer.ToQ8K(px + (t * n), pa + (t * n / 32), n);
+                ActivationQuantizer.ToQ8K(px + (t * n), pa + (t * n / 32), ps + (t * n / 16), n);
             }
 
-            if (type == GgmlType.Q4_K)
+            switch (type)
             {
-                VecDot.Q4_KTokens(pw, pa, n / 32, tokens, superBlocks, py, 5);
-            }
-            else
-            {
-                VecDot.Q6_KTokens(pw, pa, n / 32, tokens, superBlocks, py, 5);
+                case GgmlType.Q4_K:
+                    VecDot.Q4_KTokens(pw, pa, ps, n / 32, tokens, superBlocks, py, 5);
+                    break;
+                case GgmlType.Q5_K:
+                    VecDot.Q5_KTokens(pw, pa, ps, n / 32, tokens, superBlocks, py, 5);
+                    break;
+                default:
+                    VecDot.Q6_KTokens(pw, pa, ps, n / 32, tokens, superBlocks, py, 5);
+                    break;
             }
 
             for (int t = 0; t < tokens; t++)
             {
-                float one = type == GgmlType.Q4_K ? VecDot.Q4_K(pw, pa + (t * n / 32), superBlocks) : VecDot.Q6_K(pw, pa + (t * n / 32), superBlocks);
+                // The single-token entry derives its per-16 sums from the blocks: the same bits prove the quantizer's sums right.
+                Q8Block* at = pa + (t * n / 32);
+                float one = type switch
+                {
+                    GgmlType.Q4_K => VecDot.Q4_K(pw, at, superBlocks),
+                    GgmlType.Q5_K => VecDot.Q5_K(pw, at, superBlocks),
+                    _ => VecDot.Q6_K(pw, at, superBlocks),
+                };
                 Assert.Equal(BitConverter.SingleToInt32Bits(one), BitConverter.SingleToInt32Bits(py[t * 5]));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Super_block_activations_match_the_scalar_quantization_and_their_sums_of_16(int superBlocks)
+    {
+        int n = superBlocks * 256;
+        var x = QuantTestData.RandomFloats(n, new Random(superBlocks), range: 3);
+        x[5] = 0;      // exact zero and a value on a rounding midpoint of the scale
+        var q8 = new Q8Block[n / 32];
+        var sums = new short[n / 16];
+        fixed (float* px = x)
+        fixed (Q8Block* pa = q8)
+        fixed (short* ps = sums)
+        {
+            ActivationQuantizer.ToQ8K(px, pa, ps, n);
+            for (int sb = 0; sb < superBlocks; sb++)
+            {
+                float amax = 0;
+                for (int i = 0; i < 256; i++)
+                {
+                    amax = Math.Max(amax, Math.Abs(x[(sb * 256) + i]));
+                }
+
+                float d = amax / 127f, id = d != 0 ? 1f / d : 0f;
+                for (int b = 0; b < 8; b++)
+                {
+                    Q8Block* blk = pa + (sb * 8) + b;
+                    Assert.Equal(d, blk->D);
+                    int lo = 0, hi = 0;
+                    for (int j = 0; j < 32; j++)
+                    {
+                        int q = (int)MathF.Round(x[(sb * 256) + (b * 32) + j] * id, MidpointRounding.ToEven);
+                        Assert.Equal(q, blk->Q[j]);
+                        if (j < 16)
+                        {
+                            lo += q;
+                        }
+                        else
+                        {
+                            hi += q;
+                        }
+                    }
+
+                    Assert.Equal(lo + hi, blk->Sum);
+                    Assert.Equal(lo, ps[(sb * 16) + (2 * b)]);
+                    Assert.Equal(hi, ps[(sb * 16) + (2 * b) + 1]);
+                }
             }
         }
     }

@@ -14,11 +14,14 @@ internal sealed unsafe class ActivationQuantizeJob : IParallelJob
     /// <summary>One scale per 256 (<see cref="ActivationQuantizer.ToQ8K"/>, for K-quant weights) instead of per 32.</summary>
     public bool SuperBlocks;
 
+    /// <summary>With <see cref="SuperBlocks"/>: [tokens, Cols / 16] sums of each 16 quantized values, or null.</summary>
+    public short* Sums16;
+
     public void Execute(int index, int worker)
     {
         if (SuperBlocks)
         {
-            ActivationQuantizer.ToQ8K(X + ((nint)index * Cols), Dst + ((nint)index * (Cols / 32)), Cols);
+            ActivationQuantizer.ToQ8K(X + ((nint)index * Cols), Dst + ((nint)index * (Cols / 32)), Sums16 == null ? null : Sums16 + ((nint)index * (Cols / 16)), Cols);
         }
         else
         {

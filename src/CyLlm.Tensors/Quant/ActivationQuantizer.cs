@@ -42,7 +42,14 @@ public static unsafe class ActivationQuantizer
     /// sum integer products over a whole super-block and apply the activation scale once. The scale stays in full
     /// float precision (K-quant weights carry their own f16 scales).
     /// </summary>
-    public static void ToQ8K(float* x, Q8Block* dst, int n)
+    public static void ToQ8K(float* x, Q8Block* dst, int n) => ToQ8K(x, dst, null, n);
+
+    /// <summary>
+    /// <see cref="ToQ8K(float*, Q8Block*, int)"/> that also writes, when <paramref name="sums16"/> is not null, the sum of
+    /// the quantized values of every 16 elements ([n / 16] int16, ggml's Q8_K bsums; |Σ| ≤ 2,032): the K-quant kernels
+    /// fold the sub-block minimums (Q4_K, Q5_K) and Q6_K's −32 offset in through them with one vpmaddwd per super-block.
+    /// </summary>
+    public static void ToQ8K(float* x, Q8Block* dst, short* sums16, int n)
     {
         if (n % 256 != 0)
         {
@@ -58,18 +65,72 @@ public static unsafe class ActivationQuantizer
             for (int b = 0; b < 8; b++)
             {
                 Q8Block* o = dst + b;
-                int sum = 0;
-                for (int j = 0; j < 32; j++)
+                int lo, hi;
+                if (Avx2.IsSupported)
                 {
-                    int q = (int)MathF.Round(x[(b * 32) + j] * id, MidpointRounding.ToEven);
-                    o->Q[j] = (sbyte)q;
-                    sum += q;
+                    // The same products and round-to-nearest-even conversion as the scalar loop, so every ISA
+                    // quantizes to the same bytes.
+                    QuantizeAvx2(x + (b * 32), Vector256.Create(id), o->Q, out lo, out hi);
+                }
+                else
+                {
+                    lo = 0;
+                    hi = 0;
+                    for (int j = 0; j < 32; j++)
+                    {
+                        int q = (int)MathF.Round(x[(b * 32) + j] * id, MidpointRounding.ToEven);
+                        o->Q[j] = (sbyte)q;
+                        if (j < 16)
+                        {
+                            lo += q;
+                        }
+                        else
+                        {
+                            hi += q;
+                        }
+                    }
                 }
 
                 o->D = d;
-                o->Sum = sum;
+                o->Sum = lo + hi;
+                if (sums16 != null)
+                {
+                    sums16[(sb * 16) + (2 * b)] = (short)lo;
+                    sums16[(sb * 16) + (2 * b) + 1] = (short)hi;
+                }
             }
         }
+    }
+
+    /// <summary>The per-16 sums of blocks already quantized by <see cref="ToQ8K(float*, Q8Block*, int)"/> ([blocks · 2] int16).</summary>
+    public static void Sums16(Q8Block* blocks, int count, short* sums16)
+    {
+        for (int b = 0; b < count; b++)
+        {
+            int lo = 0, hi = 0;
+            for (int j = 0; j < 16; j++)
+            {
+                lo += blocks[b].Q[j];
+                hi += blocks[b].Q[j + 16];
+            }
+
+            sums16[2 * b] = (short)lo;
+            sums16[(2 * b) + 1] = (short)hi;
+        }
+    }
+
+    /// <summary>32 values times <paramref name="id"/>, rounded to nearest even into int8; the sums of each 16.</summary>
+    private static void QuantizeAvx2(float* x, Vector256<float> id, sbyte* q, out int sumLo, out int sumHi)
+    {
+        var i0 = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.LoadVector256(x), id));
+        var i1 = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.LoadVector256(x + 8), id));
+        var i2 = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.LoadVector256(x + 16), id));
+        var i3 = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.LoadVector256(x + 24), id));
+        sumLo = Vector256.Sum(Avx2.Add(i0, i1));
+        sumHi = Vector256.Sum(Avx2.Add(i2, i3));
+        // Pack int32 → int16 → int8; the packs interleave 128-bit lanes, so undo that with a permute.
+        var p = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
+        Avx2.PermuteVar8x32(p.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte().Store(q);
     }
 
     internal static void ToQ8Scalar(float* x, Q8Block* dst)
