@@ -14,27 +14,31 @@ public unsafe class BatchInvarianceTests
 {
     private static readonly WorkerPool Pool = new(2);
 
-    public static TheoryData<GgmlType, bool> TypesAndPacking()
+    public static TheoryData<GgmlType, bool, int> TypesAndPacking()
     {
-        var data = new TheoryData<GgmlType, bool>();
-        foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4 })
+        var data = new TheoryData<GgmlType, bool, int>();
+        // Widths of the synthetic models' matrices (256: Qwen3-tiny's dim; 512; 768: the small benchmark model's dim).
+        foreach (int cols in new[] { 256, 512, 768 })
         {
-            data.Add(t, false);
+            foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4 })
+            {
+                data.Add(t, false, cols);
+            }
+
+            data.Add(GgmlType.Q8_0, true, cols);
+            data.Add(GgmlType.Q4_0, true, cols);
         }
 
-        data.Add(GgmlType.Q8_0, true);
-        data.Add(GgmlType.Q4_0, true);
         return data;
     }
 
     [SkippableTheory]
     [MemberData(nameof(TypesAndPacking))]
-    public void Each_tokens_outputs_equal_its_outputs_alone_for_every_batch_size(GgmlType type, bool packed)
+    public void Each_tokens_outputs_equal_its_outputs_alone_for_every_batch_size(GgmlType type, bool packed, int cols)
     {
-        // 35 rows: not a multiple of 4 or 16, so partial row groups are exercised; 512 columns (two K super-blocks).
+        // 35 rows: not a multiple of 4 or 16, so partial row groups are exercised; whole K super-blocks of columns.
         int rows = packed ? 48 : 35;
-        const int cols = 512;
-        var rng = new Random(((int)type * 31) + (packed ? 1 : 0));
+        var rng = new Random(((int)type * 31) + (packed ? 1 : 0) + cols);
         var w = QuantTestData.RandomRow(type, rows * cols, rng);
         const int maxTokens = 21;
         var x = QuantTestData.RandomFloats(maxTokens * cols, rng, range: 3);
@@ -72,7 +76,7 @@ public unsafe class BatchInvarianceTests
                             {
                                 float a = alone[((first + t) * rows) + r], b = y[(t * rows) + r];
                                 Assert.True(BitConverter.SingleToInt32Bits(a) == BitConverter.SingleToInt32Bits(b),
-                                    $"{type} packed={packed}: token {first + t} row {r} in a batch of {tokens}: {b:R} vs alone {a:R}");
+                                    $"{type} packed={packed} cols={cols}: token {first + t} row {r} in a batch of {tokens}: {b:R} vs alone {a:R}");
                             }
                         }
                     }
