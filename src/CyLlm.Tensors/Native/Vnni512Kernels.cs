@@ -29,6 +29,13 @@ internal static unsafe partial class Vnni512Kernels
 
     public static bool IsLoaded => Code != null;
 
+    /// <summary>The entry points and their offsets in the code (for <see cref="PerfMap"/>).</summary>
+    public static IReadOnlyList<(string Name, int Offset)> Entries =>
+        [("cyllm_q8_0x16_group", Q8_0x16EntryOffset), ("cyllm_q4_0x16_group", Q4_0x16EntryOffset)];
+
+    /// <summary>Where the code is mapped (null when not loaded), for tests that look it up in /proc/self/maps.</summary>
+    public static nuint Address => (nuint)Code;
+
     /// <summary>AVX512-VNNI: CPUID leaf 7, sub-leaf 0, ECX bit 11 (.NET 10 has no flag for it).</summary>
     public static bool ProcessorHasAvx512Vnni =>
         X86Base.IsSupported && Avx512F.IsSupported && Avx512BW.IsSupported && (X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
@@ -60,8 +67,13 @@ internal static unsafe partial class Vnni512Kernels
             return null;
         }
 
-        byte* p = ExecutableMemory.Map(code);
+        byte* p = ExecutableMemory.Map(code, "cyllm-vnni512");
         Status = p == null ? "the system refused executable memory" : "loaded";
+        if (p != null && PerfMap.Requested(Environment.GetEnvironmentVariable))
+        {
+            PerfMap.Write(PerfMap.Lines((nuint)p, code.Length, Entries));
+        }
+
         return p;
     }
 }
