@@ -155,16 +155,22 @@ public static unsafe class Gemm
     }
 
     /// <summary>One pass of <see cref="Tile4x4V256"/>: lanes <paramref name="half"/>..<paramref name="half"/>+7 of every
-    /// 16 elements, for 4 rows × 4 tokens, into <paramref name="acc"/>[row·4 + token].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// 16 elements, for 4 rows × 4 tokens, into <paramref name="acc"/>[row·4 + token]. Two rows at a time: 8 accumulators,
+    /// 4 token vectors and a weight vector fit AVX2's 16 registers, where 4 rows' 16 accumulators spilled every step
+    /// (each accumulator still gets the same FMAs in the same order).</summary>
     private static void Pass4x4V256(float* w, nint ws, float* x, nint xs, int n16, int half, Vector256<float>* acc)
     {
-        float* w0 = w + half, w1 = w + ws + half, w2 = w + (2 * ws) + half, w3 = w + (3 * ws) + half;
+        Pass2x4V256(w, ws, x, xs, n16, half, acc);
+        Pass2x4V256(w + (2 * ws), ws, x, xs, n16, half, acc + 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pass2x4V256(float* w, nint ws, float* x, nint xs, int n16, int half, Vector256<float>* acc)
+    {
+        float* w0 = w + half, w1 = w + ws + half;
         float* x0 = x + half, x1 = x + xs + half, x2 = x + (2 * xs) + half, x3 = x + (3 * xs) + half;
         Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
         Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
         for (int k = 0; k < n16; k += 16)
         {
             var v0 = Vector256.Load(x0 + k);
@@ -181,16 +187,6 @@ public static unsafe class Gemm
             a11 = Vector256.FusedMultiplyAdd(u, v1, a11);
             a12 = Vector256.FusedMultiplyAdd(u, v2, a12);
             a13 = Vector256.FusedMultiplyAdd(u, v3, a13);
-            u = Vector256.Load(w2 + k);
-            a20 = Vector256.FusedMultiplyAdd(u, v0, a20);
-            a21 = Vector256.FusedMultiplyAdd(u, v1, a21);
-            a22 = Vector256.FusedMultiplyAdd(u, v2, a22);
-            a23 = Vector256.FusedMultiplyAdd(u, v3, a23);
-            u = Vector256.Load(w3 + k);
-            a30 = Vector256.FusedMultiplyAdd(u, v0, a30);
-            a31 = Vector256.FusedMultiplyAdd(u, v1, a31);
-            a32 = Vector256.FusedMultiplyAdd(u, v2, a32);
-            a33 = Vector256.FusedMultiplyAdd(u, v3, a33);
         }
 
         acc[0] = a00;
@@ -201,14 +197,6 @@ public static unsafe class Gemm
         acc[5] = a11;
         acc[6] = a12;
         acc[7] = a13;
-        acc[8] = a20;
-        acc[9] = a21;
-        acc[10] = a22;
-        acc[11] = a23;
-        acc[12] = a30;
-        acc[13] = a31;
-        acc[14] = a32;
-        acc[15] = a33;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
