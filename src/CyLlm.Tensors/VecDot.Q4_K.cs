@@ -32,6 +32,8 @@ public static unsafe partial class VecDot
     /// sums <paramref name="sums16"/> 2·aStride apart), each super-block unpacked once for all of them; each token's
     /// arithmetic is the same, so y[t·<paramref name="yStride"/>] is bit-identical to its single-token result (batch invariance).
     /// </summary>
+    // Fully optimized from the first call: the tier-0 code of a kernel this hot ran for whole benchmark repetitions.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Q4_KTokens(byte* w, Q8Block* a, short* sums16, int aStride, int tokens, int superBlocks, float* y, nint yStride)
     {
         if (tokens is < 1 or > 4)
