@@ -434,6 +434,29 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
                     }
                 }
 
+                else if (w.Type is GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1)
+                {
+                    // Unpacked once for up to 4 tokens, as the K-quants (Q4_0 and Q8_0 are repacked instead).
+                    for (; t < t1; t += 4)
+                    {
+                        int n = Math.Min(4, t1 - t);
+                        Q8Block* a = _q8 + ((nint)t * blocks32);
+                        float* yt = y + ((nint)t * rows) + r;
+                        switch (w.Type)
+                        {
+                            case GgmlType.Q4_1:
+                                VecDot.Q4_1Tokens(row, a, blocks32, n, blocks32, yt, rows);
+                                break;
+                            case GgmlType.Q5_0:
+                                VecDot.Q5_0Tokens(row, a, blocks32, n, blocks32, yt, rows);
+                                break;
+                            default:
+                                VecDot.Q5_1Tokens(row, a, blocks32, n, blocks32, yt, rows);
+                                break;
+                        }
+                    }
+                }
+
                 for (; t < t1; t++)
                 {
                     y[((nint)t * rows) + r] = DotQ8(w.Type, row, (w.UsesSuperBlockActivations ? _q8k : _q8) + ((nint)t * blocks32), blocks32);

@@ -71,21 +71,69 @@ public static unsafe partial class VecDot
     /// <summary>Q4_1 (20 bytes: f16 d, f16 m, nibbles; value = n·d + m) · Q8 activations.</summary>
     public static float Q4_1(byte* w, Q8Block* a, int blocks)
     {
-        if (Avx2.IsSupported && Fma.IsSupported)
-        {
-            var acc = Vector256<float>.Zero;
-            float mins = 0;
-            for (int b = 0; b < blocks; b++, w += 20, a++)
-            {
-                var dot = DotU8S8(Vector256<int>.Zero, Nibbles(w + 4), Avx.LoadVector256(a->Q));
-                acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(Fp16.ToFloat(*(ushort*)w) * a->D), acc);
-                mins += Fp16.ToFloat(*(ushort*)(w + 2)) * a->D * a->Sum;
-            }
+        float y;
+        Q4_1Tokens(w, a, 0, 1, blocks, &y, 1);
+        return y;
+    }
 
-            return HSum(acc) + mins;
+    /// <summary><see cref="Q4_1"/> for 1–4 tokens, each block unpacked once for all of them (batch invariant).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q4_1Tokens(byte* w, Q8Block* a, int aStride, int tokens, int blocks, float* y, nint yStride)
+    {
+        if (tokens is < 1 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "1 to 4 tokens");
         }
 
-        return Q4_1Reference(w, a, blocks);
+        if (!Avx2.IsSupported || !Fma.IsSupported)
+        {
+            for (int t = 0; t < tokens; t++)
+            {
+                y[t * yStride] = Q4_1Reference(w, a + (t * aStride), blocks);
+            }
+
+            return;
+        }
+
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
+        for (int b = 0; b < blocks; b++, w += 20)
+        {
+            var u = Nibbles(w + 4);
+            float d = Fp16.ToFloat(*(ushort*)w), m = Fp16.ToFloat(*(ushort*)(w + 2));
+            acc0 = MinStep(acc0, ref m0, u, d, m, a + b);
+            if (tokens > 1)
+            {
+                acc1 = MinStep(acc1, ref m1, u, d, m, a1 + b);
+            }
+
+            if (tokens > 2)
+            {
+                acc2 = MinStep(acc2, ref m2, u, d, m, a2 + b);
+            }
+
+            if (tokens > 3)
+            {
+                acc3 = MinStep(acc3, ref m3, u, d, m, a3 + b);
+            }
+        }
+
+        y[0] = HSum(acc0) + m0;
+        if (tokens > 1)
+        {
+            y[yStride] = HSum(acc1) + m1;
+        }
+
+        if (tokens > 2)
+        {
+            y[2 * yStride] = HSum(acc2) + m2;
+        }
+
+        if (tokens > 3)
+        {
+            y[3 * yStride] = HSum(acc3) + m3;
+        }
     }
 
     public static float Q4_1Reference(byte* w, Q8Block* a, int blocks)
