@@ -208,7 +208,9 @@ public sealed class SafetensorsTests : IDisposable
             ("hidden_size", "16", "'hidden_size' is missing or not a positive integer"),
             ("num_hidden_layers", -1, "'num_hidden_layers' is missing"),
             ("rope_scaling", new JsonObject { ["type"] = "linear", ["factor"] = 2.0 }, "rope_scaling type 'linear'"),
-            ("rope_scaling", new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0 }, "rope_scaling type 'yarn'"),
+            ("rope_scaling", new JsonObject { ["rope_type"] = "dynamic", ["factor"] = 4.0 }, "rope_scaling type 'dynamic'"),
+            ("rope_scaling", new JsonObject { ["rope_type"] = "yarn" }, "rope_scaling yarn needs a factor"),
+            ("rope_scaling", new JsonObject { ["rope_type"] = "longrope", ["long_factor"] = new JsonArray(1.0), ["short_factor"] = new JsonArray(1.0), ["original_max_position_embeddings"] = 16 }, "long_factor must be a list of"),
             ("num_attention_heads", 3, "hidden_size 16 is not a multiple of num_attention_heads 3"),
             ("vocab_size", 11, "token_embd.weight has shape [16, 10], expected [16, 11]"),
         ];
