@@ -141,6 +141,17 @@ internal static unsafe class HfCheckpointWriter
             };
         }
 
+        if (c.Yarn is { } yarn)
+        {
+            // rope_scaling as Qwen3 ships it for long contexts; beta_fast/beta_slow left at transformers' defaults (32/1).
+            config["rope_scaling"] = new Dictionary<string, object>
+            {
+                ["rope_type"] = "yarn",
+                ["factor"] = yarn.Factor,
+                ["original_max_position_embeddings"] = yarn.OriginalContextLength,
+            };
+        }
+
         if (c.HeadDim * c.Heads != c.Dim)
         {
             config["head_dim"] = c.HeadDim;
