@@ -17,8 +17,9 @@ internal static unsafe class HfCheckpointWriter
 {
     /// <param name="edit">Optional: rewrites a tensor's values (by canonical GGUF name) before it is written.</param>
     /// <param name="omit">Optional: canonical GGUF names left out of the folder.</param>
+    /// <param name="extraConfig">Optional: config.json keys added or replaced (e.g. Mistral's sliding_window).</param>
     public static void Write(LoadedModel model, string folder, string dtype, int shards = 1, string modelType = "llama",
-        Func<string, float[], float[]>? edit = null, IReadOnlySet<string>? omit = null)
+        Func<string, float[], float[]>? edit = null, IReadOnlySet<string>? omit = null, IReadOnlyDictionary<string, object?>? extraConfig = null)
     {
         Directory.CreateDirectory(folder);
         var c = model.Config;
@@ -174,6 +175,11 @@ internal static unsafe class HfCheckpointWriter
                 config["sliding_window_pattern"] = c.SlidingWindowPattern;
                 config["rope_local_base_freq"] = c.LocalRopeTheta;
             }
+        }
+
+        foreach (var (key, value) in extraConfig ?? new Dictionary<string, object?>())
+        {
+            config[key] = value;
         }
 
         File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(config));

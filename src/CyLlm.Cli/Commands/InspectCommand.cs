@@ -45,6 +45,11 @@ internal static class InspectCommand
             sb.AppendLine($"fused:         {(c.FusedQkv ? "qkv " : "")}{(c.FusedGateUp ? "gate-up" : "")}".TrimEnd());
         }
 
+        if (c.SlidingWindow > 0 && !c.Gemma)
+        {
+            sb.AppendLine($"window:        {c.SlidingWindow} tokens on {Enumerable.Range(0, c.Layers).Count(c.IsLocalLayer)} of {c.Layers} layers");
+        }
+
         if (c.Gemma)
         {
             string local = c.SlidingWindow > 0 ? $"{c.SlidingWindow} tokens on {Enumerable.Range(0, c.Layers).Count(c.IsLocalLayer)} of {c.Layers} layers" : "none";

@@ -178,6 +178,13 @@ public static unsafe class GgufModelLoader
             TiedEmbeddings = !tensors.ContainsKey("output.weight"),
             Name = Str(m, "general.name"),
         };
+        if (architecture == ModelArchitecture.Llama && Int(m, $"{k}.attention.sliding_window") is int w && w > 0)
+        {
+            // Mistral 7B v0.1's window (4096) on every layer, as transformers' MistralModel applies it. llama.cpp's llama
+            // graph ignores the key (its converter never writes a nonzero one), so the two differ only past w tokens.
+            config = config with { SlidingWindow = w, SlidingWindowPattern = 0 };
+        }
+
         return config.Gemma ? GemmaConfig(config, m, k, file) : config;
     }
 

@@ -80,6 +80,13 @@ public static partial class HfModelLoader
             TiedEmbeddings = tied || !tensors.ContainsKey("output.weight"),
             Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))),
         };
+        if (modelType == "mistral" && HfJson.Int(cfg, "sliding_window") is int window && window > 0)
+        {
+            // Mistral 7B v0.1 (sliding_window 4096; later versions set null): a query at p sees keys p − W + 1 … p on
+            // every layer, transformers' sliding-window causal mask.
+            config = config with { SlidingWindow = window, SlidingWindowPattern = 0 };
+        }
+
         if (scalingType is "longrope" or "su")
         {
             config = LongRope(scaling!.Value, config, ropeDims);
