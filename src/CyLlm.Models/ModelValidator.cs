@@ -96,7 +96,9 @@ internal static class ModelValidator
         {
             if (!tensors.TryGetValue(name, out var t))
             {
-                throw new ModelFormatException($"{file}: tensor {name} is missing");
+                // Q/K/V may come separately or fused (Phi-3); name both when neither is there.
+                string fused = !c.FusedQkv && name.EndsWith(".attn_q.weight", StringComparison.Ordinal) ? $" (and so is the fused {name.Replace(".attn_q.", ".attn_qkv.", StringComparison.Ordinal)})" : "";
+                throw new ModelFormatException($"{file}: tensor {name} is missing{fused}");
             }
 
             CheckShape(t, cols, rows, file);
