@@ -15,8 +15,8 @@ ff..2ff-1 the up projection, as Hugging Face's gate_up_proj) and ffn_down; a sep
         made at n_ctx 256 (short) and 512 (long).
   phi4: Phi-4's shape: no rope factors, no attention factor, sliding_window 0.
 Both: dim 256, 8 query heads over 4 KV heads of 32, ffn 512, 4 layers. Matrices tile one seeded pool of N(0, std)
-values exactly as gen_qwen3.py does (F32 and F16 files hold the same model); norm weights uniform in [0.5, 1.5],
-F32. The file is byte-for-byte reproducible; the tests check its sha256 against TestData/llamacpp/phi3-tiny.sha256.
+values exactly as gen_qwen3.py does (F32, F16 and Q8_0 files hold the same model; Q8_0 quantized here as gen_moe.py
+does); norm weights uniform in [0.5, 1.5], F32. The file is byte-for-byte reproducible; the tests check its sha256 against TestData/llamacpp/phi3-tiny.sha256.
 The tokenizer.* metadata is copied from another GGUF (the Llama-2 vocabulary Phi-3 also uses).
 
   python3 scripts/golden/gen_phi3.py --variant phi3 --type f32 --tokenizer-from ../shared/models/llama-2-tiny-random.gguf -o phi3-tiny-f32.gguf
@@ -29,8 +29,14 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_qwen3 import (ALIGN, GGML_F32, GGML_F16, GGUF_MAGIC, TYPES, kv_f32, kv_str, kv_u32,  # noqa: E402
+from gen_qwen3 import (ALIGN, GGML_F32, GGML_F16, GGUF_MAGIC, TYPES as FLOAT_TYPES, kv_f32, kv_str, kv_u32,  # noqa: E402
                        next_prime, tokenizer_kvs, w_str)
+from gen_moe import q8_0_blocks  # noqa: E402
+
+GGML_Q8_0 = 8
+# CLI type -> (ggml type of 2-D tensors, bytes per element (None: Q8_0's 34 per 32), general.file_type). Q8_0 makes the
+# engine repack the fused matrices' Q/K/V and gate/up slices (rows in lanes), a path the float types do not take.
+TYPES = dict(FLOAT_TYPES, q8_0=(GGML_Q8_0, None, 7))
 
 TINY = dict(dim=256, hidden_dim=512, n_layers=4, n_heads=8, n_kv_heads=4, vocab=32000, ctx=1024, orig_ctx=256,
             rope_theta=10000.0, rms_eps=1e-5)
@@ -103,7 +109,7 @@ def generate(c, variant, type_name, out_path, tokenizer_src, seed, std, pool_ele
         n = 1
         for x in dims:
             n *= x
-        nb = n * (esize if kind == "w" else 4)
+        nb = (n // 32 * 34 if wtype == GGML_Q8_0 else n * esize) if kind == "w" else n * 4
         infos.append((name, dims, wtype if kind == "w" else GGML_F32, offset, nb, kind))
         offset = (offset + nb + ALIGN - 1) // ALIGN * ALIGN
 
@@ -119,9 +125,11 @@ def generate(c, variant, type_name, out_path, tokenizer_src, seed, std, pool_ele
     max_rows = max(dims[1] for _, dims, _ in tensors if len(dims) == 2)
     chunks = next_prime(max(pool_elems // 32, max_rows + 1))
     vals = [rng.gauss(0.0, std) for _ in range(chunks * 32)]
-    pool = struct.pack("<%d%s" % (len(vals), "f" if wtype == GGML_F32 else "e"), *vals)
+    if wtype == GGML_Q8_0:
+        pool, chunk_bytes = q8_0_blocks(vals), 34
+    else:
+        pool, chunk_bytes = struct.pack("<%d%s" % (len(vals), "f" if wtype == GGML_F32 else "e"), *vals), 32 * esize
     pool2 = pool + pool
-    chunk_bytes = 32 * esize
 
     tmp = out_path + ".tmp"
     os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)

@@ -35,3 +35,7 @@ for variant in phi3 phi4; do
   done
 done
 run phi3-tiny-f32.gguf phi3-tiny-f32-ctx512.json 512
+# Q8_0 (quantized by the generator; the engine repacks the fused matrices' slices): greedy ids only.
+python3 scripts/golden/gen_phi3.py --variant phi3 --type q8_0 --tokenizer-from ../shared/models/llama-2-tiny-random.gguf -o "$MODELS/phi3-tiny-q8_0.gguf"
+(cd "$MODELS" && sha256sum phi3-tiny-q8_0.gguf) >> "$OUT/phi3-tiny.sha256"
+run phi3-tiny-q8_0.gguf phi3-tiny-q8_0.json 256

@@ -7,10 +7,11 @@ namespace CyLlm.Engine.Tests;
 
 /// <summary>
 /// Phi-3 / Phi-4 against llama.cpp: the synthetic models of scripts/golden/gen_phi3.py (fused QKV and gate-up, GQA,
-/// NEOX RoPE; "phi3" with LongRoPE factors and attention factor, "phi4" without) give llama.cpp's greedy ids
-/// (TestData/llamacpp/phi3-tiny-*.json, phi4-tiny-*.json, written by scripts/golden/llama_cpp_phi3.sh at n_ctx 256 with
-/// an F32 KV cache) until the first near-tie, and at F32 its top-10 logits within 1e-3. The LongRoPE model run with a 512-token context
-/// matches llama.cpp at n_ctx 512 (phi3-tiny-f32-ctx512.json), where both rotate with the long factors.
+/// NEOX RoPE; "phi3" with LongRoPE factors and attention factor, "phi4" without; F32, F16, and Q8_0 for "phi3") give
+/// llama.cpp's greedy ids (TestData/llamacpp/phi3-tiny-*.json, phi4-tiny-*.json, written by
+/// scripts/golden/llama_cpp_phi3.sh at n_ctx 256 with an F32 KV cache) until the first near-tie, and at F32 its top-10
+/// logits within 1e-3. The LongRoPE model run with a 512-token context matches llama.cpp at n_ctx 512
+/// (phi3-tiny-f32-ctx512.json), where both rotate with the long factors.
 /// </summary>
 public sealed class Phi3LlamaCppTests
 {
@@ -41,6 +42,7 @@ public sealed class Phi3LlamaCppTests
     [SkippableTheory]
     [InlineData("phi3", "f32")]
     [InlineData("phi3", "f16")]
+    [InlineData("phi3", "q8_0")]
     [InlineData("phi4", "f32")]
     [InlineData("phi4", "f16")]
     public void Greedy_ids_match_llama_cpp_until_the_first_near_tie(string variant, string type)
@@ -53,6 +55,18 @@ public sealed class Phi3LlamaCppTests
         int comparable = golden.StepsBeforeFirstGapBelow(0.02f);
         Assert.True(comparable >= 8, $"the golden file has only {comparable} steps with a clear winner");
         Assert.Equal(golden.Generated.Take(comparable), r.TokenIds.Take(comparable));
+    }
+
+    [SkippableFact]
+    public unsafe void Q8_0_fused_slices_are_repacked_on_their_own_where_the_cpu_has_the_packed_kernel()
+    {
+        using var engine = Load("phi3", "q8_0", 256);
+        var layer = engine.Weights.Layers[0];
+        // Q [256 rows], K and V [128 rows each] of attn_qkv, gate and up [512 rows each] of ffn_up: five row ranges of
+        // two tensors, each its own matrix (the greedy test above checks they still compute llama.cpp's model).
+        Assert.Equal((256, 128, 128, 512, 512), (layer.Wq.Rows, layer.Wk.Rows, layer.Wv.Rows, layer.WGate.Rows, layer.WUp.Rows));
+        bool packs = CyLlm.Tensors.Quant.Q8_0x16.IsSupported || CyLlm.Tensors.Quant.Q8_0x8.IsSupported;
+        Assert.Equal(packs, layer.Wq.Packed != null && layer.Wv.Packed != null && layer.WUp.Packed != null);
     }
 
     [SkippableTheory]
