@@ -90,6 +90,20 @@ public sealed class GgufPhi3Tests : IDisposable
         Assert.Null(m.Config.RopeScaling);
     }
 
+    [Fact]
+    public void A_model_named_phi3_gets_llama_cpps_rstrip_tokens_and_others_none()
+    {
+        // The tiny vocabulary: <unk> (unknown), <s>, </s> (control), then normal pieces. llama.cpp's Phi-3 rule (by
+        // general.name): every special token swallows the whitespace after it except <unk>, <s> and <|endoftext|>.
+        using var phi = ModelLoader.Load(Write(TinyLlama(arch: "phi3").Set("general.name", GgufValueType.String, "Phi-3 Mini 4k Instruct").Build()));
+        Assert.Equal([2], phi.Tokenizer!.RStripIds);
+        using var phi3 = ModelLoader.Load(Write(TinyLlama(arch: "phi3").Set("general.name", GgufValueType.String, "phi3").Build()));
+        Assert.Equal([2], phi3.Tokenizer!.RStripIds);
+        // "Phi 3.5 Mini Instruct" (how newer conversions name it) does not match llama.cpp's rule, so nothing is stripped.
+        using var spaced = ModelLoader.Load(Write(TinyLlama(arch: "phi3").Set("general.name", GgufValueType.String, "Phi 3.5 Mini Instruct").Build()));
+        Assert.Empty(spaced.Tokenizer!.RStripIds);
+    }
+
     private static GgufTestWriter TinyPhi3Without(string tensor) => TinyLlama(arch: "phi3").Without(tensor);
 
     private static GgufTestWriter TinyPhi3Replacing(string tensor, long[] shape)
