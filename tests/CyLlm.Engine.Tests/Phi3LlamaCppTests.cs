@@ -37,6 +37,8 @@ public sealed class Phi3LlamaCppTests
         Assert.Equal(0, c.SlidingWindow);
         Assert.Equal([256L, 512], engine.Model.Get("blk.0.attn_qkv.weight").Shape);
         Assert.Equal([256L, 1024], engine.Model.Get("blk.0.ffn_up.weight").Shape);
+        // No template in the file: the Phi-3.5 built-in (<|user|>\n…<|end|>), not ChatML.
+        Assert.Equal("phi3.5", engine.ChatTemplateName);
     }
 
     [SkippableTheory]
