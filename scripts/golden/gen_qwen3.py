@@ -151,7 +151,7 @@ def tensor_list(c):
     return t
 
 
-def generate(c, type_name, out_path, tokenizer_src, seed=10, std=0.02, pool_elems=1 << 20):
+def generate(c, type_name, out_path, tokenizer_src, seed=10, std=0.02, pool_elems=1 << 20, yarn=0.0):
     wtype, esize, ftype = TYPES[type_name]
     tok, vocab = tokenizer_kvs(tokenizer_src)
     if vocab != c["vocab"]:
@@ -176,7 +176,15 @@ def generate(c, type_name, out_path, tokenizer_src, seed=10, std=0.02, pool_elem
         kv_u32(f"{a}.attention.value_length", c["head_dim"]),
         kv_f32(f"{a}.attention.layer_norm_rms_epsilon", c["rms_eps"]),
         kv_f32(f"{a}.rope.freq_base", c["rope_theta"]),
-    ] + tok
+    ]
+    if yarn:
+        # YaRN as llama.cpp's converter writes Qwen3's rope_scaling {rope_type: yarn, factor, original_max_position_embeddings}.
+        kvs += [
+            kv_str(f"{a}.rope.scaling.type", "yarn"),
+            kv_f32(f"{a}.rope.scaling.factor", yarn),
+            kv_u32(f"{a}.rope.scaling.original_context_length", c["ctx"] // int(yarn)),
+        ]
+    kvs += tok
 
     tensors = tensor_list(c)
     infos, offset = [], 0
@@ -236,12 +244,14 @@ def main():
     ap.add_argument("--tokenizer-from", required=True, help="GGUF whose tokenizer.* metadata is copied")
     ap.add_argument("--seed", type=int, default=10)
     ap.add_argument("--no-tie", action="store_true", help="write a separate output.weight")
+    ap.add_argument("--yarn", type=float, default=0.0,
+                    help="YaRN RoPE scaling with this factor from an original context of context_length / factor")
     ap.add_argument("-o", "--out", required=True)
     args = ap.parse_args()
     c = dict(TINY)
     c["tie"] = not args.no_tie
     try:
-        generate(c, args.type, args.out, args.tokenizer_from, seed=args.seed)
+        generate(c, args.type, args.out, args.tokenizer_from, seed=args.seed, yarn=args.yarn)
     except ValueError as e:
         sys.exit(f"gen_qwen3.py: error: {e}")
 

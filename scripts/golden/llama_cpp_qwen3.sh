@@ -20,3 +20,11 @@ for type in f32 f16; do
     > "$OUT/qwen3-tiny-$type.json"
   echo "wrote $OUT/qwen3-tiny-$type.json"
 done
+# Qwen3 with YaRN RoPE scaling (factor 4 from an original context of 128, as rope_scaling {rope_type: yarn} converts).
+model="$MODELS/qwen3-yarn4-tiny-f32.gguf"
+python3 scripts/golden/gen_qwen3.py --type f32 --yarn 4 --tokenizer-from ../shared/models/llama-2-tiny-random.gguf -o "$model"
+(cd "$MODELS" && sha256sum "qwen3-yarn4-tiny-f32.gguf") >> "$OUT/qwen3-tiny.sha256"
+abs=$(cd "$MODELS" && pwd)/qwen3-yarn4-tiny-f32.gguf
+(cd "$PEER" && node bench.mjs "$abs" --mode tokens --tokens "$TOKENS" --gen 32 --top 10 --top-steps) \
+  > "$OUT/qwen3-yarn4-tiny-f32.json"
+echo "wrote $OUT/qwen3-yarn4-tiny-f32.json"

@@ -132,6 +132,12 @@ public static class ChatTemplateSelector
             return "smollm2";
         }
 
+        if (hint.StartsWith("phi3", StringComparison.Ordinal) || hint.StartsWith("phi-3", StringComparison.Ordinal))
+        {
+            // Phi-3, 3.5 and 4 files carry their own template; one without gets Phi-3.5's <|user|>…<|end|> format.
+            return "phi3.5";
+        }
+
         return DefaultFallback;
     }
 }

@@ -29,6 +29,7 @@ public sealed partial class InferenceEngine
         Models.ModelArchitecture.Qwen3 or Models.ModelArchitecture.Qwen3Moe => "qwen3",
         // Gemma 2 and 3 share the <start_of_turn>user/model format of the built-in "gemma" template.
         Models.ModelArchitecture.Gemma2 or Models.ModelArchitecture.Gemma3 => "gemma",
+        Models.ModelArchitecture.Phi3 => "phi3",
         _ => null,
     };
 

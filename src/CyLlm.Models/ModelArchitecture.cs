@@ -25,4 +25,9 @@ public enum ModelArchitecture
     /// experts, weights renormalised over the k); see <see cref="ModelConfig.ExpertCount"/>. (Mixtral is
     /// <see cref="Llama"/> with experts.)</summary>
     Qwen3Moe = 5,
+
+    /// <summary>Phi-3 / Phi-3.5 / Phi-4 (GGUF phi3, HF Phi3ForCausalLM): Llama with the Q/K/V projections fused in one
+    /// matrix (<see cref="ModelConfig.FusedQkv"/>), the SwiGLU gate and up projections fused in ffn_up
+    /// (<see cref="ModelConfig.FusedGateUp"/>), NEOX RoPE, and LongRoPE frequency factors on the 128k models.</summary>
+    Phi3 = 6,
 }

@@ -32,6 +32,36 @@ public sealed record ModelConfig
     public RopeLayout RopeLayout { get; init; } = RopeLayout.Interleaved;
     public RopeScaling? RopeScaling { get; init; }
 
+    /// <summary>
+    /// Factor on RoPE's cos and sin (llama.cpp's attn_factor / mscale: with q and k both rotated, attention scores
+    /// scale by its square); 0 means 1. GGUF {arch}.rope.scaling.attn_factor; Phi-3's LongRoPE gives
+    /// √(1 + ln(context / original) / ln(original)).
+    /// </summary>
+    public float RopeAttentionFactor { get; init; }
+
+    /// <summary>The context the model was pre-trained with before RoPE scaling (GGUF {arch}.rope.scaling.original_context_length,
+    /// HF original_max_position_embeddings); 0 = <see cref="ContextLength"/>. LongRoPE rotates with the long factors when
+    /// the context a session is created with exceeds it, else with the short ones (llama.cpp's get_rope_factors).</summary>
+    public int RopeOriginalContext { get; init; }
+
+    /// <summary>LongRoPE per-pair frequency divisors ([ropeDims/2]) of a Hugging Face checkpoint (rope_scaling long_factor /
+    /// short_factor); a GGUF file carries them as the tensors rope_factors_long.weight / rope_factors_short.weight instead.</summary>
+    public float[]? LongRopeFactors { get; init; }
+
+    /// <inheritdoc cref="LongRopeFactors"/>
+    public float[]? ShortRopeFactors { get; init; }
+
+    /// <summary>YaRN RoPE scaling (GGUF rope.scaling.type "yarn", HF rope_type "yarn"); null = none.</summary>
+    public YarnScaling? Yarn { get; init; }
+
+    /// <summary>Q, K and V are one matrix blk.{i}.attn_qkv.weight ([qDim + 2·kvDim, Dim] row-major: the query rows, then
+    /// the key rows, then the value rows), as Phi-3 stores them, instead of attn_q/attn_k/attn_v.</summary>
+    public bool FusedQkv { get; init; }
+
+    /// <summary>The SwiGLU gate and up projections are one matrix blk.{i}.ffn_up.weight ([2·HiddenDim, Dim] row-major: the
+    /// gate rows, then the up rows, as HF Phi-3's gate_up_proj), with no ffn_gate.weight.</summary>
+    public bool FusedGateUp { get; init; }
+
     /// <summary>Q, K and V projections carry biases (Qwen2).</summary>
     public bool AttentionBias { get; init; }
 

@@ -36,9 +36,17 @@ internal static class ModelValidator
         {
             string p = $"blk.{i}.";
             expected[p + "attn_norm.weight"] = (c.Dim, 1);
-            expected[p + "attn_q.weight"] = (c.Dim, qDim);
-            expected[p + "attn_k.weight"] = (c.Dim, kvDim);
-            expected[p + "attn_v.weight"] = (c.Dim, kvDim);
+            if (c.FusedQkv)
+            {
+                expected[p + "attn_qkv.weight"] = (c.Dim, qDim + (2 * kvDim));
+            }
+            else
+            {
+                expected[p + "attn_q.weight"] = (c.Dim, qDim);
+                expected[p + "attn_k.weight"] = (c.Dim, kvDim);
+                expected[p + "attn_v.weight"] = (c.Dim, kvDim);
+            }
+
             expected[p + "attn_output.weight"] = (qDim, c.Dim);
             expected[p + "ffn_norm.weight"] = (c.Dim, 1);
             if (c.IsMoe)
@@ -49,6 +57,11 @@ internal static class ModelValidator
                 expected[p + "ffn_gate_exps.weight"] = (c.Dim, (long)c.HiddenDim * c.ExpertCount);
                 expected[p + "ffn_up_exps.weight"] = (c.Dim, (long)c.HiddenDim * c.ExpertCount);
                 expected[p + "ffn_down_exps.weight"] = (c.HiddenDim, (long)c.Dim * c.ExpertCount);
+            }
+            else if (c.FusedGateUp)
+            {
+                expected[p + "ffn_up.weight"] = (c.Dim, 2L * c.HiddenDim);
+                expected[p + "ffn_down.weight"] = (c.HiddenDim, c.Dim);
             }
             else
             {
@@ -83,7 +96,9 @@ internal static class ModelValidator
         {
             if (!tensors.TryGetValue(name, out var t))
             {
-                throw new ModelFormatException($"{file}: tensor {name} is missing");
+                // Q/K/V may come separately or fused (Phi-3); name both when neither is there.
+                string fused = !c.FusedQkv && name.EndsWith(".attn_q.weight", StringComparison.Ordinal) ? $" (and so is the fused {name.Replace(".attn_q.", ".attn_qkv.", StringComparison.Ordinal)})" : "";
+                throw new ModelFormatException($"{file}: tensor {name} is missing{fused}");
             }
 
             CheckShape(t, cols, rows, file);
@@ -102,6 +117,18 @@ internal static class ModelValidator
         {
             if (expected.ContainsKey(name))
             {
+                continue;
+            }
+
+            if (name is "rope_factors_long.weight" or "rope_factors_short.weight")
+            {
+                // LongRoPE (Phi-3 128k, Phi-3.5): per-pair frequency divisors, one set for every layer.
+                CheckShape(t, ropeDims / 2, 1, file);
+                if (!tensors.ContainsKey("rope_factors_long.weight") || !tensors.ContainsKey("rope_factors_short.weight"))
+                {
+                    throw new ModelFormatException($"{file}: tensor {name} is present without its LongRoPE counterpart (rope_factors_long.weight and rope_factors_short.weight come together)");
+                }
+
                 continue;
             }
 
@@ -165,6 +192,23 @@ internal static class ModelValidator
         if (c.SlidingWindow < 0 || c.SlidingWindowPattern < 0 || !(c.LocalRopeTheta == 0 || (float.IsFinite(c.LocalRopeTheta) && c.LocalRopeTheta > 1)))
         {
             throw new ModelFormatException($"{file}: sliding window {c.SlidingWindow} (pattern {c.SlidingWindowPattern}) or local RoPE base {c.LocalRopeTheta} is not valid");
+        }
+
+        if (!(float.IsFinite(c.RopeAttentionFactor) && c.RopeAttentionFactor >= 0) || c.RopeOriginalContext < 0)
+        {
+            throw new ModelFormatException($"{file}: RoPE attention factor {c.RopeAttentionFactor} or original context {c.RopeOriginalContext} is not valid");
+        }
+
+        if ((c.LongRopeFactors is null) != (c.ShortRopeFactors is null) || (c.LongRopeFactors is { } lf && (lf.Length != ropeDims / 2 || c.ShortRopeFactors!.Length != ropeDims / 2
+            || !lf.Concat(c.ShortRopeFactors).All(f => float.IsFinite(f) && f > 0))))
+        {
+            throw new ModelFormatException($"{file}: LongRoPE long and short factors must both be given, {ropeDims / 2} positive numbers each (one per rotated pair)");
+        }
+
+        if (c.Yarn is { } y && !(float.IsFinite(y.Factor) && y.Factor >= 1 && y.OriginalContextLength > 0 && float.IsFinite(y.ExtFactor) && y.ExtFactor >= 0
+            && float.IsFinite(y.AttnFactor) && y.AttnFactor > 0 && float.IsFinite(y.BetaFast) && float.IsFinite(y.BetaSlow) && y.BetaFast > 0 && y.BetaSlow > 0))
+        {
+            throw new ModelFormatException($"{file}: YaRN RoPE scaling (factor {y.Factor}, original context {y.OriginalContextLength}, ext {y.ExtFactor}, attn {y.AttnFactor}, beta fast {y.BetaFast}, slow {y.BetaSlow}) is not valid");
         }
 
         if (c.RopeScaling is { } s && !(float.IsFinite(s.Factor) && s.Factor >= 1 && float.IsFinite(s.LowFreqFactor) && float.IsFinite(s.HighFreqFactor)

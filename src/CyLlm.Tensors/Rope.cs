@@ -75,6 +75,28 @@ public static unsafe class Rope
     }
 
     /// <summary>
+    /// YaRN (ggml_rope_ext with ext_factor ≠ 0), folded into the inverse frequencies in place: pair i's angle
+    /// p·θ_i becomes p·θ_i·(s·(1 − r_i) + r_i) with s = 1 / <paramref name="factor"/> and r_i = ramp_i · ext, where the
+    /// ramp is 1 below the pair index at which a wavelength turns <paramref name="betaFast"/> times within
+    /// <paramref name="originalContext"/> (floored), 0 above the index of <paramref name="betaSlow"/> turns (ceiled), linear
+    /// between: fast pairs extrapolate, slow ones interpolate. The magnitude factor is the caller's (cos and sin).
+    /// Single-precision as ggml's ggml_rope_yarn_corr_dims and rope_yarn_ramp.
+    /// </summary>
+    public static void ApplyYarn(Span<float> inverseFrequencies, int ropeDims, float theta, float factor, int originalContext, float extFactor, float betaFast, float betaSlow)
+    {
+        float CorrDim(float rotations) => ropeDims * MathF.Log(originalContext / (rotations * 2 * MathF.PI)) / (2 * MathF.Log(theta));
+        float low = MathF.Max(0, MathF.Floor(CorrDim(betaFast)));
+        float high = MathF.Min(ropeDims - 1, MathF.Ceiling(CorrDim(betaSlow)));
+        float scale = 1f / factor;
+        for (int i = 0; i < inverseFrequencies.Length; i++)
+        {
+            float y = (i - low) / MathF.Max(0.001f, high - low);
+            float mix = (1 - MathF.Min(1, MathF.Max(0, y))) * extFactor;
+            inverseFrequencies[i] *= (scale * (1 - mix)) + mix;
+        }
+    }
+
+    /// <summary>
     /// Llama-3 frequency factors (Hugging Face "rope_type": "llama3"): long wavelengths are divided by
     /// <paramref name="factor"/>, short ones kept, the band between smoothly interpolated.
     /// </summary>

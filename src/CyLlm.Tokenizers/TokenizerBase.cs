@@ -17,6 +17,7 @@ public abstract partial class TokenizerBase : ITokenizer
     private readonly bool[] _endOfGeneration;  // [vocab]
     private readonly Dictionary<string, int> _ids;
     private readonly SpecialTokenMatcher _specials;
+    private readonly bool[] _rstrip;   // [vocab] special tokens that swallow the whitespace after them (TokenizerData.RStripIds)
 
     protected TokenizerBase(TokenizerData data)
     {
@@ -103,6 +104,15 @@ public abstract partial class TokenizerBase : ITokenizer
         }
 
         _specials = new SpecialTokenMatcher(candidates);
+        _rstrip = new bool[n];
+        foreach (int id in data.RStripIds ?? [])
+        {
+            if ((uint)id < (uint)n)
+            {
+                _rstrip[id] = true;
+            }
+        }
+
         _pieces = new byte[n][];
         _hidden = new bool[n];
     }
@@ -206,19 +216,33 @@ public abstract partial class TokenizerBase : ITokenizer
             else
             {
                 // llama.cpp: the first run and every run right after a special token count as "after special".
-                bool afterSpecial = true;
+                bool afterSpecial = true, strip = false;
                 foreach (var f in CollectionsMarshal.AsSpan(fragments))
                 {
                     if (f.TokenId >= 0)
                     {
                         output.Add(f.TokenId);
                         afterSpecial = true;
+                        strip = _rstrip[f.TokenId];
                     }
                     else
                     {
                         Debug.Assert(f.Length > 0, "raw fragments are never empty");
-                        EncodeText(text.Slice(f.Start, f.Length), afterSpecial, output);
+                        var run = text.Slice(f.Start, f.Length);
+                        if (strip)
+                        {
+                            // llama.cpp's tokenizer_st_partition with RSTRIP: the right remainder loses its leading
+                            // isspace() characters, and is dropped when nothing is left.
+                            run = run.TrimStart(" \t\n\v\f\r");
+                        }
+
+                        if (!run.IsEmpty)
+                        {
+                            EncodeText(run, afterSpecial, output);
+                        }
+
                         afterSpecial = false;
+                        strip = false;
                     }
                 }
             }

@@ -35,6 +35,11 @@ public sealed class TokenizerData
     /// <summary>Extra end-of-turn / end-of-generation ids (e.g. Llama 3 <c>&lt;|eot_id|&gt;</c>).</summary>
     public IReadOnlyList<int> EotIds { get; init; } = [];
 
+    /// <summary>Special tokens that swallow the whitespace right after them when they are matched in a prompt (llama.cpp's
+    /// LLAMA_TOKEN_ATTR_RSTRIP, which it sets for Phi-3 by model name; Hugging Face added tokens with "rstrip": true):
+    /// "&lt;|user|&gt;\nHi" encodes as &lt;|user|&gt; Hi.</summary>
+    public IReadOnlyList<int> RStripIds { get; init; } = [];
+
     /// <summary>Whether encoding a prompt adds BOS by default (GGUF <c>tokenizer.ggml.add_bos_token</c>).</summary>
     public bool AddBos { get; init; } = true;
 

@@ -12,6 +12,7 @@ public class BuiltInTemplateTests
     [InlineData("gemma")]
     [InlineData("qwen2")]
     [InlineData("smollm2")]
+    [InlineData("phi3.5")]
     public void Built_in_sources_are_the_verified_model_templates(string name)
     {
         // TestData/templates hold the sources the golden tests verify against Jinja2 (and llama.cpp where it has them).
@@ -24,7 +25,7 @@ public class BuiltInTemplateTests
     [Fact]
     public void Named_accessors_and_names_agree()
     {
-        Assert.Equal(["chatml", "llama2", "llama3", "mistral", "zephyr", "gemma", "qwen2", "smollm2"], BuiltInTemplates.Names);
+        Assert.Equal(["chatml", "llama2", "llama3", "mistral", "zephyr", "gemma", "qwen2", "smollm2", "phi3.5"], BuiltInTemplates.Names);
         Assert.Equal(BuiltInTemplates.Names.Count, BuiltInTemplates.All.Count);
         Assert.Same(BuiltInTemplates.All["chatml"], BuiltInTemplates.ChatML);
         Assert.Same(BuiltInTemplates.All["llama2"], BuiltInTemplates.Llama2);
@@ -34,6 +35,7 @@ public class BuiltInTemplateTests
         Assert.Same(BuiltInTemplates.All["gemma"], BuiltInTemplates.Gemma);
         Assert.Same(BuiltInTemplates.All["qwen2"], BuiltInTemplates.Qwen2);
         Assert.Same(BuiltInTemplates.All["smollm2"], BuiltInTemplates.SmolLM2);
+        Assert.Same(BuiltInTemplates.All["phi3.5"], BuiltInTemplates.Phi35);
         Assert.False(BuiltInTemplates.TryGet("nope", out _));
     }
 
@@ -88,7 +90,8 @@ public class BuiltInTemplateTests
     [InlineData(null, "TinyLlama", "zephyr")]
     [InlineData(null, "SmolLM", "smollm2")]
     [InlineData(null, "smollm2", "smollm2")]
-    [InlineData(null, "phi3", "chatml")]
+    [InlineData(null, "phi3", "phi3.5")]
+    [InlineData(null, "Phi-3.5-mini", "phi3.5")]
     [InlineData(null, "unknown-arch", "chatml")]
     public void Selector_falls_back_by_architecture(string? modelTemplate, string? hint, string expected)
     {

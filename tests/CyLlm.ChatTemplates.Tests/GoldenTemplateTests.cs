@@ -77,7 +77,7 @@ public class GoldenTemplateTests
     public void Golden_set_covers_the_required_models()
     {
         var names = TestData.Manifest.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToHashSet();
-        foreach (var required in new[] { "llama2", "llama3", "llama3.1", "llama3.1-tools", "mistral", "mistral-v1", "mistral-v3", "qwen2", "qwen2-tools", "smollm2", "chatml", "zephyr", "gemma", "tinyllama", "phi3" })
+        foreach (var required in new[] { "llama2", "llama3", "llama3.1", "llama3.1-tools", "mistral", "mistral-v1", "mistral-v3", "qwen2", "qwen2-tools", "smollm2", "chatml", "zephyr", "gemma", "tinyllama", "phi3", "phi3.5", "phi4", "phi4-mini" })
         {
             Assert.Contains(required, names);
         }

@@ -18,7 +18,7 @@ public sealed class ChatTemplateOptionTests
     {
         var (code, stderr) = Train("no-such-template");
         Assert.Equal(2, code);
-        Assert.Equal("error: --chat-template: 'no-such-template' is neither a file nor a built-in template (known: chatml, llama2, llama3, mistral, zephyr, gemma, qwen2, smollm2)", stderr.Trim());
+        Assert.Equal("error: --chat-template: 'no-such-template' is neither a file nor a built-in template (known: chatml, llama2, llama3, mistral, zephyr, gemma, qwen2, smollm2, phi3.5)", stderr.Trim());
     }
 
     [Fact]

@@ -17,8 +17,9 @@ internal static unsafe class HfCheckpointWriter
 {
     /// <param name="edit">Optional: rewrites a tensor's values (by canonical GGUF name) before it is written.</param>
     /// <param name="omit">Optional: canonical GGUF names left out of the folder.</param>
+    /// <param name="extraConfig">Optional: config.json keys added or replaced (e.g. Mistral's sliding_window).</param>
     public static void Write(LoadedModel model, string folder, string dtype, int shards = 1, string modelType = "llama",
-        Func<string, float[], float[]>? edit = null, IReadOnlySet<string>? omit = null)
+        Func<string, float[], float[]>? edit = null, IReadOnlySet<string>? omit = null, IReadOnlyDictionary<string, object?>? extraConfig = null)
     {
         Directory.CreateDirectory(folder);
         var c = model.Config;
@@ -58,9 +59,18 @@ internal static unsafe class HfCheckpointWriter
         {
             string p = $"model.layers.{i}.";
             Add(p + "input_layernorm.weight", $"blk.{i}.attn_norm.weight");
-            Add(p + "self_attn.q_proj.weight", $"blk.{i}.attn_q.weight", true, c.Heads);
-            Add(p + "self_attn.k_proj.weight", $"blk.{i}.attn_k.weight", true, c.KvHeads);
-            Add(p + "self_attn.v_proj.weight", $"blk.{i}.attn_v.weight");
+            if (c.FusedQkv)
+            {
+                // Phi-3: the fused matrix has HF's row order already (NEOX RoPE, no permutation).
+                Add(p + "self_attn.qkv_proj.weight", $"blk.{i}.attn_qkv.weight");
+            }
+            else
+            {
+                Add(p + "self_attn.q_proj.weight", $"blk.{i}.attn_q.weight", true, c.Heads);
+                Add(p + "self_attn.k_proj.weight", $"blk.{i}.attn_k.weight", true, c.KvHeads);
+                Add(p + "self_attn.v_proj.weight", $"blk.{i}.attn_v.weight");
+            }
+
             Add(p + "self_attn.o_proj.weight", $"blk.{i}.attn_output.weight");
             if (c.QkNorm)
             {
@@ -79,8 +89,16 @@ internal static unsafe class HfCheckpointWriter
                 Add(p + "post_attention_layernorm.weight", $"blk.{i}.ffn_norm.weight");
             }
 
-            Add(p + "mlp.gate_proj.weight", $"blk.{i}.ffn_gate.weight");
-            Add(p + "mlp.up_proj.weight", $"blk.{i}.ffn_up.weight");
+            if (c.FusedGateUp)
+            {
+                Add(p + "mlp.gate_up_proj.weight", $"blk.{i}.ffn_up.weight");
+            }
+            else
+            {
+                Add(p + "mlp.gate_proj.weight", $"blk.{i}.ffn_gate.weight");
+                Add(p + "mlp.up_proj.weight", $"blk.{i}.ffn_up.weight");
+            }
+
             Add(p + "mlp.down_proj.weight", $"blk.{i}.ffn_down.weight");
             if (modelType == "qwen2")
             {
@@ -111,6 +129,30 @@ internal static unsafe class HfCheckpointWriter
             ["rope_theta"] = c.RopeTheta,
             ["tie_word_embeddings"] = c.TiedEmbeddings,
         };
+        if (model.TryGet("rope_factors_long.weight") is { } longFactors)
+        {
+            // Phi-3.5 / Phi-3 128k: the GGUF's LongRoPE tensors back as rope_scaling lists. The attention factor is left
+            // to the loader (√(1 + ln(max / original) / ln(original)), what llama.cpp's converter wrote into the GGUF).
+            config["original_max_position_embeddings"] = c.RopeOriginalContext;
+            config["rope_scaling"] = new Dictionary<string, object>
+            {
+                ["type"] = "longrope",
+                ["long_factor"] = Floats(longFactors),
+                ["short_factor"] = Floats(model.Get("rope_factors_short.weight")),
+            };
+        }
+
+        if (c.Yarn is { } yarn)
+        {
+            // rope_scaling as Qwen3 ships it for long contexts; beta_fast/beta_slow left at transformers' defaults (32/1).
+            config["rope_scaling"] = new Dictionary<string, object>
+            {
+                ["rope_type"] = "yarn",
+                ["factor"] = yarn.Factor,
+                ["original_max_position_embeddings"] = yarn.OriginalContextLength,
+            };
+        }
+
         if (c.HeadDim * c.Heads != c.Dim)
         {
             config["head_dim"] = c.HeadDim;
@@ -135,6 +177,11 @@ internal static unsafe class HfCheckpointWriter
             }
         }
 
+        foreach (var (key, value) in extraConfig ?? new Dictionary<string, object?>())
+        {
+            config[key] = value;
+        }
+
         File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(config));
         int per = (tensors.Count + shards - 1) / shards;
         var weightMap = new Dictionary<string, string>();
@@ -153,6 +200,17 @@ internal static unsafe class HfCheckpointWriter
         {
             File.WriteAllText(Path.Combine(folder, "model.safetensors.index.json"), JsonSerializer.Serialize(new { metadata = new { }, weight_map = weightMap }));
         }
+    }
+
+    private static float[] Floats(WeightTensor t)
+    {
+        var data = new float[t.ElementCount];
+        fixed (float* d = data)
+        {
+            Dequantize.Row(t.Type, (byte*)t.Data, d, data.Length);
+        }
+
+        return data;
     }
 
     /// <summary>Interleaved pairs (2i, 2i+1) → half-split (i, i+d/2) per head, as HF's conversion permutes.</summary>

@@ -30,6 +30,28 @@ public sealed class Qwen3HfTests : IDisposable
         return engine.PromptLogits(Prompt);
     }
 
+    [SkippableFact]
+    public void A_yarn_rope_scaling_folder_gives_the_yarn_gguf_logits()
+    {
+        string gguf = SyntheticQwen3.GetYarn4();
+        float[] expected;
+        using (var engine = InferenceEngine.Load(gguf, null, new EngineOptions { Threads = 2 }))
+        {
+            expected = engine.PromptLogits(Prompt);
+        }
+
+        string folder = Path.Combine(_dir, "yarn");
+        using (var source = ModelLoader.Load(gguf))
+        {
+            HfCheckpointWriter.Write(source, folder, "F32", modelType: "qwen3");
+        }
+
+        using var hf = InferenceEngine.Load(folder, gguf, new EngineOptions { Threads = 2 });
+        Assert.Equal(new YarnScaling(4f, 128, 1f, 1f, 32f, 1f), hf.Config.Yarn);
+        var actual = hf.PromptLogits(Prompt);
+        Assert.True(MaxDiff(expected, actual) < 1e-4f, $"HF vs GGUF logits differ by {MaxDiff(expected, actual)}");
+    }
+
     private static float MaxDiff(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
 
     [SkippableFact]

@@ -10,4 +10,8 @@ internal static class SyntheticQwen3
 {
     public static string Get(string type) =>
         GeneratedModel.Get($"qwen3-tiny-{type}.gguf", "gen_qwen3.py", "qwen3-tiny.sha256", "llama_cpp_qwen3.sh", "--type", type);
+
+    /// <summary>The F32 model with YaRN RoPE scaling (factor 4 from an original context of 128 of its 512).</summary>
+    public static string GetYarn4() =>
+        GeneratedModel.Get("qwen3-yarn4-tiny-f32.gguf", "gen_qwen3.py", "qwen3-tiny.sha256", "llama_cpp_qwen3.sh", "--type", "f32", "--yarn", "4");
 }

@@ -212,7 +212,7 @@ public sealed class GgufHostileTests : IDisposable
     public void Unknown_or_missing_architecture_is_named()
     {
         var neox = Fails(TinyLlama().Set("general.architecture", GgufValueType.String, "gpt-neox"));
-        Assert.Contains("architecture 'gpt-neox' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, gemma2, gemma3)", neox.Message);
+        Assert.Contains("architecture 'gpt-neox' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3)", neox.Message);
         Assert.Contains("general.architecture is missing", Fails(TinyLlama().Without("general.architecture")).Message);
         Assert.Contains("mixture-of-experts keys llama.expert_count 8 and llama.expert_used_count 0 are inconsistent", Fails(TinyLlama().Meta("llama.expert_count", GgufValueType.UInt32, 8u)).Message);
     }
@@ -258,7 +258,8 @@ public sealed class GgufHostileTests : IDisposable
         Assert.Contains("value_length", Fails(TinyLlama().Meta("llama.attention.value_length", GgufValueType.UInt32, 4u)).Message);
         Assert.Contains("RoPE dimension count 9", Fails(TinyLlama().Meta("llama.rope.dimension_count", GgufValueType.UInt32, 9u)).Message);
         Assert.Contains("epsilon", Fails(TinyLlama().Set("llama.attention.layer_norm_rms_epsilon", GgufValueType.Float32, float.NaN)).Message);
-        Assert.Contains("RoPE scaling type 'yarn'", Fails(TinyLlama().Meta("llama.rope.scaling.type", GgufValueType.String, "yarn").Meta("llama.rope.scaling.factor", GgufValueType.Float32, 4f)).Message);
+        Assert.Contains("RoPE scaling type 'longrope'", Fails(TinyLlama().Meta("llama.rope.scaling.type", GgufValueType.String, "longrope").Meta("llama.rope.scaling.factor", GgufValueType.Float32, 4f)).Message);
+        Assert.Contains("YaRN RoPE scaling needs llama.rope.scaling.factor", Fails(TinyLlama().Meta("llama.rope.scaling.type", GgufValueType.String, "yarn")).Message);
         Assert.Contains("llama.vocab_size is 9", Fails(TinyLlama().Meta("llama.vocab_size", GgufValueType.UInt32, 9u)).Message);
         Assert.Contains("out of range", Fails(TinyLlama().Set("llama.block_count", GgufValueType.UInt64, 1UL << 40)).Message);
     }

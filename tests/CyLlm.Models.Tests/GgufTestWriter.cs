@@ -214,11 +214,20 @@ internal sealed class GgufTestWriter
         var rng = new Random(seed);
         w.Tensor("token_embd.weight", GgmlType.F32, [dim, vocab], RandomRows(rng, GgmlType.F32, dim, vocab))
          .Tensor("output_norm.weight", GgmlType.F32, [dim], Ones(dim))
-         .Tensor("blk.0.attn_norm.weight", GgmlType.F32, [dim], Ones(dim))
-         .Tensor("blk.0.attn_q.weight", matrixType, [dim, dim], RandomRows(rng, matrixType, dim, dim))
-         .Tensor("blk.0.attn_k.weight", matrixType, [dim, kvDim], RandomRows(rng, matrixType, dim, kvDim))
-         .Tensor("blk.0.attn_v.weight", matrixType, [dim, kvDim], RandomRows(rng, matrixType, dim, kvDim))
-         .Tensor("blk.0.attn_output.weight", matrixType, [dim, dim], RandomRows(rng, matrixType, dim, dim))
+         .Tensor("blk.0.attn_norm.weight", GgmlType.F32, [dim], Ones(dim));
+        if (arch == "phi3")
+        {
+            // Phi-3: Q/K/V fused in one [dim, q + 2 kv] tensor.
+            w.Tensor("blk.0.attn_qkv.weight", matrixType, [dim, dim + (2 * kvDim)], RandomRows(rng, matrixType, dim, dim + (2 * kvDim)));
+        }
+        else
+        {
+            w.Tensor("blk.0.attn_q.weight", matrixType, [dim, dim], RandomRows(rng, matrixType, dim, dim))
+             .Tensor("blk.0.attn_k.weight", matrixType, [dim, kvDim], RandomRows(rng, matrixType, dim, kvDim))
+             .Tensor("blk.0.attn_v.weight", matrixType, [dim, kvDim], RandomRows(rng, matrixType, dim, kvDim));
+        }
+
+        w.Tensor("blk.0.attn_output.weight", matrixType, [dim, dim], RandomRows(rng, matrixType, dim, dim))
          .Tensor("blk.0.ffn_norm.weight", GgmlType.F32, [dim], Ones(dim));
         if (experts > 0)
         {
@@ -230,6 +239,12 @@ internal sealed class GgufTestWriter
              .Tensor("blk.0.ffn_gate_exps.weight", matrixType, [dim, hidden, experts], RandomRows(rng, matrixType, dim, hidden * experts))
              .Tensor("blk.0.ffn_up_exps.weight", matrixType, [dim, hidden, experts], RandomRows(rng, matrixType, dim, hidden * experts))
              .Tensor("blk.0.ffn_down_exps.weight", matrixType, [hidden, dim, experts], RandomRows(rng, matrixType, hidden, dim * experts));
+        }
+        else if (arch == "phi3")
+        {
+            // Phi-3: the SwiGLU gate and up projections fused in one [dim, 2 ff] ffn_up.
+            w.Tensor("blk.0.ffn_up.weight", matrixType, [dim, 2 * hidden], RandomRows(rng, matrixType, dim, 2 * hidden))
+             .Tensor("blk.0.ffn_down.weight", matrixType, [hidden, dim], RandomRows(rng, matrixType, hidden, dim));
         }
         else
         {

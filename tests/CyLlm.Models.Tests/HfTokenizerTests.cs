@@ -55,6 +55,18 @@ public sealed class HfTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void Added_tokens_marked_rstrip_swallow_the_whitespace_after_them()
+    {
+        var tok = HfTestFolder.ByteLevelTokenizer();
+        var added = tok["added_tokens"]!.AsArray();
+        int id = (int)added[0]!["id"]!;
+        added[0]!["rstrip"] = true;   // Phi-3 marks <|user|>, <|end|>, <|assistant|> … this way
+        var t = ModelLoader.LoadTokenizer(Write(tok, sub: "rstrip"));
+        Assert.Equal([id], t.RStripIds);
+        Assert.Empty(ModelLoader.LoadTokenizer(Write(HfTestFolder.ByteLevelTokenizer(), sub: "plain")).RStripIds);
+    }
+
+    [Fact]
     public void Array_merges_with_spaces_use_the_byte_level_space()
     {
         var tok = HfTestFolder.ByteLevelTokenizer();

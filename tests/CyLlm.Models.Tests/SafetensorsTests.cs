@@ -169,6 +169,36 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void Longrope_su_and_yarn_rope_scaling_are_read()
+    {
+        // head_dim 4: two rotated pairs. "su" is the older configs' name for LongRoPE; the attention factor is the
+        // converter's √(1 + ln(128 / 32) / ln 32) when the config gives none.
+        var su = Folder("su");
+        su.Config["original_max_position_embeddings"] = 32;
+        su.Config["rope_scaling"] = new JsonObject { ["type"] = "su", ["long_factor"] = new JsonArray(1.0, 4.0), ["short_factor"] = new JsonArray(1.0, 1.5) };
+        using (var m = ModelLoader.Load(su.Write().Folder))
+        {
+            Assert.Equal([1f, 4f], m.Config.LongRopeFactors!);
+            Assert.Equal([1f, 1.5f], m.Config.ShortRopeFactors!);
+            Assert.Equal(32, m.Config.RopeOriginalContext);
+            Assert.Equal(MathF.Sqrt(1 + (MathF.Log(4) / MathF.Log(32))), m.Config.RopeAttentionFactor, 5);
+            Assert.Null(m.Config.RopeScaling);
+        }
+
+        var yarn = Folder("yarn");
+        yarn.Config["rope_scaling"] = new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0, ["original_max_position_embeddings"] = 32, ["beta_fast"] = 16.0 };
+        using (var m = ModelLoader.Load(yarn.Write().Folder))
+        {
+            Assert.Equal(new YarnScaling(4f, 32, 1f, 1f, 16f, 1f), m.Config.Yarn);
+            Assert.Null(m.Config.RopeScaling);
+        }
+
+        var noOriginal = Folder("nooriginal");
+        noOriginal.Config["rope_scaling"] = new JsonObject { ["type"] = "longrope", ["long_factor"] = new JsonArray(1.0, 4.0), ["short_factor"] = new JsonArray(1.0, 1.5) };
+        Assert.Contains("LongRoPE scaling needs original_max_position_embeddings", Fails(noOriginal.Write().Folder).Message);
+    }
+
+    [Fact]
     public void Defaults_rope_scaling_and_v5_rope_parameters_are_read()
     {
         var f = Folder("llama3");
@@ -208,7 +238,9 @@ public sealed class SafetensorsTests : IDisposable
             ("hidden_size", "16", "'hidden_size' is missing or not a positive integer"),
             ("num_hidden_layers", -1, "'num_hidden_layers' is missing"),
             ("rope_scaling", new JsonObject { ["type"] = "linear", ["factor"] = 2.0 }, "rope_scaling type 'linear'"),
-            ("rope_scaling", new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0 }, "rope_scaling type 'yarn'"),
+            ("rope_scaling", new JsonObject { ["rope_type"] = "dynamic", ["factor"] = 4.0 }, "rope_scaling type 'dynamic'"),
+            ("rope_scaling", new JsonObject { ["rope_type"] = "yarn" }, "rope_scaling yarn needs a factor"),
+            ("rope_scaling", new JsonObject { ["rope_type"] = "longrope", ["long_factor"] = new JsonArray(1.0), ["short_factor"] = new JsonArray(1.0), ["original_max_position_embeddings"] = 16 }, "long_factor must be a list of"),
             ("num_attention_heads", 3, "hidden_size 16 is not a multiple of num_attention_heads 3"),
             ("vocab_size", 11, "token_embd.weight has shape [16, 10], expected [16, 11]"),
         ];

@@ -30,6 +30,6 @@ internal static class CommonOptions
 
     public static Option<string?> ChatTemplate() => new("--chat-template")
     {
-        Description = "chat template instead of the model's own: a built-in name (chatml, llama2, llama3, mistral, qwen2, gemma, zephyr, smollm2) or a Jinja file",
+        Description = "chat template instead of the model's own: a built-in name (chatml, llama2, llama3, mistral, qwen2, gemma, zephyr, smollm2, phi3.5) or a Jinja file",
     };
 }

@@ -35,11 +35,21 @@ internal static class InspectCommand
         sb.AppendLine($"heads:         {c.Heads} (kv {c.KvHeads}, head_dim {c.HeadDim})");
         sb.AppendLine($"vocab:         {c.VocabSize}");
         sb.AppendLine($"context:       {c.ContextLength}");
-        sb.AppendLine($"rope:          theta {c.RopeTheta}, {c.RopeLayout}, dims {(c.RopeDimensions > 0 ? c.RopeDimensions : c.HeadDim)}{(c.RopeScaling is { } s ? $", llama3 scaling x{s.Factor}" : "")}");
+        sb.AppendLine($"rope:          theta {c.RopeTheta}, {c.RopeLayout}, dims {(c.RopeDimensions > 0 ? c.RopeDimensions : c.HeadDim)}{(c.RopeScaling is { } s ? $", llama3 scaling x{s.Factor}" : "")}{(c.Yarn is { } y ? $", YaRN x{y.Factor} from {y.OriginalContextLength}" : "")}{(m.TryGet("rope_factors_long.weight") is not null || c.LongRopeFactors is not null ? $", LongRoPE from {c.RopeOriginalContext}" : "")}{(c.RopeAttentionFactor > 0 ? $", attn factor {c.RopeAttentionFactor}" : "")}");
         sb.AppendLine($"rms_eps:       {c.RmsNormEps}");
         sb.AppendLine($"tied output:   {c.TiedEmbeddings}");
         sb.AppendLine($"qkv bias:      {c.AttentionBias}");
         sb.AppendLine($"qk head norm:  {c.QkNorm}");
+        if (c.FusedQkv || c.FusedGateUp)
+        {
+            sb.AppendLine($"fused:         {(c.FusedQkv ? "qkv " : "")}{(c.FusedGateUp ? "gate-up" : "")}".TrimEnd());
+        }
+
+        if (c.SlidingWindow > 0 && !c.Gemma)
+        {
+            sb.AppendLine($"window:        {c.SlidingWindow} tokens on {Enumerable.Range(0, c.Layers).Count(c.IsLocalLayer)} of {c.Layers} layers");
+        }
+
         if (c.Gemma)
         {
             string local = c.SlidingWindow > 0 ? $"{c.SlidingWindow} tokens on {Enumerable.Range(0, c.Layers).Count(c.IsLocalLayer)} of {c.Layers} layers" : "none";

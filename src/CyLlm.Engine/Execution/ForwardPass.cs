@@ -30,6 +30,7 @@ internal sealed unsafe class ForwardPass : IDisposable
     private int* _positions, _sequences;
     private int* _runStarts;   // [maxBatch + 1] query runs of the current batch (see AttentionJob)
     private int _runs;
+    private readonly float[] _inv, _localInv;   // [ropeDims/2] inverse frequencies of the global and the sliding layers for this context
 
     public ForwardPass(ModelWeights weights, WorkerPool pool, int maxBatch, int context)
     {
@@ -64,6 +65,9 @@ internal sealed unsafe class ForwardPass : IDisposable
         _adapters = new LoraAdapter?[maxBatch];
         _sequences = (int*)NativeMemory.Alloc((nuint)maxBatch, sizeof(int));
         _runStarts = (int*)NativeMemory.Alloc((nuint)maxBatch + 1, sizeof(int));
+        _inv = weights.InverseFrequenciesFor(context);
+        // The local layers keep their own frequencies (Gemma 3); where they equal the default ones they follow _inv.
+        _localInv = ReferenceEquals(weights.LocalInverseFrequencies, weights.InverseFrequencies) ? _inv : weights.LocalInverseFrequencies;
         _moe = c.IsMoe ? new MoeFeedForward(c.Dim, c.HiddenDim, c.ExpertCount, c.ExpertUsedCount, maxBatch) : null;
     }
 
@@ -115,13 +119,22 @@ internal sealed unsafe class ForwardPass : IDisposable
 
         _runs = AttentionJob.SplitRuns(_positions, _sequences, n, _runStarts);
         int half = _w.RopeDims / 2;
-        var inv = _w.InverseFrequencies;
         for (int i = 0; i < n; i++)
         {
-            Rope.Angles(positions[i], inv, new Span<float>(_cos + ((nint)i * half), half), new Span<float>(_sin + ((nint)i * half), half));
-            if (!ReferenceEquals(_w.LocalInverseFrequencies, inv))
+            Rope.Angles(positions[i], _inv, new Span<float>(_cos + ((nint)i * half), half), new Span<float>(_sin + ((nint)i * half), half));
+            if (!ReferenceEquals(_localInv, _inv))
             {
-                Rope.Angles(positions[i], _w.LocalInverseFrequencies, new Span<float>(_cosLocal + ((nint)i * half), half), new Span<float>(_sinLocal + ((nint)i * half), half));
+                Rope.Angles(positions[i], _localInv, new Span<float>(_cosLocal + ((nint)i * half), half), new Span<float>(_sinLocal + ((nint)i * half), half));
+            }
+        }
+
+        if (_w.RopeScale != 1f)
+        {
+            // ggml's mscale (LongRoPE's or YaRN's attention factor) multiplies cos and sin, so both q and k are scaled.
+            foreach (nint p in (ReadOnlySpan<nint>)[(nint)_cos, (nint)_sin, (nint)_cosLocal, (nint)_sinLocal])
+            {
+                var span = new Span<float>((float*)p, n * half);
+                TensorPrimitives.Multiply(span, _w.RopeScale, span);
             }
         }
 
@@ -198,7 +211,7 @@ internal sealed unsafe class ForwardPass : IDisposable
                 RmsNorm.Rows(k, Pin(lw.KNorm!), k, c.KvHeads, c.HeadDim, c.RmsNormEps);
             }
 
-            bool localAngles = lw.Local && !ReferenceEquals(_w.LocalInverseFrequencies, _w.InverseFrequencies);
+            bool localAngles = lw.Local && !ReferenceEquals(_localInv, _inv);
             float* cs = (localAngles ? _cosLocal : _cos) + ((nint)i * half);
             float* sn = (localAngles ? _sinLocal : _sin) + ((nint)i * half);
             if (c.RopeLayout == RopeLayout.Interleaved)

@@ -31,12 +31,16 @@ internal sealed unsafe class ModelWeights : IDisposable
         for (int i = 0; i < c.Layers; i++)
         {
             string p = $"blk.{i}.";
+            // Phi-3 fuses Q/K/V into attn_qkv ([qDim + 2·kvDim, dim]: query rows, key rows, value rows) and the SwiGLU
+            // gate and up into ffn_up ([2·hidden, dim]: gate rows, then up rows); each part is a row range viewed in place.
+            var qkv = c.FusedQkv ? Slices(model.Get(p + "attn_qkv.weight"), c.Dim, qDim, kvDim, kvDim) : null;
+            var gateUp = c.FusedGateUp && !c.IsMoe ? Slices(model.Get(p + "ffn_up.weight"), c.Dim, c.HiddenDim, c.HiddenDim) : null;
             Layers[i] = new LayerWeights
             {
                 AttnNorm = Norm(model.Get(p + "attn_norm.weight"), c.Dim, shift),
-                Wq = Matrix(model.Get(p + "attn_q.weight"), qDim, c.Dim),
-                Wk = Matrix(model.Get(p + "attn_k.weight"), kvDim, c.Dim),
-                Wv = Matrix(model.Get(p + "attn_v.weight"), kvDim, c.Dim),
+                Wq = qkv?[0] ?? Matrix(model.Get(p + "attn_q.weight"), qDim, c.Dim),
+                Wk = qkv?[1] ?? Matrix(model.Get(p + "attn_k.weight"), kvDim, c.Dim),
+                Wv = qkv?[2] ?? Matrix(model.Get(p + "attn_v.weight"), kvDim, c.Dim),
                 Wo = Matrix(model.Get(p + "attn_output.weight"), c.Dim, qDim),
                 Bq = OptionalVector(model.TryGet(p + "attn_q.bias"), qDim),
                 Bk = OptionalVector(model.TryGet(p + "attn_k.bias"), kvDim),
@@ -47,8 +51,8 @@ internal sealed unsafe class ModelWeights : IDisposable
                 FfnNorm = Norm(model.Get(p + "ffn_norm.weight"), c.Dim, shift),
                 FfnPostNorm = c.Gemma ? Norm(model.Get(p + "post_ffw_norm.weight"), c.Dim, shift) : null,
                 Local = c.IsLocalLayer(i),
-                WGate = c.IsMoe ? default : Matrix(model.Get(p + "ffn_gate.weight"), c.HiddenDim, c.Dim),
-                WUp = c.IsMoe ? default : Matrix(model.Get(p + "ffn_up.weight"), c.HiddenDim, c.Dim),
+                WGate = c.IsMoe ? default : gateUp?[0] ?? Matrix(model.Get(p + "ffn_gate.weight"), c.HiddenDim, c.Dim),
+                WUp = c.IsMoe ? default : gateUp?[1] ?? Matrix(model.Get(p + "ffn_up.weight"), c.HiddenDim, c.Dim),
                 WDown = c.IsMoe ? default : Matrix(model.Get(p + "ffn_down.weight"), c.Dim, c.HiddenDim),
                 Moe = c.IsMoe ? Experts(p) : null,
             };
@@ -56,10 +60,29 @@ internal sealed unsafe class ModelWeights : IDisposable
 
         var freqs = model.TryGet("rope_freqs.weight");
         int ropeDims = c.RopeDimensions > 0 ? c.RopeDimensions : c.HeadDim;
+        // LongRoPE (Phi-3 128k, Phi-3.5): the short factors are the default, the long ones replace them for sessions
+        // whose context exceeds the original one (InverseFrequenciesFor).
+        float[]? shortFactors = model.TryGet("rope_factors_short.weight") is { } sf ? Vector(sf, ropeDims / 2) : c.ShortRopeFactors;
+        float[]? longFactors = model.TryGet("rope_factors_long.weight") is { } lf ? Vector(lf, ropeDims / 2) : c.LongRopeFactors;
         float[] factors = freqs is not null ? Vector(freqs, ropeDims / 2)
+            : shortFactors is not null ? shortFactors
             : c.RopeScaling is { } rs ? Rope.Llama3FreqFactors(ropeDims, c.RopeTheta, rs.Factor, rs.LowFreqFactor, rs.HighFreqFactor, rs.OriginalContextLength)
             : [];
         InverseFrequencies = Rope.InverseFrequencies(ropeDims, c.RopeTheta, factors);
+        if (freqs is null && longFactors is not null)
+        {
+            LongInverseFrequencies = Rope.InverseFrequencies(ropeDims, c.RopeTheta, longFactors);
+        }
+
+        if (c.Yarn is { } yarn)
+        {
+            Rope.ApplyYarn(InverseFrequencies, ropeDims, c.RopeTheta, yarn.Factor, yarn.OriginalContextLength, yarn.ExtFactor, yarn.BetaFast, yarn.BetaSlow);
+        }
+
+        // The factor on cos/sin (ggml's mscale): YaRN's attention factor times the 0.1·ln(factor) + 1 that rope_yarn
+        // adds when it extrapolates, else {arch}.rope.scaling.attn_factor (Phi-3 LongRoPE), else 1.
+        RopeScale = c.Yarn is { } y ? y.AttnFactor * (y.ExtFactor != 0 ? 1f + (0.1f * MathF.Log(y.Factor)) : 1f)
+            : c.RopeAttentionFactor > 0 ? c.RopeAttentionFactor : 1f;
         if (c.RopeLinearFactor > 0)
         {
             // Linear scaling (Gemma 3's global layers): angle = (position / factor) · θ_i, the same as θ_i / factor.
@@ -85,6 +108,23 @@ internal sealed unsafe class ModelWeights : IDisposable
     public QuantMatrix Output { get; }
     public LayerWeights[] Layers { get; }
     public float[] InverseFrequencies { get; }
+
+    /// <summary>LongRoPE's long-factor inverse frequencies; null when the model has no LongRoPE factors.</summary>
+    public float[]? LongInverseFrequencies { get; }
+
+    /// <summary>Factor on every RoPE cos and sin (1 unless YaRN or an attention factor asks otherwise).</summary>
+    public float RopeScale { get; }
+
+    /// <summary>
+    /// The (global-layer) inverse frequencies for a session of <paramref name="context"/> tokens: LongRoPE's long factors
+    /// when it exceeds the original context (llama.cpp's get_rope_factors compares n_ctx_seq with n_ctx_orig_yarn),
+    /// otherwise the default (short-factor) ones.
+    /// </summary>
+    public float[] InverseFrequenciesFor(int context)
+    {
+        int original = Config.RopeOriginalContext > 0 ? Config.RopeOriginalContext : Config.ContextLength;
+        return LongInverseFrequencies is not null && context > original ? LongInverseFrequencies : InverseFrequencies;
+    }
 
     /// <summary>The inverse frequencies of the sliding-window layers; the same array as <see cref="InverseFrequencies"/> when they agree.</summary>
     public float[] LocalInverseFrequencies { get; }
@@ -124,6 +164,43 @@ internal sealed unsafe class ModelWeights : IDisposable
         _owned.Add((nint)packed);
         Model.ReleasePages(t.Data, t.ByteLength);
         return new QuantMatrix(t.Type, rows, cols, (byte*)t.Data) { Packed = packed };
+    }
+
+    /// <summary>
+    /// Consecutive row ranges of a fused matrix ggml [cols, Σ rows] (row-major [Σ rows, cols]), each viewed in place as its
+    /// own matrix (or repacked on its own where the type has a packed kernel; the mapped pages are then handed back once).
+    /// </summary>
+    private QuantMatrix[] Slices(WeightTensor t, int cols, params int[] rows)
+    {
+        Expect(t, cols, rows.Sum());
+        long rowBytes = GgmlTypeInfo.RowBytes(t.Type, cols);
+        var m = new QuantMatrix[rows.Length];
+        long first = 0;
+        bool packed = false;
+        for (int s = 0; s < rows.Length; s++)
+        {
+            byte* data = (byte*)t.Data + (first * rowBytes);
+            byte* repacked = RowPacking.TryRepack(t.Type, data, rows[s], cols);
+            if (repacked == null)
+            {
+                m[s] = new QuantMatrix(t.Type, rows[s], cols, data);
+            }
+            else
+            {
+                _owned.Add((nint)repacked);
+                packed = true;
+                m[s] = new QuantMatrix(t.Type, rows[s], cols, data) { Packed = repacked };
+            }
+
+            first += rows[s];
+        }
+
+        if (packed)
+        {
+            Model.ReleasePages(t.Data, t.ByteLength);
+        }
+
+        return m;
     }
 
     private MoeWeights Experts(string p)

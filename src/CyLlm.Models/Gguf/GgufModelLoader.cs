@@ -7,7 +7,7 @@ namespace CyLlm.Models.Gguf;
 /// <summary>
 /// Opens a GGUF file (v2/v3) as a <see cref="LoadedModel"/>: architectures "llama" (and "mistral" written with
 /// the llama key set; with {arch}.expert_count &gt; 0, Mixtral-style mixture of experts), "qwen2", "qwen3",
-/// "qwen3moe", "gemma2" and "gemma3" (text). Tensors keep their GGUF names and point into the read-only memory map.
+/// "qwen3moe", "gemma2", "gemma3" (text) and "phi3" (Phi-3, Phi-3.5, Phi-4). Tensors keep their GGUF names and point into the read-only memory map.
 /// </summary>
 public static unsafe class GgufModelLoader
 {
@@ -80,7 +80,8 @@ public static unsafe class GgufModelLoader
             "qwen3moe" => ModelArchitecture.Qwen3Moe,
             "gemma2" => ModelArchitecture.Gemma2,
             "gemma3" => ModelArchitecture.Gemma3,
-            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, gemma2, gemma3)"),
+            "phi3" => ModelArchitecture.Phi3,
+            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3)"),
         };
 
         // llama.cpp writes Mistral models as "llama"; a file that says "mistral" is accepted when it uses the
@@ -161,7 +162,12 @@ public static unsafe class GgufModelLoader
             // the NEOX (half-split) order of the Hugging Face weights (llama.cpp takes the rope type from the
             // architecture, not from metadata).
             RopeLayout = architecture == ModelArchitecture.Llama ? RopeLayout.Interleaved : RopeLayout.HalfSplit,
-            RopeScaling = architecture == ModelArchitecture.Gemma3 && LinearFactor(m, k) > 0 ? null : Scaling(m, k, file),
+            RopeScaling = (architecture == ModelArchitecture.Gemma3 && LinearFactor(m, k) > 0) || IsYarn(m, k) ? null : Scaling(m, k, file),
+            Yarn = IsYarn(m, k) ? Yarn(m, k, file) : null,
+            RopeAttentionFactor = Float(m, $"{k}.rope.scaling.attn_factor") ?? 0f,
+            RopeOriginalContext = Int(m, $"{k}.rope.scaling.original_context_length") ?? 0,
+            FusedQkv = tensors.ContainsKey("blk.0.attn_qkv.weight"),
+            FusedGateUp = architecture == ModelArchitecture.Phi3,
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
             // Required by the architecture, not inferred from the tensors: a qwen3 file without them must fail
             // validation by name instead of running as Llama.
@@ -172,6 +178,13 @@ public static unsafe class GgufModelLoader
             TiedEmbeddings = !tensors.ContainsKey("output.weight"),
             Name = Str(m, "general.name"),
         };
+        if (architecture == ModelArchitecture.Llama && Int(m, $"{k}.attention.sliding_window") is int w && w > 0)
+        {
+            // Mistral 7B v0.1's window (4096) on every layer, as transformers' MistralModel applies it. llama.cpp's llama
+            // graph ignores the key (its converter never writes a nonzero one), so the two differ only past w tokens.
+            config = config with { SlidingWindow = w, SlidingWindowPattern = 0 };
+        }
+
         return config.Gemma ? GemmaConfig(config, m, k, file) : config;
     }
 
@@ -213,6 +226,44 @@ public static unsafe class GgufModelLoader
             LocalRopeTheta = Float(m, $"{k}.rope.freq_base_swa") ?? (gemma2 ? c.RopeTheta : 10000f),
             RopeLinearFactor = gemma2 ? 0f : LinearFactor(m, k),
         };
+    }
+
+    private static bool IsYarn(IReadOnlyDictionary<string, object> m, string k) => Str(m, $"{k}.rope.scaling.type") == "yarn";
+
+    /// <summary>
+    /// {k}.rope.scaling.type "yarn" as llama.cpp sets up ggml_rope_ext for it (llama-context.cpp): freq_scale = 1 / factor
+    /// ({k}.rope.scaling.factor), n_ctx_orig = {k}.rope.scaling.original_context_length (else the training context),
+    /// ext_factor 1, beta_fast 32 and beta_slow 1 unless {k}.rope.scaling.yarn_* say otherwise, and an attention factor
+    /// that cancels the 0.1·ln(factor) + 1 llama.cpp's get_mscale would add on top of ggml's own (so 1, times
+    /// {k}.rope.scaling.attn_factor), or with {k}.rope.scaling.yarn_log_multiplier m the DeepSeek ratio
+    /// get_mscale(factor, 1) / get_mscale(factor, m) with the same cancellation.
+    /// </summary>
+    private static YarnScaling Yarn(IReadOnlyDictionary<string, object> m, string k, string file)
+    {
+        float factor = Float(m, $"{k}.rope.scaling.factor") ?? 0f;
+        if (!(float.IsFinite(factor) && factor >= 1f))
+        {
+            throw new ModelFormatException($"{file}: YaRN RoPE scaling needs {k}.rope.scaling.factor of at least 1 (got {factor})");
+        }
+
+        static float MScale(float scale, float mscale) => scale <= 1f ? 1f : (0.1f * mscale * MathF.Log(scale)) + 1f;
+        float ext = Float(m, $"{k}.rope.scaling.yarn_ext_factor") is float e && e >= 0 ? e : 1f;
+        float attn = 1f;
+        if (ext != 0)
+        {
+            float logMul = Float(m, $"{k}.rope.scaling.yarn_log_multiplier") ?? 0f;
+            attn = logMul != 0 ? MScale(factor, 1f) / MScale(factor, logMul) : MScale(factor, 1f);
+            attn *= 1f / (1f + (0.1f * MathF.Log(factor)));
+        }
+
+        attn *= Float(m, $"{k}.rope.scaling.attn_factor") ?? 1f;
+        return new YarnScaling(
+            factor,
+            Int(m, $"{k}.rope.scaling.original_context_length") ?? Req(Int(m, $"{k}.context_length"), $"{k}.context_length", file),
+            ext,
+            attn,
+            Float(m, $"{k}.rope.scaling.yarn_beta_fast") ?? 32f,
+            Float(m, $"{k}.rope.scaling.yarn_beta_slow") ?? 1f);
     }
 
     /// <summary>The factor of {k}.rope.scaling.type "linear" (Gemma 3 only; elsewhere <see cref="Scaling"/> refuses it), else 0.</summary>

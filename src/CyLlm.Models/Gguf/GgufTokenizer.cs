@@ -91,7 +91,36 @@ internal static class GgufTokenizer
             AddEos = Bool(m, "tokenizer.ggml.add_eos_token") ?? false,
             AddSpacePrefix = Bool(m, "tokenizer.ggml.add_space_prefix") ?? spm,
             ChatTemplate = Str(m, "tokenizer.chat_template"),
+            RStripIds = Phi3RStrip(Str(m, "general.name"), tokens, types),
         };
+    }
+
+    /// <summary>
+    /// llama.cpp's per-model token attributes for Phi-3 (llama-vocab.cpp, chosen by general.name containing "phi-3" or
+    /// "phi3", case-insensitive): every control, user-defined and unknown token and "&lt;/s&gt;" swallow the whitespace
+    /// after them, except "&lt;unk&gt;", "&lt;s&gt;" and "&lt;|endoftext|&gt;" — so the "\n" Phi-3's chat template writes
+    /// after &lt;|user|&gt;, &lt;|end|&gt; and &lt;|assistant|&gt; is not encoded, as in the model's own Hugging Face tokenizer.
+    /// Empty for any other name.
+    /// </summary>
+    private static int[] Phi3RStrip(string? name, string[] tokens, int[]? types)
+    {
+        string lower = (name ?? "").ToLowerInvariant();
+        if (!lower.Contains("phi-3", StringComparison.Ordinal) && !lower.Contains("phi3", StringComparison.Ordinal))
+        {
+            return [];
+        }
+
+        var ids = new List<int>();
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            bool special = types is not null && types[i] is 2 or 3 or 4;
+            if ((special || tokens[i] == "</s>") && tokens[i] is not ("<unk>" or "<s>" or "<|endoftext|>"))
+            {
+                ids.Add(i);
+            }
+        }
+
+        return ids.ToArray();
     }
 
     /// <summary>A special token id. As in llama.cpp, an id outside the vocabulary (including "none",

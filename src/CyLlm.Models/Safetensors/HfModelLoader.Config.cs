@@ -15,8 +15,9 @@ public static partial class HfModelLoader
             "qwen3" => ModelArchitecture.Qwen3,
             "gemma2" => ModelArchitecture.Gemma2,
             "gemma3_text" => ModelArchitecture.Gemma3,
+            "phi3" => ModelArchitecture.Phi3,
             "gemma3" => throw new ModelFormatException("config.json model_type 'gemma3' is the multimodal Gemma 3 checkpoint (language_model.* tensors under text_config), which CyLlm does not load; use its GGUF or a gemma3_text (Gemma3ForCausalLM) checkpoint"),
-            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text)"),
+            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3)"),
         };
         bool gemma = arch is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
         // Gemma configs name the activation hidden_activation (hidden_act is a legacy alias); both must be tanh GELU.
@@ -50,6 +51,10 @@ public static partial class HfModelLoader
         float theta = HfJson.Float(cfg, "rope_theta") ?? (ropeParams is { } rp ? HfJson.Float(rp, "rope_theta") : null) ?? 10000f;
         // transformers' Gemma configs tie the output head by default; the Llama-family ones do not.
         bool tied = HfJson.Bool(cfg, "tie_word_embeddings") ?? gemma;
+        var scaling = HfJson.Obj(cfg, "rope_scaling") ?? ropeParams;
+        string? scalingType = scaling is { } st ? HfJson.Str(st, "rope_type") ?? HfJson.Str(st, "type") : null;
+        int context = HfJson.Int(cfg, "max_position_embeddings") ?? 2048;
+        int originalContext = (scaling is { } so ? HfJson.Int(so, "original_max_position_embeddings") : null) ?? HfJson.Int(cfg, "original_max_position_embeddings") ?? 0;
         var config = new ModelConfig
         {
             Architecture = arch,
@@ -60,19 +65,80 @@ public static partial class HfModelLoader
             KvHeads = kvHeads,
             HeadDim = headDim,
             VocabSize = Req(cfg, "vocab_size"),
-            ContextLength = HfJson.Int(cfg, "max_position_embeddings") ?? 2048,
+            ContextLength = context,
             // transformers' LlamaConfig/MistralConfig/Qwen2Config/Qwen3Config default.
             RmsNormEps = HfJson.Float(cfg, "rms_norm_eps") ?? 1e-6f,
             RopeTheta = theta,
             RopeDimensions = ropeDims,
             RopeLayout = RopeLayout.HalfSplit,
-            RopeScaling = arch == ModelArchitecture.Gemma3 && LinearFactor(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams) > 0 ? null : Scaling(HfJson.Obj(cfg, "rope_scaling") ?? ropeParams),
+            RopeScaling = (arch == ModelArchitecture.Gemma3 && LinearFactor(scaling) > 0) || scalingType is "yarn" or "longrope" or "su" ? null : Scaling(scaling),
+            RopeOriginalContext = originalContext,
+            FusedQkv = tensors.ContainsKey("blk.0.attn_qkv.weight"),
+            FusedGateUp = arch == ModelArchitecture.Phi3,
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
             QkNorm = arch is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3,
             TiedEmbeddings = tied || !tensors.ContainsKey("output.weight"),
             Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))),
         };
+        if (modelType == "mistral" && HfJson.Int(cfg, "sliding_window") is int window && window > 0)
+        {
+            // Mistral 7B v0.1 (sliding_window 4096; later versions set null): a query at p sees keys p − W + 1 … p on
+            // every layer, transformers' sliding-window causal mask.
+            config = config with { SlidingWindow = window, SlidingWindowPattern = 0 };
+        }
+
+        if (scalingType is "longrope" or "su")
+        {
+            config = LongRope(scaling!.Value, config, ropeDims);
+        }
+        else if (scalingType == "yarn")
+        {
+            config = config with { Yarn = Yarn(scaling!.Value, config) };
+        }
+
         return gemma ? GemmaConfig(cfg, config) : config;
+    }
+
+    /// <summary>
+    /// rope_scaling "longrope" (Phi-3.5, Phi-3 128k; "su" in older configs): long_factor and short_factor, one per rotated
+    /// pair, and the attention factor llama.cpp's converter writes (attention_factor when given, else
+    /// √(1 + ln(s) / ln(original)) with s = max_position_embeddings / original_max_position_embeddings, 1 when s ≤ 1).
+    /// </summary>
+    private static ModelConfig LongRope(JsonElement s, ModelConfig c, int ropeDims)
+    {
+        float[] Factors(string key) => HfJson.Arr(s, key) is { } a && a.GetArrayLength() == ropeDims / 2
+            && a.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number)
+            ? a.EnumerateArray().Select(v => v.GetSingle()).ToArray()
+            : throw new ModelFormatException($"config.json rope_scaling {key} must be a list of {ropeDims / 2} numbers (one per rotated pair)");
+
+        if (c.RopeOriginalContext <= 0)
+        {
+            throw new ModelFormatException("config.json: LongRoPE scaling needs original_max_position_embeddings");
+        }
+
+        double scale = (double)c.ContextLength / c.RopeOriginalContext;
+        float attn = HfJson.Float(s, "attention_factor")
+            ?? (scale > 1 ? (float)Math.Sqrt(1 + (Math.Log(scale) / Math.Log(c.RopeOriginalContext))) : 1f);
+        return c with { LongRopeFactors = Factors("long_factor"), ShortRopeFactors = Factors("short_factor"), RopeAttentionFactor = attn };
+    }
+
+    /// <summary>
+    /// rope_scaling "yarn" {factor, original_max_position_embeddings, beta_fast (32), beta_slow (1), attention_factor}
+    /// as llama.cpp runs a converted model: ext_factor 1, and cos/sin scaled by attention_factor when given (as an attention
+    /// factor relative to the 0.1·ln(factor) + 1 ggml applies itself), else by that default alone.
+    /// </summary>
+    private static YarnScaling Yarn(JsonElement s, ModelConfig c)
+    {
+        float factor = HfJson.Float(s, "factor") ?? throw new ModelFormatException("config.json rope_scaling yarn needs a factor");
+        if (!(float.IsFinite(factor) && factor >= 1))
+        {
+            throw new ModelFormatException($"config.json rope_scaling yarn factor {factor} must be at least 1");
+        }
+
+        float builtIn = 1f + (0.1f * MathF.Log(factor));
+        float attn = HfJson.Float(s, "attention_factor") is float a ? a / builtIn : 1f;
+        return new YarnScaling(factor, c.RopeOriginalContext > 0 ? c.RopeOriginalContext : c.ContextLength, 1f, attn,
+            HfJson.Float(s, "beta_fast") ?? 32f, HfJson.Float(s, "beta_slow") ?? 1f);
     }
 
     /// <summary>True when config.json describes a Gemma 2 / Gemma 3 text model, whose layer norms are named differently.</summary>
@@ -161,6 +227,7 @@ public static partial class HfModelLoader
             "Qwen3ForCausalLM" => "qwen3",
             "Gemma2ForCausalLM" => "gemma2",
             "Gemma3ForCausalLM" => "gemma3_text",
+            "Phi3ForCausalLM" => "phi3",
             var other => other,
         };
     }

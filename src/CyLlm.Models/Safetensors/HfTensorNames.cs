@@ -1,6 +1,6 @@
 namespace CyLlm.Models.Safetensors;
 
-/// <summary>Hugging Face (transformers Llama/Mistral/Qwen2/Qwen3/Gemma2/Gemma3) tensor names → canonical GGUF names.</summary>
+/// <summary>Hugging Face (transformers Llama/Mistral/Qwen2/Qwen3/Gemma2/Gemma3/Phi3) tensor names → canonical GGUF names.</summary>
 public static class HfTensorNames
 {
     private static readonly Dictionary<string, string> LayerMap = new(StringComparer.Ordinal)
@@ -19,6 +19,9 @@ public static class HfTensorNames
         ["mlp.gate_proj.weight"] = "ffn_gate.weight",
         ["mlp.up_proj.weight"] = "ffn_up.weight",
         ["mlp.down_proj.weight"] = "ffn_down.weight",
+        // Phi-3: fused [q + 2·kv, dim] (query, key, value rows) and [2·ff, dim] (gate rows, then up rows), as in GGUF.
+        ["self_attn.qkv_proj.weight"] = "attn_qkv.weight",
+        ["mlp.gate_up_proj.weight"] = "ffn_up.weight",
     };
 
     // Gemma layers have four norms: post_attention_layernorm is the norm of the attention output (not the FFN

@@ -160,6 +160,8 @@ public static partial class HfTokenizerLoader
             AddEos = special.AddEos,
             AddSpacePrefix = spm && special.AddSpacePrefix,
             ChatTemplate = special.ChatTemplate,
+            // Added tokens marked "rstrip" (Phi-3's <|user|>, <|end|>, <|assistant|>, …) swallow the whitespace after them.
+            RStripIds = added.Where(a => a.RStrip).Select(a => a.Id).ToArray(),
         };
     }
 
@@ -204,7 +206,7 @@ public static partial class HfTokenizerLoader
         return (int)id;
     }
 
-    private readonly record struct AddedToken(int Id, string Content, bool Special);
+    private readonly record struct AddedToken(int Id, string Content, bool Special, bool RStrip);
 
     private static List<AddedToken> ReadAdded(JsonElement root, string name)
     {
@@ -223,7 +225,7 @@ public static partial class HfTokenizerLoader
                 throw new ModelFormatException($"{name}: an added token lacks its id or content");
             }
 
-            list.Add(new AddedToken(Id(idJson.Value, content, name), content, HfJson.Bool(a, "special") ?? false));
+            list.Add(new AddedToken(Id(idJson.Value, content, name), content, HfJson.Bool(a, "special") ?? false, HfJson.Bool(a, "rstrip") ?? false));
         }
 
         return list;

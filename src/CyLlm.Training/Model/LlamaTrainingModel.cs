@@ -160,6 +160,13 @@ public sealed partial class LlamaTrainingModel
             throw new NotSupportedException($"training mixture-of-experts models ({c.Architecture}, {c.ExpertCount} experts) is not supported; serve it with 'cyllm serve' or train a dense llama/qwen2 model");
         }
 
+        if (c.FusedQkv || c.FusedGateUp || c.Yarn is not null || c.LongRopeFactors is not null || model.TryGet("rope_factors_long.weight") is not null)
+        {
+            // The training graph reads separate attn_q/k/v and ffn_gate/ffn_up and rotates with plain or Llama-3 RoPE:
+            // Phi-3's fused matrices and LongRoPE / YaRN scaling are not in it.
+            throw new NotSupportedException($"training {c.Architecture} models with fused QKV / gate-up matrices or LongRoPE / YaRN scaling is not supported; serve it with 'cyllm serve' or train a llama/qwen2 model");
+        }
+
         if (c.QkNorm)
         {
             // The training graph has no per-head Q/K RMSNorm: it would copy every other weight, drop

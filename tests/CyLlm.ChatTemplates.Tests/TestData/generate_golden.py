@@ -87,6 +87,16 @@ MISTRAL_V01 = (  # mistralai/Mistral-7B-Instruct-v0.1 (original; its "</s> " spa
     "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}"
     "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token + ' ' }}"
     "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}")
+PHI4 = (  # microsoft/phi-4 tokenizer_config.json (the current one: every turn, assistant included, opens with <|im_start|>)
+    "{% for message in messages %}{% if (message['role'] == 'system') %}{{'<|im_start|>system<|im_sep|>' + message['content'] + '<|im_end|>'}}"
+    "{% elif (message['role'] == 'user') %}{{'<|im_start|>user<|im_sep|>' + message['content'] + '<|im_end|>'}}"
+    "{% elif (message['role'] == 'assistant') %}{{'<|im_start|>assistant<|im_sep|>' + message['content'] + '<|im_end|>'}}{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant<|im_sep|>' }}{% endif %}")
+PHI4_MINI = (  # microsoft/Phi-4-mini-instruct tokenizer_config.json (tools as a string on the system message)
+    "{% for message in messages %}{% if message['role'] == 'system' and 'tools' in message and message['tools'] is not none %}"
+    "{{ '<|' + message['role'] + '|>' + message['content'] + '<|tool|>' + message['tools'] + '<|/tool|>' + '<|end|>' }}"
+    "{% else %}{{ '<|' + message['role'] + '|>' + message['content'] + '<|end|>' }}{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% else %}{{ eos_token }}{% endif %}")
 
 
 def parse_cpp_cases(path):
@@ -177,6 +187,8 @@ def main():
         ("gemma-llamacpp", cpp("google/gemma-7b-it")["template_str"], "google/gemma-7b-it (without bos_token) via " + cpp_ref, "", "", ["merged"], {}, "google/gemma-7b-it"),
         ("phi3", cpp("Phi-3-mini")["template_str"], "microsoft/Phi-3-mini-4k-instruct via " + cpp_ref, "<s>", "<|endoftext|>", ["full", "merged"], {}, "Phi-3-mini"),
         ("phi3.5", llama_files["microsoft-Phi-3.5-mini-instruct.jinja"], "microsoft/Phi-3.5-mini-instruct via llama.cpp models/templates", "<s>", "<|endoftext|>", ["full"], {}, None),
+        ("phi4", PHI4, "microsoft/phi-4 tokenizer_config.json", "<|endoftext|>", "<|im_end|>", ["full", "nosystem"], {}, None),
+        ("phi4-mini", PHI4_MINI, "microsoft/Phi-4-mini-instruct tokenizer_config.json", "<|endoftext|>", "<|endoftext|>", ["full", "nosystem"], {}, None),
     ]
     # Every llama.cpp test case that llama.cpp also renders through its Jinja engine.
     taken = {c[7] for c in cases if c[7]}
