@@ -5,7 +5,9 @@ namespace CyLlm.Jobs.Blobs;
 /// <summary>
 /// A read-only, forward-only view of <c>inner</c> that hashes what passes through and, when the inner stream ends,
 /// throws <see cref="BlobCorruptException"/> unless exactly <see cref="BlobInfo.Length"/> bytes with
-/// <see cref="BlobInfo.Sha256"/> were read. A reader that stops early is not checked (it has not seen the whole blob).
+/// <see cref="BlobInfo.Sha256"/> were read. The hash is checked as soon as the recorded length is reached, before the
+/// last bytes are handed out, so a download of damaged bytes ends short of its Content-Length (the client sees the
+/// failure) instead of completing. A reader that stops early is not checked (it has not seen the whole blob).
 /// </summary>
 public sealed class VerifyingReadStream : Stream
 {
@@ -66,26 +68,37 @@ public sealed class VerifyingReadStream : Stream
                 throw new BlobCorruptException(_expected.Id, $"more than the recorded {_expected.Length} bytes");
             }
 
+            if (_read == _expected.Length)
+            {
+                Verify();
+            }
+
             return data.Length;
         }
 
-        if (!_verified)
+        if (_read != _expected.Length)
         {
-            if (_read != _expected.Length)
-            {
-                throw new BlobCorruptException(_expected.Id, $"{_read} bytes where {_expected.Length} were recorded");
-            }
-
-            string sha = Convert.ToHexStringLower(_hash.GetHashAndReset());
-            if (!string.Equals(sha, _expected.Sha256, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new BlobCorruptException(_expected.Id, $"SHA-256 {sha} where {_expected.Sha256} was recorded");
-            }
-
-            _verified = true;
+            throw new BlobCorruptException(_expected.Id, $"{_read} bytes where {_expected.Length} were recorded");
         }
 
+        Verify();
         return 0;
+    }
+
+    private void Verify()
+    {
+        if (_verified)
+        {
+            return;
+        }
+
+        string sha = Convert.ToHexStringLower(_hash.GetHashAndReset());
+        if (!string.Equals(sha, _expected.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BlobCorruptException(_expected.Id, $"SHA-256 {sha} where {_expected.Sha256} was recorded");
+        }
+
+        _verified = true;
     }
 
     public override void Flush()
