@@ -60,6 +60,22 @@ public sealed class StoreFileStorageTests
     }
 
     [Fact]
+    public async Task A_fine_tune_reads_a_store_held_training_file_through_a_verified_local_copy()
+    {
+        var exec = new CyLlm.Gateway.Tests.FineTuning.ScriptedExecutor();
+        await using var s = await LiveServer.StartFakeAsync(new FakeBackend(), o => o with { FileStorage = FileStorageKind.Store, FineTuneExecutorFactory = _ => exec });
+        string content = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}\n";
+        string id = (await DurableApi.UploadAsync(s.Http, content, purpose: "fine-tune")).GetProperty("id").GetString()!;
+        using var create = await s.PostJsonAsync("/v1/fine_tuning/jobs", $"{{\"model\":\"fake\",\"training_file\":\"{id}\"}}");
+        string job = (await DurableApi.OkJsonAsync(create)).GetProperty("id").GetString()!;
+        var done = await DurableApi.WaitFineTuneAsync(s.Http, job);
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        var spec = Assert.Single(exec.Runs);
+        Assert.Equal(Path.Combine(s.App.State.StoreHost.FileCacheDirectory, id), spec.TrainingFilePath);
+        Assert.Equal(content, await File.ReadAllTextAsync(spec.TrainingFilePath));
+    }
+
+    [Fact]
     public async Task Local_storage_stays_the_default_on_sqlite()
     {
         await using var s = await LiveServer.StartFakeAsync(new FakeBackend());
