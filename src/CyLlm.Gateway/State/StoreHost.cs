@@ -21,12 +21,16 @@ public sealed class StoreHost : IAsyncDisposable
         _ownsDirectory = ownsDirectory;
         Directory.CreateDirectory(FilesDirectory);
         Contents = new FileContents(new LocalDirectoryBlobStore(FilesDirectory), blobs, kind);
+        SharedBlobs = kind == FileStorageKind.Store ? blobs : null;
     }
 
     public IJobStore Store { get; }
 
     /// <summary>The bytes of files: new ones where <c>--file-storage</c> says, existing ones wherever their row points.</summary>
     public FileContents Contents { get; }
+
+    /// <summary>The store's blobs when file contents are shared (<c>--file-storage store</c>): fine-tuning checkpoints go there too.</summary>
+    public IBlobStore? SharedBlobs { get; }
 
     /// <summary>Local copies of store-held files for code that reads by path (the trainer): <c>DATA/cache/files</c>.</summary>
     public string FileCacheDirectory => Path.Combine(DataDirectory, "cache", "files");
