@@ -10,10 +10,17 @@ namespace CyLlm.Gateway.Hosting;
 /// Fine-tuning files shared through the store (<c>--file-storage store</c>), so a job whose replica died resumes on
 /// another one: training and validation files are copied from the file storage into <c>DATA/cache/files</c>, and each
 /// checkpoint file is stored as blob <c>ckpt-&lt;job id&gt;-&lt;step&gt;</c> before it is recorded, then fetched into the
-/// new replica's job folder (AtomicFile, verified) on takeover. Checkpoints that are folders are not shared.
+/// new replica's job folder (AtomicFile, verified) on takeover. Checkpoints that are folders are not shared. Of the
+/// checkpoints this process shared for a job, the newest <see cref="KeptCheckpoints"/> stay in the store (a takeover
+/// resumes from the newest recorded one; the one before covers a damaged newest).
 /// </summary>
 public sealed class SharedFineTuneFiles(StoreHost host, IBlobStore blobs) : IFineTuneSharedFiles
 {
+    public const int KeptCheckpoints = 2;
+
+    // Steps shared by this process, per job, oldest first.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Queue<long>> _shared = new(StringComparer.Ordinal);
+
     /// <summary>The blob holding a job's checkpoint of one step.</summary>
     public static string CheckpointBlobId(string jobId, long step) => $"ckpt-{jobId}-{step.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
@@ -31,8 +38,26 @@ public sealed class SharedFineTuneFiles(StoreHost host, IBlobStore blobs) : IFin
             return;
         }
 
-        await using var file = LocalDirectoryBlobStore.OpenFile(checkpoint.Path);
-        await blobs.WriteBlobAsync(CheckpointBlobId(jobId, checkpoint.Step), file, long.MaxValue, ct);
+        await using (var file = LocalDirectoryBlobStore.OpenFile(checkpoint.Path))
+        {
+            await blobs.WriteBlobAsync(CheckpointBlobId(jobId, checkpoint.Step), file, long.MaxValue, ct);
+        }
+
+        var steps = _shared.GetOrAdd(jobId, _ => new Queue<long>());
+        List<long> stale = [];
+        lock (steps)
+        {
+            steps.Enqueue(checkpoint.Step);
+            while (steps.Count > KeptCheckpoints)
+            {
+                stale.Add(steps.Dequeue());
+            }
+        }
+
+        foreach (long step in stale)
+        {
+            await blobs.DeleteBlobAsync(CheckpointBlobId(jobId, step), ct);
+        }
     }
 
     public async Task<string?> FetchCheckpointAsync(string jobId, long step, string relativePath, string workDirectory, CancellationToken ct)

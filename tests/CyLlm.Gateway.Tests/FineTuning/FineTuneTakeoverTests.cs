@@ -57,6 +57,11 @@ public sealed class FineTuneTakeoverTests : IDisposable
         // Steps 3 to 5 ran on the second replica only; every step has one checkpoint.
         var ckpts = await DurableApi.GetJsonAsync(b.Http, $"/v1/fine_tuning/jobs/{job}/checkpoints?limit=10");
         Assert.Equal([5L, 4, 3, 2, 1], ckpts.GetProperty("data").EnumerateArray().Select(c => c.GetProperty("step_number").GetInt64()));
+        // The store keeps the newest two shared checkpoints of the job, not one per step.
+        var shared = b.App.State.StoreHost.SharedBlobs!;
+        Assert.NotNull(await shared.GetBlobInfoAsync(SharedFineTuneFiles.CheckpointBlobId(job, 5)));
+        Assert.NotNull(await shared.GetBlobInfoAsync(SharedFineTuneFiles.CheckpointBlobId(job, 4)));
+        Assert.Null(await shared.GetBlobInfoAsync(SharedFineTuneFiles.CheckpointBlobId(job, 3)));
         var events = await DurableApi.GetJsonAsync(b.Http, $"/v1/fine_tuning/jobs/{job}/events?limit=100");
         Assert.Contains(events.GetProperty("data").EnumerateArray(), e => e.GetProperty("message").GetString()!.Contains("resuming from checkpoint at step 2", StringComparison.Ordinal));
     }
