@@ -157,6 +157,95 @@ public sealed class SharedFilesReplicaTests(ITestOutputHelper log) : IAsyncLifet
         }
     }
 
+    [Fact]
+    public async Task A_fine_tuning_job_whose_replica_is_killed_resumes_on_the_other_from_its_last_checkpoint()
+    {
+        using var a = Replica(Scratch("a"));
+        await a.WaitReadyAsync();
+        using var b = Replica(Scratch("b"));
+        await b.WaitReadyAsync();
+
+        // The dataset of the end-to-end adapter test: the assistant always answers the same sentence.
+        var jsonl = new StringBuilder();
+        foreach (string p in (string[])["Tell me a story.", "What did the dog do?", "Where is Lily?", "Who is happy?", "What is red?", "Can you sing?", "Where do birds live?", "What is big?", "Why is the sky blue?", "Who likes cake?"])
+        {
+            jsonl.AppendLine(JsonSerializer.Serialize(new { messages = new[] { new { role = "user", content = p }, new { role = "assistant", content = "The cat sat on the mat." } } }));
+        }
+
+        string fileId = await UploadAsync(a.Http, "fine-tune", "train.jsonl", Encoding.UTF8.GetBytes(jsonl.ToString()));
+        // 10 rows, batch 2, 60 epochs: 300 steps, a checkpoint every 50.
+        using var create = await a.Http.PostAsync("/v1/fine_tuning/jobs", Json(JsonSerializer.Serialize(new
+        {
+            model = "stories260K",
+            training_file = fileId,
+            suffix = "cat",
+            seed = 3,
+            hyperparameters = new { n_epochs = 60, batch_size = 2, learning_rate_multiplier = 5 },
+            lora = new { rank = 8, alpha = 16, target_modules = new[] { "q", "k", "v", "o" } },
+        })));
+        string job = (await ReadAsync(create)).GetProperty("id").GetString()!;
+
+        // Kill the replica training it once a checkpoint is recorded (and shared) but before the job ends.
+        var deadline = DateTime.UtcNow.AddSeconds(240);
+        long checkpointed;
+        string? owner;
+        while (true)
+        {
+            using var res = await b.Http.GetAsync($"/v1/fine_tuning/jobs/{job}/checkpoints");
+            var list = (await ReadAsync(res)).GetProperty("data");
+            checkpointed = list.GetArrayLength() > 0 ? list[0].GetProperty("step_number").GetInt64() : 0;
+            owner = await _db.ScalarAsync<string>("SELECT owner FROM leases WHERE task_id = @id", ("id", job));
+            if (checkpointed > 0 && owner is not null)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no checkpoint was recorded: " + a.Output + b.Output);
+            await Task.Delay(20);
+        }
+
+        int ownerPid = int.Parse(owner[(owner.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
+        Assert.Contains(ownerPid, new[] { a.ProcessId, b.ProcessId });
+        var (victim, survivor) = ownerPid == a.ProcessId ? (a, b) : (b, a);
+        victim.KillHard();
+        using (var state = await survivor.Http.GetAsync($"/v1/fine_tuning/jobs/{job}"))
+        {
+            Assert.Equal("running", (await ReadAsync(state)).GetProperty("status").GetString());
+        }
+
+        // The lease (30 s) lapses, the survivor takes the job and resumes from the newest checkpoint recorded.
+        long last = (await _db.ScalarAsync<long?>("SELECT max(step) FROM checkpoints WHERE task_id = @id", ("id", job))) ?? 0;
+        log.WriteLine($"killed replica {(victim == a ? "A" : "B")} (pid {ownerPid}) after the checkpoint of step {last}");
+        JsonElement final;
+        var until = DateTime.UtcNow.AddSeconds(400);
+        while (true)
+        {
+            using var res = await survivor.Http.GetAsync($"/v1/fine_tuning/jobs/{job}");
+            final = await ReadAsync(res);
+            if (final.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < until, "the other replica did not finish the job: " + survivor.Output);
+            await Task.Delay(200);
+        }
+
+        Assert.True(final.GetProperty("status").GetString() == "succeeded", final.ToString());
+        using var events = await survivor.Http.GetAsync($"/v1/fine_tuning/jobs/{job}/events?limit=100");
+        var messages = (await ReadAsync(events)).GetProperty("data").EnumerateArray().Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Contains(messages, m => m.StartsWith($"resuming from checkpoint at step {last} ", StringComparison.Ordinal));
+        // The checkpoint resumed from is still the dead replica's record (a restart from step 0 would have written a
+        // different one for that step, which the store refuses and the job fails); every later one is the survivor's.
+        Assert.Equal(owner, await _db.ScalarAsync<string>("SELECT owner FROM checkpoints WHERE task_id = @id AND step = @s", ("id", job), ("s", last)));
+        long later = (await _db.ScalarAsync<long?>("SELECT count(*) FROM checkpoints WHERE task_id = @id AND step > @s AND owner <> @o", ("id", job), ("s", last), ("o", owner))) ?? 0;
+        Assert.True(later > 0, "no checkpoint after the takeover");
+        // The survivor serves the adapter it finished.
+        string model = final.GetProperty("fine_tuned_model").GetString()!;
+        using var models = await survivor.Http.GetAsync("/v1/models");
+        Assert.Contains(model, await models.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private ServeProcess Replica(string dataDir, params string[] extra) =>
         ServeProcess.Start(["--data-dir", dataDir, "--threads", "1", "--model", CliProcess.Shared("stories260K.gguf"), "--store", _db.Url, .. extra]);
 

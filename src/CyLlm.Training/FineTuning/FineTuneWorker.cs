@@ -179,8 +179,10 @@ public sealed partial class FineTuneWorker
         if (options.SharedFiles is { } shared)
         {
             // Taken over from another replica: its files and its last checkpoint are copied here from shared storage.
+            // The test is "outside this job folder", not "missing": the trainer resumes from its own folder only, and
+            // another replica's folder may well be visible (same machine, a shared mount).
             spec = await shared.LocalizeAsync(spec, task.TenantId, ct);
-            if (latest is not null && !File.Exists(latest.Path)
+            if (latest is not null && !Path.GetFullPath(latest.Path).StartsWith(Path.GetFullPath(workDir) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
                 && await shared.FetchCheckpointAsync(job.Id.Value, latest.Step, RelativeToJob(latest.Path, job.Id.Value), workDir, ct) is { } local)
             {
                 latest = latest with { Path = local };
