@@ -103,6 +103,12 @@ public sealed record GatewayOptions
     /// <summary>PostgreSQL connection string; when set the store is PostgreSQL instead of SQLite in <see cref="DataDirectory"/>.</summary>
     public string? PostgresConnectionString { get; init; }
 
+    /// <summary>
+    /// Where file contents (uploads, batch outputs) go: <c>Store</c> = in the store, chunked, shared by every replica;
+    /// <c>Local</c> = the data folder's <c>files/</c>. Null = <c>Store</c> with PostgreSQL, <c>Local</c> with SQLite.
+    /// </summary>
+    public CyLlm.Jobs.Blobs.FileStorageKind? FileStorage { get; init; }
+
     /// <summary>PostgreSQL schema for the tables (several deployments or test runs in one database); null = default.</summary>
     public string? PostgresSchema { get; init; }
 

@@ -57,5 +57,16 @@ internal static class PostgreSqlMigrations
         [
             "ALTER TABLE api_keys ADD COLUMN name TEXT",
         ]),
+
+        // Version 3: file contents in the store, shared by every replica (--file-storage store). A blob row names the
+        // generation whose chunks (chunk_bytes each, the last one shorter) make it up; chunks of a write are inserted
+        // first and the blob row last, so nothing is readable until the write completes.
+        new Migration(3, "blobs",
+        [
+            "CREATE TABLE blobs (id TEXT COLLATE \"C\" PRIMARY KEY, generation TEXT COLLATE \"C\" NOT NULL, size_bytes BIGINT NOT NULL CHECK (size_bytes >= 0), "
+                + "sha256 TEXT NOT NULL CHECK (length(sha256) = 64), chunk_count BIGINT NOT NULL CHECK (chunk_count >= 0), created_at BIGINT NOT NULL)",
+            "CREATE TABLE blob_chunks (blob_id TEXT COLLATE \"C\" NOT NULL, generation TEXT COLLATE \"C\" NOT NULL, idx BIGINT NOT NULL CHECK (idx >= 0), "
+                + "data BYTEA NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (blob_id, generation, idx))",
+        ]),
     ];
 }

@@ -58,5 +58,16 @@ internal static class SqliteMigrations
         [
             "ALTER TABLE api_keys ADD COLUMN name TEXT",
         ]),
+
+        // Version 3: file contents in the store (--file-storage store), the same tables as PostgreSQL's: chunks of a
+        // write are inserted first, each in its own short transaction (a long one would hold SQLite's single write lock
+        // for the whole upload), and the blob row last, so nothing is readable until the write completes.
+        new Migration(3, "blobs",
+        [
+            "CREATE TABLE blobs (id TEXT PRIMARY KEY, generation TEXT NOT NULL, size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0), "
+                + "sha256 TEXT NOT NULL CHECK (length(sha256) = 64), chunk_count INTEGER NOT NULL CHECK (chunk_count >= 0), created_at INTEGER NOT NULL) STRICT",
+            "CREATE TABLE blob_chunks (blob_id TEXT NOT NULL, generation TEXT NOT NULL, idx INTEGER NOT NULL CHECK (idx >= 0), "
+                + "data BLOB NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (blob_id, generation, idx)) STRICT",
+        ]),
     ];
 }

@@ -35,6 +35,9 @@ internal sealed class ServeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The server's process id (a batch lease's owner names it: <c>gw-PID-…</c>).</summary>
+    public int ProcessId => _process.Id;
+
     public static ServeProcess Start(params string[] args) => Start(null, args);
 
     /// <summary>Starts with <paramref name="env"/> applied on top of this process's environment (see <see cref="CliProcess.StartInfo"/>).</summary>

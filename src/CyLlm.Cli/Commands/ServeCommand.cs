@@ -39,6 +39,7 @@ internal static class ServeCommand
         var skipHealth = new Option<bool>("--skip-health-check") { Description = "start even if the start-up health check (database, disk, model file hashes) fails" };
         var maxUpload = new Option<long>("--max-upload-bytes") { Description = "largest file upload (POST /v1/files) in bytes", DefaultValueFactory = _ => 512L << 20 };
         var batchLease = new Option<double>("--batch-lease") { Description = "seconds after a crash before another worker resumes a running batch", DefaultValueFactory = _ => 30 };
+        var fileStorage = new Option<string?>("--file-storage") { Description = "where file contents (uploads, batch outputs) go: store (in the store, shared by every replica; the default with PostgreSQL) or local (DATA_DIR/files; the default with SQLite)" };
         var kvType = KvTypeOption.Create();
         var roles = new ServeRoleOptions(); // --role prefill|decode|both and the disaggregation options (issue 7)
         var noAuth = new Option<bool>("--no-auth") { Description = "serve without API keys (development only; refused unless --host is a loopback address)" };
@@ -53,7 +54,7 @@ internal static class ServeCommand
         {
             config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
             noAuth, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
-            skipHealth, maxUpload, batchLease,
+            skipHealth, maxUpload, batchLease, fileStorage,
             model, tokenizer, threads, context, chatTemplate, store, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
         roles.AddTo(cmd);
@@ -87,7 +88,7 @@ internal static class ServeCommand
             if (ServeSettings.Load(parse, options, config,
                 [(port, "Gateway:Port"), (host, "Gateway:Host"), (maxQueue, "Gateway:MaxQueue"), (modelId, "Gateway:ModelId"), (threads, "Gateway:Threads"),
                  (context, "Gateway:ContextTokens"), (requestTimeout, "Gateway:RequestTimeout"), (queueTimeout, "Gateway:QueueTimeout"),
-                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (noAuth, "Gateway:AuthDisabled"),
+                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (fileStorage, "Gateway:FileStorage"), (noAuth, "Gateway:AuthDisabled"),
                  (redis, "Gateway:RateLimits:Redis"), (inferenceTimeout, "Gateway:InferenceTimeout"), (streamIdleTimeout, "Gateway:StreamIdleTimeout"),
                  (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint"),
                  (maxRunning, "Gateway:MaxRunning"), (maxBatchTokens, "Gateway:MaxBatchTokens"), (kvCacheBytes, "Gateway:KvCacheBytes"), (maxQueueTokens, "Gateway:MaxQueueTokens")], typedModels) is not { } layered)

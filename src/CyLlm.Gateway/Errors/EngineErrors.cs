@@ -1,5 +1,6 @@
 using CyLlm.ChatTemplates;
 using CyLlm.Engine.Scheduling;
+using CyLlm.Jobs.Blobs;
 
 namespace CyLlm.Gateway.Errors;
 
@@ -27,6 +28,12 @@ public static class EngineErrors
         ChatTemplateException t => new ApiError(400, ErrorCodes.InvalidRequest,
             $"The model's chat template refused the conversation: {Sentence(t.Message)}. Fix: change the messages to follow the model's conversation rules (roles, order)",
             "messages"),
+
+        // File contents (FileContents, the blob stores): gone, or damaged on disk or in the store.
+        BlobNotFoundException => new ApiError(404, ErrorCodes.NotFound,
+            "The content of this file is missing from the server's file storage. Fix: upload the file again; tell the operator the storage lost it"),
+        BlobCorruptException b => new ApiError(503, ErrorCodes.ServerError,
+            $"The stored content of this file is damaged ({Sentence(b.Message)}). Fix: retry later or upload the file again; tell the operator"),
 
         // The engine's own request checks (sampling ranges, an empty prompt, token ids outside the vocabulary) throw a
         // plain ArgumentException; its subclasses (null or out-of-range arguments) are bugs and stay 500s.

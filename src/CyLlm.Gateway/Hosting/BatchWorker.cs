@@ -1,6 +1,7 @@
 using CyLlm.Gateway.Endpoints.Batches;
 using CyLlm.Jobs;
 using CyLlm.Jobs.Batches;
+using CyLlm.Jobs.Blobs;
 using CyLlm.Jobs.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -57,6 +58,9 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
             ProgressEvery = 5,
             // Several lines in flight so the engine batches them; each answer is still recorded as soon as it completes.
             MaxConcurrentLines = state.Options.BatchConcurrency,
+            // Output files go to the file storage: with --file-storage store any replica serves them, and a replica that
+            // takes the batch over after a crash rewrites the same blob.
+            Contents = state.StoreHost.Contents,
         };
         // Lines run while the model loads would all be answered 503; batches wait for it (and never run if it failed).
         try
@@ -130,9 +134,9 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
         {
             lines = input is null ? null : await ReadInputAsync(task, input.InputFileId, ct);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JobStoreException or BlobCorruptException)
         {
-            // Unreadable now (permissions, a busy disk): this batch waits for a later poll; the others run.
+            // Unreadable now (permissions, a busy disk or database, a damaged copy): this batch waits for a later poll; the others run.
             Interlocked.Increment(ref _failedIterations);
             log.LogError("batch {Id}: cannot read its input file ({Type}: {Message}); retrying later", task.Id, e.GetType().Name, e.Message);
             return false;
@@ -187,13 +191,21 @@ public sealed class BatchWorker(GatewayState state, IServiceProvider services, I
     private async Task<IReadOnlyList<string>?> ReadInputAsync(TaskRecord task, string fileId, CancellationToken ct)
     {
         var file = await state.Store.GetFileAsync(task.TenantId, fileId, ct);
-        if (file is null || !File.Exists(file.Path))
+        if (file is null)
         {
             return null;
         }
 
-        // Blank lines are not stored: a valid input may hold any number of them.
-        return SparseLines.Read(file.Path);
+        try
+        {
+            // Streamed from the file storage (any replica's upload with --file-storage store); blank lines are not kept.
+            await using var content = await state.StoreHost.Contents.OpenAsync(file, ct);
+            return await SparseLines.ReadAsync(content, ct);
+        }
+        catch (BlobNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The input file was deleted before the batch finished: a cancelling batch ends cancelled, any other fails.</summary>

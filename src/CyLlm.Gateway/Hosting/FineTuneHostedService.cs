@@ -46,6 +46,8 @@ public sealed class FineTuneHostedService(GatewayState state, IFineTuneExecutor 
             {
                 JobsDirectory = Path.Combine(state.StoreHost.DataDirectory, "fine_tuning"),
                 ProgressInterval = state.Options.FineTuneProgressInterval,
+                // With file contents in the store, checkpoints go there too, so another replica resumes a job whose replica died.
+                SharedFiles = state.StoreHost.SharedBlobs is { } blobs ? new SharedFineTuneFiles(state.StoreHost, blobs) : null,
             })
             {
                 OnJobSucceeded = (spec, name, tenant, outcome) => RegisterAsync(spec, name, tenant, outcome, ct),

@@ -36,21 +36,38 @@ public sealed class SparseLines : IReadOnlyList<string>
     public static SparseLines Read(string path)
     {
         var result = new SparseLines();
-        int n = 0;
         foreach (string raw in File.ReadLines(path, Encoding.UTF8))
         {
-            string line = n == 0 && raw.StartsWith('\uFEFF') ? raw[1..] : raw;
-            if (!string.IsNullOrWhiteSpace(line))
-            {
-                result._lines.Add(line);
-                result._positions.Add(n);
-            }
-
-            n = checked(n + 1);
+            result.Add(raw);
         }
 
-        result.Count = n;
         return result;
+    }
+
+    /// <summary>Reads <paramref name="content"/> (UTF-8, a leading byte order mark removed) one line at a time, asynchronously.</summary>
+    public static async Task<SparseLines> ReadAsync(Stream content, CancellationToken ct)
+    {
+        var result = new SparseLines();
+        // Same line splitting as File.ReadLines (\n, \r\n, \r); a trailing newline ends the last line rather than adding an empty one.
+        using var reader = new StreamReader(content, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        while (await reader.ReadLineAsync(ct) is { } raw)
+        {
+            result.Add(raw);
+        }
+
+        return result;
+    }
+
+    private void Add(string raw)
+    {
+        string line = Count == 0 && raw.StartsWith('\uFEFF') ? raw[1..] : raw;
+        if (!string.IsNullOrWhiteSpace(line))
+        {
+            _lines.Add(line);
+            _positions.Add(Count);
+        }
+
+        Count = checked(Count + 1);
     }
 
     public IEnumerator<string> GetEnumerator()

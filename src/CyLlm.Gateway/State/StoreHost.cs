@@ -1,3 +1,4 @@
+using CyLlm.Jobs.Blobs;
 using CyLlm.Jobs.PostgreSql;
 using CyLlm.Jobs.Sqlite;
 using CyLlm.Jobs.Storage;
@@ -6,21 +7,33 @@ namespace CyLlm.Gateway.State;
 
 /// <summary>
 /// Opens the gateway's durable store (SQLite in the data folder by default, PostgreSQL when configured) and owns
-/// the data folder's layout: <c>cyllm.db</c>, <c>files/</c> for uploads and generated outputs.
+/// the data folder's layout: <c>cyllm.db</c>, <c>files/</c> for uploads and generated outputs (staged there, then moved
+/// into the store with <c>--file-storage store</c>), <c>cache/files/</c> for local copies of store-held files.
 /// </summary>
 public sealed class StoreHost : IAsyncDisposable
 {
     private readonly bool _ownsDirectory;
 
-    private StoreHost(IJobStore store, string dataDirectory, bool ownsDirectory)
+    private StoreHost(IJobStore store, IBlobStore? blobs, FileStorageKind kind, string dataDirectory, bool ownsDirectory)
     {
         Store = store;
         DataDirectory = dataDirectory;
         _ownsDirectory = ownsDirectory;
         Directory.CreateDirectory(FilesDirectory);
+        Contents = new FileContents(new LocalDirectoryBlobStore(FilesDirectory), blobs, kind);
+        SharedBlobs = kind == FileStorageKind.Store ? blobs : null;
     }
 
     public IJobStore Store { get; }
+
+    /// <summary>The bytes of files: new ones where <c>--file-storage</c> says, existing ones wherever their row points.</summary>
+    public FileContents Contents { get; }
+
+    /// <summary>The store's blobs when file contents are shared (<c>--file-storage store</c>): fine-tuning checkpoints go there too.</summary>
+    public IBlobStore? SharedBlobs { get; }
+
+    /// <summary>Local copies of store-held files for code that reads by path (the trainer): <c>DATA/cache/files</c>.</summary>
+    public string FileCacheDirectory => Path.Combine(DataDirectory, "cache", "files");
 
     /// <summary>Absolute path of the state folder.</summary>
     public string DataDirectory { get; }
@@ -42,7 +55,9 @@ public sealed class StoreHost : IAsyncDisposable
         IJobStore store = options.PostgresConnectionString is { Length: > 0 } cs
             ? await PostgreSqlJobStore.OpenAsync(new PostgreSqlJobStoreOptions(cs) { SchemaName = options.PostgresSchema, Time = options.Time }, ct)
             : await SqliteJobStore.OpenAsync(new SqliteJobStoreOptions(options.SqlitePath is { Length: > 0 } file ? Path.GetFullPath(file) : DatabasePath(dir)) { Time = options.Time }, ct);
-        return new StoreHost(options.WrapStore?.Invoke(store) ?? store, dir, owns);
+        // Both stores hold blobs; the raw one is taken, since a test's wrapper (WrapStore) proxies IJobStore only.
+        var kind = options.FileStorage ?? (store.Provider == "postgresql" ? FileStorageKind.Store : FileStorageKind.Local);
+        return new StoreHost(options.WrapStore?.Invoke(store) ?? store, store as IBlobStore, kind, dir, owns);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CyLlm.Jobs.Blobs;
 using CyLlm.Jobs.Files;
 using CyLlm.Jobs.Storage;
 
@@ -52,8 +53,19 @@ public sealed partial class BatchRunner
 
     private async Task<string> RegisterAsync(TaskRecord task, string fileId, string fileName, byte[] content, CancellationToken ct)
     {
-        string path = Path.Combine(options.OutputDirectory, fileName);
-        var written = await AtomicFile.WriteAsync(path, content, ct).ConfigureAwait(false);
+        StoredContent written;
+        if (options.Contents is { } contents)
+        {
+            // Deterministic id and bytes: a repeated finalization (another replica finishing after a takeover) rewrites the same blob.
+            using var stream = new MemoryStream(content, writable: false);
+            written = await contents.WriteAsync(fileId, stream, long.MaxValue, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var local = await AtomicFile.WriteAsync(Path.Combine(options.OutputDirectory, fileName), content, ct).ConfigureAwait(false);
+            written = new StoredContent(local.Path, local.SizeBytes, local.Sha256);
+        }
+
         await store.AddFileAsync(new FileRecord(fileId, task.TenantId, "batch_output", fileName, written.SizeBytes, written.Sha256, written.Path, store.Time.GetUtcNow()), ct).ConfigureAwait(false);
         return fileId;
     }

@@ -9,8 +9,11 @@ public sealed record BatchRunnerOptions
         OutputDirectory = Path.GetFullPath(outputDirectory);
     }
 
-    /// <summary>Folder for output and error files (written with AtomicFile).</summary>
+    /// <summary>Folder for output and error files (written with AtomicFile) when <see cref="Contents"/> is null.</summary>
     public string OutputDirectory { get; }
+
+    /// <summary>Where output and error files go (the gateway's file storage, possibly shared by replicas); null = <see cref="OutputDirectory"/>.</summary>
+    public CyLlm.Jobs.Blobs.FileContents? Contents { get; init; }
 
     /// <summary>Lease length; another worker can take the batch over this long after this one stops heart-beating.</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(30);

@@ -153,6 +153,12 @@ public abstract partial class AdoJobStore
             var leases = Command(c, tx, "DELETE FROM leases WHERE expires_at <= @old AND task_id IN (SELECT id FROM tasks WHERE status IN (2, 3, 4))");
             Param(leases, "@old", now - 3_600_000);
             long gone = await ExecAsync(leases, ct).ConfigureAwait(false);
+
+            // Chunks of blob writes that never completed (a killed writer): no blobs row names their generation.
+            var chunks = Command(c, tx, "DELETE FROM blob_chunks WHERE created_at <= @old AND NOT EXISTS "
+                + "(SELECT 1 FROM blobs b WHERE b.id = blob_chunks.blob_id AND b.generation = blob_chunks.generation)");
+            Param(chunks, "@old", now - 3_600_000);
+            await ExecAsync(chunks, ct).ConfigureAwait(false);
             return new PurgeReport(keys, entries, gone);
         }, ct);
 

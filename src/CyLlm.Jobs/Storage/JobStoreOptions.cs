@@ -16,4 +16,7 @@ public record JobStoreOptions
 
     /// <summary>Attempts per transaction when the database reports a transient conflict (SQLITE_BUSY, serialization failure, deadlock).</summary>
     public int MaxWriteAttempts { get; init; } = 12;
+
+    /// <summary>Bytes per row of a blob kept in the store (1 MiB: few rows per file, one row in memory per read step); tests use smaller ones.</summary>
+    public int BlobChunkBytes { get; init; } = 1 << 20;
 }

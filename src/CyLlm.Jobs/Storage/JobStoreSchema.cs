@@ -4,7 +4,7 @@ namespace CyLlm.Jobs.Storage;
 public static class JobStoreSchema
 {
     /// <summary>Migration level this build needs. Bump it together with a new migration in every provider.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     public const string MigrationsTable = "schema_migrations";
 
@@ -12,6 +12,6 @@ public static class JobStoreSchema
     public static readonly IReadOnlyList<string> Tables =
     [
         MigrationsTable, "tenants", "api_keys", "tasks", "task_events", "checkpoints", "leases",
-        "idempotency_keys", "audit", "files", "response_cache", "batch_results",
+        "idempotency_keys", "audit", "files", "response_cache", "batch_results", "blobs", "blob_chunks",
     ];
 }

@@ -87,6 +87,12 @@ public sealed partial class FineTuneWorker
 
         public async ValueTask CheckpointAsync(FineTuneCheckpoint checkpoint, CancellationToken ct)
         {
+            if (worker.options.SharedFiles is { } shared)
+            {
+                // Shared before it is recorded: a recorded checkpoint is always one another replica can resume from.
+                await shared.ShareCheckpointAsync(job.Id.Value, checkpoint, CancellationToken.None);
+            }
+
             var record = new CheckpointRecord(job.Id, checkpoint.Step, checkpoint.Path, checkpoint.SizeBytes, checkpoint.Sha256, worker.Now, worker.options.Owner);
             await worker.store.AddCheckpointAsync(record, job.Lease, CancellationToken.None);
             await job.TryWriteAsync(t => t, "checkpoint " + FineTuneJson.Serialize(checkpoint), ct, progressOnly: true);

@@ -176,6 +176,19 @@ public sealed partial class FineTuneWorker
         string workDir = Path.Combine(options.JobsDirectory, job.Id.Value);
         Directory.CreateDirectory(workDir);
         var latest = await store.GetLatestCheckpointAsync(job.Id, ct);
+        if (options.SharedFiles is { } shared)
+        {
+            // Taken over from another replica: its files and its last checkpoint are copied here from shared storage.
+            // The test is "outside this job folder", not "missing": the trainer resumes from its own folder only, and
+            // another replica's folder may well be visible (same machine, a shared mount).
+            spec = await shared.LocalizeAsync(spec, task.TenantId, ct);
+            if (latest is not null && !Path.GetFullPath(latest.Path).StartsWith(Path.GetFullPath(workDir) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                && await shared.FetchCheckpointAsync(job.Id.Value, latest.Step, RelativeToJob(latest.Path, job.Id.Value), workDir, ct) is { } local)
+            {
+                latest = latest with { Path = local };
+            }
+        }
+
         var run = new FineTuneRun(job.Id.Value, spec, workDir, latest is null ? null : ToCheckpoint(latest));
 
         try
@@ -248,6 +261,14 @@ public sealed partial class FineTuneWorker
     }
 
     private DateTimeOffset Now => _time.GetUtcNow();
+
+    /// <summary>A checkpoint path relative to its job folder (<c>…/&lt;job id&gt;/REL</c> on the replica that wrote it); else its file name.</summary>
+    internal static string RelativeToJob(string path, string jobId)
+    {
+        string marker = Path.DirectorySeparatorChar + jobId + Path.DirectorySeparatorChar;
+        int at = path.LastIndexOf(marker, StringComparison.Ordinal);
+        return at >= 0 ? path[(at + marker.Length)..] : Path.GetFileName(path);
+    }
 
     private static FineTuneCheckpoint ToCheckpoint(CheckpointRecord r) => new(r.Step, r.Path, r.SizeBytes, r.Sha256, double.NaN, null);
 

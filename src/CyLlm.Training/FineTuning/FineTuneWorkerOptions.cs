@@ -17,4 +17,7 @@ public sealed record FineTuneWorkerOptions
 
     /// <summary>Folder under which each job gets <c>&lt;job id&gt;/</c> for checkpoints and its result.</summary>
     public required string JobsDirectory { get; init; }
+
+    /// <summary>Shared storage for input files and checkpoints, so a job resumes on another replica; null = this machine only.</summary>
+    public IFineTuneSharedFiles? SharedFiles { get; init; }
 }

@@ -79,6 +79,23 @@ internal static class DurableApi
         }
     }
 
+    /// <summary>Polls a fine-tuning job until it succeeded, failed or was cancelled.</summary>
+    public static async Task<JsonElement> WaitFineTuneAsync(HttpClient http, string id)
+    {
+        for (int i = 0; i < 1200; i++)
+        {
+            var job = await GetJsonAsync(http, $"/v1/fine_tuning/jobs/{id}");
+            if (job.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
+            {
+                return job;
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException($"fine-tuning job {id} did not finish");
+    }
+
     public static Task<JsonElement> WaitTerminalAsync(HttpClient http, string id) =>
         WaitBatchAsync(http, id, b => b.GetProperty("status").GetString() is "completed" or "failed" or "expired" or "cancelled");
 

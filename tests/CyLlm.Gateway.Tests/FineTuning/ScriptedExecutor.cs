@@ -14,6 +14,12 @@ internal sealed class ScriptedExecutor : IFineTuneExecutor
     /// <summary>The spec of every run started, in order (which base model each job named).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<FineTuneJobSpec> Runs { get; } = new();
 
+    /// <summary>The checkpoint each run started from (null for a fresh start), in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<FineTuneCheckpoint?> Resumes { get; } = new();
+
+    /// <summary>Each checkpoint file holds this text followed by its step (distinct bytes per step).</summary>
+    public const string CheckpointText = "checkpoint of step ";
+
     public Task<string> ValidateAsync(FineTuneRun run, CancellationToken ct) =>
         File.ReadAllText(run.Spec.TrainingFilePath).Contains("bad", StringComparison.Ordinal)
             ? throw new FineTuneDataException("invalid_training_file", "line 1: messages: missing field")
@@ -22,6 +28,7 @@ internal sealed class ScriptedExecutor : IFineTuneExecutor
     public async Task<FineTuneOutcome> RunAsync(FineTuneRun run, IFineTuneCallbacks callbacks, CancellationToken ct)
     {
         Runs.Enqueue(run.Spec);
+        Resumes.Enqueue(run.ResumeFrom);
         for (long step = (run.ResumeFrom?.Step ?? 0) + 1; step <= Steps; step++)
         {
             if (step == BlockAtStep)
@@ -32,7 +39,7 @@ internal sealed class ScriptedExecutor : IFineTuneExecutor
 
             await callbacks.ReportAsync(new FineTuneProgress(step, Steps, 1, 2.0 / step, null, 1e-4, 50, 2, TimeSpan.FromSeconds(Steps - step)), ct);
             string path = Path.Combine(run.WorkDirectory, $"step-{step}.ckpt");
-            await File.WriteAllTextAsync(path, "x", ct);
+            await File.WriteAllTextAsync(path, CheckpointText + step, ct);
             await callbacks.CheckpointAsync(new FineTuneCheckpoint(step, path, 1, new string('0', 64), 2.0 / step, 3.0 / step), ct);
         }
 

@@ -41,25 +41,24 @@ public abstract partial class JobStoreConformanceTests
     [Fact]
     public Task A_version_1_database_is_upgraded_on_open_and_keeps_its_keys_with_null_names() => Scenario(async () =>
     {
-        Assert.Equal(2, JobStoreSchema.CurrentVersion);
+        Assert.Equal(3, JobStoreSchema.CurrentVersion);
         long ms = Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-        // Turn the fresh database back into exactly what version 1 had: no name column, no version-2 row, one key.
-        await ExecuteRawAsync("ALTER TABLE api_keys DROP COLUMN name");
-        await ExecuteRawAsync("DELETE FROM schema_migrations WHERE version = 2");
+        // Turn the fresh database back into exactly what version 1 had: no name column, no blob tables, no later rows, one key.
+        await DowngradeToVersion1Async();
         await ExecuteRawAsync($"INSERT INTO tenants (id, name, created_at, disabled) VALUES ('{TenantA}', 'Acme', {ms}, 0)");
         await ExecuteRawAsync("INSERT INTO api_keys (id, tenant_id, key_hash, prefix, scopes, allowed_models, created_at, expires_at, revoked_at, grace_until, replaced_by) "
             + $"VALUES ('legacy', '{TenantA}', '{Sha("legacy")}', 'sk-cy-le', '[\"admin\"]', '[]', {ms}, NULL, NULL, NULL, NULL)");
         Assert.Equal(1, await Store.GetSchemaVersionAsync());
         var info = await Store.GetHealthInfoAsync();
         Assert.Equal(1, info.SchemaVersion);
-        Assert.Equal(2, info.ExpectedSchemaVersion);
+        Assert.Equal(3, info.ExpectedSchemaVersion);
         var health = await new HealthChecker(new HealthCheckOptions { MinFreeDiskBytes = 1 }).RunAsync(Store);
         Assert.False(health.Healthy, health.Summary());
 
         // Opening with the default SchemaMode (Migrate) upgrades it; a second migrate is a no-op.
         await using var upgraded = await OpenSameDatabaseAsync();
-        Assert.Equal(2, await upgraded.GetSchemaVersionAsync());
+        Assert.Equal(3, await upgraded.GetSchemaVersionAsync());
         Assert.Equal(0, await upgraded.MigrateAsync());
         var legacy = await upgraded.FindApiKeyByHashAsync(Sha("legacy"));
         Assert.NotNull(legacy);
@@ -71,15 +70,22 @@ public abstract partial class JobStoreConformanceTests
     });
 
     [Fact]
-    public Task Migrate_upgrades_a_version_1_database_by_one_migration() => Scenario(async () =>
+    public Task Migrate_upgrades_a_version_1_database_by_the_missing_migrations() => Scenario(async () =>
     {
-        await ExecuteRawAsync("ALTER TABLE api_keys DROP COLUMN name");
-        await ExecuteRawAsync("DELETE FROM schema_migrations WHERE version = 2");
-        Assert.Equal(1, await Store.MigrateAsync());
+        await DowngradeToVersion1Async();
+        Assert.Equal(JobStoreSchema.CurrentVersion - 1, await Store.MigrateAsync());
         Assert.Equal(JobStoreSchema.CurrentVersion, await Store.GetSchemaVersionAsync());
         Assert.Equal(0, await Store.MigrateAsync());
         await Store.UpsertTenantAsync(new TenantRecord(TenantA, "Acme", Time.GetUtcNow(), false));
         await Store.CreateApiKeyAsync(Key("k", "named"));
         Assert.Equal("named", (await Store.FindApiKeyByHashAsync(Sha("k")))!.Name);
     });
+
+    private async Task DowngradeToVersion1Async()
+    {
+        await ExecuteRawAsync("DROP TABLE blob_chunks");
+        await ExecuteRawAsync("DROP TABLE blobs");
+        await ExecuteRawAsync("ALTER TABLE api_keys DROP COLUMN name");
+        await ExecuteRawAsync("DELETE FROM schema_migrations WHERE version >= 2");
+    }
 }

@@ -62,13 +62,12 @@ public static class FileRoutes
     private static async Task<IResult> ContentAsync(HttpContext ctx, string id)
     {
         var file = await RequireAsync(ctx, id);
-        if (!File.Exists(file.Path))
-        {
-            throw new ApiError(404, ErrorCodes.NotFound, $"The content of file '{id}' is missing from the server's data folder. Fix: upload the file again; tell the operator the data folder lost it");
-        }
-
+        var state = ctx.RequestServices.GetRequiredService<GatewayState>();
+        // Streamed from the file storage (a local file or the store's chunks), checked against the row's SHA-256 on the way.
+        var content = await state.StoreHost.Contents.OpenAsync(file, ctx.RequestAborted);
         ctx.Response.Headers.ContentDisposition = ContentDispositions.Attachment(file.FileName);
-        return Results.File(file.Path, "application/octet-stream");
+        ctx.Response.ContentLength = file.Bytes;
+        return Results.Stream(content, "application/octet-stream");
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext ctx, string id)
@@ -77,7 +76,7 @@ public static class FileRoutes
         var file = await RequireAsync(ctx, id);
         if (await state.Store.DeleteFileAsync(file.TenantId, file.Id, ctx.RequestAborted))
         {
-            FileStorage.DeleteBytes(file.Path);
+            await state.StoreHost.Contents.DeleteAsync(file, ctx.RequestAborted);
         }
 
         return JsonResults.Ok(new FileDeleted(file.Id, "file", true));

@@ -5,6 +5,7 @@ using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
 using CyLlm.Gateway.Idempotency;
 using CyLlm.Jobs.Batches;
+using CyLlm.Jobs.Blobs;
 using CyLlm.Jobs.Files;
 using CyLlm.Jobs.Storage;
 using Microsoft.AspNetCore.Http;
@@ -18,8 +19,9 @@ namespace CyLlm.Gateway.Endpoints.Files;
 /// <summary>
 /// POST /v1/files: multipart/form-data with <c>file</c> and <c>purpose</c> (<c>batch</c> or <c>fine-tune</c>). The bytes are
 /// streamed to <c>DATA/files/&lt;id&gt;</c> with <see cref="AtomicFile"/> (never buffered whole), limited by
-/// <see cref="GatewayOptions.MaxUploadBytes"/> instead of the JSON body limit; JSONL content is validated before the file is
-/// registered, and a bad file is refused with the line at fault.
+/// <see cref="GatewayOptions.MaxUploadBytes"/> instead of the JSON body limit; JSONL content is validated there, a bad
+/// file is refused with the line at fault, and a good one is moved to the file storage (<c>--file-storage</c>: into the
+/// store, streamed in chunks, so every replica serves it) before it is registered.
 /// </summary>
 public static class FileUploadHandler
 {
@@ -60,7 +62,9 @@ public static class FileUploadHandler
 
         string boundary = Boundary(ctx.Request.ContentType);
         string id = FileIds.New();
-        string path = Path.Combine(state.StoreHost.FilesDirectory, id);
+        var contents = state.StoreHost.Contents;
+        string path = contents.Local.PathOf(id);
+        StoredContent? stored = null;
         string? purpose = null;
         string? fileName = null;
         AtomicWriteResult? written = null;
@@ -107,7 +111,8 @@ public static class FileUploadHandler
             }
 
             Validate(path, purpose);
-            var record = new FileRecord(id, caller.TenantId, purpose, fileName!, written.SizeBytes, written.Sha256, written.Path, state.Time.GetUtcNow());
+            stored = await PromoteAsync(contents, id, ctx.RequestAborted);
+            var record = new FileRecord(id, caller.TenantId, purpose, fileName!, stored.SizeBytes, stored.Sha256, stored.Path, state.Time.GetUtcNow());
             string hash = IdempotencyKeys.HashOf(ctx, $"{purpose}\n{fileName}\n{written.Sha256}");
             var outcome = await IdempotencyKeys.RunAsync(ctx, state, hash, async ct =>
             {
@@ -118,22 +123,52 @@ public static class FileUploadHandler
             if (outcome.Replayed)
             {
                 // The first request's file is the answer; these bytes are a duplicate.
-                FileStorage.DeleteBytes(path);
+                await DiscardAsync(contents, id, path, stored);
             }
 
             return IdempotencyKeys.ToResult(ctx, outcome);
         }
         catch (ApiError e) when (e.Status == 413 && !registered)
         {
-            FileStorage.DeleteBytes(path);
+            await DiscardAsync(contents, id, path, stored);
             await DrainAsync(ctx);
             throw;
         }
         catch when (!registered)
         {
             // Nothing points at these bytes (a refused, replayed or failed upload).
-            FileStorage.DeleteBytes(path);
+            await DiscardAsync(contents, id, path, stored);
             throw;
+        }
+    }
+
+    /// <summary>Moves the validated upload to the file storage; a store that cannot take it now is a 503 (retry later).</summary>
+    private static async Task<StoredContent> PromoteAsync(FileContents contents, string id, CancellationToken ct)
+    {
+        try
+        {
+            return await contents.PromoteAsync(id, ct);
+        }
+        catch (JobStoreException e)
+        {
+            throw new ApiError(503, ErrorCodes.ServerOverloaded, $"The server could not store the file in its store ({e.Message}). Fix: retry later; if it persists, tell the operator");
+        }
+    }
+
+    /// <summary>Removes bytes no row points at: the staged local copy and, once promoted, the stored one (best effort).</summary>
+    private static async Task DiscardAsync(FileContents contents, string id, string path, StoredContent? stored)
+    {
+        FileContents.DeleteLocalPath(path);
+        if (stored is not null && stored.Path != path)
+        {
+            try
+            {
+                await contents.DeleteAsync(new FileRecord(id, "", "", "", stored.SizeBytes, stored.Sha256, stored.Path, default), CancellationToken.None);
+            }
+            catch (Exception e) when (e is JobStoreException or IOException or System.Data.Common.DbException)
+            {
+                // An orphaned blob is harmless (no row points at it); it costs space until deleted by hand.
+            }
         }
     }
 

@@ -140,7 +140,8 @@ public static class FineTuningHandler
             throw ApiError.BadRequest($"{param} '{fileId}' has purpose '{file.Purpose}', not 'fine-tune'", param);
         }
 
-        return file.Path;
+        // The trainer reads by path: a store-held file is copied (verified) into this replica's cache first.
+        return await state.StoreHost.Contents.MaterializeAsync(file, state.StoreHost.FileCacheDirectory, ct);
     }
 
     private static async Task<TaskRecord> RequireJobAsync(HttpContext ctx, GatewayState state, string id)
