@@ -54,7 +54,18 @@ fi
 if [ "$(psql_admin "-c \"SELECT 1 FROM pg_database WHERE datname='$PG_DB'\"")" != "1" ]; then
   psql_admin "-c \"CREATE DATABASE $PG_DB OWNER $PG_USER\""
 fi
-echo "postgresql $ver ready on 127.0.0.1:$PG_PORT (db $PG_DB, user $PG_USER)"
+# The test projects run side by side and each test opens its own pooled stores: the default 100 connection slots ran
+# out ("remaining connection slots are reserved"). Raise them once (takes effect after a restart).
+if [ "$(psql_admin "-c \"SHOW max_connections\"")" -lt 400 ]; then
+  psql_admin "-c \"ALTER SYSTEM SET max_connections = 400\""
+  if [ -d /etc/postgresql/"$ver"/main ]; then
+    as_root pg_ctlcluster "$ver" main restart
+  else
+    as_root su postgres -c "$bin/pg_ctl -D $data -o '-p $PG_PORT -k /tmp' -l $data/server.log -w restart >/dev/null"
+  fi
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.2; done
+fi
+echo "postgresql $ver ready on 127.0.0.1:$PG_PORT (db $PG_DB, user $PG_USER, max_connections $(psql_admin "-c \"SHOW max_connections\""))"
 
 # 5. Redis for the gateway's shared rate-limit tests (tests/CyLlm.Gateway.Tests/RateLimits): a private instance on
 #    port 6390 (no persistence), so it never collides with a system Redis. Tests read CYLLM_TEST_REDIS, default

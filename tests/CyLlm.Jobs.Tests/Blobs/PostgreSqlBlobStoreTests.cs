@@ -8,6 +8,7 @@ namespace CyLlm.Jobs.Tests.Blobs;
 /// The blob conformance suite on the PostgreSQL store (chunks in <c>blob_chunks</c>, a fresh schema per test); like the
 /// store conformance suite it fails, never skips, without a server (.ci/services.sh or CYLLM_TEST_PG).
 /// </summary>
+[Collection(PostgreSqlCollection.Name)]
 public sealed class PostgreSqlBlobStoreTests : BlobStoreConformanceTests
 {
     private readonly string schema = PostgresTestDatabase.NewSchemaName();

@@ -4,6 +4,7 @@ using CyLlm.Jobs.Tests.Infrastructure;
 namespace CyLlm.Jobs.Tests.Conformance;
 
 /// <summary>The conformance suite on PostgreSQL: a fresh schema per test on the server from .ci/services.sh (or CYLLM_TEST_PG).</summary>
+[Collection(PostgreSqlCollection.Name)]
 public sealed class PostgreSqlJobStoreConformanceTests : JobStoreConformanceTests
 {
     private readonly string schema = PostgresTestDatabase.NewSchemaName();
