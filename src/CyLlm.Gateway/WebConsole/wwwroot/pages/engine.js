@@ -1,0 +1,46 @@
+// Live engine charts (admin): GET /status every two seconds — waiting and running sequences, KV usage, prefix-cache
+// hit rate — and the TTFT / inter-token latency percentiles over the engine's sliding window.
+import { api } from '../api.js';
+import { h, mount, section, table, errorBox } from '../dom.js';
+import { lineChart, clockSeconds } from '../charts.js';
+
+const KEEP = 150;
+
+/** @param {HTMLElement} root */
+export function render(root) {
+  const charts = h('div', { class: 'charts', 'data-testid': 'engine-charts' });
+  const latency = h('div');
+  const err = h('div');
+  mount(root, h('h1', null, 'Engine'), err, section('Live (every 2 s)', charts), section('Latency percentiles', latency));
+  /** @type {{t:number, s:any}[]} */
+  const history = [];
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let timer;
+  let stopped = false;
+  const ms = (/** @type {number} */ v) => `${(v * 1000).toFixed(1)} ms`;
+
+  async function tick() {
+    try {
+      const st = await api('/status');
+      if (stopped) return;
+      mount(err);
+      history.push({ t: Date.now() / 1000, s: st.engine });
+      if (history.length > KEEP) history.shift();
+      const pts = (/** @type {(s:any)=>number} */ f) => history.map(x => /** @type {[number, number]} */ ([x.t, f(x.s)]));
+      const pct = (/** @type {number} */ v) => `${(v * 100).toFixed(0)}%`;
+      mount(charts,
+        lineChart({ title: 'Queue and running sequences', xFormat: clockSeconds, series: [{ name: 'waiting', points: pts(s => s.waiting) }, { name: 'running', points: pts(s => s.running) }] }),
+        lineChart({ title: 'KV-cache usage', xFormat: clockSeconds, yFormat: pct, series: [{ name: 'KV used', points: pts(s => s.kv_usage) }] }),
+        lineChart({ title: 'Prefix-cache hit rate', xFormat: clockSeconds, yFormat: pct, series: [{ name: 'hit rate', points: pts(s => s.prefix_hit_rate) }] }),
+        lineChart({ title: 'TTFT and inter-token p95', xFormat: clockSeconds, yFormat: ms, series: [{ name: 'TTFT p95', points: pts(s => s.time_to_first_token.p95) }, { name: 'ITL p95', points: pts(s => s.inter_token_latency.p95) }] }));
+      const e = st.engine;
+      const row = (/** @type {string} */ n, /** @type {any} */ p) => [n, String(p.samples), ms(p.p50), ms(p.p95), ms(p.p99)];
+      mount(latency, table(`Model ${st.model}`, ['Latency', 'Samples', 'p50', 'p95', 'p99'], [
+        row('Queue time', e.queue_time), row('Time to first token', e.time_to_first_token), row('Inter-token latency', e.inter_token_latency), row('End to end', e.end_to_end)]),
+      h('p', null, `Running ${e.running}, waiting ${e.waiting}, KV blocks ${e.used_blocks}/${e.total_blocks}, preemptions ${e.preemptions}. Prometheus metrics: /metrics.`));
+    } catch (e) { if (!stopped) mount(err, errorBox(e)); }
+    if (!stopped) timer = setTimeout(tick, 2000);
+  }
+  tick();
+  return () => { stopped = true; clearTimeout(timer); };
+}
