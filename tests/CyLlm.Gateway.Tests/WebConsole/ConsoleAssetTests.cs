@@ -148,7 +148,7 @@ public sealed class ConsoleAssetTests
             // One module (api.js) touches the stored key; no other file can put it into a URL, a cookie or a log.
             if (path != "api.js")
             {
-                Assert.DoesNotContain("sessionStorage", js);
+                Assert.DoesNotContain("sessionStorage.", js);
                 Assert.DoesNotContain("cyllm.key", js);
                 Assert.DoesNotContain(".Authorization", js);
             }
