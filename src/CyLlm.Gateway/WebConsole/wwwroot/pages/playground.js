@@ -11,7 +11,7 @@ export function render(root, ctx) {
   const prompt = /** @type {HTMLTextAreaElement} */ (h('textarea', { rows: 3, name: 'prompt', placeholder: 'Ask something…' }));
   const temperature = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 0, max: 2, step: 0.1, value: '0.7', name: 'temperature' }));
   const topP = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 0, max: 1, step: 0.05, value: '1', name: 'top_p' }));
-  const maxTokens = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 1, step: 1, value: '256', name: 'max_tokens' }));
+  const maxTokens = /** @type {HTMLInputElement} */ (h('input', { type: 'number', min: 1, step: 1, value: '128', name: 'max_tokens' }));
   const seed = /** @type {HTMLInputElement} */ (h('input', { type: 'number', step: 1, name: 'seed', placeholder: 'random' }));
   const schema = /** @type {HTMLTextAreaElement} */ (h('textarea', { rows: 4, name: 'json_schema', placeholder: '{"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"]}' }));
   const tools = /** @type {HTMLTextAreaElement} */ (h('textarea', { rows: 4, name: 'tools', placeholder: '[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]' }));
@@ -59,9 +59,20 @@ export function render(root, ctx) {
 
   api('/v1/models').then(list => {
     const ids = list.data.map((/** @type {any} */ m) => m.id);
+    /** @type {Map<string, number>} */
+    const context = new Map(list.data.map((/** @type {any} */ m) => [m.id, m.max_model_len]));
+    // The built-in model has a short context: keep max_tokens within the chosen model's, with room for a prompt.
+    const fit = () => {
+      const n = context.get(model.value);
+      if (!n) return;
+      maxTokens.max = String(n);
+      if (Number(maxTokens.value) > n / 2) maxTokens.value = String(Math.max(1, Math.floor(n / 2)));
+    };
+    model.addEventListener('change', fit);
     mount(model, ...ids.map((/** @type {string} */ id) => h('option', { value: id }, id)));
     const wanted = ctx.params.get('model');
     if (wanted && ids.includes(wanted)) model.value = wanted;
+    fit();
     form.dataset.ready = 'true';
   }).catch(e => mount(status, errorBox(e)));
 
