@@ -25,7 +25,7 @@ function short(v) {
  * @returns {HTMLElement} a figure with the chart and a caption naming each series and its latest value
  */
 export function lineChart(opts) {
-  const W = 560, H = 220, L = 48, R = 12, T = 12, B = 28;
+  const W = 560, H = 220, L = 60, R = 16, T = 12, B = 28;
   const xf = opts.xFormat || short, yf = opts.yFormat || short;
   const all = opts.series.flatMap(x => x.points);
   const fig = document.createElement('figure');
@@ -73,6 +73,9 @@ export function lineChart(opts) {
   fig.append(svg, cap);
   return fig;
 }
+
+/** Formats a step or count as a whole number. @param {number} v */
+export function whole(v) { return Math.round(v).toString(); }
 
 /** Formats Unix seconds as HH:MM (UTC). @param {number} t */
 export function clock(t) { return new Date(t * 1000).toISOString().slice(11, 16); }

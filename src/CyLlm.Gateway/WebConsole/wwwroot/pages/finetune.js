@@ -2,7 +2,7 @@
 // first, so every bad row is listed at once), and a job's live loss and learning-rate curves from its events.
 import { api, upload } from '../api.js';
 import { h, mount, field, section, table, errorBox, time, toast } from '../dom.js';
-import { lineChart } from '../charts.js';
+import { lineChart, whole } from '../charts.js';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 
@@ -134,19 +134,20 @@ function detail(root, ctx, id) {
         api(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}`), allEvents(),
         api(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}/checkpoints?limit=100`)]);
       if (stopped) return;
+      const pair = (/** @type {string} */ k, /** @type {any} */ v, /** @type {string|null} */ id = null) => h('div', null, h('dt', null, k), h('dd', { 'data-testid': id }, v));
       mount(head, h('dl', { class: 'stats' },
-        h('dt', null, 'Status'), h('dd', { 'data-testid': 'job-status' }, h('span', { class: `badge ${j.status}` }, j.status)),
-        h('dt', null, 'Base model'), h('dd', null, j.model),
-        h('dt', null, 'Fine-tuned model'), h('dd', { 'data-testid': 'job-model' }, j.fine_tuned_model || '—'),
-        h('dt', null, 'Trained tokens'), h('dd', null, j.trained_tokens == null ? '—' : String(j.trained_tokens)),
-        h('dt', null, 'Created'), h('dd', null, time(j.created_at)),
-        h('dt', null, 'Finished'), h('dd', null, time(j.finished_at))),
+        pair('Status', h('span', { class: `badge ${j.status}` }, j.status), 'job-status'),
+        pair('Base model', j.model),
+        pair('Fine-tuned model', j.fine_tuned_model || '—', 'job-model'),
+        pair('Trained tokens', j.trained_tokens == null ? '—' : String(j.trained_tokens)),
+        pair('Created', time(j.created_at)),
+        pair('Finished', time(j.finished_at))),
         j.error ? errorBox(j.error) : null);
       const metrics = ev.filter(e => e.type === 'metrics' && e.data).map(e => e.data).sort((a, b) => a.step - b.step);
       const pts = (/** @type {string} */ k) => metrics.filter(m => typeof m[k] === 'number').map(m => /** @type {[number, number]} */ ([m.step, m[k]]));
       mount(charts,
-        lineChart({ title: 'Loss by step', testid: 'loss-chart', series: [{ name: 'training loss', points: pts('train_loss') }, { name: 'validation loss', points: pts('valid_loss') }] }),
-        lineChart({ title: 'Learning rate by step', testid: 'lr-chart', series: [{ name: 'learning rate', points: pts('learning_rate') }] }));
+        lineChart({ title: 'Loss by step', testid: 'loss-chart', xFormat: whole, series: [{ name: 'training loss', points: pts('train_loss') }, { name: 'validation loss', points: pts('valid_loss') }] }),
+        lineChart({ title: 'Learning rate by step', testid: 'lr-chart', xFormat: whole, series: [{ name: 'learning rate', points: pts('learning_rate') }] }));
       mount(checkpoints, table('Checkpoints', ['Step', 'Checkpoint', 'Train loss', 'Created'],
         cps.data.map((/** @type {any} */ c) => [String(c.step_number), c.fine_tuned_model_checkpoint,
           c.metrics && c.metrics.train_loss != null ? c.metrics.train_loss.toFixed(4) : '—', time(c.created_at)])));

@@ -102,7 +102,7 @@ export function render(root, ctx) {
 
   /** @param {Record<string, string>} values */
   function showStats(values) {
-    mount(stats, ...Object.entries(values).flatMap(([k, v]) => [h('dt', null, k), h('dd', { 'data-stat': k }, v)]));
+    mount(stats, ...Object.entries(values).map(([k, v]) => h('div', null, h('dt', null, k), h('dd', { 'data-stat': k }, v))));
   }
 
   form.addEventListener('submit', async ev => {
