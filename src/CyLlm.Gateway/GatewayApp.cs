@@ -1,6 +1,5 @@
 using CyLlm.Gateway.Audit;
 using CyLlm.Gateway.Auth;
-using CyLlm.Gateway.WebConsole;
 using CyLlm.Gateway.Disaggregation;
 using CyLlm.Gateway.Endpoints.Adapters;
 using CyLlm.Gateway.Endpoints.Admin;
@@ -19,6 +18,7 @@ using CyLlm.Gateway.Endpoints.Tokenize;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
 using CyLlm.Gateway.State;
+using CyLlm.Gateway.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
