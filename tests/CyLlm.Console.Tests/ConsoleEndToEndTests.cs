@@ -107,6 +107,54 @@ public sealed class ConsoleEndToEndTests(BrowserFixture fx)
         await ConsolePage.GoAsync(page, "#/keys");
         await Expect(page.GetByTestId("keys")).ToContainTextAsync("from-the-console");
         Assert.DoesNotContain(created, await page.ContentAsync(), StringComparison.Ordinal);
+
+        // Rotate shows the replacement once; revoke ends the key at once.
+        string prefix = created[..14];
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Rotate key {prefix}" }).ClickAsync();
+        await Expect(shown).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^sk-cy-"));
+        string rotated = (await shown.TextContentAsync())!;
+        Assert.NotEqual(created, rotated);
+        var row = page.GetByTestId("keys").Locator("tr").Filter(new() { HasText = rotated[..14] });
+        await row.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Revoke") }).ClickAsync();
+        await Expect(row).ToContainTextAsync("revoked");
+        http.DefaultRequestHeaders.Authorization = new("Bearer", rotated);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync("/v1/me")).StatusCode);
+    }
+
+    [SkippableFact]
+    public async Task Schema_and_tools_go_into_the_request_and_the_code_snippets_never_hold_the_key()
+    {
+        Skip.If(fx.Why is not null, fx.Why);
+        var fake = new FakeBackend { Reply = "{\"answer\":\"yes\"}" };
+        await using var s = await ConsoleServer.StartFakeAsync(fake);
+        string key = await s.KeyAsync("default", "inference");
+        var page = await ConsolePage.OpenAsync(fx, s.BaseUrl);
+        await ConsolePage.SignInAsync(page, key);
+        await Expect(page.Locator("form[data-ready=true]")).ToBeVisibleAsync();
+        await page.GetByText("Structured output and tools").ClickAsync();
+        await page.GetByLabel("JSON schema (response_format)").FillAsync("{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\"}},\"required\":[\"answer\"]}");
+        await page.GetByLabel("Tools (JSON array)").FillAsync("[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}]");
+        await page.GetByLabel("Seed").FillAsync("7");
+        await page.GetByLabel("Message").FillAsync("Is it sunny?");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(page.GetByTestId("done")).ToBeVisibleAsync();
+
+        var sent = JsonDocument.Parse((await page.GetByTestId("raw-request").TextContentAsync())!).RootElement;
+        Assert.Equal("json_schema", sent.GetProperty("response_format").GetProperty("type").GetString());
+        Assert.Equal("get_weather", sent.GetProperty("tools")[0].GetProperty("function").GetProperty("name").GetString());
+        Assert.Equal(7, sent.GetProperty("seed").GetInt32());
+        Assert.Equal(7L, fake.LastRequest!.Sampling.Seed);
+        await Expect(page.Locator("[data-stat='Prompt tokens']")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show curl" }).ClickAsync();
+        var snippet = page.GetByTestId("snippet");
+        await Expect(snippet).ToContainTextAsync("$CYLLM_API_KEY");
+        await Expect(snippet).ToContainTextAsync("response_format");
+        Assert.DoesNotContain(key, (await snippet.TextContentAsync())!, StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show SDK code" }).ClickAsync();
+        await Expect(snippet).ToContainTextAsync("client.chat.completions.create(");
+        await Expect(snippet).ToContainTextAsync("os.environ[\"CYLLM_API_KEY\"]");
+        Assert.DoesNotContain(key, (await snippet.TextContentAsync())!, StringComparison.Ordinal);
     }
 
     [SkippableFact]

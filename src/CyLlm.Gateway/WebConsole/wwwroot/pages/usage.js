@@ -28,7 +28,10 @@ export function render(root, ctx) {
     try {
       if (!isAdmin) {
         const u = await api(`/v1/me/usage?hours=${hrs}`);
-        const pts = (/** @type {string} */ k) => u.data.map((/** @type {any} */ b) => /** @type {[number, number]} */ ([b.start, b[k]]));
+        /** @type {Map<number, any>} */
+        const got = new Map(u.data.map((/** @type {any} */ b) => [b.start, b]));
+        const starts = buckets(u.since, u.bucket_seconds);
+        const pts = (/** @type {string} */ k) => starts.map(t => /** @type {[number, number]} */ ([t, got.get(t)?.[k] ?? 0]));
         mount(out,
           section(`Key ${u.key_prefix || ''}`, h('div', { class: 'charts' },
             lineChart({ title: 'Requests', xFormat: clock, series: [{ name: 'requests', points: pts('requests') }, { name: 'errors', points: pts('errors') }] }),
@@ -52,16 +55,38 @@ export function render(root, ctx) {
           map.set(k, a);
         }
       }
-      const times = [...byTime.keys()].sort((a, b) => a - b);
-      const pts = (/** @type {'requests'|'errors'|'prompt'|'completion'} */ k) => times.map(t => /** @type {[number, number]} */ ([t, /** @type {any} */ (byTime.get(t))[k]]));
+      const times = buckets(Math.floor(since / bucket) * bucket, bucket);
+      const pts = (/** @type {'requests'|'errors'|'prompt'|'completion'} */ k) => times.map(t => /** @type {[number, number]} */ ([t, byTime.get(t)?.[k] ?? 0]));
       mount(out,
         section(`Tenant ${tenant.value}: ${rows.length} requests`, h('div', { class: 'charts' },
           lineChart({ title: 'Requests', xFormat: clock, series: [{ name: 'requests', points: pts('requests') }, { name: 'errors', points: pts('errors') }] }),
           lineChart({ title: 'Tokens', xFormat: clock, series: [{ name: 'prompt', points: pts('prompt') }, { name: 'completion', points: pts('completion') }] }))),
         table('Per key', ['Key prefix', 'Requests', 'Errors', 'Prompt tokens', 'Completion tokens'],
           [...byKey.entries()].sort((a, b) => b[1].requests - a[1].requests).map(([k, a]) => [k, a.requests, a.errors, a.prompt, a.completion])),
-        rows.length >= 10000 ? h('p', { class: 'hint' }, 'Showing the latest 10000 audit rows only.') : null);
+        rows.length >= 10000 ? h('p', { class: 'hint' }, 'Showing the latest 10000 audit rows only.') : null,
+        ctx.me.operator ? await tenantTotals(since) : null);
     } catch (e) { mount(out, errorBox(e)); }
   }
   load();
+}
+
+/** Bucket starts (Unix seconds) from `from` to now. @param {number} from @param {number} step */
+function buckets(from, step) {
+  const out = [];
+  const now = Date.now() / 1000;
+  for (let t = from; t <= now; t += step) out.push(t);
+  return out;
+}
+
+/** The operator's overview: requests and tokens of every tenant (first 50) since `since`. @param {number} since */
+async function tenantTotals(since) {
+  try {
+    const tenants = (await api('/v1/admin/tenants')).data.slice(0, 50);
+    const rows = await Promise.all(tenants.map(async (/** @type {any} */ t) => {
+      const a = (await api(`/v1/admin/audit?tenant=${encodeURIComponent(t.id)}&since=${since}&limit=10000`)).data;
+      const sum = (/** @type {string} */ k) => a.reduce((/** @type {number} */ n, /** @type {any} */ r) => n + r[k], 0);
+      return [t.id, a.length, a.filter((/** @type {any} */ r) => r.status >= 400).length, sum('prompt_tokens'), sum('completion_tokens')];
+    }));
+    return section('All tenants', table('Per tenant', ['Tenant', 'Requests', 'Errors', 'Prompt tokens', 'Completion tokens'], rows));
+  } catch (e) { return errorBox(e); }
 }
