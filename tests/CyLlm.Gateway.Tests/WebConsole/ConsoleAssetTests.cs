@@ -120,6 +120,14 @@ public sealed class ConsoleAssetTests
     }
 
     [Fact]
+    public void The_whole_console_stays_small_enough_to_load_at_once()
+    {
+        // No framework, no chart library: every file together is what one page load fetches, unminified.
+        long total = ConsoleAssets.All.Values.Sum(a => (long)a.Content.Length);
+        Assert.True(total < 200_000, $"the console's files total {total} bytes");
+    }
+
+    [Fact]
     public void The_page_has_no_inline_script_or_style_and_builds_no_markup_from_strings()
     {
         string html = Text("index.html");
