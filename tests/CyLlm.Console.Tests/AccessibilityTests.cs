@@ -45,6 +45,42 @@ public sealed class AccessibilityTests(BrowserFixture fx)
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
+    [SkippableFact]
+    public async Task Signing_in_and_moving_between_pages_works_with_the_keyboard_alone()
+    {
+        Skip.If(fx.Why is not null, fx.Why);
+        await using var s = await ConsoleServer.StartBuiltInAsync();
+        var page = await ConsolePage.OpenAsync(fx, s.BaseUrl);
+        await Microsoft.Playwright.Assertions.Expect(page.GetByLabel("API key")).ToBeFocusedAsync();
+        await page.Keyboard.TypeAsync(await s.KeyAsync("default", "inference", "admin"));
+        await page.Keyboard.PressAsync("Enter");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Playground" })).ToBeVisibleAsync();
+
+        // Back from the content (focused after each move) through the header to "Engine", and follow it with Enter.
+        var engine = page.GetByRole(AriaRole.Link, new() { Name = "Engine", Exact = true });
+        await TabUntil(page, engine, "Shift+Tab");
+        await page.Keyboard.PressAsync("Enter");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Engine", Exact = true })).ToBeVisibleAsync();
+        await Microsoft.Playwright.Assertions.Expect(engine).ToHaveAttributeAsync("aria-current", "page");
+
+        // The skip link (first in the tab order) jumps to the content and keeps the page.
+        var skip = page.GetByRole(AriaRole.Link, new() { Name = "Skip to content" });
+        await TabUntil(page, skip, "Shift+Tab");
+        await page.Keyboard.PressAsync("Enter");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("main")).ToBeFocusedAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Engine", Exact = true })).ToBeVisibleAsync();
+    }
+
+    private static async Task TabUntil(IPage page, ILocator target, string key)
+    {
+        for (int i = 0; i < 30 && !await target.EvaluateAsync<bool>("e => e === document.activeElement"); i++)
+        {
+            await page.Keyboard.PressAsync(key);
+        }
+
+        await Microsoft.Playwright.Assertions.Expect(target).ToBeFocusedAsync();
+    }
+
     private static async Task Scan(IPage page, string name, List<string> problems)
     {
         AxeResult result = await page.RunAxe();

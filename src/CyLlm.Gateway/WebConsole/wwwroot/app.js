@@ -124,6 +124,11 @@ function setupChrome() {
     location.hash = '#/signin';
     route();
   });
+  // The skip link moves focus without touching the hash, which holds the page's route.
+  document.querySelector('.skip')?.addEventListener('click', ev => {
+    ev.preventDefault();
+    document.getElementById('main')?.focus();
+  });
   addEventListener('hashchange', () => { route(); });
 }
 

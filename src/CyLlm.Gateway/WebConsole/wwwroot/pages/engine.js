@@ -33,7 +33,10 @@ export function render(root) {
         lineChart({ title: 'Queue and running sequences', xFormat: clockSeconds, series: [{ name: 'waiting', points: pts(s => s.waiting) }, { name: 'running', points: pts(s => s.running) }] }),
         lineChart({ title: 'KV-cache usage', xFormat: clockSeconds, yFormat: pct, series: [{ name: 'KV used', points: pts(s => s.kv_usage) }] }),
         lineChart({ title: 'Prefix-cache hit rate', xFormat: clockSeconds, yFormat: pct, series: [{ name: 'hit rate', points: pts(s => s.prefix_hit_rate) }] }),
-        lineChart({ title: 'TTFT and inter-token p95', xFormat: clockSeconds, yFormat: axisMs, series: [{ name: 'TTFT p95', points: pts(s => s.time_to_first_token.p95) }, { name: 'ITL p95', points: pts(s => s.inter_token_latency.p95) }] }));
+        lineChart({ title: 'Time to first token', xFormat: clockSeconds, yFormat: axisMs, series: [
+          { name: 'p50', points: pts(s => s.time_to_first_token.p50) }, { name: 'p95', points: pts(s => s.time_to_first_token.p95) }, { name: 'p99', points: pts(s => s.time_to_first_token.p99) }] }),
+        lineChart({ title: 'Inter-token latency', xFormat: clockSeconds, yFormat: axisMs, series: [
+          { name: 'p50', points: pts(s => s.inter_token_latency.p50) }, { name: 'p95', points: pts(s => s.inter_token_latency.p95) }, { name: 'p99', points: pts(s => s.inter_token_latency.p99) }] }));
       const e = st.engine;
       const row = (/** @type {string} */ n, /** @type {any} */ p) => [n, String(p.samples), ms(p.p50), ms(p.p95), ms(p.p99)];
       mount(latency, table(`Model ${st.model}`, ['Latency', 'Samples', 'p50', 'p95', 'p99'], [
