@@ -168,6 +168,41 @@ public sealed class ConsoleEndToEndTests(BrowserFixture fx)
     }
 
     [SkippableFact]
+    public async Task A_finished_batch_shows_its_progress_and_its_output_downloads_with_the_key()
+    {
+        Skip.If(fx.Why is not null, fx.Why);
+        await using var s = await ConsoleServer.StartFakeAsync(new FakeBackend { Reply = "batched answer" });
+        string key = await s.KeyAsync("default", "inference");
+        using var http = new HttpClient { BaseAddress = new Uri(s.BaseUrl) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        var lines = new StringBuilder();
+        for (int i = 0; i < 2; i++)
+        {
+            lines.AppendLine(JsonSerializer.Serialize(new { custom_id = $"req-{i}", method = "POST", url = "/v1/chat/completions", body = new { model = "fake", messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 4 } }));
+        }
+
+        using var form = new MultipartFormDataContent { { new StringContent("batch"), "purpose" } };
+        form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(lines.ToString())), "file", "batch.jsonl");
+        string fileId = JsonDocument.Parse(await (await http.PostAsync("/v1/files", form)).Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        var created = await http.PostAsync("/v1/batches", new StringContent(
+            JsonSerializer.Serialize(new { input_file_id = fileId, endpoint = "/v1/chat/completions", completion_window = "24h" }), Encoding.UTF8, "application/json"));
+        string batchId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+
+        var page = await ConsolePage.OpenAsync(fx, s.BaseUrl);
+        await ConsolePage.SignInAsync(page, key);
+        await ConsolePage.GoAsync(page, "#/batches");
+        var row = page.GetByTestId("batches").Locator("tr").Filter(new() { HasText = batchId });
+        // The page polls while the batch runs.
+        await Expect(row).ToContainTextAsync("completed", new() { Timeout = 60_000 });
+        await Expect(row).ToContainTextAsync("2/2");
+        var download = await page.RunAndWaitForDownloadAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Download output" }).ClickAsync());
+        Assert.Equal($"{batchId}-output.jsonl", download.SuggestedFilename);
+        string output = await File.ReadAllTextAsync((await download.PathAsync())!);
+        Assert.Contains("\"custom_id\":\"req-0\"", output, StringComparison.Ordinal);
+        Assert.Contains("batched answer", output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task An_inference_only_key_sees_no_admin_pages_and_their_api_calls_are_refused()
     {
         Skip.If(fx.Why is not null, fx.Why);
