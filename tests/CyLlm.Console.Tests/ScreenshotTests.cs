@@ -71,8 +71,10 @@ public sealed class ScreenshotTests(BrowserFixture fx)
         }
 
         await ConsolePage.GoAsync(page, "#/engine");
-        // A few samples, so the live charts have lines.
-        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('figure.chart')].some(f => Number(f.dataset.points) >= 3)", null, new() { Timeout = 30_000 });
+        // Four samples (two series each), so the live charts have lines.
+        await page.WaitForFunctionAsync("() => Number(document.querySelector('[data-testid=queue-chart]')?.dataset.points || 0) >= 8", null, new() { Timeout = 30_000 });
+        // The operator also gets token rates read from the Prometheus text at /metrics.
+        await Expect(page.GetByTestId("token-rate")).ToBeVisibleAsync();
         await Shoot(page, "engine", dir);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Switch between light and dark theme" }).ClickAsync();
