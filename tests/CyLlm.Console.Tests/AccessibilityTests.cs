@@ -81,6 +81,15 @@ public sealed class AccessibilityTests(BrowserFixture fx)
         await Microsoft.Playwright.Assertions.Expect(target).ToBeFocusedAsync();
     }
 
+    /// <summary>Scans the page as it is now and fails on a serious or critical violation (for the e2e tests' states:
+    /// a finished job's charts, a key shown once, an answered chat).</summary>
+    internal static async Task AssertAccessibleAsync(IPage page, string name)
+    {
+        var problems = new List<string>();
+        await Scan(page, name, problems);
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
     private static async Task Scan(IPage page, string name, List<string> problems)
     {
         AxeResult result = await page.RunAxe();

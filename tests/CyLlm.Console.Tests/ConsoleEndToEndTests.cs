@@ -103,6 +103,7 @@ public sealed class ConsoleEndToEndTests(BrowserFixture fx)
         var shown = page.GetByTestId("new-key");
         await Expect(shown).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^sk-cy-"));
         string created = (await shown.TextContentAsync())!;
+        await AccessibilityTests.AssertAccessibleAsync(page, "new key shown once");
         await Expect(page.GetByTestId("keys")).ToContainTextAsync("from-the-console");
 
         // The shown key is a real key of the admin's tenant with the chosen scope.

@@ -62,6 +62,7 @@ public sealed class FineTuningConsoleTests(BrowserFixture fx)
         await page.WaitForFunctionAsync($"() => Number(document.querySelector('[data-testid=loss-chart]')?.dataset.points || 0) > {first}", null, new() { Timeout = 120_000 });
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("succeeded", new() { Timeout = 300_000 });
         await Expect(page.GetByTestId("lr-chart")).Not.ToHaveAttributeAsync("data-points", "0");
+        await AccessibilityTests.AssertAccessibleAsync(page, "finished fine-tuning job");
         string tuned = (await page.GetByTestId("job-model").TextContentAsync())!;
         Assert.StartsWith("ft:cyllm-default:cat:", tuned, StringComparison.Ordinal);
 
@@ -74,5 +75,6 @@ public sealed class FineTuningConsoleTests(BrowserFixture fx)
         await Expect(page.GetByTestId("done")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Expect(page.GetByTestId("answer")).Not.ToBeEmptyAsync();
         await Expect(page.GetByTestId("raw-request")).ToContainTextAsync(tuned);
+        await AccessibilityTests.AssertAccessibleAsync(page, "answered chat");
     }
 }
