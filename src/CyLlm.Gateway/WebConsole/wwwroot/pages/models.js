@@ -25,8 +25,11 @@ export function render(root) {
       mount(list, table('Models and adapters', ['Id', 'Kind', 'Base', 'Architecture', 'Quantization', 'Context', 'Actions'],
         l.data.map((/** @type {any} */ m) => {
           const adapter = !!m.parent;
-          return [m.id, adapter ? 'adapter' : 'base model', m.parent || '—', m.architecture || '—', m.quantization || '—', String(m.max_model_len),
-            h('button', { type: 'button', class: 'danger', 'aria-label': `Unload ${m.id}`, onclick: () => unload(m.id, adapter) }, 'Unload')];
+          // Fine-tuned models (ft:BASE:SUFFIX:JOB) come from their job; /v1/unload_lora_adapter takes names without ':'.
+          const fineTuned = String(m.id).startsWith('ft:');
+          return [m.id, fineTuned ? 'fine-tuned adapter' : adapter ? 'adapter' : 'base model', m.parent || '—', m.architecture || '—', m.quantization || '—', String(m.max_model_len),
+            fineTuned ? h('span', { class: 'hint' }, 'from its fine-tuning job')
+              : h('button', { type: 'button', class: 'danger', 'aria-label': `Unload ${m.id}`, onclick: () => unload(m.id, adapter) }, 'Unload')];
         })));
     } catch (e) { mount(list, errorBox(e)); }
   }
