@@ -49,7 +49,8 @@ export function field(label, control, hint) {
  * A table with a caption. @param {string} caption @param {string[]} head @param {any[][]} rows
  */
 export function table(caption, head, rows) {
-  return h('div', { class: 'table-wrap' },
+  // A named, focusable region: on a phone the table scrolls sideways inside it, by keyboard too.
+  return h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption },
     h('table', null,
       h('caption', null, caption),
       h('thead', null, h('tr', null, ...head.map(c => h('th', { scope: 'col' }, c)))),
