@@ -27,6 +27,8 @@ public sealed class BrowserFixture : IAsyncLifetime
             return;
         }
 
+        // CI runs every test project at once on a small machine: give each expectation more than Playwright's 5 s.
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
