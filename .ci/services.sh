@@ -97,6 +97,16 @@ if command -v npm >/dev/null 2>&1; then
   fi
 fi
 
+# Debian's chromium for the web console's browser tests (tests/CyLlm.Console.Tests drive /usr/bin/chromium with
+# Playwright for .NET; no browser download). Without it those tests report skipped; a failed install is a warning.
+if [ ! -x /usr/bin/chromium ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { as_root apt-get update -qq && as_root apt-get install -y -qq chromium >/dev/null; }; then
+    echo "warning: chromium could not be installed; the console browser tests will be skipped" >&2
+  fi
+fi
+[ -x /usr/bin/chromium ] && echo "chromium ready ($(/usr/bin/chromium --version 2>/dev/null | head -1))"
+
 # kubectl renders the Kustomize overlays in deploy/k8s offline (DeploymentManifestTests; no cluster is contacted).
 # Installed from the distribution's package when missing; without it those tests report skipped.
 if ! command -v kubectl >/dev/null 2>&1; then

@@ -10,6 +10,7 @@ using CyLlm.Gateway.Endpoints.Embeddings;
 using CyLlm.Gateway.Endpoints.Files;
 using CyLlm.Gateway.Endpoints.FineTuning;
 using CyLlm.Gateway.Endpoints.Health;
+using CyLlm.Gateway.Endpoints.Me;
 using CyLlm.Gateway.Endpoints.Models;
 using CyLlm.Gateway.Endpoints.Status;
 using CyLlm.Gateway.Endpoints.Tasks;
@@ -17,6 +18,7 @@ using CyLlm.Gateway.Endpoints.Tokenize;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
 using CyLlm.Gateway.State;
+using CyLlm.Gateway.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -177,6 +179,12 @@ public sealed class GatewayApp : IAsyncDisposable
         app.MapBatches();
         app.MapTasks();
         app.MapDisaggregation();
+        app.MapMe();
+        if (state.Options.WebConsole)
+        {
+            app.MapConsole();
+        }
+
         app.MapFallback((HttpContext ctx) => throw new ApiError(404, ErrorCodes.NotFound,
             $"No route {ctx.Request.Method} {ctx.Request.Path}. Fix: use one of /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /tokenize, /detokenize, /health, /metrics"));
         return new GatewayApp(app, state);

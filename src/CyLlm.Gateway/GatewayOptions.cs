@@ -164,6 +164,12 @@ public sealed record GatewayOptions
     public bool RunBatchWorker { get; init; } = true;
 
     /// <summary>
+    /// Serve the web console at <c>/</c> (<c>Gateway:WebConsole</c>, default on; <c>--no-console</c> turns it off). Its
+    /// files are embedded in the binary and hold no data: every call it makes needs an API key like any client's.
+    /// </summary>
+    public bool WebConsole { get; init; } = true;
+
+    /// <summary>
     /// Serve without API keys: every request is the default tenant with every scope. Only for development on a
     /// loopback address (validation refuses it elsewhere); the server logs a warning at start-up.
     /// </summary>

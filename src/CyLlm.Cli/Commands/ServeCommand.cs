@@ -42,6 +42,7 @@ internal static class ServeCommand
         var fileStorage = new Option<string?>("--file-storage") { Description = "where file contents (uploads, batch outputs) go: store (in the store, shared by every replica; the default with PostgreSQL) or local (DATA_DIR/files; the default with SQLite)" };
         var kvType = KvTypeOption.Create();
         var roles = new ServeRoleOptions(); // --role prefill|decode|both and the disaggregation options (issue 7)
+        var noConsole = new Option<bool>("--no-console") { Description = "do not serve the web console at / (Gateway:WebConsole=false)" };
         var noAuth = new Option<bool>("--no-auth") { Description = "serve without API keys (development only; refused unless --host is a loopback address)" };
         // Settings layers (see ServeSettings): file, CYLLM_ environment variables, then the flags typed here.
         var config = new Option<string?>("--config") { Description = "settings file (section \"Gateway\", see docs/configuration.md); default: appsettings.json in the data folder when present" };
@@ -53,7 +54,7 @@ internal static class ServeCommand
         var cmd = new Command("serve", "serve a model over an OpenAI-compatible HTTP API")
         {
             config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
-            noAuth, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
+            noAuth, noConsole, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
             skipHealth, maxUpload, batchLease, fileStorage,
             model, tokenizer, threads, context, chatTemplate, store, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
@@ -101,6 +102,11 @@ internal static class ServeCommand
             string path = DefaultModel.Resolve(given.Length > 0 ? given[0] : ModelSource.ResolveIfHub(layered.ModelPath, layered.DataDirectory));
             options = layered with { ModelPath = path, ModelPaths = null };
             options = roles.Apply(parse, options);
+            if (parse.GetValue(noConsole))
+            {
+                options = options with { WebConsole = false };
+            }
+
             // --store (or CYLLM_STORE) wins over a configured store: replicas of one deployment share the flag or variable.
             string? storeValue = parse.GetValue(store) is { Length: > 0 } sv ? sv : Environment.GetEnvironmentVariable(StoreLocation.EnvironmentVariable);
             if (!string.IsNullOrWhiteSpace(storeValue))

@@ -37,7 +37,11 @@ public sealed class AuthMiddleware(RequestDelegate next, GatewayState state, Api
         string presented = ReadKey(ctx.Request) ?? throw ApiKeyAuthenticator.Missing();
         var caller = await authenticator.AuthenticateAsync(presented, k => RejectedKey.Set(ctx, k.Prefix, k.TenantId), ctx.RequestAborted);
         ctx.SetCaller(caller);
-        ctx.RequireScope(AuthPolicy.ScopeFor(ctx));
+        if (ctx.GetEndpoint()?.Metadata.GetMetadata<AnyKeyScope>() is null)
+        {
+            ctx.RequireScope(AuthPolicy.ScopeFor(ctx));
+        }
+
         if (AuthPolicy.IsOperatorOnly(ctx) && !caller.IsOperator)
         {
             throw new Errors.ApiError(403, Errors.ErrorCodes.InsufficientScope,

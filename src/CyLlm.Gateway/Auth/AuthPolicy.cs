@@ -4,7 +4,7 @@ namespace CyLlm.Gateway.Auth;
 
 /// <summary>
 /// Which requests need which key. Public without a key: <c>GET /health</c> (liveness for load balancers), and
-/// <c>/metrics</c> only when the operator opened it (<see cref="GatewayOptions.MetricsPublic"/>): a loopback client is
+/// the web console's page and files (<see cref="IsConsole"/>), <c>/metrics</c> only when the operator opened it (<see cref="GatewayOptions.MetricsPublic"/>): a loopback client is
 /// not trusted by itself, because a reverse proxy on the same host makes every outside client look like loopback.
 /// Otherwise <c>/metrics</c> needs the <see cref="AuthScopes.Metrics"/> scope (admin keys hold it implicitly). Admin
 /// scope: the endpoints marked <see cref="RequiredScope"/>, everything under <c>/v1/admin/</c>, <c>/health/details</c>
@@ -16,7 +16,7 @@ public static class AuthPolicy
     public static bool IsPublic(HttpContext ctx, GatewayOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return RouteMatch.Is(ctx, "/health") || (options.MetricsPublic && RouteMatch.Is(ctx, "/metrics"));
+        return RouteMatch.Is(ctx, "/health") || (options.MetricsPublic && RouteMatch.Is(ctx, "/metrics")) || IsConsole(ctx);
     }
 
     /// <summary>
@@ -26,7 +26,11 @@ public static class AuthPolicy
     public static bool IsOperatorOnly(HttpContext ctx) => RouteMatch.Is(ctx, "/metrics");
 
     /// <summary>True for the routes an audit row is written for (all but health checks and metric scrapes).</summary>
-    public static bool IsAudited(HttpContext ctx) => !RouteMatch.IsUnder(ctx, "/health") && !RouteMatch.Is(ctx, "/metrics");
+    public static bool IsAudited(HttpContext ctx) => !RouteMatch.IsUnder(ctx, "/health") && !RouteMatch.Is(ctx, "/metrics") && !IsConsole(ctx);
+
+    /// <summary>True for the web console's page and files (<see cref="WebConsole.ConsoleRoute"/>): they hold no data, so they
+    /// need no key; only mapped when the console is on, so with <c>--no-console</c> <c>/</c> is an ordinary unknown path.</summary>
+    public static bool IsConsole(HttpContext ctx) => ctx.GetEndpoint()?.Metadata.GetMetadata<WebConsole.ConsoleRoute>() is not null;
 
     public static string ScopeFor(HttpContext ctx)
     {
