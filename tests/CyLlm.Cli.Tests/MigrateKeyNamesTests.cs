@@ -16,12 +16,12 @@ public sealed class MigrateKeyNamesTests : IDisposable
         Assert.True(create.ExitCode == 0, create.StdErr);
         string prefix = create.StdOut.Trim()[..14];
 
-        // Turn the database back into what schema version 1 had.
+        // Turn the database back into what schema version 1 had (no key names, and none of the later tables).
         using (var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "cyllm.db")};Pooling=False"))
         {
             c.Open();
             using var cmd = c.CreateCommand();
-            cmd.CommandText = "ALTER TABLE api_keys DROP COLUMN name; DELETE FROM schema_migrations WHERE version = 2;";
+            cmd.CommandText = "ALTER TABLE api_keys DROP COLUMN name; DROP TABLE blob_chunks; DROP TABLE blobs; DELETE FROM schema_migrations WHERE version >= 2;";
             cmd.ExecuteNonQuery();
         }
 
@@ -31,7 +31,7 @@ public sealed class MigrateKeyNamesTests : IDisposable
 
         var migrate = CliProcess.Run("migrate", "--data-dir", _dir);
         Assert.True(migrate.ExitCode == 0, migrate.StdErr);
-        Assert.Contains("1 migration(s) applied", migrate.StdOut);
+        Assert.Contains("2 migration(s) applied", migrate.StdOut);
         Assert.Contains("0 migration(s) applied", CliProcess.Run("migrate", "--data-dir", _dir).StdOut);
 
         var list = CliProcess.Run("keys", "list", "--data-dir", _dir);
