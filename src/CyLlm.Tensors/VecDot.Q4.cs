@@ -9,7 +9,7 @@ public static unsafe partial class VecDot
 {
     /// <summary>Low nibbles of 16 bytes as elements 0..15 and high nibbles as 16..31 (ggml's Q4 order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> Nibbles(byte* q)
+    internal static Vector256<byte> Nibbles(byte* q)
     {
         // Both halves hold the 16 bytes; the upper half is shifted by 4 and picked by a dword blend, so one
         // mask serves both: 4 instructions instead of 5.
@@ -77,64 +77,8 @@ public static unsafe partial class VecDot
     }
 
     /// <summary><see cref="Q4_1"/> for 1–4 tokens, each block unpacked once for all of them (batch invariant).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q4_1Tokens(byte* w, Q8Block* a, int aStride, int tokens, int blocks, float* y, nint yStride)
-    {
-        if (tokens is < 1 or > 4)
-        {
-            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "1 to 4 tokens");
-        }
-
-        if (!Avx2.IsSupported || !Fma.IsSupported)
-        {
-            for (int t = 0; t < tokens; t++)
-            {
-                y[t * yStride] = Q4_1Reference(w, a + (t * aStride), blocks);
-            }
-
-            return;
-        }
-
-        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-        Q8Block* a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
-        for (int b = 0; b < blocks; b++, w += 20)
-        {
-            var u = Nibbles(w + 4);
-            float d = Fp16.ToFloat(*(ushort*)w), m = Fp16.ToFloat(*(ushort*)(w + 2));
-            acc0 = MinStep(acc0, ref m0, u, d, m, a + b);
-            if (tokens > 1)
-            {
-                acc1 = MinStep(acc1, ref m1, u, d, m, a1 + b);
-            }
-
-            if (tokens > 2)
-            {
-                acc2 = MinStep(acc2, ref m2, u, d, m, a2 + b);
-            }
-
-            if (tokens > 3)
-            {
-                acc3 = MinStep(acc3, ref m3, u, d, m, a3 + b);
-            }
-        }
-
-        y[0] = HSum(acc0) + m0;
-        if (tokens > 1)
-        {
-            y[yStride] = HSum(acc1) + m1;
-        }
-
-        if (tokens > 2)
-        {
-            y[2 * yStride] = HSum(acc2) + m2;
-        }
-
-        if (tokens > 3)
-        {
-            y[3 * yStride] = HSum(acc3) + m3;
-        }
-    }
+    public static void Q4_1Tokens(byte* w, Q8Block* a, int aStride, int tokens, int blocks, float* y, nint yStride) =>
+        BlockTokens<BlockKernels.Q4_1Kernel>(w, a, aStride, tokens, blocks, y, yStride);
 
     public static float Q4_1Reference(byte* w, Q8Block* a, int blocks)
     {
