@@ -145,6 +145,47 @@ public class DequantizeTests
     }
 
     [Theory]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void Float_rows_convert_to_the_references_bits_at_every_length(GgmlType type)
+    {
+        // Every finite half and bfloat16 value class: normals, subnormals, ±0 (CI repeats this with AVX-512 and all
+        // intrinsics off, so each vector path is compared with the scalar table).
+        var rng = new Random((int)type);
+        for (int n = 0; n <= 256; n++)
+        {
+            var src = new ushort[n];
+            for (int i = 0; i < n; i++)
+            {
+                ushort bits;
+                do
+                {
+                    bits = (ushort)rng.Next(65536);
+                }
+                while (type == GgmlType.F16 ? (bits & 0x7C00) == 0x7C00 : (bits & 0x7F80) == 0x7F80);
+                src[i] = bits;
+            }
+
+            var row = new float[n];
+            var reference = new float[n];
+            unsafe
+            {
+                fixed (ushort* ps = src)
+                fixed (float* pr = row, pf = reference)
+                {
+                    Dequantize.Row(type, (byte*)ps, pr, n);
+                    Dequantize.RowReference(type, (byte*)ps, pf, n);
+                }
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(reference[i]) == BitConverter.SingleToInt32Bits(row[i]), $"{type} n={n} element {i} (0x{src[i]:x4}): {row[i]:R} vs {reference[i]:R}");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(GgmlType.Q2_K)]
     [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.IQ4_NL)]

@@ -104,7 +104,50 @@ public static unsafe partial class Dequantize
             }
         }
 
+        if (Avx2.IsSupported)
+        {
+            // The float types prompt processing dequantizes four rows at a time (MatMul.FloatRange): the scalar
+            // reference was 5 % of an AVX2 F16 prefill.
+            switch (type)
+            {
+                case GgmlType.F16:
+                    F16Avx2((short*)src, dst, n);
+                    return;
+                case GgmlType.BF16:
+                    BF16Avx2((ushort*)src, dst, n);
+                    return;
+            }
+        }
+
         RowReference(type, src, dst, n);
+    }
+
+    private static void F16Avx2(short* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            VecDot.HalfToSingle(Sse2.LoadVector128(src + i)).Store(dst + i);
+        }
+
+        for (; i < n; i++)
+        {
+            dst[i] = Fp16.ToFloat((ushort)src[i]);
+        }
+    }
+
+    private static void BF16Avx2(ushort* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Sse2.LoadVector128(src + i)), 16).AsSingle().Store(dst + i);
+        }
+
+        for (; i < n; i++)
+        {
+            dst[i] = Fp16.BF16ToFloat(src[i]);
+        }
     }
 
     private static void F16Avx512(short* src, float* dst, int n)
