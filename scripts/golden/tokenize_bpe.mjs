@@ -17,7 +17,7 @@ import path from "node:path";
 import {createRequire} from "node:module";
 
 const MERGES = 2000;
-const PRE_TYPES = ["llama-bpe", "dbrx", "qwen2", "gpt-2", "smollm", "starcoder", "default", null]; // null: no pre key
+const PRE_TYPES = ["llama-bpe", "dbrx", "qwen2", "gpt-2", "smollm", "starcoder", "default", null, "gpt-4o"]; // null: no pre key
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const peer = path.resolve(process.argv[2] ?? path.join(root, "../peer"));
@@ -123,6 +123,11 @@ const atoms = ["a", "the", "Hello", "world", "ing", " ", "  ", "\t", "\n", "\r\n
     "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<tool_call>", "<|eot_id|>", "<|begin_of_text|>", "<|im"];
 const fuzz = [];
 for (let i = 0; i < 60; i++) { let s = ""; for (let n = 1 + Math.floor(rnd() * 10), k = 0; k < n; k++) s += atoms[Math.floor(rnd() * atoms.length)]; fuzz.push(s); }
+// More random texts, drawn after the ones above so that those stay as they were.
+const atoms4o = ["HELLO", "World", "wORLD", "iPhone", "ÇA", "Élan", "ǅ", "ß", "e\u0301", "'S", "'ll", "'Re", "'", "/", "//", "\r\n/", "\n/", "!/",
+    " ", "  ", "\t", "\n", "\r\n", " \n ", "\u001c", "\u00a0", "\u3000", "12345", "٣", "😀", "日本", "-", ".", "?!"];
+const gpt4oFuzz = [];
+for (let i = 0; i < 40; i++) { let s = ""; for (let n = 1 + Math.floor(rnd() * 10), k = 0; k < n; k++) s += atoms4o[Math.floor(rnd() * atoms4o.length)]; gpt4oFuzz.push(s); }
 const texts = [
     "", " ", "  ", "\n", "a", "Hello world", "Hello world's 12345 test", "I'm sure it's fine, isn't it? They'LL see; WE'VE won.",
     "numbers 1234567890 and 3.14159 and -42, 1,000,000 ½ Ⅻ ٣٤٥",
@@ -135,6 +140,21 @@ const texts = [
     "They interrupted, interpreted and internationalized the internet interface.",
     "ice; nice ice, twice the price of rice. ICE Ice",
     ...fuzz,
+    // Appended after the fuzz texts (whose random draws must not move) for the GPT-4o (o200k) expression:
+    // letter runs split by case, contractions in any case, punctuation runs with trailing [\r\n/]*, combining
+    // marks (not letters for llama.cpp), ASCII separators U+001C..U+001F (not \s for std::regex).
+    // The vocabulary's one merge across a lower-to-upper boundary ("Ġclass Name") makes the case split visible in ids.
+    "var className = obj.className; int myClassName",
+    "HELLO World's CamelCaseWord XMLHttpRequest iPhone McDONALD'S I'M YOU'RE we'Ll they'D it'S",
+    "ÇA VA? ÉCOLE Élan straße STRASSE ÀÉÎ ǅemal ǈubljana ÆsIR ßS",
+    "e\u0301te\u0301 cafe\u0301 n\u0303o COMBIN\u0301ED a\u0308bc",
+    "path/to/file.txt //comment\n/* c */\r\n/ ?!\n\n/ x ://\n\r/\n",
+    "a\u001c b\u001fc\u000bd\u000ce \u0085 f\u00a0g\u2003h\u3000i\u200dj",
+    "1234567 12.345,678 ١٢٣٤٥ 𝟏𝟐𝟑𝟒 ½¼ x2y33z4444",
+    "   leading\n   \n\t\tx  \t y \r\n\r\n  trailing   ",
+    "日本語ABCdef😀abc 中文WORDS😀ABC",
+    "'s 'S 'T's don't DON'T'LL 're'VE 'x ''s",
+    ...gpt4oFuzz,
 ];
 
 const llama = await getLlama({build: "never", gpu: false, logLevel: "error"});

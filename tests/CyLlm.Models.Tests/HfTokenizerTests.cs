@@ -79,6 +79,7 @@ public sealed class HfTokenizerTests : IDisposable
     [InlineData(HfPreTokenizer.Llama3Regex, "llama-bpe")]
     [InlineData(HfPreTokenizer.Qwen2Regex, "qwen2")]
     [InlineData(HfPreTokenizer.Gpt2Regex, "gpt2")]
+    [InlineData(HfPreTokenizer.Gpt4oRegex, "gpt-4o")]
     public void Split_regexes_name_the_pre_tokenizer(string regex, string expected) =>
         Assert.Equal(expected, ModelLoader.LoadTokenizer(Write(HfTestFolder.ByteLevelTokenizer(regex))).PreTokenizer);
 

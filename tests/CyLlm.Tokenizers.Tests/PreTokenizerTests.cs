@@ -7,7 +7,7 @@ namespace CyLlm.Tokenizers.Tests;
 /// llama.cpp itself is in <see cref="ByteLevelGoldenTests"/>).</summary>
 public class PreTokenizerTests
 {
-    public static readonly string[] Names = ["default", "gpt-2", "gpt2", "llama-bpe", "llama3", "dbrx", "qwen2", "smollm", "starcoder", "refact"];
+    public static readonly string[] Names = ["default", "gpt-2", "gpt2", "llama-bpe", "llama3", "dbrx", "qwen2", "smollm", "starcoder", "refact", "gpt-4o", "llama4"];
 
     [Theory]
     [InlineData("gpt-2", "Hello world's 12345 test", new[] { "Hello", " world", "'s", " 12345", " test" })]
@@ -25,6 +25,16 @@ public class PreTokenizerTests
     [InlineData("gpt-2", "a\tb", new[] { "a", "\t", "b" })]
     [InlineData("gpt-2", "end  ", new[] { "end", "  " })]
     [InlineData("qwen2", "日本語テキスト", new[] { "日本語テキスト" })]
+    [InlineData("gpt-4o", "HELLO World's CamelCaseWord", new[] { "HELLO", " World's", " Camel", "Case", "Word" })] // upper* lower+, contraction attached
+    [InlineData("gpt-4o", "XMLHttpRequest iPhone", new[] { "XMLHttp", "Request", " i", "Phone" })]
+    [InlineData("gpt-4o", "DON'T we'LL it'sx", new[] { "DON'T", " we'LL", " it's", "x" })]                  // contractions in any case
+    [InlineData("gpt-4o", "ÇA VA ÉCOLE Straße", new[] { "Ç", "A", " VA", " É", "COLE", " Straße" })]       // non-ASCII letters are both upper and lower
+    [InlineData("gpt-4o", "e\u0301te\u0301", new[] { "e", "\u0301te", "\u0301" })]                            // a combining mark is no letter
+    [InlineData("gpt-4o", "?!\n/\nx a/b", new[] { "?!\n/\n", "x", " a", "/b" })]                               // [\r\n/]* after punctuation
+    [InlineData("gpt-4o", "12345 x2", new[] { "123", "45", " x", "2" })]
+    [InlineData("gpt-4o", "a\u001cb", new[] { "a", "\u001cb" })]                                              // U+001C is not \s for std::regex
+    [InlineData("gpt-4o", "a  \n\n b   c", new[] { "a", "  \n\n", " b", "  ", " c" })]
+    [InlineData("gpt-4o", "日本語ABCdef😀abc", new[] { "日本語ABCdef", "😀abc" })]
     public void Splits_as_llama_cpp_regexes(string pre, string text, string[] expected) =>
         Assert.Equal(expected, new PreTokenizer(pre).Split(text));
 

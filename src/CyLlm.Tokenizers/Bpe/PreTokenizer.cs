@@ -7,7 +7,7 @@ namespace CyLlm.Tokenizers.Bpe;
 /// Splits text into words before byte-level BPE, as llama.cpp does for each <c>tokenizer.ggml.pre</c> name:
 /// a sequence of passes, each splitting every piece of the previous one further; text between matches stays
 /// a piece of its own. The passes are hand-written over code points (as llama.cpp's own fast paths for the
-/// GPT-2, Llama 3 and Qwen2 expressions), so astral-plane letters and digits are classified correctly and
+/// GPT-2, Llama 3 and Qwen2 expressions; the GPT-4o one, which llama.cpp runs through std::regex, likewise), so astral-plane letters and digits are classified correctly and
 /// the cost is linear.
 /// </summary>
 public sealed partial class PreTokenizer
@@ -30,12 +30,13 @@ public sealed partial class PreTokenizer
         "dbrx" or "smaug-bpe" or "chatglm-bpe" or "glm4" => (new[] { PreTokenizerStage.Llama3 }, false),
         "qwen2" or "deepseek-r1-qwen" or "kormo" or "f2llmv2" or "megrez" or "stablelm2" or "hunyuan" or "solar-open" or "grok-2"
             => (new[] { PreTokenizerStage.Qwen2 }, false),
+        "gpt-4o" or "llama4" or "kanana2" or "talkie" or "minimax-m2" => (new[] { PreTokenizerStage.Gpt4o }, false),
         "gpt2" or "gpt-2" or "phi-2" or "jina-es" or "jina-de" or "gigachat" or "jina-v2-es" or "jina-v2-de" or "a.x-4.0" or "mellum"
             or "modern-bert" or "mpt" or "olmo" or "jais" or "trillion" or "granite-docling" or "exaone4" or "jina-v1-en"
             or "jina-v2-code" or "roberta-bpe" => (new[] { PreTokenizerStage.Gpt2 }, false),
         "starcoder" or "refact" or "command-r" or "smollm" or "codeshell" or "exaone" or "minerva-7b" or "mellum2"
             => (new[] { PreTokenizerStage.SingleDigits, PreTokenizerStage.Gpt2 }, false),
-        _ => throw new NotSupportedException($"byte-level BPE pre-tokenizer '{name}' is not supported (supported: default, gpt-2, llama-bpe, qwen2, smollm, starcoder and their aliases)"),
+        _ => throw new NotSupportedException($"byte-level BPE pre-tokenizer '{name}' is not supported (supported: default, gpt-2, gpt-4o, llama-bpe, qwen2, smollm, starcoder and their aliases)"),
     };
 
     /// <summary>The pre-tokenizer name as given (or "default").</summary>
@@ -132,6 +133,9 @@ public sealed partial class PreTokenizer
                     break;
                 case PreTokenizerStage.Qwen2:
                     SplitLlama3(ref segment, maxDigits: 1);
+                    break;
+                case PreTokenizerStage.Gpt4o:
+                    SplitGpt4o(ref segment);
                     break;
                 default:
                     SplitSimple(ref segment, stage);

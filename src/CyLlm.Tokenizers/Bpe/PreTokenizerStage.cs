@@ -12,6 +12,11 @@ internal enum PreTokenizerStage
     /// <summary>The Llama 3 expression with single digits, <c>\p{N}</c> instead of <c>\p{N}{1,3}</c> (Qwen2).</summary>
     Qwen2,
 
+    /// <summary>The o200k expression: letter runs split by case (upper* lower+ or upper+ lower*) with
+    /// contractions, <c>\p{N}{1,3}</c>, punctuation runs with trailing <c>[\r\n/]*</c>, the Llama 3 whitespace
+    /// rules (GPT-4o, Phi-4-mini, Llama 4).</summary>
+    Gpt4o,
+
     /// <summary><c>\p{N}</c>: every digit on its own (StarCoder, SmolLM).</summary>
     SingleDigits,
 
