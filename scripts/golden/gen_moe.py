@@ -10,6 +10,11 @@ src/models/qwen3moe.cpp):
   --arch qwen3moe  "qwen3moe": Qwen3 attention (per-head Q/K RMSNorm, NEOX RoPE, head_dim from key_length) and
                    experts of qwen3moe.expert_feed_forward_length (feed_forward_length is written too, with a
                    different value, so an engine that reads the wrong key gets the wrong shapes).
+  --arch qwen2moe  "qwen2moe" (Qwen1.5-MoE, Qwen2-57B-A14B): Qwen2 attention (Q/K/V biases, NEOX RoPE), routed experts
+                   of qwen2moe.expert_feed_forward_length whose top-k softmax weights are NOT renormalised, and per
+                   layer a shared expert (ffn_{gate,up,down}_shexp, width qwen2moe.expert_shared_feed_forward_length)
+                   scaled by sigmoid(ffn_gate_inp_shexp . x) (src/models/qwen2moe.cpp). Untied output.weight, which
+                   llama.cpp requires for this architecture.
   --arch dense     plain "llama" with one FFN of expert_count x the expert width: the dense model of the same total
                    size as --arch mixtral, for the benchmark.
 
@@ -44,14 +49,18 @@ TYPES = {"f32": (GGML_F32, 0), "q8_0": (GGML_Q8_0, 7)}
 
 # Tiny shapes (seconds to generate and run): Mixtral-like 8 experts / 2 used, Qwen3-MoE-like 16 experts / 4 used
 # with head_dim 64 != dim / heads. "small" is the benchmark size (8 experts, 2 active, ~0.5 B parameters). The
-# default seeds give llama.cpp 21 (mixtral, seed 10) and 32 (qwen3moe, seed 11; seed 10 has a near-tie at the
-# first step) greedy steps before the first top-2 gap under 0.02 for the golden prompt.
+# default seeds give llama.cpp 21 (mixtral, seed 10), 32 (qwen3moe, seed 11; seed 10 has a near-tie at the
+# first step) and 22 (qwen2moe, seed 13; seeds 12, 14, 15 and 16 have one within the first 3 steps) greedy steps
+# before the first top-2 gap under 0.02 for the golden prompt.
 SHAPES = {
     "mixtral": dict(arch="llama", dim=256, ff=256, n_layers=4, n_heads=8, n_kv_heads=4, head_dim=32,
                     n_expert=8, n_expert_used=2, vocab=32000, ctx=512, rope_theta=10000.0, rms_eps=1e-5, tie=True),
     "qwen3moe": dict(arch="qwen3moe", dim=256, ff=128, dense_ff=512, n_layers=4, n_heads=8, n_kv_heads=4, head_dim=64,
                      n_expert=16, n_expert_used=4, vocab=32000, ctx=512, rope_theta=1000000.0, rms_eps=1e-6, tie=True,
                      seed=11),
+    "qwen2moe": dict(arch="qwen2moe", dim=256, ff=128, dense_ff=512, shared_ff=384, n_layers=4, n_heads=8, n_kv_heads=4,
+                     head_dim=32, n_expert=16, n_expert_used=4, vocab=32000, ctx=512, rope_theta=1000000.0, rms_eps=1e-6,
+                     tie=False, seed=13),
     "mixtral-small": dict(arch="llama", dim=1024, ff=2048, n_layers=8, n_heads=16, n_kv_heads=4, head_dim=64,
                           n_expert=8, n_expert_used=2, vocab=32000, ctx=2048, rope_theta=10000.0, rms_eps=1e-5, tie=False),
     "dense-small": dict(arch="llama", dim=1024, ff=2048, n_layers=8, n_heads=16, n_kv_heads=4, head_dim=64,
@@ -60,7 +69,7 @@ SHAPES = {
 
 
 def tensor_list(c):
-    """[(name, ggml dims (ne0 first), kind)] in llama.cpp's order; kind: 'norm', 'router' or 'matrix'."""
+    """[(name, ggml dims (ne0 first), kind)] in llama.cpp's order; kind: 'norm', 'router', 'bias' or 'matrix'."""
     d, ff, hd, e = c["dim"], c["ff"], c["head_dim"], c["n_expert"]
     q, kv = c["n_heads"] * hd, c["n_kv_heads"] * hd
     moe = c["n_expert_used"] > 0
@@ -76,6 +85,8 @@ def tensor_list(c):
         ]
         if c["arch"] == "qwen3moe":
             t += [(p + "attn_q_norm.weight", [hd], "norm"), (p + "attn_k_norm.weight", [hd], "norm")]
+        if c["arch"] == "qwen2moe":
+            t += [(p + "attn_q.bias", [q], "bias"), (p + "attn_k.bias", [kv], "bias"), (p + "attn_v.bias", [kv], "bias")]
         t.append((p + "ffn_norm.weight", [d], "norm"))
         if moe:
             t += [
@@ -84,6 +95,16 @@ def tensor_list(c):
                 (p + "ffn_down_exps.weight", [ff, d, e], "matrix"),
                 (p + "ffn_up_exps.weight", [d, ff, e], "matrix"),
             ]
+            if "shared_ff" in c:
+                sh = c["shared_ff"]
+                # The shared expert's gate is one row [dim]: drawn like a router row, so sigmoid(gate . x) is O(1)
+                # away from 0 and 1 and the shared expert visibly contributes.
+                t += [
+                    (p + "ffn_gate_inp_shexp.weight", [d], "router"),
+                    (p + "ffn_gate_shexp.weight", [d, sh], "matrix"),
+                    (p + "ffn_down_shexp.weight", [sh, d], "matrix"),
+                    (p + "ffn_up_shexp.weight", [d, sh], "matrix"),
+                ]
         else:
             t += [
                 (p + "ffn_gate.weight", [d, ff * e], "matrix"),
@@ -144,8 +165,10 @@ def generate(c, type_name, out_path, tokenizer_src, seed, std=0.02, pool_elems=1
     ]
     if moe:
         kvs += [kv_u32(f"{a}.expert_count", c["n_expert"]), kv_u32(f"{a}.expert_used_count", c["n_expert_used"])]
-        if a == "qwen3moe":
+        if a in ("qwen3moe", "qwen2moe"):
             kvs.append(kv_u32(f"{a}.expert_feed_forward_length", c["ff"]))
+        if "shared_ff" in c:
+            kvs.append(kv_u32(f"{a}.expert_shared_feed_forward_length", c["shared_ff"]))
     kvs += tok
 
     tensors = tensor_list(c)
@@ -187,6 +210,8 @@ def generate(c, type_name, out_path, tokenizer_src, seed, std=0.02, pool_elems=1
             assert pos == off, (name, pos, off)
             if kind == "norm":
                 f.write(struct.pack("<%df" % dims[0], *[rng.uniform(0.5, 1.5) for _ in range(dims[0])]))
+            elif kind == "bias":
+                f.write(struct.pack("<%df" % dims[0], *[rng.gauss(0.0, 0.1) for _ in range(dims[0])]))
             elif kind == "router":
                 f.write(struct.pack("<%df" % (nb // 4), *[rng.gauss(0.0, router_std) for _ in range(nb // 4)]))
             else:

@@ -23,7 +23,7 @@ public sealed partial class InferenceEngine
     /// </summary>
     public static string? ChatTemplateHint(Models.ModelArchitecture architecture) => architecture switch
     {
-        Models.ModelArchitecture.Qwen2 => "qwen2",
+        Models.ModelArchitecture.Qwen2 or Models.ModelArchitecture.Qwen2Moe => "qwen2",
         // Qwen3 is plain ChatML (no default system prompt, unlike the qwen2 built-in): the selector's
         // fallback for an unknown hint. Real Qwen3 files carry their own template, which wins anyway.
         Models.ModelArchitecture.Qwen3 or Models.ModelArchitecture.Qwen3Moe => "qwen3",

@@ -30,4 +30,9 @@ public enum ModelArchitecture
     /// matrix (<see cref="ModelConfig.FusedQkv"/>), the SwiGLU gate and up projections fused in ffn_up
     /// (<see cref="ModelConfig.FusedGateUp"/>), NEOX RoPE, and LongRoPE frequency factors on the 128k models.</summary>
     Phi3 = 6,
+
+    /// <summary>Qwen2-MoE (GGUF qwen2moe: Qwen1.5-MoE-A2.7B, Qwen2-57B-A14B): Qwen2 attention (Q/K/V biases) with a
+    /// mixture-of-experts FFN whose top-k softmax weights are not renormalised, plus a shared expert in every block
+    /// (<see cref="ModelConfig.SharedExpertHiddenDim"/>) gated by a sigmoid.</summary>
+    Qwen2Moe = 7,
 }

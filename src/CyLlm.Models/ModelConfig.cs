@@ -129,6 +129,18 @@ public sealed record ModelConfig
     /// <summary>Factor on the renormalised expert weights ({arch}.expert_weights_scale); 0 or 1 leaves them as they are.</summary>
     public float ExpertWeightsScale { get; init; }
 
+    /// <summary>Whether the top-k expert weights are renormalised to sum to 1 (llama.cpp's norm_w: Mixtral, Qwen3-MoE);
+    /// false keeps the raw softmax probabilities of the k experts (Qwen2-MoE).</summary>
+    public bool ExpertWeightsNormalized { get; init; } = true;
+
+    /// <summary>
+    /// Inner width of the shared expert (GGUF {arch}.expert_shared_feed_forward_length; Qwen2-MoE); 0 = none. A shared
+    /// expert is a SwiGLU FFN every token goes through: blk.{i}.ffn_gate_shexp.weight / ffn_up_shexp.weight
+    /// ([SharedExpertHiddenDim, Dim] row-major) and ffn_down_shexp.weight ([Dim, SharedExpertHiddenDim]); its output is
+    /// scaled by sigmoid(ffn_gate_inp_shexp.weight · x) (a [Dim] vector) and added to the routed experts' sum.
+    /// </summary>
+    public int SharedExpertHiddenDim { get; init; }
+
     /// <summary>True for a mixture-of-experts model (<see cref="ExpertCount"/> &gt; 0).</summary>
     public bool IsMoe => ExpertCount > 0;
 

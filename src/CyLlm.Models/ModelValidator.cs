@@ -57,6 +57,14 @@ internal static class ModelValidator
                 expected[p + "ffn_gate_exps.weight"] = (c.Dim, (long)c.HiddenDim * c.ExpertCount);
                 expected[p + "ffn_up_exps.weight"] = (c.Dim, (long)c.HiddenDim * c.ExpertCount);
                 expected[p + "ffn_down_exps.weight"] = (c.HiddenDim, (long)c.Dim * c.ExpertCount);
+                if (c.SharedExpertHiddenDim > 0)
+                {
+                    // The shared expert: its sigmoid gate is one [dim] row, its FFN a dense SwiGLU of its own width.
+                    expected[p + "ffn_gate_inp_shexp.weight"] = (c.Dim, 1);
+                    expected[p + "ffn_gate_shexp.weight"] = (c.Dim, c.SharedExpertHiddenDim);
+                    expected[p + "ffn_up_shexp.weight"] = (c.Dim, c.SharedExpertHiddenDim);
+                    expected[p + "ffn_down_shexp.weight"] = (c.SharedExpertHiddenDim, c.Dim);
+                }
             }
             else if (c.FusedGateUp)
             {
@@ -148,9 +156,10 @@ internal static class ModelValidator
     private static void ValidateConfig(ModelConfig c, string file)
     {
         if (c.ExpertCount < 0 || c.ExpertCount > MaxExperts || (c.ExpertCount > 0 && (c.ExpertUsedCount < 1 || c.ExpertUsedCount > c.ExpertCount))
-            || !float.IsFinite(c.ExpertWeightsScale))
+            || !float.IsFinite(c.ExpertWeightsScale) || c.SharedExpertHiddenDim < 0 || c.SharedExpertHiddenDim > 8 * MaxDim
+            || (c.SharedExpertHiddenDim > 0 && c.ExpertCount == 0))
         {
-            throw new ModelFormatException($"{file}: mixture-of-experts settings (experts {c.ExpertCount}, used {c.ExpertUsedCount}, weights scale {c.ExpertWeightsScale}) are not valid");
+            throw new ModelFormatException($"{file}: mixture-of-experts settings (experts {c.ExpertCount}, used {c.ExpertUsedCount}, weights scale {c.ExpertWeightsScale}, shared expert width {c.SharedExpertHiddenDim}) are not valid");
         }
 
         bool ok = c.Dim is > 0 and <= MaxDim && c.HiddenDim is > 0 and <= 8 * MaxDim && c.Layers is > 0 and <= MaxLayers

@@ -12,9 +12,9 @@ public sealed class MoeCommandTests
 {
     private static readonly Lock Gate = new();
 
-    private static string Model()
+    private static string Model(string arch = "qwen3moe")
     {
-        string path = Path.Combine(CliProcess.RepoRoot, "artifacts", "models", "cli-qwen3moe-tiny-q8_0.gguf");
+        string path = Path.Combine(CliProcess.RepoRoot, "artifacts", "models", $"cli-{arch}-tiny-q8_0.gguf");
         lock (Gate)
         {
             if (File.Exists(path))
@@ -27,7 +27,7 @@ public sealed class MoeCommandTests
             {
                 ArgumentList =
                 {
-                    Path.Combine(CliProcess.RepoRoot, "scripts", "golden", "gen_moe.py"), "--arch", "qwen3moe", "--type", "q8_0",
+                    Path.Combine(CliProcess.RepoRoot, "scripts", "golden", "gen_moe.py"), "--arch", arch, "--type", "q8_0",
                     "--tokenizer-from", CliProcess.Shared("llama-2-tiny-random.gguf"), "-o", path,
                 },
                 RedirectStandardError = true,
@@ -60,6 +60,16 @@ public sealed class MoeCommandTests
         Assert.Contains("architecture:  Qwen3Moe", stdout);
         Assert.Contains("experts:       16 (4 per token, ffn 128 each)", stdout);
         Assert.Contains("blk.0.ffn_gate_exps.weight", stdout);
+    }
+
+    [SkippableFact]
+    public void Inspect_shows_the_qwen2moe_shared_expert()
+    {
+        var (code, stdout, stderr) = CliProcess.Run("inspect", "--model", Model("qwen2moe"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("architecture:  Qwen2Moe", stdout);
+        Assert.Contains("experts:       16 (4 per token, ffn 128 each)", stdout);
+        Assert.Contains("shared expert: ffn 384, sigmoid-gated", stdout);
     }
 
     [SkippableFact]

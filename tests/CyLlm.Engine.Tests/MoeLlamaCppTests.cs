@@ -8,7 +8,8 @@ namespace CyLlm.Engine.Tests;
 
 /// <summary>
 /// Mixture-of-experts models against llama.cpp: the synthetic Mixtral (arch llama, 8 experts, 2 per token) and
-/// Qwen3-MoE (16 experts, 4 per token, per-head Q/K norms) of scripts/golden/gen_moe.py, run by the single-stream
+/// Qwen3-MoE (16 experts, 4 per token, per-head Q/K norms) and Qwen2-MoE (Q/K/V biases, 16 experts, 4 per token with
+/// unnormalised weights, a sigmoid-gated shared expert) of scripts/golden/gen_moe.py, run by the single-stream
 /// engine and by the continuous-batching <see cref="ServingEngine"/>, give llama.cpp's greedy ids
 /// (TestData/llamacpp/{mixtral,qwen3moe}-tiny-*.json, written by scripts/golden/llama_cpp_moe.sh) until the first
 /// near-tie, and at F32 its top-10 logits within 1e-3 at the prompt and every comparable step (the prompt pass routes
@@ -41,11 +42,65 @@ public sealed class MoeLlamaCppTests
         Assert.Equal((16, 4, 128, 64), (c.ExpertCount, c.ExpertUsedCount, c.HiddenDim, c.HeadDim));
     }
 
+    [SkippableFact]
+    public void The_synthetic_qwen2moe_has_biases_raw_expert_weights_and_a_shared_expert_of_its_own_width()
+    {
+        using var engine = InferenceEngine.Load(SyntheticMoe.Get("qwen2moe", "f32"), null, new EngineOptions { Threads = 2 });
+        var c = engine.Config;
+        Assert.Equal(ModelArchitecture.Qwen2Moe, c.Architecture);
+        Assert.True(c.AttentionBias);
+        Assert.False(c.QkNorm);
+        Assert.False(c.ExpertWeightsNormalized);
+        Assert.Equal(RopeLayout.HalfSplit, c.RopeLayout);
+        // feed_forward_length is 512; the experts are 128 wide and the shared expert 384.
+        Assert.Equal((16, 4, 128, 384), (c.ExpertCount, c.ExpertUsedCount, c.HiddenDim, c.SharedExpertHiddenDim));
+    }
+
+    [SkippableFact]
+    public void The_qwen2moe_shared_expert_gate_matters_zeroing_it_changes_the_logits()
+    {
+        // A copy of the F32 model with every blk.N.ffn_gate_inp_shexp.weight zeroed: sigmoid(0) = 0.5 instead of the
+        // learned gate scales the shared expert, so the prompt's logits must move (an engine that ignored the gate, or
+        // the shared expert, would give the same logits for both files).
+        string path = SyntheticMoe.Get("qwen2moe", "f32");
+        string copy = Path.Combine(Path.GetTempPath(), $"cyllm-qwen2moe-zero-gate-{Environment.ProcessId}.gguf");
+        try
+        {
+            var bytes = File.ReadAllBytes(path);
+            using (var e = InferenceEngine.Load(path, null, new EngineOptions { Threads = 2 }))
+            {
+                // gen_moe.py writes token_embd.weight first, at offset 0 of the data section.
+                long dataOffset = Convert.ToInt64(e.Model.Metadata["gguf.data_offset"]);
+                nint origin = e.Model.Get("token_embd.weight").Data;
+                for (int l = 0; l < e.Config.Layers; l++)
+                {
+                    var t = e.Model.Get($"blk.{l}.ffn_gate_inp_shexp.weight");
+                    Array.Clear(bytes, (int)(dataOffset + (t.Data - origin)), (int)t.ByteLength);
+                }
+            }
+
+            File.WriteAllBytes(copy, bytes);
+            Assert.NotEqual(PromptLogits(path), PromptLogits(copy));
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+
+    private static float[] PromptLogits(string file)
+    {
+        using var engine = InferenceEngine.Load(file, null, new EngineOptions { Threads = 2 });
+        return engine.PromptLogits([1, 9038, 2501, 263, 931]);
+    }
+
     [SkippableTheory]
     [InlineData("mixtral", "f32")]
     [InlineData("mixtral", "q8_0")]
     [InlineData("qwen3moe", "f32")]
     [InlineData("qwen3moe", "q8_0")]
+    [InlineData("qwen2moe", "f32")]
+    [InlineData("qwen2moe", "q8_0")]
     public void Greedy_ids_match_llama_cpp_until_the_first_near_tie(string arch, string type)
     {
         var golden = LlamaCppGolden.Load($"{arch}-tiny-{type}.json");
@@ -62,6 +117,8 @@ public sealed class MoeLlamaCppTests
     [InlineData("mixtral", KvCacheType.F16)]
     [InlineData("qwen3moe", KvCacheType.F16)]
     [InlineData("qwen3moe", KvCacheType.F32)]
+    [InlineData("qwen2moe", KvCacheType.F16)]
+    [InlineData("qwen2moe", KvCacheType.F32)]
     public async Task F32_top10_logits_match_llama_cpp_within_1e3_at_the_prompt_and_every_comparable_step(string arch, KvCacheType kv)
     {
         // llama.cpp keeps K/V in F16 (its default cache type); so does this run where it says so. A router whose k-th
@@ -94,6 +151,7 @@ public sealed class MoeLlamaCppTests
     [SkippableTheory]
     [InlineData("mixtral", "f32")]
     [InlineData("qwen3moe", "q8_0")]
+    [InlineData("qwen2moe", "q8_0")]
     public async Task The_serving_engine_batches_moe_requests_to_the_single_stream_and_llama_cpp_ids(string arch, string type)
     {
         var golden = LlamaCppGolden.Load($"{arch}-tiny-{type}.json");

@@ -9,7 +9,7 @@ namespace CyLlm.Engine.Tests;
 /// </summary>
 public sealed unsafe class MoeRouterTests
 {
-    private static (int[] Selected, float[] Weights, float[] Probs) Route(float[] logits, int used, float scale = 0f)
+    private static (int[] Selected, float[] Weights, float[] Probs) Route(float[] logits, int used, float scale = 0f, bool normalize = true)
     {
         var probs = (float[])logits.Clone();
         var selected = new int[used];
@@ -17,7 +17,7 @@ public sealed unsafe class MoeRouterTests
         fixed (float* l = probs, w = weights)
         fixed (int* s = selected)
         {
-            MoeRouter.Route(l, probs.Length, used, s, w, scale);
+            MoeRouter.Route(l, probs.Length, used, s, w, scale, normalize);
         }
 
         return (selected, weights, probs);
@@ -80,6 +80,21 @@ public sealed unsafe class MoeRouterTests
         Assert.Equal(2.5, ws.Sum(x => (double)x), 5);
         var (_, w1, _) = Route([0.1f, 0.7f, -0.3f, 0.2f], 2, scale: 1f);
         Assert.Equal(1.0, w1.Sum(x => (double)x), 5);
+    }
+
+    [Fact]
+    public void Without_renormalisation_the_weights_are_the_raw_probabilities_as_in_qwen2moe()
+    {
+        // llama.cpp's qwen2moe graph: build_moe_ffn(..., norm_w = false): the top-k probabilities of the softmax over
+        // all experts, summing to less than 1; the scale still applies.
+        float[] logits = [0.1f, 0.7f, -0.3f, 0.2f];
+        var (sel, w, probs) = Route(logits, 2, normalize: false);
+        Assert.Equal([1, 3], sel);
+        Assert.Equal(probs[1], w[0]);
+        Assert.Equal(probs[3], w[1]);
+        Assert.True(w.Sum() < 0.8f);
+        var (_, ws, _) = Route(logits, 2, scale: 2f, normalize: false);
+        Assert.Equal(2 * probs[1], ws[0], 6);
     }
 
     [Theory]

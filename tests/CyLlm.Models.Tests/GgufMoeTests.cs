@@ -81,6 +81,53 @@ public sealed class GgufMoeTests : IDisposable
     }
 
     [Fact]
+    public void Qwen2moe_has_qkv_biases_raw_expert_weights_and_a_shared_expert()
+    {
+        using var m = ModelLoader.Load(Write(TinyLlama(arch: "qwen2moe", experts: 4, expertsUsed: 2).Build()));
+        var c = m.Config;
+        Assert.Equal(ModelArchitecture.Qwen2Moe, c.Architecture);
+        Assert.True(c.AttentionBias);
+        Assert.False(c.QkNorm);
+        Assert.False(c.ExpertWeightsNormalized);
+        Assert.Equal(RopeLayout.HalfSplit, c.RopeLayout);
+        Assert.Equal((4, 2, 64, 96), (c.ExpertCount, c.ExpertUsedCount, c.HiddenDim, c.SharedExpertHiddenDim));
+    }
+
+    [Fact]
+    public void Qwen2moe_without_the_shared_width_key_falls_back_to_feed_forward_length_like_llama_cpp()
+    {
+        var msg = Fails(TinyLlama(arch: "qwen2moe", experts: 4).Without("qwen2moe.expert_shared_feed_forward_length"));
+        Assert.Contains("tensor blk.0.ffn_gate_shexp.weight has shape [32, 96], expected [32, 64]", msg);
+    }
+
+    [Theory]
+    [InlineData("blk.0.ffn_gate_inp_shexp.weight", new long[] { 32, 2 }, "expected [32] (ggml order)")]
+    [InlineData("blk.0.ffn_gate_shexp.weight", new long[] { 32, 64 }, "expected [32, 96]")]
+    [InlineData("blk.0.ffn_up_shexp.weight", new long[] { 96, 32 }, "expected [32, 96]")]
+    [InlineData("blk.0.ffn_down_shexp.weight", new long[] { 32, 96 }, "expected [96, 32]")]
+    public void Qwen2moe_shared_expert_tensors_of_the_wrong_shape_are_refused_in_one_line(string name, long[] shape, string expected)
+    {
+        var w = TinyLlama(arch: "qwen2moe", experts: 4).Without(name);
+        w.Tensor(name, GgmlType.F32, shape, RandomRows(new Random(5), GgmlType.F32, (int)shape[0], (int)(shape.Aggregate(1L, (a, b) => a * b) / shape[0])));
+        var msg = Fails(w);
+        Assert.Contains($"tensor {name} has shape [{string.Join(", ", shape)}], {expected}", msg);
+    }
+
+    [Fact]
+    public void Qwen2moe_without_its_shared_expert_or_experts_is_refused()
+    {
+        Assert.Contains("tensor blk.0.ffn_down_shexp.weight is missing", Fails(TinyLlama(arch: "qwen2moe", experts: 4).Without("blk.0.ffn_down_shexp.weight")));
+        Assert.Contains("qwen2moe needs experts", Fails(TinyLlama(arch: "qwen2moe")));
+    }
+
+    [Fact]
+    public void Shared_expert_tensors_in_a_model_without_them_are_refused_rather_than_ignored()
+    {
+        var w = TinyLlama(arch: "qwen3moe", experts: 4).Tensor("blk.0.ffn_gate_inp_shexp.weight", GgmlType.F32, [32], new byte[32 * 4]);
+        Assert.Contains("blk.0.ffn_gate_inp_shexp.weight is not used by CyLlm's Qwen3Moe forward pass", Fails(w));
+    }
+
+    [Fact]
     public void Expert_tensors_in_a_dense_file_are_refused_rather_than_ignored()
     {
         var w = TinyLlama().Tensor("blk.0.ffn_gate_inp.weight", GgmlType.F32, [32, 4], new byte[32 * 4 * 4]);

@@ -189,7 +189,8 @@ internal sealed class GgufTestWriter
     /// <paramref name="matrixType"/> (dim must be a multiple of that type's block). Qwen2 adds Q/K/V biases;
     /// Qwen3 (and Qwen3-MoE) adds the per-head attn_q_norm/attn_k_norm weights, [dim / 4] each, unless <paramref name="qkNorm"/> is false;
     /// Gemma 2/3 add post_attention_norm and post_ffw_norm, and Gemma 3 the head norms too.
-    /// With <paramref name="experts"/> &gt; 0 the FFN is a mixture of that many experts of width 2·dim, <paramref name="expertsUsed"/> per token.
+    /// With <paramref name="experts"/> &gt; 0 the FFN is a mixture of that many experts of width 2·dim, <paramref name="expertsUsed"/> per token;
+    /// qwen2moe adds the Q/K/V biases and a shared expert of width 3·dim (expert_shared_feed_forward_length).
     /// </summary>
     public static GgufTestWriter TinyLlama(GgmlType matrixType = GgmlType.F32, uint version = 3, int alignment = 32,
         int dim = 32, string arch = "llama", bool tied = false, int seed = 1, bool qkNorm = true, int experts = 0, int expertsUsed = 2)
@@ -239,6 +240,15 @@ internal sealed class GgufTestWriter
              .Tensor("blk.0.ffn_gate_exps.weight", matrixType, [dim, hidden, experts], RandomRows(rng, matrixType, dim, hidden * experts))
              .Tensor("blk.0.ffn_up_exps.weight", matrixType, [dim, hidden, experts], RandomRows(rng, matrixType, dim, hidden * experts))
              .Tensor("blk.0.ffn_down_exps.weight", matrixType, [hidden, dim, experts], RandomRows(rng, matrixType, hidden, dim * experts));
+            if (arch == "qwen2moe")
+            {
+                int shared = 3 * dim;
+                w.Meta($"{arch}.expert_shared_feed_forward_length", GgufValueType.UInt32, (uint)shared)
+                 .Tensor("blk.0.ffn_gate_inp_shexp.weight", GgmlType.F32, [dim], RandomRows(rng, GgmlType.F32, dim, 1))
+                 .Tensor("blk.0.ffn_gate_shexp.weight", matrixType, [dim, shared], RandomRows(rng, matrixType, dim, shared))
+                 .Tensor("blk.0.ffn_up_shexp.weight", matrixType, [dim, shared], RandomRows(rng, matrixType, dim, shared))
+                 .Tensor("blk.0.ffn_down_shexp.weight", matrixType, [shared, dim], RandomRows(rng, matrixType, shared, dim));
+            }
         }
         else if (arch == "phi3")
         {
@@ -253,7 +263,7 @@ internal sealed class GgufTestWriter
              .Tensor("blk.0.ffn_down.weight", matrixType, [hidden, dim], RandomRows(rng, matrixType, hidden, dim));
         }
 
-        if (arch == "qwen2")
+        if (arch is "qwen2" or "qwen2moe")
         {
             w.Tensor("blk.0.attn_q.bias", GgmlType.F32, [dim], RandomRows(rng, GgmlType.F32, dim, 1))
              .Tensor("blk.0.attn_k.bias", GgmlType.F32, [kvDim], RandomRows(rng, GgmlType.F32, kvDim, 1))

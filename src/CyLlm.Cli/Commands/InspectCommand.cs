@@ -60,6 +60,10 @@ internal static class InspectCommand
         if (c.IsMoe)
         {
             sb.AppendLine($"experts:       {c.ExpertCount} ({c.ExpertUsedCount} per token, ffn {c.HiddenDim} each)");
+            if (c.SharedExpertHiddenDim > 0)
+            {
+                sb.AppendLine($"shared expert: ffn {c.SharedExpertHiddenDim}, sigmoid-gated");
+            }
         }
 
         sb.AppendLine($"file bytes:    {m.FileBytes:N0}");

@@ -68,7 +68,7 @@ internal sealed unsafe class ForwardPass : IDisposable
         _inv = weights.InverseFrequenciesFor(context);
         // The local layers keep their own frequencies (Gemma 3); where they equal the default ones they follow _inv.
         _localInv = ReferenceEquals(weights.LocalInverseFrequencies, weights.InverseFrequencies) ? _inv : weights.LocalInverseFrequencies;
-        _moe = c.IsMoe ? new MoeFeedForward(c.Dim, c.HiddenDim, c.ExpertCount, c.ExpertUsedCount, maxBatch) : null;
+        _moe = c.IsMoe ? new MoeFeedForward(c.Dim, c.HiddenDim, c.ExpertCount, c.ExpertUsedCount, maxBatch, c.SharedExpertHiddenDim) : null;
     }
 
     public int MaxBatch { get; }

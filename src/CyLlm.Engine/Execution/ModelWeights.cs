@@ -214,6 +214,11 @@ internal sealed unsafe class ModelWeights : IDisposable
             Down = ExpertMatrices(Model.Get(p + "ffn_down_exps.weight"), c.Dim, c.HiddenDim),
             Used = c.ExpertUsedCount,
             WeightsScale = c.ExpertWeightsScale,
+            Normalize = c.ExpertWeightsNormalized,
+            SharedGateInput = c.SharedExpertHiddenDim > 0 ? Matrix(Model.Get(p + "ffn_gate_inp_shexp.weight"), 1, c.Dim) : null,
+            SharedGate = c.SharedExpertHiddenDim > 0 ? Matrix(Model.Get(p + "ffn_gate_shexp.weight"), c.SharedExpertHiddenDim, c.Dim) : null,
+            SharedUp = c.SharedExpertHiddenDim > 0 ? Matrix(Model.Get(p + "ffn_up_shexp.weight"), c.SharedExpertHiddenDim, c.Dim) : null,
+            SharedDown = c.SharedExpertHiddenDim > 0 ? Matrix(Model.Get(p + "ffn_down_shexp.weight"), c.Dim, c.SharedExpertHiddenDim) : null,
         };
     }
 

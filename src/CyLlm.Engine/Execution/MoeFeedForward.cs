@@ -12,11 +12,13 @@ namespace CyLlm.Engine.Execution;
 /// once per step however many tokens chose it, and an expert no token chose is not read at all. A token's result does
 /// not depend on its neighbours (MatMul is batch-invariant and the sum order is fixed), so batched serving gives the
 /// single-stream tokens. All buffers are sized once for maxBatch tokens: a step allocates nothing.
+/// A model with a shared expert (Qwen2-MoE) also runs every token through one dense SwiGLU FFN and adds its output,
+/// scaled by sigmoid(gate_inp_shexp · x), after the routed sum (llama.cpp's order: moe_out + shexp_out).
 /// </summary>
 internal sealed unsafe class MoeFeedForward : IDisposable
 {
     private readonly SwiGluJob _swiGlu = new();
-    private readonly int _dim, _hidden, _experts, _used;
+    private readonly int _dim, _hidden, _experts, _used, _shared;
     private float* _logits;     // [maxBatch, experts]: router logits, then probabilities
     private float* _weights;    // [maxBatch, used]: the selected experts' weights, slot order
     private int* _selected;     // [maxBatch, used]: the selected experts, slot order
@@ -28,13 +30,20 @@ internal sealed unsafe class MoeFeedForward : IDisposable
     private float* _up;         // [maxBatch * used, hidden]
     private float* _sig;        // [maxBatch * used, hidden]: SwiGLU scratch
     private float* _out;        // [maxBatch * used, dim]: each expert's output for each of its rows
+    private float* _shLogit;    // [maxBatch]: the shared expert's gate logit per token
+    private float* _shGate;     // [maxBatch, shared]: shared gate projections, then silu(gate) ⊙ up
+    private float* _shUp;       // [maxBatch, shared]
+    private float* _shSig;      // [maxBatch, shared]: SwiGLU scratch
+    private float* _shOut;      // [maxBatch, dim]: the shared expert's output
 
-    public MoeFeedForward(int dim, int hidden, int experts, int used, int maxBatch)
+    /// <param name="shared">Inner width of the shared expert; 0 = none (its buffers are then not allocated).</param>
+    public MoeFeedForward(int dim, int hidden, int experts, int used, int maxBatch, int shared = 0)
     {
         _dim = dim;
         _hidden = hidden;
         _experts = experts;
         _used = used;
+        _shared = shared;
         long rows = (long)maxBatch * used;
         _logits = Alloc((long)maxBatch * experts);
         _weights = Alloc(rows);
@@ -47,6 +56,12 @@ internal sealed unsafe class MoeFeedForward : IDisposable
         _up = Alloc(rows * hidden);
         _sig = Alloc(rows * hidden);
         _out = Alloc(rows * dim);
+        long sharedRows = shared > 0 ? maxBatch : 0;
+        _shLogit = Alloc(sharedRows);
+        _shGate = Alloc(sharedRows * shared);
+        _shUp = Alloc(sharedRows * shared);
+        _shSig = Alloc(sharedRows * shared);
+        _shOut = Alloc(sharedRows * dim);
     }
 
     private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, floats) * sizeof(float)), 64);
@@ -56,11 +71,25 @@ internal sealed unsafe class MoeFeedForward : IDisposable
     public void Run(MatMul mm, MoeWeights w, float* x, float* y, int n)
     {
         int k = _used;
+        bool shared = _shared > 0 && w.SharedGateInput is not null;
+        if (shared)
+        {
+            // First, while x is intact (y may be x): the shared expert's gate logit and FFN output for every token.
+            var gi = w.SharedGateInput!.Value;
+            var sg = w.SharedGate!.Value;
+            var su = w.SharedUp!.Value;
+            var sd = w.SharedDown!.Value;
+            mm.Run(in gi, x, n, _shLogit);
+            mm.Run(in sg, _shGate, in su, _shUp, x, n);
+            SwiGlu(mm, _shGate, _shUp, _shSig, _shared, n);
+            mm.Run(in sd, _shGate, n, _shOut);
+        }
+
         var router = w.Router;
         mm.Run(in router, x, n, _logits);
         for (int t = 0; t < n; t++)
         {
-            MoeRouter.Route(_logits + ((nint)t * _experts), _experts, k, _selected + ((nint)t * k), _weights + ((nint)t * k), w.WeightsScale);
+            MoeRouter.Route(_logits + ((nint)t * _experts), _experts, k, _selected + ((nint)t * k), _weights + ((nint)t * k), w.WeightsScale, w.Normalize);
         }
 
         // Counting sort of the n·k (token, slot) pairs by expert; within an expert, tokens keep batch order.
@@ -97,19 +126,7 @@ internal sealed unsafe class MoeFeedForward : IDisposable
             }
         }
 
-        int rows = n * k;
-        if (rows >= 4)
-        {
-            _swiGlu.Gate = _gate;
-            _swiGlu.Up = _up;
-            _swiGlu.Sig = _sig;
-            _swiGlu.Hidden = _hidden;
-            mm.Pool.Run(_swiGlu, rows);
-        }
-        else
-        {
-            Activations.SwiGlu(new Span<float>(_gate, rows * _hidden), new ReadOnlySpan<float>(_up, rows * _hidden), new Span<float>(_sig, rows * _hidden));
-        }
+        SwiGlu(mm, _gate, _up, _sig, _hidden, n * k);
 
         for (int e = 0; e < _experts; e++)
         {
@@ -137,12 +154,38 @@ internal sealed unsafe class MoeFeedForward : IDisposable
                     TensorPrimitives.MultiplyAdd(o, wj, yt, yt);
                 }
             }
+
+            if (shared)
+            {
+                // sigmoid(l) = 1 / (1 + e^-l): llama.cpp computes it as silu(l) / l, equal up to rounding.
+                float l = _shLogit[t];
+                float gate = 1f / (1f + MathF.Exp(-l));
+                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(_shOut + ((nint)t * _dim), _dim), gate, yt, yt);
+            }
+        }
+    }
+
+    /// <summary>gate[r] = silu(gate[r]) ⊙ up[r] for <paramref name="rows"/> rows of <paramref name="width"/>, on the
+    /// pool from 4 rows up.</summary>
+    private void SwiGlu(MatMul mm, float* gate, float* up, float* sig, int width, int rows)
+    {
+        if (rows >= 4)
+        {
+            _swiGlu.Gate = gate;
+            _swiGlu.Up = up;
+            _swiGlu.Sig = sig;
+            _swiGlu.Hidden = width;
+            mm.Pool.Run(_swiGlu, rows);
+        }
+        else
+        {
+            Activations.SwiGlu(new Span<float>(gate, rows * width), new ReadOnlySpan<float>(up, rows * width), new Span<float>(sig, rows * width));
         }
     }
 
     public void Dispose()
     {
-        foreach (nint p in new[] { (nint)_logits, (nint)_weights, (nint)_in, (nint)_gate, (nint)_up, (nint)_sig, (nint)_out })
+        foreach (nint p in new[] { (nint)_logits, (nint)_weights, (nint)_in, (nint)_gate, (nint)_up, (nint)_sig, (nint)_out, (nint)_shLogit, (nint)_shGate, (nint)_shUp, (nint)_shSig, (nint)_shOut })
         {
             NativeMemory.AlignedFree((void*)p);
         }
@@ -151,7 +194,7 @@ internal sealed unsafe class MoeFeedForward : IDisposable
         NativeMemory.Free(_rowOf);
         NativeMemory.Free(_starts);
         NativeMemory.Free(_fill);
-        _logits = _weights = _in = _gate = _up = _sig = _out = null;
+        _logits = _weights = _in = _gate = _up = _sig = _out = _shLogit = _shGate = _shUp = _shSig = _shOut = null;
         _selected = _rowOf = _starts = _fill = null;
     }
 }

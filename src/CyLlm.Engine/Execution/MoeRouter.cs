@@ -6,7 +6,7 @@ namespace CyLlm.Engine.Execution;
 /// Expert selection as llama.cpp's build_moe_ffn does it for Mixtral and Qwen3-MoE (gating softmax, norm_w):
 /// softmax over all router logits, the k largest probabilities (ties to the lower expert index, as the stable
 /// insertion sort std::sort uses for ≤ 16 elements), their probabilities renormalised to sum to 1 (the sum clamped
-/// below at 2^-14 like llama.cpp) and optionally scaled. The selected experts come out in descending probability
+/// below at 2^-14 like llama.cpp; Qwen2-MoE skips this, norm_w = false) and optionally scaled. The selected experts come out in descending probability
 /// order, the order llama.cpp adds the expert outputs in.
 /// </summary>
 internal static unsafe class MoeRouter
@@ -16,9 +16,10 @@ internal static unsafe class MoeRouter
 
     /// <summary>
     /// Routes one token: <paramref name="logits"/> [experts] is overwritten with the softmax probabilities;
-    /// <paramref name="selected"/> [used] and <paramref name="weights"/> [used] receive the experts and their weights.
+    /// <paramref name="selected"/> [used] and <paramref name="weights"/> [used] receive the experts and their weights
+    /// (renormalised over the k when <paramref name="normalize"/>, else the raw probabilities).
     /// </summary>
-    public static void Route(float* logits, int experts, int used, int* selected, float* weights, float scale)
+    public static void Route(float* logits, int experts, int used, int* selected, float* weights, float scale, bool normalize = true)
     {
         // The engine's softmax (max-subtracted, canonical-order sum): the same bits on every vector width, so the
         // experts chosen (and the greedy tokens) do not depend on the CPU.
@@ -65,7 +66,7 @@ internal static unsafe class MoeRouter
             logits[selected[j]] = weights[j];
         }
 
-        float norm = MathF.Max(total, MinWeightSum);
+        float norm = normalize ? MathF.Max(total, MinWeightSum) : 1f;
         bool scaled = scale != 0f && scale != 1f;
         for (int j = 0; j < used; j++)
         {

@@ -14,4 +14,11 @@ internal sealed class MoeWeights
     public required QuantMatrix[] Down { get; init; }    // per expert [dim, hidden]
     public required int Used { get; init; }              // experts per token (top-k)
     public float WeightsScale { get; init; }             // 0 or 1: none (llama.cpp's expert_weights_scale)
+    public bool Normalize { get; init; } = true;         // renormalise the k weights to sum 1 (false: Qwen2-MoE)
+
+    // The shared expert every token goes through (Qwen2-MoE), or null: a SwiGLU FFN scaled by sigmoid(SharedGateInput · x).
+    public QuantMatrix? SharedGateInput { get; init; }  // [1, dim]: one logit per token
+    public QuantMatrix? SharedGate { get; init; }       // [sharedHidden, dim]
+    public QuantMatrix? SharedUp { get; init; }         // [sharedHidden, dim]
+    public QuantMatrix? SharedDown { get; init; }       // [dim, sharedHidden]
 }

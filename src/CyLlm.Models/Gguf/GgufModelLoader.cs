@@ -7,7 +7,7 @@ namespace CyLlm.Models.Gguf;
 /// <summary>
 /// Opens a GGUF file (v2/v3) as a <see cref="LoadedModel"/>: architectures "llama" (and "mistral" written with
 /// the llama key set; with {arch}.expert_count &gt; 0, Mixtral-style mixture of experts), "qwen2", "qwen3",
-/// "qwen3moe", "gemma2", "gemma3" (text) and "phi3" (Phi-3, Phi-3.5, Phi-4). Tensors keep their GGUF names and point into the read-only memory map.
+/// "qwen3moe", "qwen2moe" (with shared experts), "gemma2", "gemma3" (text) and "phi3" (Phi-3, Phi-3.5, Phi-4). Tensors keep their GGUF names and point into the read-only memory map.
 /// </summary>
 public static unsafe class GgufModelLoader
 {
@@ -78,10 +78,11 @@ public static unsafe class GgufModelLoader
             "qwen2" => ModelArchitecture.Qwen2,
             "qwen3" => ModelArchitecture.Qwen3,
             "qwen3moe" => ModelArchitecture.Qwen3Moe,
+            "qwen2moe" => ModelArchitecture.Qwen2Moe,
             "gemma2" => ModelArchitecture.Gemma2,
             "gemma3" => ModelArchitecture.Gemma3,
             "phi3" => ModelArchitecture.Phi3,
-            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3)"),
+            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, qwen2moe, gemma2, gemma3, phi3)"),
         };
 
         // llama.cpp writes Mistral models as "llama"; a file that says "mistral" is accepted when it uses the
@@ -89,9 +90,10 @@ public static unsafe class GgufModelLoader
         string k = arch == "mistral" && !m.ContainsKey("mistral.embedding_length") ? "llama" : arch;
         int experts = Int(m, $"{k}.expert_count") ?? 0;
         int expertsUsed = Int(m, $"{k}.expert_used_count") ?? 0;
-        if (experts < 0 || (experts > 0 && (expertsUsed <= 0 || expertsUsed > experts)) || (architecture == ModelArchitecture.Qwen3Moe && experts == 0))
+        bool moeArch = architecture is ModelArchitecture.Qwen3Moe or ModelArchitecture.Qwen2Moe;
+        if (experts < 0 || (experts > 0 && (expertsUsed <= 0 || expertsUsed > experts)) || (moeArch && experts == 0))
         {
-            throw new ModelFormatException($"{file}: mixture-of-experts keys {k}.expert_count {experts} and {k}.expert_used_count {expertsUsed} are inconsistent (a MoE model routes each token to 1..expert_count experts{(architecture == ModelArchitecture.Qwen3Moe ? "; qwen3moe needs experts" : "")})");
+            throw new ModelFormatException($"{file}: mixture-of-experts keys {k}.expert_count {experts} and {k}.expert_used_count {expertsUsed} are inconsistent (a MoE model routes each token to 1..expert_count experts{(moeArch ? $"; {arch} needs experts" : "")})");
         }
 
         if (experts > 0 && architecture == ModelArchitecture.Qwen2)
@@ -104,13 +106,19 @@ public static unsafe class GgufModelLoader
         int dim = Req(IntOrUniformArray(m, $"{k}.embedding_length"), $"{k}.embedding_length", file);
         int heads = Req(IntOrUniformArray(m, $"{k}.attention.head_count"), $"{k}.attention.head_count", file);
         int layers = Req(Int(m, $"{k}.block_count"), $"{k}.block_count", file);
-        // Each expert's FFN width: Mixtral ("llama") uses feed_forward_length; qwen3moe has its own key and, like
-        // llama.cpp, falls back to feed_forward_length / expert_used_count without it.
-        int? expertHidden = architecture == ModelArchitecture.Qwen3Moe ? IntOrUniformArray(m, $"{k}.expert_feed_forward_length") : null;
+        // Each expert's FFN width: Mixtral ("llama") uses feed_forward_length; qwen3moe and qwen2moe have their own
+        // key and, like llama.cpp, fall back to feed_forward_length / expert_used_count without it.
+        int? expertHidden = moeArch ? IntOrUniformArray(m, $"{k}.expert_feed_forward_length") : null;
         int hidden = expertHidden
-            ?? (architecture == ModelArchitecture.Qwen3Moe
+            ?? (moeArch
                 ? Req(IntOrUniformArray(m, $"{k}.feed_forward_length"), $"{k}.feed_forward_length", file) / expertsUsed
                 : Req(IntOrUniformArray(m, $"{k}.feed_forward_length"), $"{k}.feed_forward_length", file));
+
+        // Qwen2-MoE's shared expert: {k}.expert_shared_feed_forward_length wide, else feed_forward_length (llama.cpp's
+        // n_ff_shexp fallback).
+        int sharedHidden = architecture == ModelArchitecture.Qwen2Moe
+            ? Int(m, $"{k}.expert_shared_feed_forward_length") is int sh && sh > 0 ? sh : Req(IntOrUniformArray(m, $"{k}.feed_forward_length"), $"{k}.feed_forward_length", file)
+            : 0;
         int context = Req(Int(m, $"{k}.context_length"), $"{k}.context_length", file);
         float eps = Req(Float(m, $"{k}.attention.layer_norm_rms_epsilon"), $"{k}.attention.layer_norm_rms_epsilon", file);
         int kvHeads = IntOrUniformArray(m, $"{k}.attention.head_count_kv") ?? heads;
@@ -175,6 +183,9 @@ public static unsafe class GgufModelLoader
             ExpertCount = experts,
             ExpertUsedCount = experts > 0 ? expertsUsed : 0,
             ExpertWeightsScale = Float(m, $"{k}.expert_weights_scale") ?? 0f,
+            // llama.cpp's qwen2moe graph calls build_moe_ffn with norm_w = false: the k probabilities are used as they are.
+            ExpertWeightsNormalized = architecture != ModelArchitecture.Qwen2Moe,
+            SharedExpertHiddenDim = sharedHidden,
             TiedEmbeddings = !tensors.ContainsKey("output.weight"),
             Name = Str(m, "general.name"),
         };
