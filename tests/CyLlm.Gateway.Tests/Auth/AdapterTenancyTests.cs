@@ -88,6 +88,12 @@ public sealed class AdapterTenancyTests : IDisposable
         await ErrorAssert.IsAsync(shared, 403, "insufficient_scope", "lora_name");
         Assert.Contains(tuned, await Models(s, adminA.Secret));
 
+        // The base-model route, given the URL-encoded id, says which route unloads an adapter (no 500, nothing unloaded).
+        var asModel = await s.SendAsync(HttpMethod.Delete, $"/v1/admin/models/{Uri.EscapeDataString(tuned)}", op.Secret);
+        var error = await ErrorAssert.IsAsync(asModel, 404, "model_not_found", "id");
+        Assert.Contains("/v1/unload_lora_adapter", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains(tuned, await Models(s, adminA.Secret));
+
         Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Post, "/v1/unload_lora_adapter", adminA.Secret, JsonSerializer.Serialize(new { lora_name = tuned }))).StatusCode);
         Assert.DoesNotContain(tuned, await Models(s, adminA.Secret));
         Assert.Equal(HttpStatusCode.OK, (await s.SendAsync(HttpMethod.Post, "/v1/unload_lora_adapter", op.Secret, """{"lora_name":"stories260K:shared"}""")).StatusCode);
