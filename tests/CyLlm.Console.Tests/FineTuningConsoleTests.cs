@@ -77,14 +77,15 @@ public sealed class FineTuningConsoleTests(BrowserFixture fx)
         await Expect(page.GetByTestId("raw-request")).ToContainTextAsync(tuned);
         await AccessibilityTests.AssertAccessibleAsync(page, "answered chat");
 
-        // An admin sees it on the Models page as a fine-tuned adapter of the built-in model (the API's unload route
-        // takes adapter names without ':', so the page offers no Unload that would fail).
+        // An admin sees it on the Models page as a fine-tuned adapter of the built-in model and unloads it by the id
+        // the API returned (the confirmation is accepted by ConsolePage's dialog handler).
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await ConsolePage.SignInAsync(page, await s.KeyAsync("default", "inference", "admin"));
         await ConsolePage.GoAsync(page, "#/models");
         var row = page.GetByTestId("models").Locator("tr").Filter(new() { HasText = tuned });
         await Expect(row).ToContainTextAsync("fine-tuned adapter");
-        await Expect(row.GetByRole(AriaRole.Button)).ToHaveCountAsync(0);
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Unload {tuned}" }).ClickAsync();
+        await Expect(row).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Unload cyllm-default" })).ToBeVisibleAsync();
     }
 }

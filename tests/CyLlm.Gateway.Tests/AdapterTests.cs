@@ -52,4 +52,57 @@ public sealed class AdapterTests(StoriesServerFixture fx) : IDisposable
         await Post("/v1/load_lora_adapter", new { lora_path = "x" }, 400);
         await Post("/v1/unload_lora_adapter", new { lora_name = "never-loaded" }, 404);
     }
+
+    [Fact]
+    public async Task An_adapter_unloads_by_the_base_colon_adapter_id_that_models_lists()
+    {
+        string name = "gw" + Guid.NewGuid().ToString("N")[..6];
+        await Post("/v1/load_lora_adapter", new { lora_name = name, lora_path = WritePeft() }, 200);
+        var done = await Post("/v1/unload_lora_adapter", new { lora_name = $"{fx.ModelId}:{name}" }, 200);
+        Assert.Equal($"{fx.ModelId}:{name}", done.GetProperty("lora_name").GetString());
+        using var models = await fx.Server.Http.GetAsync("/v1/models");
+        Assert.DoesNotContain(name, await models.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_fine_tuned_model_unloads_by_the_ft_id_the_api_returns()
+    {
+        // The fine-tuning service registers a succeeded job's adapter under its whole OpenAI name; the load route
+        // refuses ':' in names, so the test registers it the way the service does.
+        string tuned = $"ft:{fx.ModelId}:acme:ftjob-{Guid.NewGuid():N}";
+        fx.Server.App.State.RequireBackend().LoadAdapter(tuned, WritePeft());
+        using (var models = await fx.Server.Http.GetAsync("/v1/models"))
+        {
+            Assert.Contains(tuned, await models.Content.ReadAsStringAsync());
+        }
+
+        var done = await Post("/v1/unload_lora_adapter", new { lora_name = tuned }, 200);
+        Assert.Equal("unloaded", done.GetProperty("status").GetString());
+        using (var models = await fx.Server.Http.GetAsync("/v1/models"))
+        {
+            Assert.DoesNotContain(tuned, await models.Content.ReadAsStringAsync());
+        }
+
+        var gone = await Post("/v1/completions", new { model = tuned, prompt = "x", max_tokens = 2 }, 404);
+        Assert.Equal("model_not_found", gone.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Theory]
+    [InlineData("ft:stories260K:acme:ftjob-never")]
+    [InlineData("stories260K:never-loaded")]
+    [InlineData("no-such-base:x")]
+    [InlineData("ft:")]
+    public async Task Unloading_an_unknown_model_id_is_a_404_error_object(string id)
+    {
+        var e = await Post("/v1/unload_lora_adapter", new { lora_name = id }, 404);
+        Assert.Equal("model_not_found", e.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("lora_name", e.GetProperty("error").GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task Loading_still_refuses_a_name_with_a_colon()
+    {
+        var e = await Post("/v1/load_lora_adapter", new { lora_name = "ft:x:y:z", lora_path = WritePeft() }, 400);
+        Assert.Equal("lora_name", e.GetProperty("error").GetProperty("param").GetString());
+    }
 }

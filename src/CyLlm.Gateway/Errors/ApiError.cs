@@ -26,6 +26,10 @@ public sealed class ApiError : Exception
     /// <summary>Extra response headers (rate-limit headers, Retry-After); written after the defaults, so they win.</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 
+    /// <summary>The bad rows of an uploaded file (at most <c>FileUploadHandler.MaxRowErrors</c>), written as
+    /// <c>error.row_errors</c>; null for every other error, which then has no such field.</summary>
+    public IReadOnlyList<RowError>? RowErrors { get; init; }
+
     /// <summary>The OpenAI error "type" for this status.</summary>
     public string Type => ErrorCodes.TypeFor(Status);
 

@@ -7,7 +7,7 @@ namespace CyLlm.Gateway.Errors;
 /// <summary>Writes error objects as responses or as SSE events (when the stream has already begun).</summary>
 public static class ErrorWriter
 {
-    public static ErrorBody ToBody(ApiError e) => new(new ErrorDetail(e.Message, e.Type, e.Param, e.Code));
+    public static ErrorBody ToBody(ApiError e) => new(new ErrorDetail(e.Message, e.Type, e.Param, e.Code, e.RowErrors));
 
     public static async Task WriteAsync(HttpContext ctx, ApiError e)
     {

@@ -56,21 +56,24 @@ public static class AdapterRoutes
         {
             var caller = ctx.RequireScope(AuthScopes.Admin);
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-            var req = await Read(ctx, state);
+            var req = await Read(ctx, state, unload: true);
             try
             {
-                if (!state.CanUseAdapter(caller, req.LoraName!))
+                // The id /v1/models lists ("ft:base:suffix:job", "base:adapter" or "adapter") names the adapter and,
+                // with several base models, the backend that holds it.
+                var (backend, name) = Locate(state, req.LoraName!);
+                if (!state.CanUseAdapter(caller, name))
                 {
                     throw new AdapterNotFoundException(req.LoraName!);
                 }
 
-                if (!state.CanManageAdapter(caller, req.LoraName!))
+                if (!state.CanManageAdapter(caller, name))
                 {
                     // Visible to this tenant (shared by the operator), but other tenants use it too.
                     throw new ApiError(403, ErrorCodes.InsufficientScope, $"The adapter '{req.LoraName}' is shared by the operator; only the operator (tenant system) may unload it. Fix: ask the operator, or load an adapter of this tenant's own under another name", "lora_name");
                 }
 
-                await state.RequireBackend().UnloadAdapterAsync(req.LoraName!);
+                await backend.UnloadAdapterAsync(name);
             }
             catch (AdapterNotFoundException e)
             {
@@ -82,7 +85,7 @@ public static class AdapterRoutes
         return app;
     }
 
-    private static async Task<LoadAdapterRequest> Read(HttpContext ctx, GatewayState state)
+    private static async Task<LoadAdapterRequest> Read(HttpContext ctx, GatewayState state, bool unload = false)
     {
         var req = await RequestReader.ReadAsync<LoadAdapterRequest>(ctx, state.Options.MaxBodyBytes);
         if (req.Extra is { Count: > 0 })
@@ -90,11 +93,39 @@ public static class AdapterRoutes
             throw ApiError.Unsupported(req.Extra.Keys.First());
         }
 
-        if (string.IsNullOrWhiteSpace(req.LoraName) || req.LoraName.Contains(':', StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(req.LoraName))
         {
-            throw ApiError.BadRequest("lora_name is required and must not contain ':'", "lora_name");
+            throw ApiError.BadRequest("lora_name is required", "lora_name");
+        }
+
+        // ':' separates a base model from its adapter in model ids, so a loaded name must not contain one; an unload
+        // takes any id /v1/models lists, fine-tuned "ft:..." names and "base:adapter" included.
+        if (!unload && req.LoraName.Contains(':', StringComparison.Ordinal))
+        {
+            throw ApiError.BadRequest("lora_name must not contain ':' (it separates a base model from its adapter in model ids)", "lora_name");
         }
 
         return req;
+    }
+
+    /// <summary>
+    /// The backend that holds the adapter a model id names, and the adapter's name there: a fine-tuned model is
+    /// registered under its whole "ft:..." id; "base:adapter" names an adapter of that base model; a bare name is
+    /// looked up on every served model, the default first. Throws <see cref="AdapterNotFoundException"/> when none has it.
+    /// </summary>
+    private static (IInferenceBackend Backend, string Name) Locate(GatewayState state, string id)
+    {
+        var fallback = state.RequireBackend();
+        var backends = state.Backends.ToList();
+        if (id.StartsWith("ft:", StringComparison.Ordinal) || !id.Contains(':', StringComparison.Ordinal))
+        {
+            var holder = fallback.Adapters.Contains(id) ? fallback : backends.FirstOrDefault(b => b.Adapters.Contains(id));
+            return holder is not null ? (holder, id) : throw new AdapterNotFoundException(id);
+        }
+
+        int colon = id.IndexOf(':', StringComparison.Ordinal);
+        string baseId = id[..colon], name = id[(colon + 1)..];
+        var owner = backends.FirstOrDefault(b => b.ModelId == baseId && b.Adapters.Contains(name));
+        return owner is not null ? (owner, name) : throw new AdapterNotFoundException(id);
     }
 }

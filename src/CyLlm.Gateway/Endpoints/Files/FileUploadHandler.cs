@@ -332,9 +332,19 @@ public static class FileUploadHandler
         }
     }
 
+    /// <summary>The most bad rows a fine-tune upload's error lists in <c>error.row_errors</c>; the rest are counted.</summary>
+    public const int MaxRowErrors = 50;
+
+    /// <summary>
+    /// Reads the whole file and lists every line that is not a JSON object (the first <see cref="MaxRowErrors"/>,
+    /// counting the rest), so one upload tells the user every row to fix. The message names the first bad line, as
+    /// before, on one line; the list goes to <see cref="ApiError.RowErrors"/>.
+    /// </summary>
     private static void CheckJsonObjects(IEnumerable<string> lines)
     {
         int count = 0;
+        long bad = 0;
+        var errors = new List<RowError>();
         int i = -1;
         foreach (string line in lines)
         {
@@ -344,20 +354,41 @@ public static class FileUploadHandler
                 continue;
             }
 
+            RowError? error = null;
             try
             {
                 using var doc = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = 64 });
                 if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 {
-                    throw new BatchInputException(i + 1, "expected a JSON object");
+                    error = new RowError(i + 1, null, "expected a JSON object");
                 }
             }
             catch (JsonException e)
             {
-                throw new BatchInputException(i + 1, $"not valid JSON ({e.Message})");
+                error = new RowError(i + 1, JsonErrorPath.Of(line), $"not valid JSON ({e.Message})");
             }
 
-            count++;
+            if (error is null)
+            {
+                count++;
+                continue;
+            }
+
+            bad++;
+            if (errors.Count < MaxRowErrors)
+            {
+                errors.Add(error);
+            }
+        }
+
+        if (bad > 0)
+        {
+            var first = errors[0];
+            string more = bad > 1 ? $" (and {bad - 1} more bad lines; error.row_errors lists the first {errors.Count})" : string.Empty;
+            throw new ApiError(400, ErrorCodes.InvalidRequest, $"The fine-tune file is invalid: line {first.Line}: {first.Message}{more}. Fix: make every line one JSON object", "file")
+            {
+                RowErrors = errors,
+            };
         }
 
         if (count == 0)

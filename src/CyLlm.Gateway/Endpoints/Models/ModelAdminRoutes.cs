@@ -85,7 +85,11 @@ public static partial class ModelAdminRoutes
                 throw new ApiError(409, ErrorCodes.InvalidRequest, $"'{id}' is the default model and cannot be unloaded. Fix: restart the server with another first --model", "id");
             }
 
-            var host = state.RemoveModel(id) ?? throw new ApiError(404, ErrorCodes.ModelNotFound, $"no base model '{id}' is served. Fix: GET /v1/models lists them", "id");
+            // An adapter's id ("ft:...", "base:adapter") is not a base model: the 404 names the route that unloads it.
+            string fix = id.Contains(':', StringComparison.Ordinal)
+                ? $"'{id}' names an adapter; unload it with POST /v1/unload_lora_adapter {{\"lora_name\": \"{id}\"}}"
+                : "GET /v1/models lists them";
+            var host = state.RemoveModel(id) ?? throw new ApiError(404, ErrorCodes.ModelNotFound, $"no base model '{id}' is served. Fix: {fix}", "id");
             _ = ReleaseWhenIdleAsync(host, state, ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CyLlm.Gateway.Model"));
             return JsonResults.Ok(new { status = "unloaded", id });
         }).WithMetadata(new RequiredScope(AuthScopes.Admin));

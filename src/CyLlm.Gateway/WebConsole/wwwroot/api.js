@@ -12,12 +12,14 @@ export function setKey(key) {
 }
 
 export class ApiError extends Error {
-  /** @param {number} status @param {{message?:string,type?:string,code?:string,param?:string}|null} error */
+  /** @param {number} status @param {{message?:string,type?:string,code?:string,param?:string,row_errors?:{line:number,field:string|null,message:string}[]}|null} error */
   constructor(status, error) {
     super(error?.message || `HTTP ${status}`);
     this.status = status;
     this.code = error?.code || error?.type || '';
     this.param = error?.param || null;
+    // A refused upload lists its bad rows (the server's extra field); every other error has none.
+    this.rowErrors = Array.isArray(error?.row_errors) ? error.row_errors : null;
   }
 }
 

@@ -98,7 +98,16 @@ function list(root, ctx) {
       const j = await api('/v1/fine_tuning/jobs', { body });
       toast(`Started ${j.id}.`);
       ctx.go(`#/fine-tuning?job=${encodeURIComponent(j.id)}`);
-    } catch (e) { mount(status, errorBox(e)); }
+    } catch (e) {
+      // The server's upload check may refuse rows this page's check let through: show its list, row by row.
+      const rows = /** @type {any} */ (e).rowErrors;
+      if (Array.isArray(rows) && rows.length) {
+        mount(status, h('div', { class: 'error', role: 'alert', 'data-testid': 'server-row-errors' },
+          h('p', null, /** @type {any} */ (e).message),
+          table('Rows the server refused', ['Line', 'Field', 'Problem'],
+            rows.map((/** @type {any} */ r) => [String(r.line), r.field || '—', String(r.message)]))));
+      } else mount(status, errorBox(e));
+    }
   });
 }
 

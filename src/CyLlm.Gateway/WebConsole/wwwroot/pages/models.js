@@ -25,18 +25,19 @@ export function render(root) {
       mount(list, table('Models and adapters', ['Id', 'Kind', 'Base', 'Architecture', 'Quantization', 'Context', 'Actions'],
         l.data.map((/** @type {any} */ m) => {
           const adapter = !!m.parent;
-          // Fine-tuned models (ft:BASE:SUFFIX:JOB) come from their job; /v1/unload_lora_adapter takes names without ':'.
+          // /v1/unload_lora_adapter takes the id listed here: "base:adapter", or a fine-tuned "ft:BASE:SUFFIX:JOB".
           const fineTuned = String(m.id).startsWith('ft:');
           return [m.id, fineTuned ? 'fine-tuned adapter' : adapter ? 'adapter' : 'base model', m.parent || '—', m.architecture || '—', m.quantization || '—', String(m.max_model_len),
-            fineTuned ? h('span', { class: 'hint' }, 'from its fine-tuning job')
-              : h('button', { type: 'button', class: 'danger', 'aria-label': `Unload ${m.id}`, onclick: () => unload(m.id, adapter) }, 'Unload')];
+            h('button', { type: 'button', class: 'danger', 'aria-label': `Unload ${m.id}`, onclick: () => unload(m.id, adapter) }, 'Unload')];
         })));
     } catch (e) { mount(list, errorBox(e)); }
   }
 
   /** @param {string} id @param {boolean} adapter */
   async function unload(id, adapter) {
-    if (!confirm(`Unload ${id}?`)) return;
+    // A fine-tuned model comes back when the server restarts (its job succeeded); the confirmation says so.
+    const note = id.startsWith('ft:') ? ' It is registered again when the server restarts.' : '';
+    if (!confirm(`Unload ${id}?${note}`)) return;
     try {
       if (adapter) await api('/v1/unload_lora_adapter', { body: { lora_name: id } });
       else await api(`/v1/admin/models/${encodeURIComponent(id)}`, { method: 'DELETE' });
