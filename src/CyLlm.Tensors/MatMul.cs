@@ -104,12 +104,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         if (q8k)
         {
             Ensure(ref _q8k, ref _q8kCapacity, tokens * (nint)(cols / 32));
-            if (tokens * (nint)(cols / 16) > _q8kSumsCapacity)
-            {
-                NativeMemory.AlignedFree(_q8kSums);
-                _q8kSumsCapacity = tokens * (nint)(cols / 16);
-                _q8kSums = (short*)NativeMemory.AlignedAlloc((nuint)(_q8kSumsCapacity * sizeof(short)), 64);
-            }
+            Ensure(ref _q8kSums, ref _q8kSumsCapacity, tokens * (nint)(cols / 16));
 
             Quantize(x, tokens, cols, _q8k, superBlocks: true);
         }
@@ -185,20 +180,18 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         }
     }
 
-    private static void Ensure(ref Q8Block* buffer, ref nint capacity, nint blocks)
+    /// <summary>Grows <paramref name="buffer"/> (64-byte aligned) to hold <paramref name="count"/> elements; keeps it when large enough.</summary>
+    private static void Ensure<T>(ref T* buffer, ref nint capacity, nint count)
+        where T : unmanaged
     {
-        if (blocks <= capacity)
+        if (count <= capacity)
         {
             return;
         }
 
-        if (buffer != null)
-        {
-            NativeMemory.AlignedFree(buffer);
-        }
-
-        buffer = (Q8Block*)NativeMemory.AlignedAlloc((nuint)(blocks * Q8Block.Size), 64);
-        capacity = blocks;
+        NativeMemory.AlignedFree(buffer);
+        buffer = (T*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(T)), 64);
+        capacity = count;
     }
 
     void IParallelJob.Execute(int index, int worker)
@@ -468,6 +461,7 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
     /// <summary>Tokens whose quantized activations one pass over a row range reuses (16 × a 4,096-wide row ≈ 70 KB).</summary>
     private const int TokenTile = 16;
 
+    /// <summary>The types dotted one token at a time (Q4_1, Q5_x and the K-quants take their multi-token kernels above).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float DotQ8(GgmlType type, byte* row, Q8Block* a, int blocks)
     {
@@ -475,14 +469,8 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         {
             GgmlType.Q2_K => VecDot.Q2_K(row, a, blocks / 8),
             GgmlType.Q3_K => VecDot.Q3_K(row, a, blocks / 8),
-            GgmlType.Q4_K => VecDot.Q4_K(row, a, blocks / 8),
-            GgmlType.Q5_K => VecDot.Q5_K(row, a, blocks / 8),
-            GgmlType.Q6_K => VecDot.Q6_K(row, a, blocks / 8),
             GgmlType.Q8_0 => VecDot.Q8_0(row, a, blocks),
             GgmlType.Q4_0 => VecDot.Q4_0(row, a, blocks),
-            GgmlType.Q4_1 => VecDot.Q4_1(row, a, blocks),
-            GgmlType.Q5_0 => VecDot.Q5_0(row, a, blocks),
-            GgmlType.Q5_1 => VecDot.Q5_1(row, a, blocks),
             GgmlType.IQ4_NL => VecDot.IQ4_NL(row, a, blocks),
             GgmlType.MXFP4 => VecDot.MXFP4(row, a, blocks),
             GgmlType.IQ4_XS => VecDot.IQ4_XS(row, a, blocks / 8),
