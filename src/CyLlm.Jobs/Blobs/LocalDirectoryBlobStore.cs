@@ -35,7 +35,7 @@ public sealed class LocalDirectoryBlobStore : IBlobStore
         System.IO.Directory.CreateDirectory(Directory);
         try
         {
-            var written = await AtomicFile.WriteAsync(path, new BlobLimitReadStream(content, blobId, maxBytes), ct).ConfigureAwait(false);
+            var written = await AtomicFile.WriteAsync(path, new LimitedReadStream(content, maxBytes, () => new BlobTooLargeException(blobId, maxBytes)), ct).ConfigureAwait(false);
             return new BlobInfo(blobId, written.SizeBytes, written.Sha256);
         }
         catch (AtomicWriteException e) when (e.InnerException is BlobTooLargeException tooLarge)

@@ -89,7 +89,7 @@ public static class FileUploadHandler
                         break;
                     case "file" when written is null:
                         fileName = CheckFileName(cd.FileNameStar.HasValue ? cd.FileNameStar.Value : cd.FileName.Value?.Trim('"'));
-                        written = await WriteAsync(path, new LimitedReadStream(section.Body, maxUpload, UploadFix), ctx.RequestAborted);
+                        written = await WriteAsync(path, new LimitedReadStream(section.Body, maxUpload, () => new ApiError(413, ErrorCodes.RequestTooLarge, $"The upload is larger than the {maxUpload}-byte limit. Fix: {UploadFix}")), ctx.RequestAborted);
                         break;
                     case "purpose" or "file":
                         throw ApiError.BadRequest($"The form field '{name}' appears more than once", name);

@@ -1,9 +1,11 @@
-using CyLlm.Gateway.Errors;
+namespace CyLlm.Jobs.Files;
 
-namespace CyLlm.Gateway.Endpoints.Files;
-
-/// <summary>A read-only view of a stream that throws 413 <c>request_too_large</c> once more than <c>limit</c> bytes were read.</summary>
-internal sealed class LimitedReadStream(Stream inner, long limit, string fix) : Stream
+/// <summary>
+/// A read-only, forward-only view of <c>inner</c> that throws the exception <c>tooLarge</c> makes once more than
+/// <c>limit</c> bytes were read: the caller picks the error (a blob store's typed error, the gateway's 413), the counting
+/// is shared. Reading stops at the first byte past the limit, so an oversized stream is never read to its end.
+/// </summary>
+public sealed class LimitedReadStream(Stream inner, long limit, Func<Exception> tooLarge) : Stream
 {
     private long _read;
 
@@ -23,21 +25,16 @@ internal sealed class LimitedReadStream(Stream inner, long limit, string fix) : 
 
     public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await inner.ReadAsync(buffer, cancellationToken));
-
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
 
     private int Count(int n)
     {
         _read += n;
-        if (_read > limit)
-        {
-            throw new ApiError(413, ErrorCodes.RequestTooLarge, $"The upload is larger than the {limit}-byte limit. Fix: {fix}");
-        }
-
-        return n;
+        return _read > limit ? throw tooLarge() : n;
     }
 
     public override void Flush()
