@@ -18,8 +18,11 @@ internal static unsafe class HfCheckpointWriter
     /// <param name="edit">Optional: rewrites a tensor's values (by canonical GGUF name) before it is written.</param>
     /// <param name="omit">Optional: canonical GGUF names left out of the folder.</param>
     /// <param name="extraConfig">Optional: config.json keys added or replaced (e.g. Mistral's sliding_window).</param>
+    /// <param name="expertsByName">MoE only: write each layer's experts in name order (expert 10 after expert 1), as
+    /// safetensors writers do, instead of index order; the loader must then copy them instead of viewing the file.</param>
     public static void Write(LoadedModel model, string folder, string dtype, int shards = 1, string modelType = "llama",
-        Func<string, float[], float[]>? edit = null, IReadOnlySet<string>? omit = null, IReadOnlyDictionary<string, object?>? extraConfig = null)
+        Func<string, float[], float[]>? edit = null, IReadOnlySet<string>? omit = null, IReadOnlyDictionary<string, object?>? extraConfig = null,
+        bool expertsByName = false)
     {
         Directory.CreateDirectory(folder);
         var c = model.Config;
@@ -89,7 +92,39 @@ internal static unsafe class HfCheckpointWriter
                 Add(p + "post_attention_layernorm.weight", $"blk.{i}.ffn_norm.weight");
             }
 
-            if (c.FusedGateUp)
+            if (c.IsMoe)
+            {
+                bool mixtral = modelType == "mixtral";
+                string group = mixtral ? p + "block_sparse_moe." : p + "mlp.";
+                Add(group + "gate.weight", $"blk.{i}.ffn_gate_inp.weight");
+                var names = mixtral ? new[] { "w1", "w3", "w2" } : ["gate_proj", "up_proj", "down_proj"];
+                var order = Enumerable.Range(0, c.ExpertCount).ToList();
+                if (expertsByName)
+                {
+                    order.Sort((a, b) => string.CompareOrdinal(a.ToString(System.Globalization.CultureInfo.InvariantCulture), b.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                }
+
+                foreach (var (hfName, gguf) in names.Zip(["ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"]))
+                {
+                    // ggml [in, out, experts] → one HF [out, in] matrix per expert.
+                    var t = model.Get($"blk.{i}.{gguf}.weight");
+                    var all = Floats(t);
+                    long expertElems = t.Shape[0] * t.Shape[1];
+                    foreach (int e in order)
+                    {
+                        tensors.Add(($"{group}experts.{e}.{hfName}.weight", [t.Shape[1], t.Shape[0]], all.AsSpan((int)(e * expertElems), (int)expertElems).ToArray()));
+                    }
+                }
+
+                if (c.SharedExpertHiddenDim > 0)
+                {
+                    Add(p + "mlp.shared_expert.gate_proj.weight", $"blk.{i}.ffn_gate_shexp.weight");
+                    Add(p + "mlp.shared_expert.up_proj.weight", $"blk.{i}.ffn_up_shexp.weight");
+                    Add(p + "mlp.shared_expert.down_proj.weight", $"blk.{i}.ffn_down_shexp.weight");
+                    Add(p + "mlp.shared_expert_gate.weight", $"blk.{i}.ffn_gate_inp_shexp.weight");
+                }
+            }
+            else if (c.FusedGateUp)
             {
                 Add(p + "mlp.gate_up_proj.weight", $"blk.{i}.ffn_up.weight");
             }
@@ -99,13 +134,23 @@ internal static unsafe class HfCheckpointWriter
                 Add(p + "mlp.up_proj.weight", $"blk.{i}.ffn_up.weight");
             }
 
-            Add(p + "mlp.down_proj.weight", $"blk.{i}.ffn_down.weight");
+            if (!c.IsMoe)
+            {
+                Add(p + "mlp.down_proj.weight", $"blk.{i}.ffn_down.weight");
+            }
+
             if (modelType == "qwen2")
             {
                 // Zero biases: the output must not change, but the bias path runs.
                 tensors.Add((p + "self_attn.q_proj.bias", [c.Heads * c.HeadDim], new float[c.Heads * c.HeadDim]));
                 tensors.Add((p + "self_attn.k_proj.bias", [c.KvHeads * c.HeadDim], new float[c.KvHeads * c.HeadDim]));
                 tensors.Add((p + "self_attn.v_proj.bias", [c.KvHeads * c.HeadDim], new float[c.KvHeads * c.HeadDim]));
+            }
+            else if (model.TryGet($"blk.{i}.attn_q.bias") is not null)
+            {
+                Add(p + "self_attn.q_proj.bias", $"blk.{i}.attn_q.bias");
+                Add(p + "self_attn.k_proj.bias", $"blk.{i}.attn_k.bias");
+                Add(p + "self_attn.v_proj.bias", $"blk.{i}.attn_v.bias");
             }
         }
 
@@ -129,6 +174,23 @@ internal static unsafe class HfCheckpointWriter
             ["rope_theta"] = c.RopeTheta,
             ["tie_word_embeddings"] = c.TiedEmbeddings,
         };
+        if (c.IsMoe)
+        {
+            config[modelType == "mixtral" ? "num_local_experts" : "num_experts"] = c.ExpertCount;
+            config["num_experts_per_tok"] = c.ExpertUsedCount;
+            if (modelType != "mixtral")
+            {
+                config["moe_intermediate_size"] = c.HiddenDim;
+                config["intermediate_size"] = 4 * c.Dim; // the dense width, unused when every layer routes
+                config["norm_topk_prob"] = c.ExpertWeightsNormalized;
+            }
+
+            if (c.SharedExpertHiddenDim > 0)
+            {
+                config["shared_expert_intermediate_size"] = c.SharedExpertHiddenDim;
+            }
+        }
+
         if (model.TryGet("rope_factors_long.weight") is { } longFactors)
         {
             // Phi-3.5 / Phi-3 128k: the GGUF's LongRoPE tensors back as rope_scaling lists. The attention factor is left

@@ -59,6 +59,13 @@ internal sealed class HfTestFolder
     /// <summary>Qwen3's per-head self_attn.q_norm/k_norm weights, [HeadDim] each.</summary>
     public bool QkNorm { get; init; }
 
+    /// <summary>Mixtral-style experts (block_sparse_moe.gate and experts.{e}.w1/w3/w2, each <see cref="Hidden"/> wide)
+    /// instead of the dense MLP; 0 for a dense model. Set model_type "mixtral" and its expert keys in <see cref="Config"/>.</summary>
+    public int Experts { get; init; }
+
+    /// <summary>Optional: rewrites the tensor list (HF name, row-major shape) before it is written.</summary>
+    public Func<List<(string Name, long[] Shape)>, List<(string Name, long[] Shape)>>? EditTensors { get; init; }
+
     /// <summary>Bytes written per HF tensor name.</summary>
     public Dictionary<string, byte[]> Written { get; } = new(StringComparer.Ordinal);
 
@@ -88,9 +95,22 @@ internal sealed class HfTestFolder
 
             list.Add((p + "self_attn.o_proj.weight", [Dim, Heads * HeadDim]));
             list.Add((p + "post_attention_layernorm.weight", [Dim]));
-            list.Add((p + "mlp.gate_proj.weight", [Hidden, Dim]));
-            list.Add((p + "mlp.up_proj.weight", [Hidden, Dim]));
-            list.Add((p + "mlp.down_proj.weight", [Dim, Hidden]));
+            if (Experts > 0)
+            {
+                list.Add((p + "block_sparse_moe.gate.weight", [Experts, Dim]));
+                for (int e = 0; e < Experts; e++)
+                {
+                    list.Add(($"{p}block_sparse_moe.experts.{e}.w1.weight", [Hidden, Dim]));
+                    list.Add(($"{p}block_sparse_moe.experts.{e}.w3.weight", [Hidden, Dim]));
+                    list.Add(($"{p}block_sparse_moe.experts.{e}.w2.weight", [Dim, Hidden]));
+                }
+            }
+            else
+            {
+                list.Add((p + "mlp.gate_proj.weight", [Hidden, Dim]));
+                list.Add((p + "mlp.up_proj.weight", [Hidden, Dim]));
+                list.Add((p + "mlp.down_proj.weight", [Dim, Hidden]));
+            }
             list.Add((p + "self_attn.rotary_emb.inv_freq", [HeadDim / 2])); // a buffer older checkpoints saved
         }
 
@@ -100,7 +120,7 @@ internal sealed class HfTestFolder
             list.Add(("lm_head.weight", [VocabRows, Dim]));
         }
 
-        return list;
+        return EditTensors is null ? list : EditTensors(list);
     }
 
     public HfTestFolder Write(int seed = 1)

@@ -10,14 +10,16 @@ public static partial class HfModelLoader
         string modelType = HfJson.Str(cfg, "model_type") ?? ArchitectureModelType(cfg) ?? "";
         var arch = modelType switch
         {
-            "llama" or "mistral" => ModelArchitecture.Llama,
+            "llama" or "mistral" or "mixtral" => ModelArchitecture.Llama,
             "qwen2" => ModelArchitecture.Qwen2,
+            "qwen2_moe" => ModelArchitecture.Qwen2Moe,
             "qwen3" => ModelArchitecture.Qwen3,
+            "qwen3_moe" => ModelArchitecture.Qwen3Moe,
             "gemma2" => ModelArchitecture.Gemma2,
             "gemma3_text" => ModelArchitecture.Gemma3,
             "phi3" => ModelArchitecture.Phi3,
             "gemma3" => throw new ModelFormatException("config.json model_type 'gemma3' is the multimodal Gemma 3 checkpoint (language_model.* tensors under text_config), which CyLlm does not load; use its GGUF or a gemma3_text (Gemma3ForCausalLM) checkpoint"),
-            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3)"),
+            _ => throw new ModelFormatException($"config.json model_type '{modelType}' is not supported (supported: llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma2, gemma3_text, phi3)"),
         };
         bool gemma = arch is ModelArchitecture.Gemma2 or ModelArchitecture.Gemma3;
         // Gemma configs name the activation hidden_activation (hidden_act is a legacy alias); both must be tanh GELU.
@@ -76,11 +78,16 @@ public static partial class HfModelLoader
             FusedQkv = tensors.ContainsKey("blk.0.attn_qkv.weight"),
             FusedGateUp = arch == ModelArchitecture.Phi3,
             AttentionBias = tensors.ContainsKey("blk.0.attn_q.bias"),
-            QkNorm = arch is ModelArchitecture.Qwen3 or ModelArchitecture.Gemma3,
+            QkNorm = arch is ModelArchitecture.Qwen3 or ModelArchitecture.Qwen3Moe or ModelArchitecture.Gemma3,
             TiedEmbeddings = tied || !tensors.ContainsKey("output.weight"),
             Name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))),
         };
-        if (modelType == "mistral" && HfJson.Int(cfg, "sliding_window") is int window && window > 0)
+        if (modelType is "mixtral" or "qwen2_moe" or "qwen3_moe")
+        {
+            config = Experts(cfg, modelType, config);
+        }
+
+        if (modelType is "mistral" or "mixtral" && HfJson.Int(cfg, "sliding_window") is int window && window > 0)
         {
             // Mistral 7B v0.1 (sliding_window 4096; later versions set null): a query at p sees keys p − W + 1 … p on
             // every layer, transformers' sliding-window causal mask.
@@ -97,6 +104,41 @@ public static partial class HfModelLoader
         }
 
         return gemma ? GemmaConfig(cfg, config) : config;
+    }
+
+    /// <summary>
+    /// The mixture-of-experts keys of MixtralConfig (num_local_experts, num_experts_per_tok; the experts are
+    /// intermediate_size wide and their top-k weights renormalised) and Qwen2MoeConfig / Qwen3MoeConfig (num_experts,
+    /// num_experts_per_tok, moe_intermediate_size, norm_topk_prob — transformers' default false — and Qwen2-MoE's
+    /// shared_expert_intermediate_size). Checkpoints with dense layers among the sparse ones (decoder_sparse_step
+    /// above 1, mlp_only_layers) are refused: every layer of a CyLlm MoE model routes.
+    /// </summary>
+    private static ModelConfig Experts(JsonElement cfg, string modelType, ModelConfig c)
+    {
+        bool mixtral = modelType == "mixtral";
+        int experts = Req(cfg, mixtral ? "num_local_experts" : "num_experts");
+        int used = Req(cfg, "num_experts_per_tok");
+        if (used > experts)
+        {
+            throw new ModelFormatException($"config.json: num_experts_per_tok {used} exceeds the {experts} experts");
+        }
+
+        if (!mixtral)
+        {
+            if ((HfJson.Int(cfg, "decoder_sparse_step") ?? 1) != 1 || (HfJson.Arr(cfg, "mlp_only_layers") is { } dense && dense.GetArrayLength() > 0))
+            {
+                throw new ModelFormatException("config.json: dense layers among the MoE layers (decoder_sparse_step > 1 or mlp_only_layers) are not supported");
+            }
+        }
+
+        return c with
+        {
+            ExpertCount = experts,
+            ExpertUsedCount = used,
+            HiddenDim = mixtral ? c.HiddenDim : Req(cfg, "moe_intermediate_size"),
+            ExpertWeightsNormalized = mixtral || (HfJson.Bool(cfg, "norm_topk_prob") ?? false),
+            SharedExpertHiddenDim = modelType == "qwen2_moe" ? HfJson.Int(cfg, "shared_expert_intermediate_size") ?? 0 : 0,
+        };
     }
 
     /// <summary>
@@ -225,6 +267,9 @@ public static partial class HfModelLoader
             "MistralForCausalLM" => "mistral",
             "Qwen2ForCausalLM" => "qwen2",
             "Qwen3ForCausalLM" => "qwen3",
+            "MixtralForCausalLM" => "mixtral",
+            "Qwen2MoeForCausalLM" => "qwen2_moe",
+            "Qwen3MoeForCausalLM" => "qwen3_moe",
             "Gemma2ForCausalLM" => "gemma2",
             "Gemma3ForCausalLM" => "gemma3_text",
             "Phi3ForCausalLM" => "phi3",

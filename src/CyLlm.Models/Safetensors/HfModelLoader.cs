@@ -29,20 +29,32 @@ public static partial class HfModelLoader
         var cfg = configDoc.RootElement;
         var files = ShardFiles(folder, out var index);
         var maps = new List<MappedFile>(files.Count);
+        var owned = new List<NativeBuffer>();
         try
         {
             var tensors = new Dictionary<string, WeightTensor>(StringComparer.Ordinal);
             var metadata = new Dictionary<string, object>(StringComparer.Ordinal);
             Flatten(cfg, "config", metadata);
             var seen = new HashSet<string>(StringComparer.Ordinal);
+            var experts = new Dictionary<string, SortedDictionary<int, HfExpertStacker.Part>>(StringComparer.Ordinal);
             long bytes = 0;
             foreach (var f in files)
             {
                 var map = MappedFile.Open(f);
                 maps.Add(map);
                 bytes += map.Length;
-                AddTensors(map, index, tensors, seen, metadata, IsGemma(cfg));
+                AddTensors(map, index, tensors, seen, metadata, experts, IsGemma(cfg));
             }
+
+            foreach (var stacked in experts.Keys)
+            {
+                if (tensors.ContainsKey(stacked))
+                {
+                    throw new ModelFormatException($"the checkpoint holds {stacked} both as one tensor and as per-expert matrices");
+                }
+            }
+
+            owned.AddRange(HfExpertStacker.Stack(experts, tensors));
 
             if (index is not null)
             {
@@ -71,7 +83,7 @@ public static partial class HfModelLoader
             }
 
             metadata["hf.shards"] = files.Count;
-            return new LoadedModel("safetensors", config, tensors, tokenizer, metadata, bytes, maps.ToArray());
+            return new LoadedModel("safetensors", config, tensors, tokenizer, metadata, bytes, [.. maps, .. owned]);
         }
         catch
         {
@@ -80,12 +92,18 @@ public static partial class HfModelLoader
                 m.Dispose();
             }
 
+            foreach (var b in owned)
+            {
+                b.Dispose();
+            }
+
             throw;
         }
     }
 
     /// <summary>Maps one shard's tensors into <paramref name="tensors"/> under canonical names.</summary>
-    private static void AddTensors(MappedFile map, Dictionary<string, string>? index, Dictionary<string, WeightTensor> tensors, HashSet<string> seen, Dictionary<string, object> metadata, bool gemma)
+    private static void AddTensors(MappedFile map, Dictionary<string, string>? index, Dictionary<string, WeightTensor> tensors, HashSet<string> seen, Dictionary<string, object> metadata,
+        Dictionary<string, SortedDictionary<int, HfExpertStacker.Part>> experts, bool gemma)
     {
         string shard = Path.GetFileName(map.Path);
         var header = SafetensorsFile.ReadHeader(map.HeaderSpan, map.Length, shard);
@@ -104,6 +122,18 @@ public static partial class HfModelLoader
             if (!seen.Add(e.Name))
             {
                 throw new ModelFormatException($"{shard}: tensor '{e.Name}' appears in more than one shard");
+            }
+
+            if (HfTensorNames.TryExpert(e.Name, out string stacked, out int expert))
+            {
+                if (!experts.TryGetValue(stacked, out var parts))
+                {
+                    experts[stacked] = parts = [];
+                }
+
+                // Names are unique across shards (checked above), so each (layer, matrix, expert) arrives once.
+                parts[expert] = new HfExpertStacker.Part(SafetensorsFile.ToWeight(map, header, e, $"{stacked}[{expert}]"), map, e.Name);
+                continue;
             }
 
             string? canonical = HfTensorNames.Canonical(e.Name, gemma);
