@@ -39,6 +39,10 @@ from gen_qwen3 import (ALIGN, GGML_F32, GGML_F16, GGUF_MAGIC, TYPES, kv_f32, kv_
                        next_prime, tokenizer_kvs, w_str)
 
 SHAPE = dict(dim=192, hidden_dim=512, n_heads=4, n_kv_heads=2, head_dim=64, vocab=32000, ctx=512, rms_eps=1e-6)
+# The benchmark shape (--shape small, issue 16's speed table): dim 768 and ffn 2048 (whole K-quant super-blocks, unlike
+# the tiny 192), 12 layers, 6 heads over 2 KV heads of 128, a 512-token window (Gemma 3: five local layers in six).
+SMALL = dict(dim=768, hidden_dim=2048, n_heads=6, n_kv_heads=2, head_dim=128, vocab=32000, ctx=2048, rms_eps=1e-6,
+             n_layers=12, window=512)
 ARCHS = {
     "gemma2": dict(n_layers=4, window=48, attn_softcap=0.25, final_softcap=2.0, rope_theta=10000.0, qk_norm=False,
                    seed=5, std=0.06),
@@ -170,9 +174,12 @@ def main():
     ap.add_argument("--seed", type=int, default=None, help="default: the architecture's seed (see ARCHS)")
     ap.add_argument("--std", type=float, default=None, help="default: the architecture's weight std (see ARCHS)")
     ap.add_argument("--rope-linear", type=float, default=None, help="write linear RoPE scaling with this factor")
+    ap.add_argument("--shape", default="tiny", choices=["tiny", "small"], help="tiny: the golden tests' model; small: the benchmark's")
     ap.add_argument("-o", "--out", required=True)
     args = ap.parse_args()
     c = dict(SHAPE, **ARCHS[args.arch])
+    if args.shape == "small":
+        c.update(SMALL)
     try:
         generate(c, args.arch, args.type, args.out, args.tokenizer_from,
                  seed=c["seed"] if args.seed is None else args.seed, std=c["std"] if args.std is None else args.std, rope_linear=args.rope_linear)

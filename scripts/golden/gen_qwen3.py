@@ -38,6 +38,11 @@ TYPES = {"f32": (GGML_F32, 4, 0), "f16": (GGML_F16, 2, 1)}
 # grouped-query attention (8 query heads over 4 KV heads) and tied embeddings.
 TINY = dict(dim=256, hidden_dim=512, n_layers=4, n_heads=8, n_kv_heads=4, head_dim=64,
             vocab=32000, ctx=512, rope_theta=1000000.0, rms_eps=1e-6, tie=True)
+# The benchmark shape (--shape small, issue 16's speed table): the peer's "small" llama (dim 768, ffn 2048, 12 layers,
+# 12 heads over 4 KV heads) with Qwen3's head_dim 128 (≠ dim / heads), 768 and 2048 whole K-quant super-blocks.
+SMALL = dict(dim=768, hidden_dim=2048, n_layers=12, n_heads=12, n_kv_heads=4, head_dim=128,
+             vocab=32000, ctx=2048, rope_theta=1000000.0, rms_eps=1e-6, tie=True)
+SHAPES = {"tiny": TINY, "small": SMALL}
 
 
 def tokenizer_kvs(path):
@@ -246,9 +251,10 @@ def main():
     ap.add_argument("--no-tie", action="store_true", help="write a separate output.weight")
     ap.add_argument("--yarn", type=float, default=0.0,
                     help="YaRN RoPE scaling with this factor from an original context of context_length / factor")
+    ap.add_argument("--shape", default="tiny", choices=sorted(SHAPES), help="tiny: the golden tests' model; small: the benchmark's")
     ap.add_argument("-o", "--out", required=True)
     args = ap.parse_args()
-    c = dict(TINY)
+    c = dict(SHAPES[args.shape])
     c["tie"] = not args.no_tie
     try:
         generate(c, args.type, args.out, args.tokenizer_from, seed=args.seed, yarn=args.yarn)
