@@ -348,12 +348,27 @@ public sealed unsafe class MatMul : IParallelJob, IDisposable
         }
     }
 
-    /// <summary>Repacked Q4_0 (16 rows × 16 tokens with 512-bit VNNI, else × 8) or Q8_0 (16 × 16 with 512-bit VNNI, else 8 × 8) per kernel call, integer dot products
+    /// <summary>Repacked Q4_K (8 rows × 4 tokens), Q4_0 (16 rows × 16 tokens with 512-bit VNNI, else × 8) or Q8_0 (16 × 16 with 512-bit VNNI, else 8 × 8) per kernel call, integer dot products
     /// throughout. Chunks are multiples of 16 rows, so groups never straddle two parts.</summary>
     private void PackedRange(in QuantMatrix w, float* y, int r0, int r1)
     {
         int blocks = _cols / 32;
         int rows = w.Rows;
+        if (w.Type == GgmlType.Q4_K)
+        {
+            // Against the super-block activations (ToQ8K) and their per-16 sums, 4 tokens per weight unpack.
+            for (int g = r0 / Q4_Kx8.Rows; g * Q4_Kx8.Rows < r1; g++)
+            {
+                for (int t = 0; t < _tokens; t += Q4_Kx8.MaxTokens)
+                {
+                    Q4_Kx8.Group(w.Packed, g, _cols / 256, _q8k + ((nint)t * blocks), _q8kSums + ((nint)t * (_cols / 16)), blocks,
+                        Math.Min(Q4_Kx8.MaxTokens, _tokens - t), y + ((nint)t * rows) + (g * Q4_Kx8.Rows), rows);
+                }
+            }
+
+            return;
+        }
+
         if (w.Type == GgmlType.Q4_0)
         {
             for (int g = r0 / Q4_0x16.Rows; g * Q4_0x16.Rows < r1; g++)

@@ -30,7 +30,7 @@ public readonly unsafe struct QuantMatrix
         RowBytes = rowBytes;
     }
 
-    /// <summary>The same weights repacked for the 16-rows-in-lanes Q4_0 kernel (<see cref="Quant.Q4_0x16"/>), or null.</summary>
+    /// <summary>The same weights repacked for a rows-in-lanes kernel (<see cref="Quant.RowPacking"/>: Q4_0, Q4_K, Q8_0), or null.</summary>
     public byte* Packed { get; init; }
 
     public GgmlType Type { get; }

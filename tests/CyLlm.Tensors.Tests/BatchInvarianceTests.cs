@@ -27,6 +27,7 @@ public unsafe class BatchInvarianceTests
 
             data.Add(GgmlType.Q8_0, true, cols);
             data.Add(GgmlType.Q4_0, true, cols);
+            data.Add(GgmlType.Q4_K, true, cols);
         }
 
         return data;

@@ -179,6 +179,7 @@ public sealed unsafe class CrossIsaGoldenTests
 
         cases["matmul.q8_0.packed"] = () => MatMulBits(GgmlType.Q8_0, packed: true);
         cases["matmul.q4_0.packed"] = () => MatMulBits(GgmlType.Q4_0, packed: true);
+        cases["matmul.q4_k.packed"] = () => MatMulBits(GgmlType.Q4_K, packed: true);
         return cases;
     }
 

@@ -5,7 +5,7 @@ using CyLlm.Tensors.Threading;
 
 namespace CyLlm.Tensors.Tests;
 
-/// <summary>The rows-in-lanes kernels (Q4_0 × 16 rows, Q8_0 × 16 or 8 rows) equal the integer reference row by row.</summary>
+/// <summary>The rows-in-lanes kernels (Q4_0 × 16 rows, Q4_K × 8, Q8_0 × 16 or 8 rows) equal the integer reference row by row.</summary>
 public unsafe class RowPackingTests
 {
     public static TheoryData<GgmlType, int, int, int> Shapes()
@@ -24,6 +24,14 @@ public unsafe class RowPackingTests
             d.Add(type, 48, 64, 16);
         }
 
+        // Q4_K: every super-block count from 1 to 8 (256 to 2,048 columns), 1–4 tokens per kernel call and more.
+        for (int sbs = 1; sbs <= 8; sbs++)
+        {
+            d.Add(GgmlType.Q4_K, 16 * (1 + (sbs % 3)), 256 * sbs, 1 + (sbs % 5));
+        }
+
+        d.Add(GgmlType.Q4_K, 32, 512, 9);
+        d.Add(GgmlType.Q4_K, 16, 768, 16);
         return d;
     }
 
@@ -43,7 +51,12 @@ public unsafe class RowPackingTests
         fixed (float* px = x, py = y)
         {
             byte* packed = RowPacking.TryRepack(type, pw, rows, cols);
-            bool supported = type == GgmlType.Q4_0 ? Q4_0x16.IsSupported : Q8_0x16.IsSupported || Q8_0x8.IsSupported;
+            bool supported = type switch
+            {
+                GgmlType.Q4_0 => Q4_0x16.IsSupported,
+                GgmlType.Q4_K => Q4_Kx8.IsSupported,
+                _ => Q8_0x16.IsSupported || Q8_0x8.IsSupported,
+            };
             Assert.Equal(supported, packed != null); // without the instructions the engine never packs
             if (packed == null)
             {
@@ -61,15 +74,30 @@ public unsafe class RowPackingTests
             }
 
             var q8 = new Q8Block[blocks];
+            var sums = new short[cols / 16];
             fixed (Q8Block* pa = q8)
+            fixed (short* ps = sums)
             {
                 for (int t = 0; t < tokens; t++)
                 {
-                    ActivationQuantizer.ToQ8(px + (t * cols), pa, cols);
+                    if (type == GgmlType.Q4_K)
+                    {
+                        ActivationQuantizer.ToQ8K(px + (t * cols), pa, ps, cols);
+                    }
+                    else
+                    {
+                        ActivationQuantizer.ToQ8(px + (t * cols), pa, cols);
+                    }
+
                     for (int r = 0; r < rows; r++)
                     {
                         byte* row = pw + (r * rowBytes);
-                        float expected = type == GgmlType.Q4_0 ? VecDot.Q4_0Reference(row, pa, blocks) : VecDot.Q8_0Reference(row, pa, blocks);
+                        float expected = type switch
+                        {
+                            GgmlType.Q4_0 => VecDot.Q4_0Reference(row, pa, blocks),
+                            GgmlType.Q4_K => VecDot.Q4_KReference(row, pa, cols / 256),
+                            _ => VecDot.Q8_0Reference(row, pa, blocks),
+                        };
                         Assert.Equal(expected, y[(t * rows) + r], 1e-3f * Math.Max(1, Math.Abs(expected)));
                     }
                 }
