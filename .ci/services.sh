@@ -97,6 +97,22 @@ if command -v npm >/dev/null 2>&1; then
   fi
 fi
 
+# An S3-compatible server for the S3 blob store tests (tests/CyLlm.Jobs.Tests/Blobs/S3BlobStoreTests): s3rver, an
+#    independent implementation that checks Signature Version 4, pinned by tests/s3-server/package-lock.json, on
+#    127.0.0.1:4569 with the bucket cyllm-test (objects under /tmp/cyllm-s3rver). Tests read CYLLM_TEST_S3 (default
+#    http://127.0.0.1:4569) and FAIL when it is unreachable, as with PostgreSQL and Redis. Idempotent.
+S3_PORT=4569
+if ! curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/"; then
+  if ! command -v node >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get install -y -q nodejs npm >/dev/null
+  fi
+  (cd "$(dirname "$0")/../tests/s3-server" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd "$(dirname "$0")/../tests/s3-server" && PORT=$S3_PORT nohup node server.mjs >/tmp/cyllm-s3rver.log 2>&1 &)
+  for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/" && break; sleep 0.2; done
+fi
+curl -s -o /dev/null "http://127.0.0.1:$S3_PORT/cyllm-test" && echo "s3rver ready on 127.0.0.1:$S3_PORT, bucket cyllm-test (CYLLM_TEST_S3)"
+
 # Debian's chromium for the web console's browser tests (tests/CyLlm.Console.Tests drive /usr/bin/chromium with
 # Playwright for .NET; no browser download). Without it those tests report skipped; a failed install is a warning.
 if [ ! -x /usr/bin/chromium ]; then

@@ -105,9 +105,15 @@ public sealed record GatewayOptions
 
     /// <summary>
     /// Where file contents (uploads, batch outputs) go: <c>Store</c> = in the store, chunked, shared by every replica;
-    /// <c>Local</c> = the data folder's <c>files/</c>. Null = <c>Store</c> with PostgreSQL, <c>Local</c> with SQLite.
+    /// <c>S3</c> = the bucket <see cref="S3Location"/> names, shared likewise; <c>Local</c> = the data folder's
+    /// <c>files/</c>. Null = <c>S3</c> when <see cref="S3Location"/> is set, else <c>Store</c> with PostgreSQL,
+    /// <c>Local</c> with SQLite.
     /// </summary>
     public CyLlm.Jobs.Blobs.FileStorageKind? FileStorage { get; init; }
+
+    /// <summary><c>s3://BUCKET[/PREFIX]</c> for file contents in an S3-compatible bucket (credentials, region and endpoint
+    /// from the AWS_* environment variables; see <see cref="CyLlm.Jobs.Blobs.S3.S3Settings.FromUrl"/>), or null.</summary>
+    public string? S3Location { get; init; }
 
     /// <summary>PostgreSQL schema for the tables (several deployments or test runs in one database); null = default.</summary>
     public string? PostgresSchema { get; init; }

@@ -39,7 +39,8 @@ internal static class ServeCommand
         var skipHealth = new Option<bool>("--skip-health-check") { Description = "start even if the start-up health check (database, disk, model file hashes) fails" };
         var maxUpload = new Option<long>("--max-upload-bytes") { Description = "largest file upload (POST /v1/files) in bytes", DefaultValueFactory = _ => 512L << 20 };
         var batchLease = new Option<double>("--batch-lease") { Description = "seconds after a crash before another worker resumes a running batch", DefaultValueFactory = _ => 30 };
-        var fileStorage = new Option<string?>("--file-storage") { Description = "where file contents (uploads, batch outputs) go: store (in the store, shared by every replica; the default with PostgreSQL) or local (DATA_DIR/files; the default with SQLite)" };
+        var fileStorage = new Option<string?>("--file-storage") { Description = "where file contents (uploads, batch outputs) go: store (in the store, shared by every replica; the default with PostgreSQL), s3 (the --s3-location bucket; the default when it is given) or local (DATA_DIR/files; the default with SQLite)" };
+        var s3Location = new Option<string?>("--s3-location") { Description = "s3://BUCKET[/PREFIX] for file contents in an S3-compatible bucket; credentials, region and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL_S3" };
         var kvType = KvTypeOption.Create();
         var roles = new ServeRoleOptions(); // --role prefill|decode|both and the disaggregation options (issue 7)
         var noConsole = new Option<bool>("--no-console") { Description = "do not serve the web console at / (Gateway:WebConsole=false)" };
@@ -55,7 +56,7 @@ internal static class ServeCommand
         {
             config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
             noAuth, noConsole, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
-            skipHealth, maxUpload, batchLease, fileStorage,
+            skipHealth, maxUpload, batchLease, fileStorage, s3Location,
             model, tokenizer, threads, context, chatTemplate, store, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
         roles.AddTo(cmd);
@@ -89,7 +90,7 @@ internal static class ServeCommand
             if (ServeSettings.Load(parse, options, config,
                 [(port, "Gateway:Port"), (host, "Gateway:Host"), (maxQueue, "Gateway:MaxQueue"), (modelId, "Gateway:ModelId"), (threads, "Gateway:Threads"),
                  (context, "Gateway:ContextTokens"), (requestTimeout, "Gateway:RequestTimeout"), (queueTimeout, "Gateway:QueueTimeout"),
-                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (fileStorage, "Gateway:FileStorage"), (noAuth, "Gateway:AuthDisabled"),
+                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (fileStorage, "Gateway:FileStorage"), (s3Location, "Gateway:S3Location"), (noAuth, "Gateway:AuthDisabled"),
                  (redis, "Gateway:RateLimits:Redis"), (inferenceTimeout, "Gateway:InferenceTimeout"), (streamIdleTimeout, "Gateway:StreamIdleTimeout"),
                  (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint"),
                  (maxRunning, "Gateway:MaxRunning"), (maxBatchTokens, "Gateway:MaxBatchTokens"), (kvCacheBytes, "Gateway:KvCacheBytes"), (maxQueueTokens, "Gateway:MaxQueueTokens")], typedModels) is not { } layered)

@@ -5,7 +5,8 @@ namespace CyLlm.Jobs.Blobs;
 
 /// <summary>
 /// The bytes behind <see cref="FileRecord"/>s. <see cref="FileRecord.Path"/> says where they are: <c>store:&lt;blob
-/// id&gt;</c> for contents in the job store (shared by replicas), an absolute local path otherwise (files written before
+/// id&gt;</c> for contents in the job store and <c>s3:&lt;blob id&gt;</c> for contents in the S3 bucket (both shared by
+/// replicas), an absolute local path otherwise (files written before
 /// shared storage existed, and <c>--file-storage local</c>). New contents go where <see cref="Kind"/> says; existing rows
 /// are read from wherever they point, so switching the setting never strands a file. Every read is checked against the
 /// row's length and SHA-256.
@@ -15,12 +16,17 @@ public sealed class FileContents
     /// <summary>Prefix of <see cref="FileRecord.Path"/> for contents kept in the store.</summary>
     public const string StorePrefix = "store:";
 
+    /// <summary>Prefix of <see cref="FileRecord.Path"/> for contents kept in the S3 bucket.</summary>
+    public const string BucketPrefix = "s3:";
+
     private readonly IBlobStore? _store;
+    private readonly IBlobStore? _bucket;
 
     /// <param name="local">The data folder's <c>files/</c>.</param>
     /// <param name="store">The job store's blobs (null when the store cannot hold them).</param>
     /// <param name="kind">Where new contents go.</param>
-    public FileContents(LocalDirectoryBlobStore local, IBlobStore? store, FileStorageKind kind)
+    /// <param name="bucket">The S3 bucket's blobs (<see cref="S3.S3BlobStore"/>), or null when none is configured.</param>
+    public FileContents(LocalDirectoryBlobStore local, IBlobStore? store, FileStorageKind kind, IBlobStore? bucket = null)
     {
         ArgumentNullException.ThrowIfNull(local);
         if (kind == FileStorageKind.Store && store is null)
@@ -28,8 +34,14 @@ public sealed class FileContents
             throw new ArgumentException("--file-storage store needs a store that holds blobs", nameof(store));
         }
 
+        if (kind == FileStorageKind.S3 && bucket is null)
+        {
+            throw new ArgumentException("--file-storage s3 needs a bucket (--s3-location s3://BUCKET/PREFIX)", nameof(bucket));
+        }
+
         Local = local;
         _store = store;
+        _bucket = bucket;
         Kind = kind;
     }
 
@@ -44,6 +56,12 @@ public sealed class FileContents
         {
             var info = await _store!.WriteBlobAsync(fileId, content, maxBytes, ct).ConfigureAwait(false);
             return new StoredContent(StorePrefix + fileId, info.Length, info.Sha256);
+        }
+
+        if (Kind == FileStorageKind.S3)
+        {
+            var info = await _bucket!.WriteBlobAsync(fileId, content, maxBytes, ct).ConfigureAwait(false);
+            return new StoredContent(BucketPrefix + fileId, info.Length, info.Sha256);
         }
 
         var local = await Local.WriteBlobAsync(fileId, content, maxBytes, ct).ConfigureAwait(false);
@@ -77,9 +95,9 @@ public sealed class FileContents
     public async Task<Stream> OpenAsync(FileRecord file, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        if (StoreBlobId(file) is { } blobId)
+        if (SharedBlob(file) is { } shared)
         {
-            return await RequireStore(file).OpenBlobAsync(blobId, ct).ConfigureAwait(false);
+            return await shared.Blobs.OpenBlobAsync(shared.Id, ct).ConfigureAwait(false);
         }
 
         try
@@ -96,9 +114,9 @@ public sealed class FileContents
     public async Task DeleteAsync(FileRecord file, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        if (StoreBlobId(file) is { } blobId)
+        if (SharedBlob(file) is { } shared)
         {
-            await RequireStore(file).DeleteBlobAsync(blobId, ct).ConfigureAwait(false);
+            await shared.Blobs.DeleteBlobAsync(shared.Id, ct).ConfigureAwait(false);
             return;
         }
 
@@ -112,7 +130,7 @@ public sealed class FileContents
     public async Task<string> MaterializeAsync(FileRecord file, string cacheDirectory, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(file);
-        if (StoreBlobId(file) is not { } blobId)
+        if (SharedBlob(file) is not { Id: var blobId })
         {
             return file.Path;
         }
@@ -147,9 +165,19 @@ public sealed class FileContents
         }
     }
 
-    private static string? StoreBlobId(FileRecord file) =>
-        file.Path.StartsWith(StorePrefix, StringComparison.Ordinal) ? file.Path[StorePrefix.Length..] : null;
+    /// <summary>The shared store and blob id behind a <c>store:</c> or <c>s3:</c> path; null for a local path.</summary>
+    private (IBlobStore Blobs, string Id)? SharedBlob(FileRecord file)
+    {
+        if (file.Path.StartsWith(StorePrefix, StringComparison.Ordinal))
+        {
+            return (_store ?? throw new BlobNotFoundException(file.Id, "the store (this server's store does not hold file contents)"), file.Path[StorePrefix.Length..]);
+        }
 
-    private IBlobStore RequireStore(FileRecord file) =>
-        _store ?? throw new BlobNotFoundException(file.Id, "the store (this server's store does not hold file contents)");
+        if (file.Path.StartsWith(BucketPrefix, StringComparison.Ordinal))
+        {
+            return (_bucket ?? throw new BlobNotFoundException(file.Id, "an S3 bucket, which this server is not configured with (--s3-location)"), file.Path[BucketPrefix.Length..]);
+        }
+
+        return null;
+    }
 }

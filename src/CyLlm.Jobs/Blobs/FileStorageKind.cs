@@ -8,4 +8,7 @@ public enum FileStorageKind
 
     /// <summary>The job store, in chunks: shared by every replica on one PostgreSQL (the default with PostgreSQL).</summary>
     Store = 1,
+
+    /// <summary>An S3-compatible bucket (<c>--s3-location s3://BUCKET/PREFIX</c>): shared by every replica that names it.</summary>
+    S3 = 2,
 }
