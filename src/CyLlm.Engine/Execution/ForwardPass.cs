@@ -261,10 +261,19 @@ internal sealed unsafe class ForwardPass : IDisposable
         _attention.Scale = c.AttentionScale;
         _attention.Softcap = c.AttentionSoftcap;
         _attention.Window = lw.Local ? c.SlidingWindow : 0;
+        _attention.Sinks = lw.Sinks is null ? null : Pin(lw.Sinks);
         _mm.Pool.Run(_attention, _runs * c.KvHeads);
 
         var wo = lw.Wo;
         _mm.Run(in wo, _att, n, _xb);
+        if (lw.Bo is not null)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                AddInPlace(_xb + ((nint)i * _dim), lw.Bo, _dim);
+            }
+        }
+
         if (_anyAdapter)
         {
             ApplyLora(l, LoraTarget.O, _att, _qDim, _xb, _dim, n);
