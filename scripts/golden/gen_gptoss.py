@@ -52,7 +52,8 @@ TEMPLATE = os.path.join(ROOT, "tests", "CyLlm.ChatTemplates.Tests", "TestData", 
 SPECIALS = ["<|startoftext|>", "<|endoftext|>", "<|return|>", "<|constrain|>", "<|channel|>", "<|start|>", "<|end|>",
             "<|message|>", "<|call|>"]
 
-# Seed 10 gives llama.cpp 32 greedy steps without a top-2 gap under 0.02 for the golden prompt (window 16).
+# Seed 13 (the default) gives llama.cpp 23 greedy steps before the first top-2 gap under 0.02 for the golden prompt at
+# window 16 (seeds 10, 11 and 12: a near-tie within the first 2 steps).
 TINY = dict(dim=256, ff=128, dense_ff=512, n_layers=4, n_heads=8, n_kv_heads=2, head_dim=64, n_expert=16,
             n_expert_used=4, ctx=1024, rope_theta=150000.0, rms_eps=1e-5, yarn_factor=4.0, yarn_orig_ctx=256)
 
@@ -220,7 +221,7 @@ def generate(c, out_path, window, seed, std=0.02, pool_elems=1 << 20):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--window", type=int, default=16, help="attention.sliding_window (default 16)")
-    ap.add_argument("--seed", type=int, default=10, help="weights seed (default 10)")
+    ap.add_argument("--seed", type=int, default=13, help="weights seed (default 13)")
     ap.add_argument("--tokenizer-from", help="ignored: the tokenizer is built in (see above)")
     ap.add_argument("-o", "--out", required=True)
     args = ap.parse_args()

@@ -63,6 +63,20 @@ public sealed class GptOssLlamaCppTests
         TeacherForced(engine, golden, 1e-3f, 0.02f, 20);
     }
 
+    [SkippableTheory]
+    [InlineData("f32", 0.02f, 20)]
+    [InlineData("mxfp4_moe", 0.06f, 5)]
+    public void Greedy_ids_match_llama_cpp_until_the_first_near_tie(string type, float gap, int atLeast)
+    {
+        var golden = LlamaCppGolden.Load($"gptoss-w16-tiny-{type}.json");
+        string path = type == "f32" ? SyntheticGptOss.Get(16) : SyntheticGptOss.Mxfp4Moe();
+        using var engine = InferenceEngine.Load(path, null, new EngineOptions { Threads = 2, ContextTokens = 256 });
+        var r = engine.Generate(new GenerationRequest { PromptTokens = golden.Input, Sampling = Greedy(golden.Generated.Length) });
+        int comparable = golden.StepsBeforeFirstGapBelow(gap);
+        Assert.True(comparable >= atLeast, $"the golden file has only {comparable} steps with a clear winner");
+        Assert.Equal(golden.Generated.Take(comparable), r.TokenIds.Take(comparable));
+    }
+
     [SkippableFact]
     public void Mxfp4_experts_quantized_by_llama_quantize_match_llama_cpp()
     {
@@ -70,23 +84,30 @@ public sealed class GptOssLlamaCppTests
         using var engine = InferenceEngine.Load(SyntheticGptOss.Mxfp4Moe(), null, new EngineOptions { Threads = 2, ContextTokens = 256 });
         Assert.Equal(GgmlType.MXFP4, engine.Model.Get("blk.0.ffn_gate_exps.weight").Type);
         Assert.Equal(GgmlType.MXFP4, engine.Model.Get("blk.3.ffn_down_exps.weight").Type);
-        // llama.cpp rounds the activations to Q8_0 for the MXFP4 (and Q8_0) matmuls, CyLlm to its own 8-bit blocks: the
-        // logits agree to a few 1e-3, a wrong nibble or scale layout moves them by whole units.
-        TeacherForced(engine, golden, 0.03f, 0.06f, 10);
+        // The other matrices are Q8_0, the router stays F32. Both engines round the activations to Q8_0 blocks for these
+        // matmuls: 30 of the 32 steps agree within 6e-3 here. At steps 9 and 23 a router near-tie tips the other way
+        // in one engine (a different expert, whose large biased output moves the logits by 0.1-0.2): up to 3 such
+        // steps are allowed. A wrong nibble order or scale would move every step by whole units.
+        TeacherForced(engine, golden, 0.01f, 0.1f, 6, outliers: 3);
     }
 
     /// <summary>At each step s, the logits of prompt + llama.cpp's first s ids: every top-10 logit within
-    /// <paramref name="tolerance"/>, the arg-max llama.cpp's where its top-2 gap exceeds <paramref name="gap"/>
-    /// (at least <paramref name="minDecided"/> such steps).</summary>
-    private static void TeacherForced(InferenceEngine engine, LlamaCppGolden golden, float tolerance, float gap, int minDecided)
+    /// <paramref name="tolerance"/> (at all but <paramref name="outliers"/> steps), and, at the steps that agree, the
+    /// arg-max llama.cpp's where its top-2 gap exceeds <paramref name="gap"/> (at least <paramref name="minDecided"/>
+    /// such steps).</summary>
+    private static void TeacherForced(InferenceEngine engine, LlamaCppGolden golden, float tolerance, float gap, int minDecided, int outliers = 0)
     {
         int decided = 0;
+        var off = new List<string>();
         for (int s = 0; s < golden.TopSteps.Length && s < golden.Generated.Length; s++)
         {
             var logits = engine.PromptLogits(golden.Input.Concat(golden.Generated.Take(s)).ToArray());
-            foreach (var (id, value) in golden.TopSteps[s])
+            var worst = golden.TopSteps[s].MaxBy(p => Math.Abs(logits[p.Id] - p.Logit));
+            if (Math.Abs(logits[worst.Id] - worst.Logit) >= tolerance)
             {
-                Assert.True(Math.Abs(logits[id] - value) < tolerance, $"step {s}, token {id}: {logits[id]} vs llama.cpp {value}");
+                off.Add($"step {s}, token {worst.Id}: {logits[worst.Id]} vs llama.cpp {worst.Logit}");
+                Assert.True(off.Count <= outliers, string.Join("; ", off));
+                continue;
             }
 
             var top = golden.TopSteps[s];
