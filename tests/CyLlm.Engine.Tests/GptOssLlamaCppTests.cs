@@ -41,6 +41,21 @@ public sealed class GptOssLlamaCppTests
         Assert.Equal([true, false, true, false], Enumerable.Range(0, c.Layers).Select(c.IsLocalLayer));
     }
 
+    [SkippableFact]
+    public void Return_and_call_end_a_generation_but_end_only_closes_a_message_as_in_llama_cpp()
+    {
+        // llama.cpp's o200k_harmony workaround: with <|return|> and <|call|> in the vocabulary, <|end|> (which closes the
+        // analysis message before the final one) leaves the end-of-generation set.
+        using var engine = InferenceEngine.Load(SyntheticGptOss.Get(16), null, new EngineOptions { Threads = 2 });
+        var tok = engine.Tokenizer!;
+        int Id(string text) => Assert.Single(engine.Encode(text));
+        Assert.Contains(Id("<|return|>"), tok.EndOfGenerationIds);
+        Assert.Contains(Id("<|call|>"), tok.EndOfGenerationIds);
+        Assert.DoesNotContain(Id("<|end|>"), tok.EndOfGenerationIds);
+        // The template the file carries is harmony: every reply is parsed into its channels.
+        Assert.Equal(CyLlm.ChatTemplates.Tools.ToolCallFamily.Harmony, engine.ToolDialect.Family);
+    }
+
     [SkippableTheory]
     [InlineData("gptoss-w16-tiny-f32.json")]
     [InlineData("gptoss-w4096-tiny-f32.json")]
