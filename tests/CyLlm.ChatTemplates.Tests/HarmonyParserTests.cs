@@ -133,6 +133,18 @@ public class HarmonyParserTests
     }
 
     [Fact]
+    public void Where_no_calls_are_allowed_a_call_is_content_and_the_channels_still_split()
+    {
+        var dialect = ToolCallDialect.Detect(TestData.Read("corpus/openai-gpt-oss-120b.jinja"));
+        var (content, reasoning, calls) = ToolCallParser.Split(dialect.CreateChannelParser(),
+            "<|channel|>analysis<|message|>Use the tool.<|end|><|start|>assistant<|channel|>commentary to=functions.f <|constrain|>json<|message|>{\"a\": 1}<|call|>");
+        Assert.Empty(calls);
+        Assert.Equal("{\"a\": 1}", content);
+        Assert.Equal("Use the tool.", reasoning);
+        Assert.Throws<InvalidOperationException>(() => ToolCallDialect.Detect(TestData.Read("corpus/Qwen-Qwen3-0.6B.jinja")).CreateChannelParser());
+    }
+
+    [Fact]
     public void Two_calls_get_indices_and_distinct_ids()
     {
         var (_, _, calls) = ToolCallParser.Split(new HarmonyParser(),

@@ -83,6 +83,18 @@ public sealed class HarmonyChatTests
         Assert.Contains("type get_weather = (_: {\ncity?: string,\n}) => any;", backend.LastPrompt, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Without_tools_a_call_the_model_writes_anyway_is_content()
+    {
+        var (_, resp, body) = await PostAsync(CallReply, "");
+        Assert.True(resp.IsSuccessStatusCode, body);
+        var choice = JsonDocument.Parse(body).RootElement.GetProperty("choices")[0];
+        Assert.Equal("stop", choice.GetProperty("finish_reason").GetString());
+        Assert.False(choice.GetProperty("message").TryGetProperty("tool_calls", out _));
+        Assert.Equal("{\"city\": \"Rome\"}", choice.GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("Need the weather tool.", choice.GetProperty("message").GetProperty("reasoning_content").GetString());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -39,12 +39,20 @@ public sealed class HarmonyParser : IToolCallParser
     private static readonly string[] HeaderOpeners = [ChannelTag, StartTag, " to=", "to="];
 
     private readonly Func<string> _newId;
+    private readonly bool _calls;
     private readonly StringBuilder _buf = new();
     private Mode _mode = Mode.Header;
     private string _recipient = "";
-    private int _calls;
+    private int _callCount;
 
-    public HarmonyParser(Func<string>? newId = null) => _newId = newId ?? ToolCallIds.New;
+    /// <param name="newId">Makes call ids (default: OpenAI-shaped random ones).</param>
+    /// <param name="calls">False when the request allows no calls (no tools, or tool_choice "none"): a call the model
+    /// writes anyway comes back as content (its arguments text), never as a tool call.</param>
+    public HarmonyParser(Func<string>? newId = null, bool calls = true)
+    {
+        _newId = newId ?? ToolCallIds.New;
+        _calls = calls;
+    }
 
     private enum Mode
     {
@@ -185,9 +193,9 @@ public sealed class HarmonyParser : IToolCallParser
     private void EmitCall(List<ToolParseEvent> events, string body)
     {
         string args = body.Trim();
-        if (IsJsonObject(args))
+        if (_calls && IsJsonObject(args))
         {
-            events.Add(ToolParseEvent.ToolCall(new ParsedToolCall(_calls++, _newId(), _recipient, args)));
+            events.Add(ToolParseEvent.ToolCall(new ParsedToolCall(_callCount++, _newId(), _recipient, args)));
         }
         else if (body.Length > 0)
         {

@@ -77,6 +77,11 @@ public sealed class ToolCallDialect
     public IToolCallParser CreateParser(Func<string>? newId = null) =>
         Family == ToolCallFamily.Harmony ? new HarmonyParser(newId) : new ToolCallParser(Family, newId);
 
+    /// <summary>A parser for a reply that may make no calls (<see cref="ParsesEveryReply"/> formats only: the reply is
+    /// split into reasoning and content, and a call the model writes anyway is content).</summary>
+    public IToolCallParser CreateChannelParser() =>
+        Family == ToolCallFamily.Harmony ? new HarmonyParser(calls: false) : throw new InvalidOperationException($"the {Family} format has no channels to parse");
+
     /// <summary>
     /// Text appended after the generation prompt so the model starts inside a call when <paramref name="choice"/>
     /// forces one — the stand-in for constrained decoding until the grammar engine is wired

@@ -110,7 +110,7 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
         {
             // Harmony (gpt-oss): every reply is split into its reasoning and answer channels, tools or not.
             sampling = sampling with { RenderSpecialTokens = true };
-            parser = dialect.CreateParser();
+            parser = dialect.CreateChannelParser();
         }
 
         if (tools.Count > 0 && choice.Mode != ToolChoiceMode.None)

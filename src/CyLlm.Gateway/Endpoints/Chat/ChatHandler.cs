@@ -159,9 +159,10 @@ public static class ChatHandler
     /// (a format that splits every reply into channels, harmony, is always parsed).</summary>
     internal static IToolCallParser? Parser(ChatToolSettings tools, ToolCallDialect dialect, string prefix)
     {
-        if (!tools.ParsesCalls && !dialect.ParsesEveryReply)
+        if (!tools.ParsesCalls)
         {
-            return null;
+            // No calls allowed: harmony replies are still split into reasoning and content.
+            return dialect.ParsesEveryReply ? dialect.CreateChannelParser() : null;
         }
 
         var parser = dialect.CreateParser();
