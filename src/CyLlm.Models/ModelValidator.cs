@@ -4,7 +4,7 @@ namespace CyLlm.Models;
 
 /// <summary>
 /// Checks, for every format, that a model's configuration is sane and that its tensors (under canonical GGUF
-/// names) are exactly those the Llama/Qwen2/Qwen3(-MoE)/Gemma forward pass uses, with the shapes the configuration implies. A
+/// names) are exactly those the Llama/Qwen2/Qwen3(-MoE)/Gemma/Phi-3/gpt-oss forward pass uses, with the shapes the configuration implies. A
 /// weight that is present but would be ignored (an output bias, a shared expert) is an error, as it is in
 /// llama.cpp ("wrong number of tensors"): silently skipping it would give wrong output.
 /// </summary>

@@ -56,6 +56,25 @@ public sealed class GptOssLlamaCppTests
         Assert.Equal(CyLlm.ChatTemplates.Tools.ToolCallFamily.Harmony, engine.ToolDialect.Family);
     }
 
+    [SkippableFact]
+    public void A_forced_call_under_the_harmony_grammar_is_parsed_as_that_call()
+    {
+        // The random model would never call a tool; the call grammar makes it write one in harmony form (the markers as
+        // the tokens it has), and the harmony parser reads it back.
+        using var engine = InferenceEngine.Load(SyntheticGptOss.Get(16), null, new EngineOptions { Threads = 2, ContextTokens = 256 });
+        var schema = System.Text.Json.JsonDocument.Parse("{\"type\": \"object\", \"properties\": {\"city\": {\"enum\": [\"Paris\", \"Rome\"]}}, \"required\": [\"city\"], \"additionalProperties\": false}").RootElement.Clone();
+        var tools = new[] { new CyLlm.ChatTemplates.ChatTool("get_weather", "Weather in a city", schema) };
+        string gbnf = CyLlm.ChatTemplates.Tools.ToolCallGrammar.Build(CyLlm.ChatTemplates.Tools.ToolCallFamily.Harmony, tools, CyLlm.ChatTemplates.Tools.ToolChoice.Required, false,
+            (s, prefix) => CyLlm.Engine.Sampling.Grammars.JsonSchemaGrammar.ToGbnf(s, prefix, "tools.parameters", compact: true));
+        var sampling = new SamplingParams { Temperature = 0, MaxTokens = 64, RenderSpecialTokens = true, Grammar = CyLlm.Engine.Sampling.Grammars.Grammar.FromGbnf(gbnf) };
+        var r = engine.Generate(new GenerationRequest { PromptTokens = engine.Encode(Prompt), Sampling = sampling });
+        var (content, _, calls) = CyLlm.ChatTemplates.Tools.ToolCallParser.Split(engine.ToolDialect.CreateParser(), r.Text);
+        var call = Assert.Single(calls);
+        Assert.Equal("get_weather", call.Name);
+        Assert.Contains(System.Text.Json.JsonDocument.Parse(call.Arguments).RootElement.GetProperty("city").GetString(), (string[])["Paris", "Rome"]);
+        Assert.Null(content);
+    }
+
     [SkippableTheory]
     [InlineData("gptoss-w16-tiny-f32.json")]
     [InlineData("gptoss-w4096-tiny-f32.json")]

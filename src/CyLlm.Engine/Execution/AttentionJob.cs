@@ -19,7 +19,7 @@ namespace CyLlm.Engine.Execution;
 /// position. A sliding-window layer (<see cref="Window"/>) gives each query the lower bound p − W + 1 on key positions:
 /// blocks wholly below the run's lowest bound are not read, and a tile that straddles a query's bound is entered at
 /// the bound (scores are per-key dot products and values a per-key FMA chain, so the results are those of a tile
-/// that starts there).
+/// that starts there). With <see cref="Sinks"/> (gpt-oss) each head's softmax has one more logit in its denominator.
 /// </summary>
 internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
 {

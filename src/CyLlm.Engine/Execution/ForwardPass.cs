@@ -14,7 +14,8 @@ namespace CyLlm.Engine.Execution;
 /// base on Gemma 3's sliding layers) → cache write → causal attention (sliding window on local layers, logit
 /// soft-cap for Gemma 2) → output projection (→ post-norm, Gemma) → residual, RMSNorm → SwiGLU FFN (GeGLU for
 /// Gemma; → post-norm; or the mixture of experts of <see cref="MoeFeedForward"/>) → residual; final norm, the output
-/// head for the rows that need logits, final soft-cap (Gemma 2).
+/// head for the rows that need logits, final soft-cap (Gemma 2). gpt-oss adds a bias to the output projection and a
+/// per-head sink logit to every attention softmax (<see cref="AttentionJob.Sinks"/>).
 /// All scratch memory is allocated once for <see cref="MaxBatch"/> tokens: the decode loop allocates nothing.
 /// </summary>
 internal sealed unsafe class ForwardPass : IDisposable

@@ -15,6 +15,9 @@ namespace CyLlm.Engine.Execution;
 /// single-stream tokens. All buffers are sized once for maxBatch tokens: a step allocates nothing.
 /// A model with a shared expert (Qwen2-MoE) also runs every token through one dense SwiGLU FFN and adds its output,
 /// scaled by sigmoid(gate_inp_shexp · x), after the routed sum (llama.cpp's order: moe_out + shexp_out).
+/// gpt-oss adds a bias to the router logits, routes by softmax over the k selected logits
+/// (<see cref="MoeRouter.RouteSoftmaxOverSelected"/>), adds each expert's gate/up/down biases to its rows (ggml's add_id)
+/// and uses the clamped SwiGLU (<see cref="Activations.SwiGluClamped"/>).
 /// </summary>
 internal sealed unsafe class MoeFeedForward : IDisposable
 {
