@@ -35,4 +35,11 @@ public enum ModelArchitecture
     /// mixture-of-experts FFN whose top-k softmax weights are not renormalised, plus a shared expert in every block
     /// (<see cref="ModelConfig.SharedExpertHiddenDim"/>) gated by a sigmoid.</summary>
     Qwen2Moe = 7,
+
+    /// <summary>gpt-oss (GGUF gpt-oss, OpenAI gpt-oss-20b/120b; llama.cpp's LLM_ARCH_OPENAI_MOE): attention with Q/K/V/O
+    /// biases and a learned per-head sink logit (<see cref="ModelConfig.AttentionSinks"/>), sliding-window layers
+    /// alternating with global ones, YaRN RoPE, and a mixture of experts with a biased router, softmax over the k selected
+    /// logits (<see cref="ExpertGating.SoftmaxOverSelected"/>), biased experts and the clamped SwiGLU
+    /// (<see cref="ModelConfig.SwiGluLimit"/>).</summary>
+    GptOss = 8,
 }

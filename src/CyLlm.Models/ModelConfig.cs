@@ -141,6 +141,39 @@ public sealed record ModelConfig
     /// </summary>
     public int SharedExpertHiddenDim { get; init; }
 
+    /// <summary>How the router's logits become the selected experts' weights; see <see cref="Models.ExpertGating"/>.</summary>
+    public ExpertGating ExpertGating { get; init; }
+
+    /// <summary>
+    /// The router and every expert matrix carry a bias (gpt-oss): blk.{i}.ffn_gate_inp.bias [ExpertCount] is added to
+    /// the router logits, ffn_gate_exps.bias / ffn_up_exps.bias ([HiddenDim, ExpertCount] in ggml order: one row per
+    /// expert) to each expert's gate and up projections, ffn_down_exps.bias ([Dim, ExpertCount]) to its output.
+    /// </summary>
+    public bool ExpertBiases { get; init; }
+
+    /// <summary>
+    /// The clamped SwiGLU of gpt-oss (ggml's swiglu_oai) when &gt; 0: with g = min(gate, limit) and u = clamp(up, −limit,
+    /// limit), out = g·σ(<see cref="SwiGluAlpha"/>·g)·(u + 1). 0 = the plain silu(gate)·up.
+    /// </summary>
+    public float SwiGluLimit { get; init; }
+
+    /// <summary>The sigmoid's slope in the clamped SwiGLU (gpt-oss: 1.702); used only with <see cref="SwiGluLimit"/> &gt; 0.</summary>
+    public float SwiGluAlpha { get; init; }
+
+    /// <summary>
+    /// A learned logit per query head, blk.{i}.attn_sinks.weight [Heads] (gpt-oss): it joins every softmax over that
+    /// head's attention scores as one more term of the denominator (and of the maximum) but has no value, so a query can
+    /// put weight on "nothing" (ggml_soft_max_add_sinks).
+    /// </summary>
+    public bool AttentionSinks { get; init; }
+
+    /// <summary>The attention output projection carries a bias, blk.{i}.attn_output.bias [Dim] (gpt-oss).</summary>
+    public bool AttentionOutputBias { get; init; }
+
+    /// <summary>The pre-FFN RMSNorm is stored as blk.{i}.post_attention_norm.weight instead of ffn_norm.weight (gpt-oss,
+    /// whose Hugging Face name post_attention_layernorm llama.cpp keeps; it is applied where ffn_norm is).</summary>
+    public bool FfnNormIsPostAttentionNorm { get; init; }
+
     /// <summary>True for a mixture-of-experts model (<see cref="ExpertCount"/> &gt; 0).</summary>
     public bool IsMoe => ExpertCount > 0;
 

@@ -4,7 +4,7 @@ namespace CyLlm.Models;
 
 /// <summary>
 /// Checks, for every format, that a model's configuration is sane and that its tensors (under canonical GGUF
-/// names) are exactly those the Llama/Qwen2/Qwen3(-MoE)/Gemma forward pass uses, with the shapes the configuration implies. A
+/// names) are exactly those the Llama/Qwen2/Qwen3(-MoE)/Gemma/Phi-3/gpt-oss forward pass uses, with the shapes the configuration implies. A
 /// weight that is present but would be ignored (an output bias, a shared expert) is an error, as it is in
 /// llama.cpp ("wrong number of tensors"): silently skipping it would give wrong output.
 /// </summary>
@@ -48,7 +48,17 @@ internal static class ModelValidator
             }
 
             expected[p + "attn_output.weight"] = (qDim, c.Dim);
-            expected[p + "ffn_norm.weight"] = (c.Dim, 1);
+            expected[p + (c.FfnNormIsPostAttentionNorm ? "post_attention_norm.weight" : "ffn_norm.weight")] = (c.Dim, 1);
+            if (c.AttentionOutputBias)
+            {
+                expected[p + "attn_output.bias"] = (c.Dim, 1);
+            }
+
+            if (c.AttentionSinks)
+            {
+                // One sink logit per query head.
+                expected[p + "attn_sinks.weight"] = (c.Heads, 1);
+            }
             if (c.IsMoe)
             {
                 // The router and the merged experts; the 3-D shapes are checked exactly below (an [ff·E, dim]
@@ -57,6 +67,15 @@ internal static class ModelValidator
                 expected[p + "ffn_gate_exps.weight"] = (c.Dim, (long)c.HiddenDim * c.ExpertCount);
                 expected[p + "ffn_up_exps.weight"] = (c.Dim, (long)c.HiddenDim * c.ExpertCount);
                 expected[p + "ffn_down_exps.weight"] = (c.HiddenDim, (long)c.Dim * c.ExpertCount);
+                if (c.ExpertBiases)
+                {
+                    // ggml [n, experts]: one bias row per expert (the router's: one logit bias per expert).
+                    expected[p + "ffn_gate_inp.bias"] = (c.ExpertCount, 1);
+                    expected[p + "ffn_gate_exps.bias"] = (c.HiddenDim, c.ExpertCount);
+                    expected[p + "ffn_up_exps.bias"] = (c.HiddenDim, c.ExpertCount);
+                    expected[p + "ffn_down_exps.bias"] = (c.Dim, c.ExpertCount);
+                }
+
                 if (c.SharedExpertHiddenDim > 0)
                 {
                     // The shared expert: its sigmoid gate is one [dim] row, its FFN a dense SwiGLU of its own width.
@@ -160,6 +179,12 @@ internal static class ModelValidator
             || (c.SharedExpertHiddenDim > 0 && c.ExpertCount == 0))
         {
             throw new ModelFormatException($"{file}: mixture-of-experts settings (experts {c.ExpertCount}, used {c.ExpertUsedCount}, weights scale {c.ExpertWeightsScale}, shared expert width {c.SharedExpertHiddenDim}) are not valid");
+        }
+
+        if ((c.ExpertBiases && c.ExpertCount == 0) || !Enum.IsDefined(c.ExpertGating) || !(float.IsFinite(c.SwiGluLimit) && c.SwiGluLimit >= 0)
+            || (c.SwiGluLimit > 0 && !(float.IsFinite(c.SwiGluAlpha) && c.SwiGluAlpha > 0)))
+        {
+            throw new ModelFormatException($"{file}: FFN settings (expert biases {c.ExpertBiases} with {c.ExpertCount} experts, gating {c.ExpertGating}, SwiGLU limit {c.SwiGluLimit}, alpha {c.SwiGluAlpha}) are not valid");
         }
 
         bool ok = c.Dim is > 0 and <= MaxDim && c.HiddenDim is > 0 and <= 8 * MaxDim && c.Layers is > 0 and <= MaxLayers

@@ -24,6 +24,45 @@ public static class Activations
         TensorPrimitives.Multiply(gate, up, gate);
     }
 
+    /// <summary>
+    /// gpt-oss's clamped SwiGLU (ggml's swiglu_oai): with g = min(gate, limit) and u = clamp(up, −limit, limit),
+    /// gate ← g·σ(alpha·g)·(u + 1). The gate is clamped from above only (a very negative gate already gives ≈ 0), the up
+    /// projection on both sides, and the + 1 is part of the trained model. <paramref name="scratch"/> holds σ(alpha·g).
+    /// </summary>
+    public static void SwiGluClamped(Span<float> gate, ReadOnlySpan<float> up, Span<float> scratch, float alpha, float limit)
+    {
+        if (up.Length != gate.Length || scratch.Length < gate.Length)
+        {
+            throw new ArgumentException("SwiGluClamped length mismatch");
+        }
+
+        if (gate.IsEmpty)
+        {
+            return;
+        }
+
+        var s = scratch[..gate.Length];
+        TensorPrimitives.Min(gate, limit, gate);
+        TensorPrimitives.Multiply(gate, alpha, s);
+        TensorPrimitives.Sigmoid(s, s);
+        TensorPrimitives.Multiply(gate, s, gate);
+        // The up factor (clamp(up) + 1) goes through the scratch, which σ no longer needs.
+        TensorPrimitives.Clamp(up, -limit, limit, s);
+        TensorPrimitives.Add(s, 1f, s);
+        TensorPrimitives.Multiply(gate, s, gate);
+    }
+
+    /// <summary>Scalar reference of <see cref="SwiGluClamped"/> in double precision, written as ggml's loop.</summary>
+    public static void SwiGluClampedReference(Span<float> gate, ReadOnlySpan<float> up, float alpha, float limit)
+    {
+        for (int i = 0; i < gate.Length; i++)
+        {
+            double x = Math.Min(gate[i], limit);
+            double y = Math.Clamp(up[i], -limit, limit);
+            gate[i] = (float)(x / (1 + Math.Exp(alpha * -x)) * (y + 1));
+        }
+    }
+
     public static void SwiGluReference(Span<float> gate, ReadOnlySpan<float> up)
     {
         for (int i = 0; i < gate.Length; i++)

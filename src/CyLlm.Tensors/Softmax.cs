@@ -29,6 +29,31 @@ public static unsafe class Softmax
         TensorPrimitives.Divide(x, sum, x);
     }
 
+    /// <summary>
+    /// The softmax of x with one more logit, <paramref name="sink"/>, that has no output of its own (gpt-oss's attention
+    /// sinks, ggml_soft_max_add_sinks): x ← exp(x − m) / (Σ exp(x − m) + exp(sink − m)) with m = max(max x, sink), so
+    /// the weights sum to less than 1. Same bit-stability as <see cref="Apply"/>; an empty x stays empty.
+    /// </summary>
+    public static void ApplyWithSink(Span<float> x, float sink)
+    {
+        if (x.IsEmpty)
+        {
+            return;
+        }
+
+        float max = MathF.Max(TensorPrimitives.Max(x), sink);
+        TensorPrimitives.Subtract(x, max, x);
+        TensorPrimitives.Exp(x, x);
+        float sum;
+        fixed (float* p = x)
+        {
+            sum = VecDot.Sum(p, x.Length);
+        }
+
+        sum += MathF.Exp(sink - max);
+        TensorPrimitives.Divide(x, sum, x);
+    }
+
     /// <summary>Scalar reference in double precision.</summary>
     public static void Reference(Span<float> x)
     {

@@ -86,6 +86,18 @@ public abstract partial class TokenizerBase : ITokenizer
             }
         }
 
+        // llama.cpp's o200k_harmony (gpt-oss) workaround: where <|return|> and <|call|> (or <|calls|> and <|flush|>)
+        // end a generation, <|end|> only closes one message of it (the analysis channel, before the final one), so it
+        // leaves the end-of-generation set and becomes a user-defined token.
+        bool Eog(string text) => _ids.TryGetValue(text, out int id) && eog.Contains(id);
+        bool call = Eog("<|call|>") || Eog("<|calls|>");
+        if (call && (Eog("<|return|>") || Eog("<|flush|>")) && Eog("<|end|>"))
+        {
+            int end = _ids["<|end|>"];
+            eog.Remove(end);
+            _types[end] = TokenType.UserDefined;
+        }
+
         _endOfGeneration = new bool[n];
         foreach (int id in eog)
         {

@@ -14,14 +14,19 @@ internal static class QuantizedModels
 {
     private static readonly Lock Gate = new();
 
-    public static string Get(string preset, string ftype)
+    public static string Get(string preset, string ftype) =>
+        Quantize(() => SyntheticModels.Get(preset, "f32"), $"{preset}-{ftype.ToLowerInvariant()}.gguf", ftype, "lowbit.sha256", "llama_cpp_lowbit.sh");
+
+    /// <summary>The F32 model <paramref name="source"/> gives, quantized to <paramref name="ftype"/> as
+    /// artifacts/models/<paramref name="name"/>, whose sha256 <paramref name="shaList"/> (written by
+    /// scripts/golden/<paramref name="goldenScript"/>) lists.</summary>
+    public static string Quantize(Func<string> source, string name, string ftype, string shaList, string goldenScript)
     {
-        string name = $"{preset}-{ftype.ToLowerInvariant()}.gguf";
         string dir = Path.Combine(TestPaths.RepoRoot, "artifacts", "models");
         string path = Path.Combine(dir, name);
         lock (Gate)
         {
-            string expected = ExpectedSha(name);
+            string expected = ExpectedSha(name, shaList);
             if (File.Exists(path) && Sha(path) == expected)
             {
                 return path;
@@ -29,10 +34,10 @@ internal static class QuantizedModels
 
             string? quantize = Quantizer();
             Skip.If(quantize is null, $"{name}: no llama-quantize here (set CYLLM_LLAMA_QUANTIZE or build ../shared/peer with ./setup.sh --native)");
-            string source = SyntheticModels.Get(preset, "f32");
+            string sourcePath = source();
             var psi = new ProcessStartInfo(quantize!)
             {
-                ArgumentList = { source, path, ftype, "2" },
+                ArgumentList = { sourcePath, path, ftype, "2" },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
@@ -47,7 +52,7 @@ internal static class QuantizedModels
             string actual = Sha(path);
             if (actual != expected)
             {
-                throw new InvalidOperationException($"{name}: sha256 {actual} differs from lowbit.sha256 ({expected}): another llama-quantize version? Regenerate with scripts/golden/llama_cpp_lowbit.sh");
+                throw new InvalidOperationException($"{name}: sha256 {actual} differs from {shaList} ({expected}): another llama-quantize version? Regenerate with scripts/golden/{goldenScript}");
             }
 
             return path;
@@ -74,9 +79,9 @@ internal static class QuantizedModels
         return null;
     }
 
-    private static string ExpectedSha(string name)
+    private static string ExpectedSha(string name, string shaList)
     {
-        foreach (var line in File.ReadLines(TestPaths.TestData(Path.Combine("llamacpp", "lowbit.sha256"))))
+        foreach (var line in File.ReadLines(TestPaths.TestData(Path.Combine("llamacpp", shaList))))
         {
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 2 && parts[1] == name)
@@ -85,7 +90,7 @@ internal static class QuantizedModels
             }
         }
 
-        throw new InvalidOperationException($"{name} is not listed in lowbit.sha256");
+        throw new InvalidOperationException($"{name} is not listed in {shaList}");
     }
 
     private static string Sha(string path)

@@ -212,7 +212,7 @@ public sealed class GgufHostileTests : IDisposable
     public void Unknown_or_missing_architecture_is_named()
     {
         var neox = Fails(TinyLlama().Set("general.architecture", GgufValueType.String, "gpt-neox"));
-        Assert.Contains("architecture 'gpt-neox' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, qwen2moe, gemma2, gemma3, phi3)", neox.Message);
+        Assert.Contains("architecture 'gpt-neox' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, qwen2moe, gemma2, gemma3, phi3, gpt-oss)", neox.Message);
         Assert.Contains("general.architecture is missing", Fails(TinyLlama().Without("general.architecture")).Message);
         Assert.Contains("mixture-of-experts keys llama.expert_count 8 and llama.expert_used_count 0 are inconsistent", Fails(TinyLlama().Meta("llama.expert_count", GgufValueType.UInt32, 8u)).Message);
     }

@@ -190,7 +190,9 @@ internal sealed class GgufTestWriter
     /// Qwen3 (and Qwen3-MoE) adds the per-head attn_q_norm/attn_k_norm weights, [dim / 4] each, unless <paramref name="qkNorm"/> is false;
     /// Gemma 2/3 add post_attention_norm and post_ffw_norm, and Gemma 3 the head norms too.
     /// With <paramref name="experts"/> &gt; 0 the FFN is a mixture of that many experts of width 2·dim, <paramref name="expertsUsed"/> per token;
-    /// qwen2moe adds the Q/K/V biases and a shared expert of width 3·dim (expert_shared_feed_forward_length).
+    /// qwen2moe adds the Q/K/V biases and a shared expert of width 3·dim (expert_shared_feed_forward_length);
+    /// gpt-oss (with experts) adds Q/K/V/O biases, attention sinks, router and expert biases, a window of 8, and names the
+    /// pre-FFN norm post_attention_norm.
     /// </summary>
     public static GgufTestWriter TinyLlama(GgmlType matrixType = GgmlType.F32, uint version = 3, int alignment = 32,
         int dim = 32, string arch = "llama", bool tied = false, int seed = 1, bool qkNorm = true, int experts = 0, int expertsUsed = 2)
@@ -229,7 +231,7 @@ internal sealed class GgufTestWriter
         }
 
         w.Tensor("blk.0.attn_output.weight", matrixType, [dim, dim], RandomRows(rng, matrixType, dim, dim))
-         .Tensor("blk.0.ffn_norm.weight", GgmlType.F32, [dim], Ones(dim));
+         .Tensor(arch == "gpt-oss" ? "blk.0.post_attention_norm.weight" : "blk.0.ffn_norm.weight", GgmlType.F32, [dim], Ones(dim));
         if (experts > 0)
         {
             // Mixture of experts: the router and the merged 3-D expert tensors (ggml [cols, rows, experts]).
@@ -263,7 +265,20 @@ internal sealed class GgufTestWriter
              .Tensor("blk.0.ffn_down.weight", matrixType, [hidden, dim], RandomRows(rng, matrixType, hidden, dim));
         }
 
-        if (arch is "qwen2" or "qwen2moe")
+        if (arch == "gpt-oss")
+        {
+            // gpt-oss: a window on every other layer, the attention output bias, one sink per query head, and biases on the
+            // router and every expert (ggml [n, experts]: one row per expert); its Q/K/V biases are added below.
+            w.Meta($"{arch}.attention.sliding_window", GgufValueType.UInt32, 8u)
+             .Tensor("blk.0.attn_output.bias", GgmlType.F32, [dim], RandomRows(rng, GgmlType.F32, dim, 1))
+             .Tensor("blk.0.attn_sinks.weight", GgmlType.F32, [4], RandomRows(rng, GgmlType.F32, 4, 1))
+             .Tensor("blk.0.ffn_gate_inp.bias", GgmlType.F32, [experts], RandomRows(rng, GgmlType.F32, experts, 1))
+             .Tensor("blk.0.ffn_gate_exps.bias", GgmlType.F32, [hidden, experts], RandomRows(rng, GgmlType.F32, hidden, experts))
+             .Tensor("blk.0.ffn_up_exps.bias", GgmlType.F32, [hidden, experts], RandomRows(rng, GgmlType.F32, hidden, experts))
+             .Tensor("blk.0.ffn_down_exps.bias", GgmlType.F32, [dim, experts], RandomRows(rng, GgmlType.F32, dim, experts));
+        }
+
+        if (arch is "qwen2" or "qwen2moe" or "gpt-oss")
         {
             w.Tensor("blk.0.attn_q.bias", GgmlType.F32, [dim], RandomRows(rng, GgmlType.F32, dim, 1))
              .Tensor("blk.0.attn_k.bias", GgmlType.F32, [kvDim], RandomRows(rng, GgmlType.F32, kvDim, 1))

@@ -34,6 +34,14 @@ public sealed class ToolCallDialect
     public static ToolCallDialect Detect(string templateSource)
     {
         ArgumentNullException.ThrowIfNull(templateSource);
+        // gpt-oss: harmony messages (<|start|>role<|channel|>...<|message|>) whatever the template does with tools, since
+        // every reply comes in channels (analysis, final) the parser must split.
+        if (templateSource.Contains("<|channel|>", StringComparison.Ordinal) && templateSource.Contains("<|message|>", StringComparison.Ordinal)
+            && templateSource.Contains("<|start|>", StringComparison.Ordinal))
+        {
+            return new ToolCallDialect(ToolCallFamily.Harmony, true);
+        }
+
         if (!templateSource.Contains("tools", StringComparison.Ordinal))
         {
             return Fallback;
@@ -59,8 +67,20 @@ public sealed class ToolCallDialect
         return Fallback;
     }
 
+    /// <summary>
+    /// True when every reply must go through <see cref="CreateParser"/>, tools or not: the format writes reasoning and
+    /// answer in separate channels with markup between them (harmony).
+    /// </summary>
+    public bool ParsesEveryReply => Family == ToolCallFamily.Harmony;
+
     /// <summary>A fresh parser for one generation's output.</summary>
-    public IToolCallParser CreateParser(Func<string>? newId = null) => new ToolCallParser(Family, newId);
+    public IToolCallParser CreateParser(Func<string>? newId = null) =>
+        Family == ToolCallFamily.Harmony ? new HarmonyParser(newId) : new ToolCallParser(Family, newId);
+
+    /// <summary>A parser for a reply that may make no calls (<see cref="ParsesEveryReply"/> formats only: the reply is
+    /// split into reasoning and content, and a call the model writes anyway is content).</summary>
+    public IToolCallParser CreateChannelParser() =>
+        Family == ToolCallFamily.Harmony ? new HarmonyParser(calls: false) : throw new InvalidOperationException($"the {Family} format has no channels to parse");
 
     /// <summary>
     /// Text appended after the generation prompt so the model starts inside a call when <paramref name="choice"/>
@@ -83,6 +103,7 @@ public sealed class ToolCallDialect
             ToolCallFamily.Mistral => name is null ? "[TOOL_CALLS][{\"name\": \"" : "[TOOL_CALLS][{\"name\": " + quoted + ", \"arguments\": ",
             ToolCallFamily.MistralArgs => name is null ? "[TOOL_CALLS]" : "[TOOL_CALLS]" + name + "[ARGS]",
             ToolCallFamily.Llama3 => name is null ? "{\"name\": \"" : "{\"name\": " + quoted + ", \"parameters\": ",
+            ToolCallFamily.Harmony => name is null ? "<|channel|>commentary to=functions." : "<|channel|>commentary to=functions." + name + " <|constrain|>json<|message|>",
             _ => name is null ? "<tool_call>\n{\"name\": \"" : "<tool_call>\n{\"name\": " + quoted + ", \"arguments\": ",
         };
     }

@@ -14,4 +14,8 @@ public enum ToolCallFamily
 
     /// <summary>Mistral's newer templates (Small 3.2, Devstral, Ministral 3): <c>[TOOL_CALLS]name[ARGS]{...}</c> per call.</summary>
     MistralArgs,
+
+    /// <summary>gpt-oss's harmony format: <c>&lt;|channel|&gt;commentary to=functions.NAME &lt;|constrain|&gt;json&lt;|message|&gt;{...}&lt;|call|&gt;</c>,
+    /// beside the analysis (reasoning) and final (answer) channels; see <see cref="HarmonyParser"/>.</summary>
+    Harmony,
 }

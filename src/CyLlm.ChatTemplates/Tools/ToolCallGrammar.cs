@@ -43,6 +43,10 @@ public static class ToolCallGrammar
             {
                 sb.Append($"tool{i} ::= {Literal(allowed[i].Name + "[ARGS]")} {root}\n");
             }
+            else if (family == ToolCallFamily.Harmony)
+            {
+                sb.Append($"tool{i} ::= {Literal(" to=functions." + allowed[i].Name + " <|constrain|>json<|message|>")} {root}\n");
+            }
             else
             {
                 string head = "{\"name\": " + JsonSerializer.Serialize(allowed[i].Name) + ", \"" + argsKey + "\": ";
@@ -62,6 +66,8 @@ public static class ToolCallGrammar
                 ? $"root ::= ({Literal("[TOOL_CALLS]")} call)+\n"
                 : $"root ::= {Literal("[TOOL_CALLS]")} call\n",
             ToolCallFamily.Llama3 => "root ::= call\n",
+            // One call per reply: the model ends it with <|call|>, an end-of-generation token.
+            ToolCallFamily.Harmony => $"root ::= {Literal("<|channel|>commentary")} call\n",
             _ => (parallel ? "root ::= tagged (\"\\n\" tagged)*\n" : "root ::= tagged\n") +
                  $"tagged ::= {Literal("<tool_call>\n")} call {Literal("\n</tool_call>")}\n",
         });

@@ -66,13 +66,29 @@ public sealed class ToolCallParser : IToolCallParser
     /// <summary>Splits a complete output: the content (null when there is none besides calls) and the calls.</summary>
     public static (string? Content, List<ParsedToolCall> Calls) ParseAll(IToolCallParser parser, string text)
     {
+        var (content, _, calls) = Split(parser, text);
+        return (content, calls);
+    }
+
+    /// <summary>Splits a complete output: the content (null when there is none besides calls), the reasoning (null when
+    /// the output has none) and the calls.</summary>
+    public static (string? Content, string? Reasoning, List<ParsedToolCall> Calls) Split(IToolCallParser parser, string text)
+    {
+        ArgumentNullException.ThrowIfNull(parser);
         var content = new StringBuilder();
+        var reasoning = new StringBuilder();
         var calls = new List<ParsedToolCall>();
+        bool thought = false;
         foreach (var e in parser.Push(text).Concat(parser.Finish()))
         {
             if (e.Call is { } c)
             {
                 calls.Add(c);
+            }
+            else if (e.Reasoning is { } r)
+            {
+                reasoning.Append(r);
+                thought = true;
             }
             else
             {
@@ -80,7 +96,7 @@ public sealed class ToolCallParser : IToolCallParser
             }
         }
 
-        return (content.Length == 0 && calls.Count > 0 ? null : content.ToString(), calls);
+        return (content.Length == 0 && calls.Count > 0 ? null : content.ToString(), thought ? reasoning.ToString() : null, calls);
     }
 
     public IReadOnlyList<ToolParseEvent> Push(string delta)

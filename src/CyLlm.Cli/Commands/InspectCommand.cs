@@ -64,6 +64,19 @@ internal static class InspectCommand
             {
                 sb.AppendLine($"shared expert: ffn {c.SharedExpertHiddenDim}, sigmoid-gated");
             }
+
+            if (c.ExpertGating != ExpertGating.Softmax || c.ExpertBiases || c.SwiGluLimit > 0)
+            {
+                // gpt-oss: how its router and experts differ from the Mixtral-style default.
+                string gating = c.ExpertGating == ExpertGating.SoftmaxOverSelected ? "softmax over the selected logits" : "softmax";
+                string act = c.SwiGluLimit > 0 ? $"clamped SwiGLU (alpha {c.SwiGluAlpha}, limit {c.SwiGluLimit})" : "SwiGLU";
+                sb.AppendLine($"routing:       {gating}{(c.ExpertBiases ? ", router and expert biases" : "")}, {act}");
+            }
+        }
+
+        if (c.AttentionSinks || c.AttentionOutputBias)
+        {
+            sb.AppendLine($"attention:     {string.Join(", ", new[] { c.AttentionSinks ? "per-head sinks" : null, c.AttentionOutputBias ? "output bias" : null }.OfType<string>())}");
         }
 
         sb.AppendLine($"file bytes:    {m.FileBytes:N0}");

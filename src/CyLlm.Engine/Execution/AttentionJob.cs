@@ -19,7 +19,7 @@ namespace CyLlm.Engine.Execution;
 /// position. A sliding-window layer (<see cref="Window"/>) gives each query the lower bound p − W + 1 on key positions:
 /// blocks wholly below the run's lowest bound are not read, and a tile that straddles a query's bound is entered at
 /// the bound (scores are per-key dot products and values a per-key FMA chain, so the results are those of a tile
-/// that starts there).
+/// that starts there). With <see cref="Sinks"/> (gpt-oss) each head's softmax has one more logit in its denominator.
 /// </summary>
 internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
 {
@@ -59,6 +59,7 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
     public float Scale;       // factor on q·k; 0 means 1/√headDim
     public float Softcap;     // c > 0: scores become c·tanh(score / c) before the softmax (Gemma 2); 0 = none
     public int Window;        // W > 0: a query at position p sees keys p − W + 1 … p only (a local layer); 0 = all
+    public float* Sinks;      // [heads] sink logits joining each head's softmax denominator (gpt-oss), or null
 
     /// <summary>Splits the batch into query runs (consecutive tokens of one sequence at consecutive positions,
     /// at most <see cref="MaxRun"/>); writes <paramref name="runStarts"/>[0..runs] and returns the run count.</summary>
@@ -177,7 +178,15 @@ internal sealed unsafe class AttentionJob : IParallelJob, IDisposable
                     Activations.SoftCap(sc, Softcap);
                 }
 
-                Softmax.Apply(sc);
+                if (Sinks != null)
+                {
+                    Softmax.ApplyWithSink(sc, Sinks[(g * group) + h]);
+                }
+                else
+                {
+                    Softmax.Apply(sc);
+                }
+
                 new Span<float>(o + ((nint)h * hd), hd).Clear();
             }
         }

@@ -14,7 +14,8 @@ namespace CyLlm.Engine.Execution;
 /// base on Gemma 3's sliding layers) → cache write → causal attention (sliding window on local layers, logit
 /// soft-cap for Gemma 2) → output projection (→ post-norm, Gemma) → residual, RMSNorm → SwiGLU FFN (GeGLU for
 /// Gemma; → post-norm; or the mixture of experts of <see cref="MoeFeedForward"/>) → residual; final norm, the output
-/// head for the rows that need logits, final soft-cap (Gemma 2).
+/// head for the rows that need logits, final soft-cap (Gemma 2). gpt-oss adds a bias to the output projection and a
+/// per-head sink logit to every attention softmax (<see cref="AttentionJob.Sinks"/>).
 /// All scratch memory is allocated once for <see cref="MaxBatch"/> tokens: the decode loop allocates nothing.
 /// </summary>
 internal sealed unsafe class ForwardPass : IDisposable
@@ -261,10 +262,19 @@ internal sealed unsafe class ForwardPass : IDisposable
         _attention.Scale = c.AttentionScale;
         _attention.Softcap = c.AttentionSoftcap;
         _attention.Window = lw.Local ? c.SlidingWindow : 0;
+        _attention.Sinks = lw.Sinks is null ? null : Pin(lw.Sinks);
         _mm.Pool.Run(_attention, _runs * c.KvHeads);
 
         var wo = lw.Wo;
         _mm.Run(in wo, _att, n, _xb);
+        if (lw.Bo is not null)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                AddInPlace(_xb + ((nint)i * _dim), lw.Bo, _dim);
+            }
+        }
+
         if (_anyAdapter)
         {
             ApplyLora(l, LoraTarget.O, _att, _qDim, _xb, _dim, n);

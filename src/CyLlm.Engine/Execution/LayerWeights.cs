@@ -14,6 +14,8 @@ internal sealed class LayerWeights
     public float[]? Bq { get; init; }                    // [heads*headDim] (Qwen2)
     public float[]? Bk { get; init; }                    // [kvHeads*headDim]
     public float[]? Bv { get; init; }                    // [kvHeads*headDim]
+    public float[]? Bo { get; init; }                    // [dim] (gpt-oss), on the output projection
+    public float[]? Sinks { get; init; }                 // [heads] (gpt-oss): per-head sink logits of the softmax
     public float[]? QNorm { get; init; }                 // [headDim] (Qwen3, Gemma 3), shared by all query heads
     public float[]? KNorm { get; init; }                 // [headDim] (Qwen3, Gemma 3), shared by all key heads
     public float[]? AttnPostNorm { get; init; }          // [dim] (Gemma), on the attention output before the residual add

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using CyLlm.Models;
 using CyLlm.Tensors;
 
 namespace CyLlm.Engine.Execution;
@@ -14,6 +15,9 @@ namespace CyLlm.Engine.Execution;
 /// single-stream tokens. All buffers are sized once for maxBatch tokens: a step allocates nothing.
 /// A model with a shared expert (Qwen2-MoE) also runs every token through one dense SwiGLU FFN and adds its output,
 /// scaled by sigmoid(gate_inp_shexp · x), after the routed sum (llama.cpp's order: moe_out + shexp_out).
+/// gpt-oss adds a bias to the router logits, routes by softmax over the k selected logits
+/// (<see cref="MoeRouter.RouteSoftmaxOverSelected"/>), adds each expert's gate/up/down biases to its rows (ggml's add_id)
+/// and uses the clamped SwiGLU (<see cref="Activations.SwiGluClamped"/>).
 /// </summary>
 internal sealed unsafe class MoeFeedForward : IDisposable
 {
@@ -81,7 +85,7 @@ internal sealed unsafe class MoeFeedForward : IDisposable
             var sd = w.SharedDown!.Value;
             mm.Run(in gi, x, n, _shLogit);
             mm.Run(in sg, _shGate, in su, _shUp, x, n);
-            SwiGlu(mm, _shGate, _shUp, _shSig, _shared, n);
+            SwiGlu(mm, _shGate, _shUp, _shSig, _shared, n, 0f, 0f);
             mm.Run(in sd, _shGate, n, _shOut);
         }
 
@@ -89,7 +93,21 @@ internal sealed unsafe class MoeFeedForward : IDisposable
         mm.Run(in router, x, n, _logits);
         for (int t = 0; t < n; t++)
         {
-            MoeRouter.Route(_logits + ((nint)t * _experts), _experts, k, _selected + ((nint)t * k), _weights + ((nint)t * k), w.WeightsScale, w.Normalize);
+            float* lt = _logits + ((nint)t * _experts);
+            if (w.RouterBias is { } rb)
+            {
+                var row = new Span<float>(lt, _experts);
+                TensorPrimitives.Add(row, rb, row);
+            }
+
+            if (w.Gating == ExpertGating.SoftmaxOverSelected)
+            {
+                MoeRouter.RouteSoftmaxOverSelected(lt, _experts, k, _selected + ((nint)t * k), _weights + ((nint)t * k), w.WeightsScale);
+            }
+            else
+            {
+                MoeRouter.Route(lt, _experts, k, _selected + ((nint)t * k), _weights + ((nint)t * k), w.WeightsScale, w.Normalize);
+            }
         }
 
         // Counting sort of the n·k (token, slot) pairs by expert; within an expert, tokens keep batch order.
@@ -123,10 +141,15 @@ internal sealed unsafe class MoeFeedForward : IDisposable
                 var wg = w.Gate[e];
                 var wu = w.Up[e];
                 mm.Run(in wg, _gate + ((nint)r0 * _hidden), in wu, _up + ((nint)r0 * _hidden), _in + ((nint)r0 * _dim), count);
+                if (w.GateBias is not null)
+                {
+                    AddRow(_gate + ((nint)r0 * _hidden), w.GateBias, e, _hidden, count);
+                    AddRow(_up + ((nint)r0 * _hidden), w.UpBias!, e, _hidden, count);
+                }
             }
         }
 
-        SwiGlu(mm, _gate, _up, _sig, _hidden, n * k);
+        SwiGlu(mm, _gate, _up, _sig, _hidden, n * k, w.SwiGluLimit, w.SwiGluAlpha);
 
         for (int e = 0; e < _experts; e++)
         {
@@ -135,6 +158,10 @@ internal sealed unsafe class MoeFeedForward : IDisposable
             {
                 var wd = w.Down[e];
                 mm.Run(in wd, _gate + ((nint)r0 * _hidden), count, _out + ((nint)r0 * _dim));
+                if (w.DownBias is not null)
+                {
+                    AddRow(_out + ((nint)r0 * _dim), w.DownBias, e, _dim, count);
+                }
             }
         }
 
@@ -165,9 +192,21 @@ internal sealed unsafe class MoeFeedForward : IDisposable
         }
     }
 
-    /// <summary>gate[r] = silu(gate[r]) ⊙ up[r] for <paramref name="rows"/> rows of <paramref name="width"/>, on the
-    /// pool from 4 rows up.</summary>
-    private void SwiGlu(MatMul mm, float* gate, float* up, float* sig, int width, int rows)
+    /// <summary>Adds expert <paramref name="expert"/>'s bias row (of <paramref name="bias"/> [experts, width]) to
+    /// <paramref name="rows"/> consecutive rows of <paramref name="width"/> at <paramref name="y"/>.</summary>
+    private static void AddRow(float* y, float[] bias, int expert, int width, int rows)
+    {
+        var b = new ReadOnlySpan<float>(bias, expert * width, width);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = new Span<float>(y + ((nint)r * width), width);
+            TensorPrimitives.Add(row, b, row);
+        }
+    }
+
+    /// <summary>gate[r] = silu(gate[r]) ⊙ up[r] (the clamped SwiGLU when <paramref name="limit"/> &gt; 0) for
+    /// <paramref name="rows"/> rows of <paramref name="width"/>, on the pool from 4 rows up.</summary>
+    private void SwiGlu(MatMul mm, float* gate, float* up, float* sig, int width, int rows, float limit, float alpha)
     {
         if (rows >= 4)
         {
@@ -175,7 +214,13 @@ internal sealed unsafe class MoeFeedForward : IDisposable
             _swiGlu.Up = up;
             _swiGlu.Sig = sig;
             _swiGlu.Hidden = width;
+            _swiGlu.Limit = limit;
+            _swiGlu.Alpha = alpha;
             mm.Pool.Run(_swiGlu, rows);
+        }
+        else if (limit > 0)
+        {
+            Activations.SwiGluClamped(new Span<float>(gate, rows * width), new ReadOnlySpan<float>(up, rows * width), new Span<float>(sig, rows * width), alpha, limit);
         }
         else
         {

@@ -1,3 +1,4 @@
+using CyLlm.Models;
 using CyLlm.Tensors;
 
 namespace CyLlm.Engine.Execution;
@@ -15,6 +16,17 @@ internal sealed class MoeWeights
     public required int Used { get; init; }              // experts per token (top-k)
     public float WeightsScale { get; init; }             // 0 or 1: none (llama.cpp's expert_weights_scale)
     public bool Normalize { get; init; } = true;         // renormalise the k weights to sum 1 (false: Qwen2-MoE)
+    public ExpertGating Gating { get; init; }            // softmax over all logits, or over the k selected (gpt-oss)
+
+    // gpt-oss: biases on the router logits and on every expert's projections, or null.
+    public float[]? RouterBias { get; init; }            // [experts]
+    public float[]? GateBias { get; init; }              // [experts, hidden]: expert e's row at e·hidden
+    public float[]? UpBias { get; init; }                // [experts, hidden]
+    public float[]? DownBias { get; init; }              // [experts, dim]
+
+    // The clamped SwiGLU (gpt-oss) when SwiGluLimit > 0, else silu(gate)·up.
+    public float SwiGluLimit { get; init; }
+    public float SwiGluAlpha { get; init; }
 
     // The shared expert every token goes through (Qwen2-MoE), or null: a SwiGLU FFN scaled by sigmoid(SharedGateInput · x).
     public QuantMatrix? SharedGateInput { get; init; }  // [1, dim]: one logit per token

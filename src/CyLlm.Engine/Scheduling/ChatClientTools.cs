@@ -73,13 +73,16 @@ internal static class ChatClientTools
         return ToolChoice.Auto;
     }
 
-    /// <summary>Parser events as response contents: text, or a function call with its arguments decoded.</summary>
+    /// <summary>Parser events as response contents: text, reasoning (gpt-oss's analysis channel), or a function call
+    /// with its arguments decoded.</summary>
     public static List<AIContent> Contents(IEnumerable<ToolParseEvent> events)
     {
         var list = new List<AIContent>();
         foreach (var e in events)
         {
-            list.Add(e.Call is { } c ? new FunctionCallContent(c.Id, c.Name, Arguments(c.Arguments)) : new TextContent(e.Content));
+            list.Add(e.Call is { } c ? new FunctionCallContent(c.Id, c.Name, Arguments(c.Arguments))
+                : e.Reasoning is { } r ? new TextReasoningContent(r)
+                : new TextContent(e.Content));
         }
 
         return list;

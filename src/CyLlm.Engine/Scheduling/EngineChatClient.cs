@@ -106,6 +106,13 @@ public sealed class EngineChatClient(ServingEngine serving, string modelId) : IC
             Grammar = ResponseGrammar(options?.ResponseFormat),
         };
         IToolCallParser? parser = null;
+        if (dialect.ParsesEveryReply && !(tools.Count > 0 && choice.Mode != ToolChoiceMode.None))
+        {
+            // Harmony (gpt-oss): every reply is split into its reasoning and answer channels, tools or not.
+            sampling = sampling with { RenderSpecialTokens = true };
+            parser = dialect.CreateChannelParser();
+        }
+
         if (tools.Count > 0 && choice.Mode != ToolChoiceMode.None)
         {
             // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.

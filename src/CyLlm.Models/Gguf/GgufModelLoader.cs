@@ -7,7 +7,7 @@ namespace CyLlm.Models.Gguf;
 /// <summary>
 /// Opens a GGUF file (v2/v3) as a <see cref="LoadedModel"/>: architectures "llama" (and "mistral" written with
 /// the llama key set; with {arch}.expert_count &gt; 0, Mixtral-style mixture of experts), "qwen2", "qwen3",
-/// "qwen3moe", "qwen2moe" (with shared experts), "gemma2", "gemma3" (text) and "phi3" (Phi-3, Phi-3.5, Phi-4). Tensors keep their GGUF names and point into the read-only memory map.
+/// "qwen3moe", "qwen2moe" (with shared experts), "gemma2", "gemma3" (text), "phi3" (Phi-3, Phi-3.5, Phi-4) and "gpt-oss". Tensors keep their GGUF names and point into the read-only memory map.
 /// </summary>
 public static unsafe class GgufModelLoader
 {
@@ -82,7 +82,8 @@ public static unsafe class GgufModelLoader
             "gemma2" => ModelArchitecture.Gemma2,
             "gemma3" => ModelArchitecture.Gemma3,
             "phi3" => ModelArchitecture.Phi3,
-            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, qwen2moe, gemma2, gemma3, phi3)"),
+            "gpt-oss" => ModelArchitecture.GptOss,
+            _ => throw new ModelFormatException($"{file}: architecture '{arch}' is not supported (supported: llama, mistral, qwen2, qwen3, qwen3moe, qwen2moe, gemma2, gemma3, phi3, gpt-oss)"),
         };
 
         // llama.cpp writes Mistral models as "llama"; a file that says "mistral" is accepted when it uses the
@@ -90,7 +91,7 @@ public static unsafe class GgufModelLoader
         string k = arch == "mistral" && !m.ContainsKey("mistral.embedding_length") ? "llama" : arch;
         int experts = Int(m, $"{k}.expert_count") ?? 0;
         int expertsUsed = Int(m, $"{k}.expert_used_count") ?? 0;
-        bool moeArch = architecture is ModelArchitecture.Qwen3Moe or ModelArchitecture.Qwen2Moe;
+        bool moeArch = architecture is ModelArchitecture.Qwen3Moe or ModelArchitecture.Qwen2Moe or ModelArchitecture.GptOss;
         if (experts < 0 || (experts > 0 && (expertsUsed <= 0 || expertsUsed > experts)) || (moeArch && experts == 0))
         {
             throw new ModelFormatException($"{file}: mixture-of-experts keys {k}.expert_count {experts} and {k}.expert_used_count {expertsUsed} are inconsistent (a MoE model routes each token to 1..expert_count experts{(moeArch ? $"; {arch} needs experts" : "")})");
@@ -106,8 +107,8 @@ public static unsafe class GgufModelLoader
         int dim = Req(IntOrUniformArray(m, $"{k}.embedding_length"), $"{k}.embedding_length", file);
         int heads = Req(IntOrUniformArray(m, $"{k}.attention.head_count"), $"{k}.attention.head_count", file);
         int layers = Req(Int(m, $"{k}.block_count"), $"{k}.block_count", file);
-        // Each expert's FFN width: Mixtral ("llama") uses feed_forward_length; qwen3moe and qwen2moe have their own
-        // key and, like llama.cpp, fall back to feed_forward_length / expert_used_count without it.
+        // Each expert's FFN width: Mixtral ("llama") uses feed_forward_length; qwen3moe, qwen2moe and gpt-oss have their
+        // own key and, like llama.cpp, fall back to feed_forward_length / expert_used_count without it.
         int? expertHidden = moeArch ? IntOrUniformArray(m, $"{k}.expert_feed_forward_length") : null;
         int hidden = expertHidden
             ?? (moeArch
@@ -196,7 +197,58 @@ public static unsafe class GgufModelLoader
             config = config with { SlidingWindow = w, SlidingWindowPattern = 0 };
         }
 
-        return config.Gemma ? GemmaConfig(config, m, k, file) : config;
+        return config.Gemma ? GemmaConfig(config, m, k, file)
+            : architecture == ModelArchitecture.GptOss ? GptOssConfig(config, m, k, file)
+            : config;
+    }
+
+    /// <summary>
+    /// The gpt-oss hyperparameters as llama.cpp's src/models/openai-moe.cpp reads them: the window
+    /// {k}.attention.sliding_window (required) on every other layer starting with layer 0 (load_swa_pattern(ml, 2), or a
+    /// {k}.attention.sliding_window_pattern), the same RoPE (YaRN included) on sliding and global layers, a router whose
+    /// bias joins its logits and whose k largest logits are softmaxed among themselves (SOFTMAX_WEIGHT, no
+    /// renormalisation), biased experts with the clamped SwiGLU (swiglu_oai: alpha 1.702, limit 7, constants of the
+    /// graph, not metadata), per-head attention sinks, an output bias on attention, and an untied output head.
+    /// </summary>
+    private static ModelConfig GptOssConfig(ModelConfig c, IReadOnlyDictionary<string, object> m, string k, string file)
+    {
+        if (c.TiedEmbeddings)
+        {
+            // llama.cpp creates output.weight as a required tensor for this architecture.
+            throw new ModelFormatException($"{file}: tensor output.weight is missing (gpt-oss has an untied output head)");
+        }
+
+        int window = Req(Int(m, $"{k}.attention.sliding_window"), $"{k}.attention.sliding_window", file);
+        if (window <= 0)
+        {
+            throw new ModelFormatException($"{file}: metadata '{k}.attention.sliding_window' is {window}; gpt-oss needs a positive window");
+        }
+
+        int pattern = 2;
+        if (m.TryGetValue($"{k}.attention.sliding_window_pattern", out var p))
+        {
+            pattern = p is Array a ? PatternPeriod(a, c.Layers, $"{k}.attention.sliding_window_pattern", file) : Req(Int(m, $"{k}.attention.sliding_window_pattern"), $"{k}.attention.sliding_window_pattern", file);
+        }
+
+        if (Float(m, $"{k}.rope.freq_base_swa") is float swaBase && swaBase != c.RopeTheta)
+        {
+            // The local layers would need their own YaRN-scaled frequencies; no released gpt-oss file has a second base.
+            throw new ModelFormatException($"{file}: metadata '{k}.rope.freq_base_swa' ({swaBase}) differs from rope.freq_base ({c.RopeTheta}), which CyLlm does not support for gpt-oss");
+        }
+
+        return c with
+        {
+            SlidingWindow = window,
+            SlidingWindowPattern = pattern,
+            ExpertGating = ExpertGating.SoftmaxOverSelected,
+            ExpertWeightsNormalized = false,
+            ExpertBiases = true,
+            SwiGluLimit = 7f,
+            SwiGluAlpha = 1.702f,
+            AttentionSinks = true,
+            AttentionOutputBias = true,
+            FfnNormIsPostAttentionNorm = true,
+        };
     }
 
     /// <summary>

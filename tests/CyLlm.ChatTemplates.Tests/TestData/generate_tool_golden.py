@@ -71,6 +71,7 @@ CASES = [
     ("mistral-small-3.2", "corpus/Mistral-Small-3.2-24B-Instruct-2506.jinja", "<s>", "</s>"),
     ("devstral", "corpus/unsloth-mistral-Devstral-Small-2507.jinja", "<s>", "</s>"),
     ("ministral-3", "corpus/mistralai-Ministral-3-14B-Reasoning-2512.jinja", "<s>", "</s>"),
+    ("gpt-oss", "corpus/openai-gpt-oss-120b.jinja", "<|startoftext|>", "<|return|>"),
 ]
 
 

@@ -41,9 +41,10 @@ public static class ChatHandler
         bool toolTurns = tools.Tools.Count > 0 || messages.Any(m => m.ToolCalls is not null || m.ToolCallId is not null);
         int[] ids = toolTurns ? backend.EncodeChat(messages, tools.Tools, prefix) : backend.EncodeChat(messages);
         var genRequest = SamplingMapper.Build(req, backend, ids, req.MaxCompletionTokens ?? req.MaxTokens, logprobs, top, grammar).ForCaller(ctx, state, adapter);
-        if (tools.ParsesCalls)
+        if (tools.ParsesCalls || dialect.ParsesEveryReply)
         {
-            // Call markers such as <|python_tag|> and [TOOL_CALLS] are control tokens: the parser must see them.
+            // Call markers such as <|python_tag|> and [TOOL_CALLS] (and harmony's channel markup) are control tokens: the
+            // parser must see them.
             genRequest = genRequest with { Sampling = genRequest.Sampling with { RenderSpecialTokens = true } };
         }
 
@@ -154,12 +155,14 @@ public static class ChatHandler
         }
     }
 
-    /// <summary>A fresh tool-call parser primed with the forced prefix, or null when the reply is not parsed for calls.</summary>
+    /// <summary>A fresh tool-call parser primed with the forced prefix, or null when the reply is not parsed for calls
+    /// (a format that splits every reply into channels, harmony, is always parsed).</summary>
     internal static IToolCallParser? Parser(ChatToolSettings tools, ToolCallDialect dialect, string prefix)
     {
         if (!tools.ParsesCalls)
         {
-            return null;
+            // No calls allowed: harmony replies are still split into reasoning and content.
+            return dialect.ParsesEveryReply ? dialect.CreateChannelParser() : null;
         }
 
         var parser = dialect.CreateParser();
@@ -181,16 +184,16 @@ public static class ChatHandler
             return (new ChatResponseMessage("assistant", text), finishReason);
         }
 
-        var (content, calls) = ToolCallParser.ParseAll(parser, text);
+        var (content, reasoning, calls) = ToolCallParser.Split(parser, text);
         if (calls.Count == 0)
         {
-            return (new ChatResponseMessage("assistant", content ?? ""), finishReason);
+            return (new ChatResponseMessage("assistant", content ?? "", null, reasoning), finishReason);
         }
 
         var list = calls.Take(parallel ? calls.Count : 1)
             .Select(c => new ChatResponseToolCall(c.Id, "function", new ChatFunctionCall(c.Name, c.Arguments)))
             .ToList();
-        return (new ChatResponseMessage("assistant", content, list), finishReason == "length" ? "length" : "tool_calls");
+        return (new ChatResponseMessage("assistant", content, list, reasoning), finishReason == "length" ? "length" : "tool_calls");
     }
 
     /// <summary>

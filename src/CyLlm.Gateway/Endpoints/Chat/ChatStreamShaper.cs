@@ -8,7 +8,9 @@ namespace CyLlm.Gateway.Endpoints.Chat;
 /// finish_reason chunk, then the usage chunk when <c>include_usage</c> is set. With a tool-call parser, the text
 /// goes through it: content chunks carry only what is decided to be content, and each call is streamed as OpenAI
 /// does — a chunk with its index, id, type, name and empty arguments, then a chunk with the arguments — and the
-/// finish_reason is "tool_calls" once a call was sent. With <c>parallel_tool_calls: false</c> only the first call is sent. <paramref name="choice"/> is the choice's index (n &gt; 1).</summary>
+/// finish_reason is "tool_calls" once a call was sent. With <c>parallel_tool_calls: false</c> only the first call is sent.
+/// Reasoning the parser splits off (gpt-oss's analysis channel) streams as <c>reasoning_content</c> deltas, before the
+/// content, as DeepSeek's API and vLLM send it. <paramref name="choice"/> is the choice's index (n &gt; 1).</summary>
 public sealed class ChatStreamShaper(string id, long created, string model, LogprobFormatter? logprobs, bool includeUsage, IToolCallParser? tools = null, bool parallel = true, int choice = 0) : StreamShaper
 {
     private int _callsSent;
@@ -89,6 +91,10 @@ public sealed class ChatStreamShaper(string id, long created, string model, Logp
                 int index = _callsSent++;
                 chunks.Add(Chunk(new ChatDelta(null, null, [new ChatToolCallDelta(index, call.Id, "function", new ChatFunctionCall(call.Name, ""))]), null));
                 chunks.Add(Chunk(new ChatDelta(null, null, [new ChatToolCallDelta(index, null, null, new ChatFunctionCall(null, call.Arguments))]), null));
+            }
+            else if (e.Reasoning is { } reasoning)
+            {
+                chunks.Add(Chunk(new ChatDelta(null, null, null, reasoning), null));
             }
             else
             {
