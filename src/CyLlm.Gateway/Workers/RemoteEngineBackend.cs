@@ -115,8 +115,9 @@ public sealed class RemoteEngineBackend : IInferenceBackend
         }
 
         var work = WorkOf(request, prompt);
-        var tokens = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        return new GenerationStream(tokens.Reader, Task.CompletedTask, RunAsync(work, prompt, request.Adapter, tokens.Writer, cancellationToken));
+        // Not single-reader: on a failed attempt this backend takes back the tokens nobody has read yet (see RunAsync).
+        var tokens = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
+        return new GenerationStream(tokens.Reader, Task.CompletedTask, RunAsync(work, prompt, request.Adapter, tokens, cancellationToken));
     }
 
     private static DecodeWorkRequest WorkOf(GenerationRequest request, int[] prompt)
@@ -150,7 +151,12 @@ public sealed class RemoteEngineBackend : IInferenceBackend
         };
     }
 
-    private async Task<GenerationResult> RunAsync(DecodeWorkRequest work, int[] prompt, string? adapter, ChannelWriter<GeneratedToken> tokens, CancellationToken ct)
+    /// <summary>
+    /// Tries live workers in affinity order until one answers. A failed attempt is retried only when nothing of it
+    /// reached the client: its tokens are taken back out of the channel, and if all of them still were there (a
+    /// non-streaming request never reads them; a streaming one may not have yet), the next worker starts afresh.
+    /// </summary>
+    private async Task<GenerationResult> RunAsync(DecodeWorkRequest work, int[] prompt, string? adapter, Channel<GeneratedToken> tokens, CancellationToken ct)
     {
         try
         {
@@ -162,16 +168,16 @@ public sealed class RemoteEngineBackend : IInferenceBackend
                 var worker = _pool.Pick(key, adapter, w => !tried.Contains(w))
                     ?? throw new NoHealthyWorkersException(ModelId, _pool.Workers.Count, lastFailure);
                 tried.Add(worker);
-                bool emitted = false;
+                int emitted = 0;
                 try
                 {
                     return await AttemptAsync(worker, work, prompt, t =>
                     {
-                        emitted = true;
-                        tokens.TryWrite(t);
+                        emitted++;
+                        tokens.Writer.TryWrite(t);
                     }, ct);
                 }
-                catch (WorkerUnavailableException e) when (!emitted)
+                catch (WorkerUnavailableException e) when (TakeBack(tokens.Reader) == emitted)
                 {
                     // Nothing reached the client: the next live worker takes the request from the start.
                     lastFailure = e.Message;
@@ -186,8 +192,20 @@ public sealed class RemoteEngineBackend : IInferenceBackend
         }
         finally
         {
-            tokens.TryComplete();
+            tokens.Writer.TryComplete();
         }
+    }
+
+    /// <summary>Removes the tokens still waiting in the channel; returns how many.</summary>
+    private static int TakeBack(ChannelReader<GeneratedToken> reader)
+    {
+        int n = 0;
+        while (reader.TryRead(out _))
+        {
+            n++;
+        }
+
+        return n;
     }
 
     /// <summary>One try on one worker. Throws <see cref="WorkerUnavailableException"/> when the worker is gone (retryable
@@ -241,7 +259,7 @@ public sealed class RemoteEngineBackend : IInferenceBackend
         }
         catch (Exception e) when (worker.DownToken.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
         {
-            throw new WorkerUnavailableException(worker.Url, "was marked down (missed heartbeats)", e);
+            throw new WorkerUnavailableException(worker.Url, $"was marked down ({worker.Snapshot().LastError ?? "missed heartbeats"})", e);
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested)
         {
