@@ -124,6 +124,46 @@ public sealed class RemoteWorkerTests
         Assert.Equal("down", status.GetProperty("workers")[0].GetProperty("state").GetString());
     }
 
+    [Fact]
+    public async Task An_adapter_loaded_on_one_worker_is_listed_and_served_from_that_worker()
+    {
+        await using var cluster = await WorkerCluster.StartAsync();
+        string dir = Directory.CreateTempSubdirectory("cyllm-worker-lora-").FullName;
+        try
+        {
+            var holder = cluster.Workers[1];
+            var engine = ((CyLlm.Gateway.Hosting.EngineBackend)holder.App.State.RequireBackend()).Engine;
+            string peft = PeftWriter.Write(Path.Combine(dir, "peft"), engine.Config.Layers, engine.Config.Dim);
+            using (var load = await holder.PostJsonAsync("/v1/load_lora_adapter", JsonSerializer.Serialize(new { lora_name = "pirate", lora_path = peft })))
+            {
+                Assert.True(load.IsSuccessStatusCode, await load.Content.ReadAsStringAsync());
+            }
+
+            // Listed by the gateway once a heartbeat reported it (200 ms polls; bounded wait, not a timing assertion).
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (!(await cluster.Gateway.Http.GetStringAsync("/v1/models")).Contains("pirate", StringComparison.Ordinal))
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the adapter never appeared in the gateway's /v1/models");
+                await Task.Delay(50);
+            }
+
+            // Every prompt, whatever its affinity, goes to the worker holding the adapter and equals its own answer.
+            for (int i = 0; i < 4; i++)
+            {
+                string body = JsonSerializer.Serialize(new { model = "pirate", prompt = $"{i}: {Prompt}", max_tokens = 12, temperature = 0 });
+                Assert.Equal((await ChoiceAsync(holder, "/v1/completions", body)).GetRawText(), (await ChoiceAsync(cluster.Gateway, "/v1/completions", body)).GetRawText());
+            }
+
+            // Loading through the gateway is refused with the fix: adapters live on the workers.
+            using var refused = await cluster.Gateway.PostJsonAsync("/v1/load_lora_adapter", JsonSerializer.Serialize(new { lora_name = "other", lora_path = peft }));
+            await ErrorAssert.IsAsync(refused, 400, "invalid_request_error");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static async Task<JsonElement> BodyAsync(LiveServer server, string path, string body)
     {
         using var resp = await server.PostJsonAsync(path, body);
