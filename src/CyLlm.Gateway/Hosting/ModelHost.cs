@@ -43,7 +43,8 @@ public sealed class ModelHost : IDisposable
         workers,
         options.RequestTimeout,
         options.Time,
-        log);
+        log,
+        tenantPriorities: options.TenantDefaultPriorities);
 
     /// <summary>The serving engine's sizing and admission limits from the gateway's settings (its waiting queue is
     /// the only one: --max-queue bounds it in requests, MaxQueueTokens in prompt tokens).</summary>

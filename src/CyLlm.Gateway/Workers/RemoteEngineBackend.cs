@@ -35,12 +35,16 @@ public sealed class RemoteEngineBackend : IInferenceBackend
     private readonly WorkerPool _pool;
     private readonly TimeSpan _requestTimeout;
     private readonly TimeProvider _time;
+    private readonly IReadOnlyDictionary<string, int>? _tenantPriorities;
 
     /// <param name="local">The gateway's own copy of the model: tokenizer, chat template, summary; it never generates.</param>
     /// <param name="handler">The HTTP handler to the workers (tests); null = sockets.</param>
-    public RemoteEngineBackend(IInferenceBackend local, WorkerSettings settings, TimeSpan requestTimeout, TimeProvider? time = null, ILogger? log = null, HttpMessageHandler? handler = null, bool startHeartbeat = true)
+    /// <param name="tenantPriorities">This gateway's per-tenant default priorities (Gateway:TenantDefaultPriorities):
+    /// resolved here, since a worker sees no tenant.</param>
+    public RemoteEngineBackend(IInferenceBackend local, WorkerSettings settings, TimeSpan requestTimeout, TimeProvider? time = null, ILogger? log = null, HttpMessageHandler? handler = null, bool startHeartbeat = true, IReadOnlyDictionary<string, int>? tenantPriorities = null)
     {
         _local = local;
+        _tenantPriorities = tenantPriorities;
         _requestTimeout = requestTimeout;
         _time = time ?? TimeProvider.System;
         _pool = new WorkerPool(settings, WorkerPool.CreateClient(settings, handler), _time, log);
@@ -114,7 +118,8 @@ public sealed class RemoteEngineBackend : IInferenceBackend
             throw new NoHealthyWorkersException(ModelId, _pool.Workers.Count, null);
         }
 
-        var work = WorkOf(request, prompt);
+        int? priority = request.Priority ?? (request.TenantId is { } tenant && _tenantPriorities?.TryGetValue(tenant, out int p) == true ? p : null);
+        var work = WorkOf(request with { Priority = priority }, prompt);
         // Not single-reader: on a failed attempt this backend takes back the tokens nobody has read yet (see RunAsync).
         var tokens = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
         return new GenerationStream(tokens.Reader, Task.CompletedTask, RunAsync(work, prompt, request.Adapter, tokens, cancellationToken));
@@ -177,16 +182,17 @@ public sealed class RemoteEngineBackend : IInferenceBackend
                         tokens.Writer.TryWrite(t);
                     }, ct);
                 }
-                catch (WorkerUnavailableException e) when (TakeBack(tokens.Reader) == emitted)
+                catch (WorkerUnavailableException e)
                 {
+                    if (TakeBack(tokens.Reader) != emitted)
+                    {
+                        throw new ApiError(502, WorkerErrors.WorkerFailed,
+                            $"{e.Message} after part of the answer was sent. Fix: retry the request (another worker takes it)");
+                    }
+
                     // Nothing reached the client: the next live worker takes the request from the start.
                     lastFailure = e.Message;
                     _pool.CountFailover(worker);
-                }
-                catch (WorkerUnavailableException e)
-                {
-                    throw new ApiError(502, WorkerErrors.WorkerFailed,
-                        $"{e.Message} after part of the answer was sent. Fix: retry the request (another worker takes it)");
                 }
             }
         }
