@@ -35,9 +35,22 @@ public sealed class WorkerRequestTests
 
         var sampling = new SamplingParams
         {
-            Temperature = 0.7f, TopP = 0.9f, TopK = 40, MinP = 0.05f, RepetitionPenalty = 1.1f, PresencePenalty = 0.2f, FrequencyPenalty = 0.3f,
-            LogitBias = new Dictionary<int, float> { [7] = -2f }, Seed = 42, MaxTokens = 9, MinTokens = 2, IgnoreEos = true,
-            Stop = ["\n\n"], StopTokenIds = [13], Logprobs = true, TopLogprobs = 3,
+            Temperature = 0.7f,
+            TopP = 0.9f,
+            TopK = 40,
+            MinP = 0.05f,
+            RepetitionPenalty = 1.1f,
+            PresencePenalty = 0.2f,
+            FrequencyPenalty = 0.3f,
+            LogitBias = new Dictionary<int, float> { [7] = -2f },
+            Seed = 42,
+            MaxTokens = 9,
+            MinTokens = 2,
+            IgnoreEos = true,
+            Stop = ["\n\n"],
+            StopTokenIds = [13],
+            Logprobs = true,
+            TopLogprobs = 3,
             Grammar = Grammar.FromSpec(new GrammarSpec(GrammarKind.Regex, "[a-z]+", null)),
         };
         var result = await backend.Start(new GenerationRequest { PromptTokens = [1, 2, 3], Sampling = sampling, CacheSalt = 99, Adapter = "sql", TenantId = "acme" }, CancellationToken.None).Completion;
