@@ -55,7 +55,7 @@ public sealed class WorkerPool : IDisposable
 
     public WorkerSettings Settings => _settings;
 
-    /// <summary>Starts the heartbeat loop: a poll at once, then one every interval until disposal.</summary>
+    /// <summary>Starts the heartbeat: each worker is polled at once, then every interval until disposal.</summary>
     public void Start() => _loop = Task.Run(() => LoopAsync(_stop.Token));
 
     /// <summary>
@@ -152,14 +152,24 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    private async Task LoopAsync(CancellationToken ct)
+    private Task LoopAsync(CancellationToken ct) => Task.WhenAll(Workers.Select(w => WorkerLoopAsync(w, ct)));
+
+    /// <summary>One worker's heartbeat: a poll every interval, measured from the start of the last one, so a hung worker
+    /// (whose polls run out their time limit of one interval) still misses one poll per interval and is detected after
+    /// <see cref="WorkerSettings.MissedHeartbeats"/> intervals; a slow worker never delays another's polls.</summary>
+    private async Task WorkerLoopAsync(RemoteWorker worker, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await PollOnceAsync(ct);
-                await Task.Delay(_settings.HeartbeatInterval, _time, ct);
+                long started = _time.GetTimestamp();
+                await PollAsync(worker, ct);
+                var left = _settings.HeartbeatInterval - _time.GetElapsedTime(started);
+                if (left > TimeSpan.Zero)
+                {
+                    await Task.Delay(left, _time, ct);
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -139,7 +139,7 @@ public sealed class RemoteWorkerTests
                 Assert.True(load.IsSuccessStatusCode, await load.Content.ReadAsStringAsync());
             }
 
-            // Listed by the gateway once a heartbeat reported it (200 ms polls; bounded wait, not a timing assertion).
+            // Listed by the gateway once a heartbeat reported it (500 ms polls; bounded wait, not a timing assertion).
             var watch = System.Diagnostics.Stopwatch.StartNew();
             while (!(await cluster.Gateway.Http.GetStringAsync("/v1/models")).Contains("pirate", StringComparison.Ordinal))
             {

@@ -36,7 +36,7 @@ public sealed class WorkerCluster : IAsyncDisposable
         var settings = new WorkerSettings
         {
             Urls = [.. started.Select(w => w.BaseUrl), .. extraUrls ?? []],
-            HeartbeatInterval = heartbeat ?? TimeSpan.FromMilliseconds(200),
+            HeartbeatInterval = heartbeat ?? TimeSpan.FromMilliseconds(500),
         };
         var gateway = await LiveServer.StartAsync(new GatewayOptions
         {

@@ -152,14 +152,14 @@ public sealed class WorkerFaultTests : IDisposable
         await using var a = await StubEngineWorker.StartAsync(generate);
         await using var b = await StubEngineWorker.StartAsync(generate);
         stubs.AddRange([a, b]);
-        await using var cluster = await WorkerCluster.StartAsync(workers: 0, extraUrls: [a.BaseUrl, b.BaseUrl], heartbeat: TimeSpan.FromMilliseconds(100));
+        await using var cluster = await WorkerCluster.StartAsync(workers: 0, extraUrls: [a.BaseUrl, b.BaseUrl], heartbeat: TimeSpan.FromMilliseconds(250));
 
         var watch = Stopwatch.StartNew();
         using var resp = await cluster.Gateway.Http.PostAsync("/v1/completions", Json(stream: false), _guard.Token);
         string body = await resp.Content.ReadAsStringAsync(_guard.Token);
         Assert.True(resp.StatusCode == HttpStatusCode.OK, body);
         Assert.Equal("Hello world", JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
-        // 3 missed polls of 100 ms, not the 60 s request timeout; a generous bound for a loaded machine.
+        // 3 missed polls of 250 ms, not the 60 s request timeout; a generous bound for a loaded machine.
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
         var down = cluster.Backend.Pool.Workers.Single(w => !w.IsUp).Snapshot();
         Assert.True(down.ConsecutiveMisses >= 3, $"{down.ConsecutiveMisses} misses");

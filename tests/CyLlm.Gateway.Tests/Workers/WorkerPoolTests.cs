@@ -125,6 +125,19 @@ public sealed class WorkerPoolTests
         Assert.Equal(6, handler.Polls[worker.Url]); // one poll per round: 1 answered, 4 refused, 1 answered
     }
 
+    [Fact]
+    public async Task A_hung_worker_misses_each_poll_after_one_interval()
+    {
+        var settings = new WorkerSettings { Urls = ["http://10.0.0.9:8081"], HeartbeatInterval = TimeSpan.FromMilliseconds(50), MissedHeartbeats = 2 };
+        using var pool = new WorkerPool(settings, WorkerPool.CreateClient(settings, new HangingHandler()));
+        var worker = pool.Workers[0];
+        await pool.PollOnceAsync(CancellationToken.None); // returns after its 50 ms limit, not never
+        Assert.True(worker.IsUp);
+        Assert.StartsWith("no heartbeat answer within 50 ms", worker.Snapshot().LastError, StringComparison.Ordinal);
+        await pool.PollOnceAsync(CancellationToken.None);
+        Assert.False(worker.IsUp);
+    }
+
     private static WorkerPool Pool(StubWorkerHandler handler, out ManualTimeProvider clock)
     {
         clock = new ManualTimeProvider();
