@@ -100,6 +100,7 @@ public sealed class GatewayApp : IAsyncDisposable
             .AddMeter(CyLlm.Engine.Scheduling.ServingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddMeter(Observability.GatewayMetrics.MeterName)
             .AddMeter(CyLlm.Engine.Disaggregation.DisaggregationMetrics.MeterName)
+            .AddMeter(Workers.WorkerPool.MeterName)
             .AddPrometheusExporter())
             .WithTracing(t => Observability.Tracing.Configure(t, options));
         builder.Services.AddSingleton<Observability.GatewayMetrics>();
@@ -179,6 +180,7 @@ public sealed class GatewayApp : IAsyncDisposable
         app.MapBatches();
         app.MapTasks();
         app.MapDisaggregation();
+        Workers.WorkerRoutes.MapWorkers(app);
         app.MapMe();
         if (state.Options.WebConsole)
         {

@@ -55,6 +55,13 @@ public sealed record GatewayOptions
     /// <summary>Disaggregated serving: this gateway's role, its bootstrap registry, and (router) its workers. Null = co-located.</summary>
     public Disaggregation.DisaggregationSettings? Disaggregation { get; init; }
 
+    /// <summary>
+    /// Remote engine workers (<c>--workers URL,URL</c>, <c>Gateway:Workers</c>): the model runs on these <c>cyllm serve</c>
+    /// processes, and this gateway keeps it only for the tokenizer and chat template (<see cref="Workers.RemoteEngineBackend"/>).
+    /// Null or no URLs = the model runs here.
+    /// </summary>
+    public Workers.WorkerSettings? Workers { get; init; }
+
     /// <summary>KV cache budget of the serving engine, in bytes (`cyllm serve --kv-cache-bytes`).</summary>
     public long KvCacheBytes { get; init; } = 256L << 20;
 
@@ -410,6 +417,20 @@ public sealed record GatewayOptions
         if (AuthCacheTtl < TimeSpan.Zero || AuthCacheTtl > TimeSpan.FromSeconds(10))
         {
             errors.Add($"the API key cache TTL must be between 0 and 10 s (got {AuthCacheTtl.TotalSeconds} s)");
+        }
+
+        if (Workers is { Enabled: true } workers)
+        {
+            workers.Validate(errors);
+            if (ModelPaths is { Count: > 1 })
+            {
+                errors.Add("Gateway:Workers (--workers) serves one model through its workers; give one --model (the workers' model)");
+            }
+
+            if (Disaggregation is { IsRouter: true } or { Role: not CyLlm.Gateway.Disaggregation.ServeRole.Both })
+            {
+                errors.Add("Gateway:Workers (--workers) does not combine with --role or --prefill-worker/--decode-worker");
+            }
         }
 
         ValidateObservability(errors);

@@ -20,6 +20,9 @@ internal sealed class ServeRoleOptions
     private readonly Option<string[]> _decodeWorkers = new("--decode-worker") { Description = "router: a decode worker's base URL (repeatable)", AllowMultipleArgumentsPerToken = false };
     private readonly Option<string?> _workerKey = new("--worker-api-key") { Description = "router: worker-scope API key to send to the workers (visible in the process list: prefer --worker-api-key-file or CYLLM_WORKER_API_KEY)" };
     private readonly Option<string?> _workerKeyFile = new("--worker-api-key-file") { Description = "router: file holding the worker-scope API key to send to the workers (or CYLLM_WORKER_API_KEY)" };
+    private readonly Option<string[]> _workers = new("--workers") { Description = "serve the model through these remote engine workers (cyllm serve processes): comma-separated base URLs, repeatable (Gateway:Workers:Urls); the model file here is used for its tokenizer and chat template only", AllowMultipleArgumentsPerToken = false };
+    private readonly Option<double?> _workerHeartbeat = new("--worker-heartbeat") { Description = "--workers: seconds between heartbeat polls of each worker, also each poll's limit (Gateway:Workers:HeartbeatInterval; default 1)" };
+    private readonly Option<int?> _workerMisses = new("--worker-misses") { Description = "--workers: missed heartbeats in a row after which a worker is marked down (Gateway:Workers:MissedHeartbeats; default 3)" };
     private readonly Func<string, string?> _environment;
     private readonly Option<double> _heartbeat = new("--kv-heartbeat") { Description = "seconds between heartbeats on KV connections", DefaultValueFactory = _ => 1 };
     private readonly Option<bool> _fallback = new("--kv-fallback") { Description = "decode role: generate co-located when a KV transfer fails instead of returning the error" };
@@ -45,6 +48,9 @@ internal sealed class ServeRoleOptions
         command.Options.Add(_kvPort);
         command.Options.Add(_prefillWorkers);
         command.Options.Add(_decodeWorkers);
+        command.Options.Add(_workers);
+        command.Options.Add(_workerHeartbeat);
+        command.Options.Add(_workerMisses);
         command.Options.Add(_workerKey);
         command.Options.Add(_workerKeyFile);
         command.Options.Add(_heartbeat);
@@ -120,9 +126,47 @@ internal sealed class ServeRoleOptions
         return _environment(WorkerKeyVariable) is { } env && env.Trim() is { Length: > 0 } fromEnv ? fromEnv : null;
     }
 
+    /// <summary>
+    /// The remote engine workers: the typed --workers, --worker-heartbeat and --worker-misses over what the settings file
+    /// and environment configured (Gateway:Workers), and the worker API key when the configuration holds none. Validated
+    /// with the other settings by <see cref="GatewayOptions.Validate"/>.
+    /// </summary>
+    private GatewayOptions ApplyWorkers(ParseResult parse, GatewayOptions options)
+    {
+        var workers = options.Workers ?? new CyLlm.Gateway.Workers.WorkerSettings();
+        if (parse.GetValue(_workers) is { Length: > 0 } urls)
+        {
+            workers = workers with { Urls = urls };
+        }
+
+        if (parse.GetValue(_workerHeartbeat) is { } beat)
+        {
+            workers = workers with
+            {
+                HeartbeatInterval = beat > 0 && beat <= 60 ? TimeSpan.FromSeconds(beat) : throw new ArgumentException($"--worker-heartbeat {beat} must be a number of seconds above 0 and at most 60"),
+            };
+        }
+
+        if (parse.GetValue(_workerMisses) is { } misses)
+        {
+            workers = workers with { MissedHeartbeats = misses };
+        }
+
+        if (!workers.Enabled)
+        {
+            return options;
+        }
+
+        workers = workers with { ApiKey = workers.ApiKey ?? WorkerApiKey(parse) };
+        var problems = new List<string>();
+        workers.Validate(problems);
+        return problems.Count > 0 ? throw new ArgumentException(string.Join("; ", problems)) : options with { Workers = workers };
+    }
+
     /// <summary>Adds the role settings to <paramref name="options"/>; throws <see cref="ArgumentException"/> (one line) when they do not fit together.</summary>
     public GatewayOptions Apply(ParseResult parse, GatewayOptions options)
     {
+        options = ApplyWorkers(parse, options);
         var role = DisaggregationSettings.ParseRole(parse.GetValue(_role));
         string? bootstrap = parse.GetValue(_bootstrap);
         double heartbeat = parse.GetValue(_heartbeat);

@@ -8,7 +8,7 @@ namespace CyLlm.Gateway.Auth;
 /// not trusted by itself, because a reverse proxy on the same host makes every outside client look like loopback.
 /// Otherwise <c>/metrics</c> needs the <see cref="AuthScopes.Metrics"/> scope (admin keys hold it implicitly). Admin
 /// scope: the endpoints marked <see cref="RequiredScope"/>, everything under <c>/v1/admin/</c>, <c>/health/details</c>
-/// and the LoRA adapter routes. Worker scope: the disaggregation routes under <c>/internal/disaggregation</c>. Every other route (and unknown paths, so 404s do not reveal routes) needs inference.
+/// and the LoRA adapter routes. Worker scope: the disaggregation routes under <c>/internal/disaggregation</c> and the engine-worker routes under <c>/internal/workers</c>. Every other route (and unknown paths, so 404s do not reveal routes) needs inference.
 /// Every decision goes through <see cref="RouteMatch"/>, so the case or a trailing slash of the path changes nothing.
 /// </summary>
 public static class AuthPolicy
@@ -44,7 +44,7 @@ public static class AuthPolicy
             return AuthScopes.Metrics;
         }
 
-        if (RouteMatch.IsUnder(ctx, "/internal/disaggregation"))
+        if (RouteMatch.IsUnder(ctx, "/internal/disaggregation") || RouteMatch.IsUnder(ctx, Workers.WorkerRoutes.Prefix))
         {
             return AuthScopes.Worker;
         }

@@ -12,8 +12,8 @@ public static class AuthScopes
     /// <summary>Reading <c>/metrics</c> only: what a Prometheus scraper needs, without admin rights.</summary>
     public const string Metrics = "metrics";
 
-    /// <summary>The internal disaggregation routes (<c>/internal/disaggregation/*</c>) only: the key a router sends to its
-    /// prefill and decode workers (<c>--worker-api-key</c>). Those routes take raw token ids and no model name, so they
+    /// <summary>The internal disaggregation and engine-worker routes (<c>/internal/disaggregation/*</c>,
+    /// <c>/internal/workers/*</c>) only: the key a router or a gateway with <c>--workers</c> sends to its workers (<c>--worker-api-key</c>). Those routes take raw token ids and no model name, so they
     /// bypass the per-model allow-lists; an inference key must not reach them, and a worker key reaches nothing else.</summary>
     public const string Worker = "worker";
 

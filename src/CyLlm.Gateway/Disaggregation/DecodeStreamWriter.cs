@@ -25,17 +25,22 @@ public static class DecodeStreamWriter
 
     /// <param name="promptTokens">Prompt length in tokens, reported in the final line.</param>
     /// <param name="logprobs">Write each token's logprob and top logprobs (the request asked for them).</param>
-    public static async Task WriteAsync(HttpContext ctx, int promptTokens, ServingHandle handle, bool logprobs)
+    public static Task WriteAsync(HttpContext ctx, int promptTokens, ServingHandle handle, bool logprobs) =>
+        WriteAsync(ctx, promptTokens, handle.ReadAllAsync(ctx.RequestAborted), handle.Completion, logprobs);
+
+    /// <summary>The same answer for any generation: <paramref name="tokens"/> as they come, then <paramref name="completion"/>'s
+    /// final line (an engine worker streams a backend's <see cref="Hosting.GenerationStream"/> this way).</summary>
+    public static async Task WriteAsync(HttpContext ctx, int promptTokens, IAsyncEnumerable<GeneratedToken> tokens, Task<GenerationResult> completion, bool logprobs)
     {
         var ct = ctx.RequestAborted;
         try
         {
-            await foreach (var t in handle.ReadAllAsync(ct))
+            await foreach (var t in tokens.WithCancellation(ct))
             {
                 await LineAsync(ctx, TokenLine(t, logprobs));
             }
 
-            var result = await handle.Completion;
+            var result = await completion;
             await LineAsync(ctx, new DecodeStreamLine
             {
                 FinishReason = result.FinishReason.ToString().ToLowerInvariant(),

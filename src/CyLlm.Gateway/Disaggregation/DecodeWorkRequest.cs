@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 namespace CyLlm.Gateway.Disaggregation;
 
 /// <summary>
-/// Router → decode worker: receive the room's KV and generate with these sampling settings (the fields of
+/// Router → decode worker: receive the room's KV and generate with these sampling settings; gateway → engine worker
+/// (<c>/internal/workers/generate</c>, no bootstrap room): generate co-located with them (the fields of
 /// <see cref="CyLlm.Engine.Sampling.SamplingParams"/>; absent fields are neutral, so old routers still work). With
 /// <see cref="Stream"/> the worker answers NDJSON lines (<see cref="DecodeStreamLine"/>) as tokens are generated,
 /// otherwise one <see cref="DecodeWorkResponse"/> at the end.
@@ -90,6 +91,17 @@ public sealed record DecodeWorkRequest
 
     /// <summary>The response header a decode worker sets when it enforced <see cref="Grammar"/>.</summary>
     public const string GrammarHeader = "CyLlm-Grammar";
+
+    /// <summary>Engine workers only (<c>/internal/workers/generate</c>): the LoRA adapter to apply, by the name the worker
+    /// loaded it under; null for the base model. A worker without it answers 404 model_not_found.</summary>
+    [JsonPropertyName("adapter")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Adapter { get; init; }
+
+    /// <summary>Engine workers only: the request's scheduling priority (lower runs first); null = the worker's default.</summary>
+    [JsonPropertyName("priority")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Priority { get; init; }
 
     /// <summary>Answer <c>application/x-ndjson</c>, one line per token as it is generated, then a final line.</summary>
     [JsonPropertyName("stream")]

@@ -125,7 +125,7 @@ public static class DisaggregationRoutes
     /// <summary>Charges <paramref name="estimate"/> tokens to the caller's (the router's worker key's) token limits, as
     /// the public generation routes do; 429 when they do not fit. The estimate is not settled: a worker call's prompt
     /// and max_tokens are known up front, and an overcharge only errs on the side of the limit.</summary>
-    private static async Task AdmitTokensAsync(HttpContext ctx, long estimate)
+    internal static async Task AdmitTokensAsync(HttpContext ctx, long estimate)
     {
         if (ctx.RequestServices.GetService<RateLimits.RateLimiter>() is { Enabled: true } limiter)
         {
@@ -135,12 +135,12 @@ public static class DisaggregationRoutes
 
     /// <summary>The answer when a worker call ran past the total request timeout (--request-timeout), the bound every
     /// public generation route has, on the server's clock: a worker call cannot hold a sequence slot forever.</summary>
-    private static ApiError TimedOut(GatewayState state) =>
+    internal static ApiError TimedOut(GatewayState state) =>
         new(504, ErrorCodes.Timeout, $"The worker request took longer than the total request timeout of {state.Options.RequestTimeout.TotalSeconds:0.###} s. Fix: ask for fewer tokens (max_tokens), or raise --request-timeout on the worker");
 
     /// <summary>The worker's sampling settings for <paramref name="req"/>, with the co-located path's checks (token ids
     /// inside this model's vocabulary of <paramref name="vocab"/>, list sizes, ranges); each failure is a 400.</summary>
-    private static SamplingParams SamplingOf(DecodeWorkRequest req, int vocab)
+    internal static SamplingParams SamplingOf(DecodeWorkRequest req, int vocab)
     {
         SamplingMapper.CheckListSizes(req.LogitBias?.Count ?? 0, req.StopTokenIds.Length);
         foreach (var (id, _) in req.LogitBias ?? [])
@@ -199,7 +199,7 @@ public static class DisaggregationRoutes
         }
         catch (GrammarException e)
         {
-            throw ApiError.BadRequest($"the grammar cannot be compiled on this decode worker: {e.Message.TrimEnd('.')}", "grammar.source");
+            throw ApiError.BadRequest($"the grammar cannot be compiled on this worker: {e.Message.TrimEnd('.')}", "grammar.source");
         }
     }
 

@@ -1,3 +1,5 @@
+using CyLlm.Gateway.Workers;
+
 namespace CyLlm.Gateway.Disaggregation;
 
 /// <summary>
@@ -6,14 +8,15 @@ namespace CyLlm.Gateway.Disaggregation;
 /// URL (rendezvous hashing), so the same prefix goes to the same workers — whose prefix caches hold it — and adding or
 /// removing a worker moves only its share. A preferred worker that already has <see cref="SpillOver"/> more requests in
 /// flight than the least busy one gives way to the next in its order, so one hot prefix cannot pile up on one worker.
+/// The hashing and the load limit are <see cref="PrefixAffinity"/>'s, which the engine-worker pool uses too.
 /// </summary>
 public sealed class WorkerPicker
 {
     /// <summary>Tokens of the prompt that decide affinity: a prefix-cache block's worth and more (system prompts, few-shot headers).</summary>
-    public const int AffinityTokens = 256;
+    public const int AffinityTokens = PrefixAffinity.AffinityTokens;
 
     /// <summary>In-flight requests a preferred worker may have beyond the least busy before the next one takes the request.</summary>
-    public const int SpillOver = 4;
+    public const int SpillOver = PrefixAffinity.SpillOver;
 
     private readonly string[] _prefill;
     private readonly string[] _decode;
@@ -26,8 +29,8 @@ public sealed class WorkerPicker
     {
         _prefill = [.. prefillWorkers.Select(u => u.TrimEnd('/'))];
         _decode = [.. decodeWorkers.Select(u => u.TrimEnd('/'))];
-        _prefillSalt = [.. _prefill.Select(Salt)];
-        _decodeSalt = [.. _decode.Select(Salt)];
+        _prefillSalt = [.. _prefill.Select(PrefixAffinity.SaltOf)];
+        _decodeSalt = [.. _decode.Select(PrefixAffinity.SaltOf)];
         _prefillLoad = new int[_prefill.Length];
         _decodeLoad = new int[_decode.Length];
     }
@@ -35,7 +38,7 @@ public sealed class WorkerPicker
     /// <summary>The workers for <paramref name="prompt"/>; dispose the lease when the request ends (it counts the load).</summary>
     public Lease Pick(ReadOnlySpan<int> prompt)
     {
-        ulong key = Fnv(prompt[..Math.Min(prompt.Length, AffinityTokens)]);
+        ulong key = PrefixAffinity.KeyOf(prompt);
         int p = Choose(key, _prefillSalt, _prefillLoad);
         int d = Choose(key, _decodeSalt, _decodeLoad);
         Interlocked.Increment(ref _prefillLoad[p]);
@@ -46,64 +49,16 @@ public sealed class WorkerPicker
     /// <summary>Requests in flight on each prefill worker (tests, /status).</summary>
     public int PrefillLoad(int worker) => Volatile.Read(ref _prefillLoad[worker]);
 
-    // Deterministic (not HashCode): several routers, or a restarted one, send a prefix to the same worker.
-    private static ulong Salt(string url)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (char c in url)
-        {
-            h = (h ^ c) * 1099511628211UL;
-        }
-
-        return h;
-    }
-
-    /// <summary>FNV-1a over the tokens' values.</summary>
-    private static ulong Fnv(ReadOnlySpan<int> tokens)
-    {
-        ulong h = 14695981039346656037UL;
-        foreach (int t in tokens)
-        {
-            h = (h ^ (uint)t) * 1099511628211UL;
-        }
-
-        return h;
-    }
-
     /// <summary>The highest-scoring worker for <paramref name="key"/> whose load is within <see cref="SpillOver"/> of the least.</summary>
     private static int Choose(ulong key, ulong[] salts, int[] load)
     {
-        int min = int.MaxValue;
+        Span<int> now = stackalloc int[load.Length];
         for (int i = 0; i < load.Length; i++)
         {
-            min = Math.Min(min, Volatile.Read(ref load[i]));
+            now[i] = Volatile.Read(ref load[i]);
         }
 
-        int best = -1;
-        ulong bestScore = 0;
-        for (int i = 0; i < salts.Length; i++)
-        {
-            if (Volatile.Read(ref load[i]) > min + SpillOver)
-            {
-                continue;
-            }
-
-            ulong score = Mix(key ^ salts[i]);
-            if (best < 0 || score > bestScore)
-            {
-                (best, bestScore) = (i, score);
-            }
-        }
-
-        return best;
-    }
-
-    /// <summary>splitmix64's finaliser: spreads the xor of two hashes so every worker's score is independent.</summary>
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
-        return z ^ (z >> 31);
+        return PrefixAffinity.Choose(key, salts, now);
     }
 
     /// <summary>One request's workers; disposing it releases their load.</summary>

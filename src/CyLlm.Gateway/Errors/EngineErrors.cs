@@ -23,6 +23,8 @@ public static class EngineErrors
             "max_tokens"),
         ServerOverloadedException o => new ApiError(503, ErrorCodes.ServerOverloaded,
             $"{Sentence(o.Message)}. Fix: retry after the Retry-After interval, or send fewer concurrent requests"),
+        Workers.NoHealthyWorkersException w => new ApiError(503, Workers.WorkerErrors.NoHealthyWorkers,
+            $"{Sentence(w.Message)}. Fix: retry after the Retry-After interval; operators: check the workers' processes and GET /status (workers)"),
         AdapterNotFoundException a => new ApiError(404, ErrorCodes.ModelNotFound,
             $"{Sentence(a.Message)}. Fix: GET /v1/models lists the loaded adapters", "model"),
         ChatTemplateException t => new ApiError(400, ErrorCodes.InvalidRequest,

@@ -89,6 +89,9 @@ public interface IInferenceBackend : IDisposable
     /// <summary>The serving engine's snapshot (counts, KV usage, prefix cache, latency percentiles); null without one.</summary>
     CyLlm.Engine.Scheduling.ServingStatus? Status => null;
 
+    /// <summary>The remote engine workers behind this model and their heartbeat state; null when it runs in this process.</summary>
+    IReadOnlyList<Workers.WorkerStatus>? Workers => null;
+
     void LoadAdapter(string name, string path) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This server does not load LoRA adapters. Fix: run cyllm serve with continuous batching");
 
     Task UnloadAdapterAsync(string name) => throw new ApiError(400, Errors.ErrorCodes.InvalidRequest, "This server does not load LoRA adapters. Fix: run cyllm serve with continuous batching");

@@ -17,11 +17,11 @@ public sealed class ModelHost : IDisposable
         {
             try
             {
-                var b = options.BackendFactory?.Invoke() ?? new EngineBackend(
+                var b = options.BackendFactory?.Invoke() ?? (options.Workers is { Enabled: true } workers ? Remote(options, workers, log) : new EngineBackend(
                     InferenceEngine.Load(options.ModelPath!, options.TokenizerPath, new EngineOptions { Threads = options.Threads, ContextTokens = options.ContextTokens, ChatTemplate = options.ChatTemplate }),
                     ModelId,
                     serving: options.ContinuousBatching ? ServingOptionsOf(options) : null,
-                    maxWaiting: options.MaxQueue);
+                    maxWaiting: options.MaxQueue));
                 _backend = b;
                 log.LogInformation("model {Model} ready, context {Context} tokens", b.ModelId, b.ContextTokens);
                 return b;
@@ -33,6 +33,18 @@ public sealed class ModelHost : IDisposable
             }
         });
     }
+
+    /// <summary>The model through remote engine workers: loaded here for its tokenizer and chat template only, without the
+    /// serving engine, so no KV cache is allocated (the single-stream session is created on a generation, which never runs here).</summary>
+    private IInferenceBackend Remote(GatewayOptions options, Workers.WorkerSettings workers, ILogger log) => new Workers.RemoteEngineBackend(
+        new EngineBackend(
+            InferenceEngine.Load(options.ModelPath!, options.TokenizerPath, new EngineOptions { Threads = 1, ContextTokens = options.ContextTokens, ChatTemplate = options.ChatTemplate }),
+            ModelId),
+        workers,
+        options.RequestTimeout,
+        options.Time,
+        log,
+        tenantPriorities: options.TenantDefaultPriorities);
 
     /// <summary>The serving engine's sizing and admission limits from the gateway's settings (its waiting queue is
     /// the only one: --max-queue bounds it in requests, MaxQueueTokens in prompt tokens).</summary>

@@ -15,7 +15,9 @@ namespace CyLlm.Gateway.Endpoints.Status;
 /// sliding window (seconds). Prometheus has the same instruments as histograms; this is the quick look.
 /// Shape: <c>{ model, engine, models: [{ model, engine }] }</c> — the top-level pair is the default model (kept for
 /// clients written before several base models), <c>models</c> lists every base model, default first, with
-/// <c>engine</c> null while that model loads. <c>?model=ID</c> answers <c>{ model, engine }</c> for one base model.
+/// <c>engine</c> null while that model loads. A model served by remote engine workers (<c>--workers</c>) adds
+/// <c>workers: [{ url, state, in_flight, queue, last_heartbeat, consecutive_misses, last_error, adapters }]</c> and its
+/// <c>engine</c> adds up the live workers' engines. <c>?model=ID</c> answers <c>{ model, engine }</c> for one base model.
 /// </summary>
 public static class StatusRoutes
 {
@@ -35,7 +37,7 @@ public static class StatusRoutes
 
                 var host = ServedModels.Require(state, id);
                 var one = ServedModels.RequireBackend(host);
-                return JsonResults.Ok(new StatusEntry(one.ModelId, RequireStatus(one)));
+                return JsonResults.Ok(new StatusEntry(one.ModelId, RequireStatus(one), one.Workers));
             }
 
             var backend = state.RequireBackend();
@@ -43,10 +45,10 @@ public static class StatusRoutes
             var models = new List<StatusEntry>(state.Models.Count);
             foreach (var host in state.Models)
             {
-                models.Add(host.Backend is { } b ? new StatusEntry(b.ModelId, b.Status) : new StatusEntry(host.ModelId, null));
+                models.Add(host.Backend is { } b ? new StatusEntry(b.ModelId, b.Status, b.Workers) : new StatusEntry(host.ModelId, null));
             }
 
-            return JsonResults.Ok(new StatusResponse(backend.ModelId, status, models));
+            return JsonResults.Ok(new StatusResponse(backend.ModelId, status, models, backend.Workers));
         });
         return app;
     }
