@@ -11,6 +11,8 @@ public sealed class ServeRoleTests
     [InlineData("--role prefill --bootstrap 127.0.0.1:7100 --kv-port 70000", "--kv-port 70000")]
     [InlineData("--role decode --bootstrap 127.0.0.1:7100 --decode-worker http://127.0.0.1:1", "for the router")]
     [InlineData("--role decode --bootstrap 127.0.0.1:7100 --kv-secret-file /nonexistent/kv.secret", "--kv-secret-file /nonexistent/kv.secret")]
+    [InlineData("--role decode --bootstrap redis", "--bootstrap redis needs --redis")]
+    [InlineData("--role prefill --bootstrap redis://127.0.0.1:6390/x", "--bootstrap: the path of a Redis URL is the database number")]
     public void Inconsistent_role_settings_are_one_error_line(string flags, string fragment)
     {
         var r = CliProcess.Run(["serve", "--model", CliProcess.Shared("stories260K.gguf"), .. flags.Split(' ')]);
