@@ -47,6 +47,8 @@ public sealed class ServeRoleTests
     [InlineData("--max-batch-tokens lots", "Gateway:MaxBatchTokens (--max-batch-tokens) (command line) must be a whole number (got 'lots')")]
     [InlineData("--max-running 8 --max-batch-tokens 4", "Gateway:MaxBatchTokens: --max-batch-tokens must be at least --max-running (8)")]
     [InlineData("--kv-cache-bytes -1", "Gateway:KvCacheBytes: --kv-cache-bytes must be positive (got -1)")]
+    [InlineData("--fine-tune-lease 0", "Gateway:FineTuneLeaseDuration: --fine-tune-lease must be 1 to 86400 seconds (got 0)")]
+    [InlineData("--fine-tune-lease 100000", "Gateway:FineTuneLeaseDuration: --fine-tune-lease must be 1 to 86400 seconds (got 100000)")]
     [InlineData("--max-model-len -2", "Gateway:ContextTokens: --context must be 0 (the model's) or positive (got -2)")]
     public void Bad_engine_sizing_flags_stop_the_start_naming_the_flag(string flags, string expected)
     {

@@ -39,6 +39,7 @@ internal static class ServeCommand
         var skipHealth = new Option<bool>("--skip-health-check") { Description = "start even if the start-up health check (database, disk, model file hashes) fails" };
         var maxUpload = new Option<long>("--max-upload-bytes") { Description = "largest file upload (POST /v1/files) in bytes", DefaultValueFactory = _ => 512L << 20 };
         var batchLease = new Option<double>("--batch-lease") { Description = "seconds after a crash before another worker resumes a running batch", DefaultValueFactory = _ => 30 };
+        var fineTuneLease = new Option<double>("--fine-tune-lease") { Description = "seconds after a crash before another replica resumes a running fine-tuning job from its last checkpoint (1 to 86400)", DefaultValueFactory = _ => 30 };
         var fileStorage = new Option<string?>("--file-storage") { Description = "where file contents (uploads, batch outputs) go: store (in the store, shared by every replica; the default with PostgreSQL) or local (DATA_DIR/files; the default with SQLite)" };
         var kvType = KvTypeOption.Create();
         var roles = new ServeRoleOptions(); // --role prefill|decode|both and the disaggregation options (issue 7)
@@ -55,7 +56,7 @@ internal static class ServeCommand
         {
             config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
             noAuth, noConsole, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
-            skipHealth, maxUpload, batchLease, fileStorage,
+            skipHealth, maxUpload, batchLease, fineTuneLease, fileStorage,
             model, tokenizer, threads, context, chatTemplate, store, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
         roles.AddTo(cmd);
@@ -83,13 +84,14 @@ internal static class ServeCommand
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(dataDir)),
                 MaxUploadBytes = parse.GetValue(maxUpload),
                 BatchLeaseDuration = TimeSpan.FromSeconds(parse.GetValue(batchLease)),
+                FineTuneLeaseDuration = SafeSeconds(parse.GetValue(fineTuneLease)),
                 AuthDisabled = parse.GetValue(noAuth),
                 KvCacheType = KvTypeOption.Parse(parse.GetValue(kvType)),
             };
             if (ServeSettings.Load(parse, options, config,
                 [(port, "Gateway:Port"), (host, "Gateway:Host"), (maxQueue, "Gateway:MaxQueue"), (modelId, "Gateway:ModelId"), (threads, "Gateway:Threads"),
                  (context, "Gateway:ContextTokens"), (requestTimeout, "Gateway:RequestTimeout"), (queueTimeout, "Gateway:QueueTimeout"),
-                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (fileStorage, "Gateway:FileStorage"), (noAuth, "Gateway:AuthDisabled"),
+                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (fineTuneLease, "Gateway:FineTuneLeaseDuration"), (fileStorage, "Gateway:FileStorage"), (noAuth, "Gateway:AuthDisabled"),
                  (redis, "Gateway:RateLimits:Redis"), (inferenceTimeout, "Gateway:InferenceTimeout"), (streamIdleTimeout, "Gateway:StreamIdleTimeout"),
                  (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint"),
                  (maxRunning, "Gateway:MaxRunning"), (maxBatchTokens, "Gateway:MaxBatchTokens"), (kvCacheBytes, "Gateway:KvCacheBytes"), (maxQueueTokens, "Gateway:MaxQueueTokens")], typedModels) is not { } layered)
@@ -157,4 +159,8 @@ internal static class ServeCommand
         }));
         return cmd;
     }
+
+    /// <summary>Seconds as a span for validation to judge; NaN and values beyond TimeSpan become out-of-range spans, not a crash.</summary>
+    private static TimeSpan SafeSeconds(double seconds) =>
+        double.IsNaN(seconds) || seconds <= 0 ? TimeSpan.Zero : seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
 }
