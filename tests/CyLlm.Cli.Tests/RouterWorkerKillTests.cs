@@ -18,12 +18,19 @@ public sealed class RouterWorkerKillTests(ITestOutputHelper log)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
-    [Theory]
-    [InlineData("decode")]
-    [InlineData("prefill")]
-    public async Task Killing_a_worker_mid_flight_answers_every_request_within_10_s_and_the_survivors_keep_serving(string victimRole)
+    [SkippableTheory]
+    [InlineData("decode", "tcp")]
+    [InlineData("prefill", "tcp")]
+    [InlineData("decode", "redis")]
+    [InlineData("prefill", "redis")]
+    public async Task Killing_a_worker_mid_flight_answers_every_request_within_10_s_and_the_survivors_keep_serving(string victimRole, string registry)
     {
-        string bootstrap = $"127.0.0.1:{FreePort()}";
+        // The router's TCP registry, or the workers' shared one in Redis (--bootstrap redis://..., no router hosts it);
+        // Redis from CYLLM_TEST_REDIS (HOST:PORT), under CI=true the .ci/services.sh one, else skipped.
+        string? redis = Environment.GetEnvironmentVariable("CYLLM_TEST_REDIS") is { Length: > 0 } r ? r
+            : string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1:6390" : null;
+        Skip.If(registry == "redis" && redis is null, "CYLLM_TEST_REDIS is not set (bash .ci/services.sh starts one on 127.0.0.1:6390)");
+        string bootstrap = registry == "redis" ? $"redis://{redis}" : $"127.0.0.1:{FreePort()}";
         string model = CliProcess.Shared("stories260K.gguf");
         string[] common = ["--model", model, "--threads", "1", "--data-dir"];
         var workers = new List<ServeProcess>();

@@ -33,6 +33,11 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
     private readonly string _prefix;
     private readonly ILogger _log;
 
+    // Rooms whose bad entry was logged: the decode side polls a room every few ms until its bootstrap timeout, and one
+    // line per room says it all. Bounded: cleared when full (a flood of bad rooms then logs again, rarely).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<RoomId, byte> _reported = new();
+    private const int MaxReported = 4096;
+
     public RedisBootstrapRegistry(IConnectionMultiplexer redis, TimeSpan ttl, string prefix = DefaultPrefix, ILogger? log = null, bool ownsConnection = false)
     {
         ArgumentNullException.ThrowIfNull(redis);
@@ -80,7 +85,7 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
         }
         catch (IOException ex) when (ex.InnerException is RedisServerException { Message: var m } && m.StartsWith("WRONGTYPE", StringComparison.Ordinal))
         {
-            _log.LogWarning("bootstrap registry: {Key} holds a value that is not a string; ignored ({Room})", KeyOf(room), room);
+            Report(room, "holds a value that is not a string");
             return null;
         }
 
@@ -96,7 +101,7 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
         byte[]? raw = value;
         if (raw is null || raw.Length == 0 || raw.Length > MaxValueBytes)
         {
-            _log.LogWarning("bootstrap registry: {Key} holds {Bytes} bytes, not a host:port; ignored ({Room})", KeyOf(room), raw?.Length ?? 0, room);
+            Report(room, $"holds {raw?.Length ?? 0} bytes, not a host:port");
             return null;
         }
 
@@ -107,7 +112,7 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
         }
         catch (ArgumentException)
         {
-            _log.LogWarning("bootstrap registry: {Key} is not UTF-8; ignored ({Room})", KeyOf(room), room);
+            Report(room, "is not UTF-8");
             return null;
         }
 
@@ -124,8 +129,22 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
         catch (FormatException ex)
         {
             // The value is shown: it is an address-sized string (checked above) and the operator needs to see it.
-            _log.LogWarning("bootstrap registry: {Key} holds a malformed address ({Problem}); ignored ({Room})", KeyOf(room), ex.Message, room);
+            Report(room, $"holds a malformed address ({ex.Message})");
             return null;
+        }
+    }
+
+    /// <summary>One warning per room for a bad entry (the lookup that meets it is repeated until the room times out).</summary>
+    private void Report(RoomId room, string problem)
+    {
+        if (_reported.Count >= MaxReported)
+        {
+            _reported.Clear();
+        }
+
+        if (_reported.TryAdd(room, 0))
+        {
+            _log.LogWarning("bootstrap registry: {Key} {Problem}; ignored, the room is treated as not registered ({Room})", KeyOf(room), problem, room);
         }
     }
 
