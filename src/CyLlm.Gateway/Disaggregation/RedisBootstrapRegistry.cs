@@ -28,7 +28,9 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
     // "host:port" with a DNS name of at most 253 bytes: the TCP registry's own limit (BootstrapMessage.MaxHostBytes) plus ":65535".
     private const int MaxValueBytes = BootstrapMessage.MaxHostBytes + 6;
 
-    private readonly IConnectionMultiplexer _redis;
+    // The connection as it is being made: a worker creates the registry on its first request, which must not block a
+    // thread while Redis is slow or down (the multiplexer keeps reconnecting in the background after its first try).
+    private readonly Task<IConnectionMultiplexer> _redis;
     private readonly bool _ownsConnection;
     private readonly string _prefix;
     private readonly ILogger _log;
@@ -39,8 +41,12 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
     private const int MaxReported = 4096;
 
     public RedisBootstrapRegistry(IConnectionMultiplexer redis, TimeSpan ttl, string prefix = DefaultPrefix, ILogger? log = null, bool ownsConnection = false)
+        : this(Task.FromResult(redis ?? throw new ArgumentNullException(nameof(redis))), ttl, prefix, log, ownsConnection)
     {
-        ArgumentNullException.ThrowIfNull(redis);
+    }
+
+    private RedisBootstrapRegistry(Task<IConnectionMultiplexer> redis, TimeSpan ttl, string prefix, ILogger? log, bool ownsConnection)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
         _redis = redis;
         Ttl = ttl;
@@ -49,6 +55,9 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
         _ownsConnection = ownsConnection;
     }
 
+    /// <summary>Longest wait for one Redis command, a (re)connection included; then the room fails with an <see cref="IOException"/>.</summary>
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a registration lives unless unregistered first.</summary>
     public TimeSpan Ttl { get; }
 
@@ -56,9 +65,19 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
     /// Redis is down: registrations and lookups then fail with <see cref="IOException"/> until it comes up.</summary>
     public static RedisBootstrapRegistry Connect(string address, TimeSpan ttl, string prefix = DefaultPrefix, ILogger? log = null)
     {
-        var config = RedisRateLimitStore.Configure(address);
-        return new RedisBootstrapRegistry(ConnectionMultiplexer.Connect(config), ttl, prefix, log, ownsConnection: true);
+        var config = RedisAddress.Parse(address);
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = (int)CommandTimeout.TotalMilliseconds;
+        config.SyncTimeout = (int)CommandTimeout.TotalMilliseconds;
+        config.AsyncTimeout = (int)CommandTimeout.TotalMilliseconds;
+        // Unlike the rate limiter (which must answer at once and fails open or closed), a room can wait a moment: commands
+        // issued while the connection is still being made (the worker's first request) or re-made are queued until it is
+        // up or CommandTimeout passes, instead of failing the room at once.
+        config.BacklogPolicy = BacklogPolicy.Default;
+        return new RedisBootstrapRegistry(ConnectAsync(config), ttl, prefix, log, ownsConnection: true);
     }
+
+    private static async Task<IConnectionMultiplexer> ConnectAsync(ConfigurationOptions config) => await ConnectionMultiplexer.ConnectAsync(config);
 
     /// <summary>The key of <paramref name="room"/> (tests write hostile values there).</summary>
     public string KeyOf(RoomId room) => _prefix + room.Value.ToString("x16", CultureInfo.InvariantCulture);
@@ -152,7 +171,8 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
     {
         try
         {
-            return await call(_redis.GetDatabase());
+            var redis = await _redis.WaitAsync(CommandTimeout);
+            return await call(redis.GetDatabase());
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -164,7 +184,7 @@ public sealed class RedisBootstrapRegistry : IBootstrapRegistry, IDisposable
     {
         if (_ownsConnection)
         {
-            _redis.Dispose();
+            _ = _redis.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
 }

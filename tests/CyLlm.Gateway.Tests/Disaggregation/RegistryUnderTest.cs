@@ -15,6 +15,7 @@ namespace CyLlm.Gateway.Tests.Disaggregation;
 internal sealed class RegistryUnderTest : IAsyncDisposable
 {
     private readonly List<IDisposable> _owned = [];
+    private string? _prefix;
 
     private RegistryUnderTest(IBootstrapRegistry writer, IBootstrapRegistry reader)
     {
@@ -66,7 +67,7 @@ internal sealed class RegistryUnderTest : IAsyncDisposable
                 var log = logs.CreateLogger("registry");
                 var w = new RedisBootstrapRegistry(redis, ttl ?? TimeSpan.FromSeconds(60), prefix, log);
                 var r = new RedisBootstrapRegistry(redis, ttl ?? TimeSpan.FromSeconds(60), prefix, log);
-                var result = new RegistryUnderTest(w, r) { Redis = redis, Logs = logs };
+                var result = new RegistryUnderTest(w, r) { Redis = redis, Logs = logs, _prefix = prefix };
                 result._owned.Add(redis);
                 return result;
         }
@@ -82,13 +83,21 @@ internal sealed class RegistryUnderTest : IAsyncDisposable
     /// <summary>The Redis registry's log lines (null for the other kinds).</summary>
     public CapturingLoggerProvider? Logs { get; private init; }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (Redis is not null && _prefix is not null)
+        {
+            // Hostile entries are written without a TTL: leave nothing behind in the shared test Redis.
+            var keys = Redis.GetServers()[0].Keys(pattern: _prefix + "*").ToArray();
+            if (keys.Length > 0)
+            {
+                await Redis.GetDatabase().KeyDeleteAsync(keys);
+            }
+        }
+
         foreach (var d in _owned)
         {
             d.Dispose();
         }
-
-        return ValueTask.CompletedTask;
     }
 }
