@@ -119,6 +119,7 @@ public sealed class GatewayApp : IAsyncDisposable
             var first = models.Count > 1 ? options with { ModelPath = models[0].Path, ModelId = models[0].Id, ModelPaths = null } : options;
             var model = new ModelHost(first, logs.CreateLogger("CyLlm.Gateway.Model"));
             var state = new GatewayState(options, model, storeHost);
+            state.FineTunedAdapters = new FineTunedAdapters(state, logs.CreateLogger("CyLlm.Gateway.FineTuning"));
             for (int i = 1; i < models.Count; i++)
             {
                 state.AddModel(new ModelHost(options with { ModelPath = models[i].Path, ModelId = models[i].Id, ModelPaths = null, BackendFactory = null }, logs.CreateLogger("CyLlm.Gateway.Model")));

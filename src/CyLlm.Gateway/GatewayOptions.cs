@@ -161,6 +161,10 @@ public sealed record GatewayOptions
     /// <summary>Lease of the batch worker on a running batch; after a crash another process (or the restarted one) resumes it this long after the last heartbeat.</summary>
     public TimeSpan BatchLeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Lease of the fine-tuning worker on a running job (--fine-tune-lease): after a crash another replica (or
+    /// the restarted one) resumes the job from its last checkpoint this long after the last heartbeat.</summary>
+    public TimeSpan FineTuneLeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the batch worker looks for queued or interrupted batches when nothing woke it.</summary>
     public TimeSpan BatchPollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -382,6 +386,11 @@ public sealed record GatewayOptions
         if (MaxUploadBytes < 1024 || IdempotencyKeyTtl <= TimeSpan.Zero || BatchLeaseDuration < TimeSpan.FromSeconds(1) || BatchPollInterval <= TimeSpan.Zero)
         {
             errors.Add("max upload bytes must be at least 1024; idempotency key TTL and batch poll interval positive; batch lease at least 1 s");
+        }
+
+        if (FineTuneLeaseDuration < TimeSpan.FromSeconds(1) || FineTuneLeaseDuration > TimeSpan.FromDays(1))
+        {
+            errors.Add($"--fine-tune-lease must be 1 to 86400 seconds (got {FineTuneLeaseDuration.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
         }
 
         if (BatchConcurrency is < 1 or > CyLlm.Jobs.Batches.BatchRunnerOptions.MaxConcurrentLinesLimit)

@@ -11,6 +11,8 @@ public sealed class ServeRoleTests
     [InlineData("--role prefill --bootstrap 127.0.0.1:7100 --kv-port 70000", "--kv-port 70000")]
     [InlineData("--role decode --bootstrap 127.0.0.1:7100 --decode-worker http://127.0.0.1:1", "for the router")]
     [InlineData("--role decode --bootstrap 127.0.0.1:7100 --kv-secret-file /nonexistent/kv.secret", "--kv-secret-file /nonexistent/kv.secret")]
+    [InlineData("--role decode --bootstrap redis", "--bootstrap redis needs --redis")]
+    [InlineData("--role prefill --bootstrap redis://127.0.0.1:6390/x", "--bootstrap: the path of a Redis URL is the database number")]
     public void Inconsistent_role_settings_are_one_error_line(string flags, string fragment)
     {
         var r = CliProcess.Run(["serve", "--model", CliProcess.Shared("stories260K.gguf"), .. flags.Split(' ')]);
@@ -45,6 +47,8 @@ public sealed class ServeRoleTests
     [InlineData("--max-batch-tokens lots", "Gateway:MaxBatchTokens (--max-batch-tokens) (command line) must be a whole number (got 'lots')")]
     [InlineData("--max-running 8 --max-batch-tokens 4", "Gateway:MaxBatchTokens: --max-batch-tokens must be at least --max-running (8)")]
     [InlineData("--kv-cache-bytes -1", "Gateway:KvCacheBytes: --kv-cache-bytes must be positive (got -1)")]
+    [InlineData("--fine-tune-lease 0", "Gateway:FineTuneLeaseDuration: --fine-tune-lease must be 1 to 86400 seconds (got 0)")]
+    [InlineData("--fine-tune-lease 100000", "Gateway:FineTuneLeaseDuration: --fine-tune-lease must be 1 to 86400 seconds (got 100000)")]
     [InlineData("--max-model-len -2", "Gateway:ContextTokens: --context must be 0 (the model's) or positive (got -2)")]
     public void Bad_engine_sizing_flags_stop_the_start_naming_the_flag(string flags, string expected)
     {

@@ -160,19 +160,12 @@ public sealed class SharedFilesReplicaTests(ITestOutputHelper log) : IAsyncLifet
     [Fact]
     public async Task A_fine_tuning_job_whose_replica_is_killed_resumes_on_the_other_from_its_last_checkpoint()
     {
-        using var a = Replica(Scratch("a"));
+        using var a = Replica(Scratch("a"), "--fine-tune-lease", "5");
         await a.WaitReadyAsync();
-        using var b = Replica(Scratch("b"));
+        using var b = Replica(Scratch("b"), "--fine-tune-lease", "5");
         await b.WaitReadyAsync();
 
-        // The dataset of the end-to-end adapter test: the assistant always answers the same sentence.
-        var jsonl = new StringBuilder();
-        foreach (string p in (string[])["Tell me a story.", "What did the dog do?", "Where is Lily?", "Who is happy?", "What is red?", "Can you sing?", "Where do birds live?", "What is big?", "Why is the sky blue?", "Who likes cake?"])
-        {
-            jsonl.AppendLine(JsonSerializer.Serialize(new { messages = new[] { new { role = "user", content = p }, new { role = "assistant", content = "The cat sat on the mat." } } }));
-        }
-
-        string fileId = await UploadAsync(a.Http, "fine-tune", "train.jsonl", Encoding.UTF8.GetBytes(jsonl.ToString()));
+        string fileId = await UploadAsync(a.Http, "fine-tune", "train.jsonl", Encoding.UTF8.GetBytes(CatDataset()));
         // 10 rows, batch 2, 60 epochs: 300 steps, a checkpoint every 50.
         using var create = await a.Http.PostAsync("/v1/fine_tuning/jobs", Json(JsonSerializer.Serialize(new
         {
@@ -213,7 +206,7 @@ public sealed class SharedFilesReplicaTests(ITestOutputHelper log) : IAsyncLifet
             Assert.Equal("running", (await ReadAsync(state)).GetProperty("status").GetString());
         }
 
-        // The lease (30 s) lapses, the survivor takes the job and resumes from the newest checkpoint recorded.
+        // The lease (--fine-tune-lease 5 s) lapses, the survivor takes the job and resumes from the newest checkpoint recorded.
         long last = (await _db.ScalarAsync<long?>("SELECT max(step) FROM checkpoints WHERE task_id = @id", ("id", job))) ?? 0;
         log.WriteLine($"killed replica {(victim == a ? "A" : "B")} (pid {ownerPid}) after the checkpoint of step {last}");
         JsonElement final;
@@ -282,6 +275,100 @@ public sealed class SharedFilesReplicaTests(ITestOutputHelper log) : IAsyncLifet
 
         using var gone = await a.Http.GetAsync($"/v1/files/{id}/content");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_fine_tuned_adapter_finished_on_one_replica_answers_on_the_other_with_the_same_greedy_output()
+    {
+        string dirA = Scratch("a"), dirB = Scratch("b");
+        using var a = Replica(dirA, "--fine-tune-lease", "5");
+        await a.WaitReadyAsync();
+        using var b = Replica(dirB, "--fine-tune-lease", "5");
+        await b.WaitReadyAsync();
+
+        string fileId = await UploadAsync(a.Http, "fine-tune", "train.jsonl", Encoding.UTF8.GetBytes(CatDataset()));
+        // 10 rows, batch 2, 10 epochs: 50 steps, seconds on stories260K.
+        using var create = await a.Http.PostAsync("/v1/fine_tuning/jobs", Json(JsonSerializer.Serialize(new
+        {
+            model = "stories260K",
+            training_file = fileId,
+            suffix = "cat",
+            seed = 3,
+            hyperparameters = new { n_epochs = 10, batch_size = 2, learning_rate_multiplier = 5 },
+            lora = new { rank = 8, alpha = 16, target_modules = new[] { "q", "k", "v", "o" } },
+        })));
+        string job = (await ReadAsync(create)).GetProperty("id").GetString()!;
+
+        // While it runs, its lease is --fine-tune-lease long (5 s, not the default 30 s), whichever replica holds it.
+        long? leaseMs = null;
+        JsonElement final;
+        var until = DateTime.UtcNow.AddSeconds(300);
+        while (true)
+        {
+            leaseMs ??= await _db.ScalarAsync<long?>("SELECT expires_at - heartbeat_at FROM leases WHERE task_id = @id", ("id", job));
+            using var res = await a.Http.GetAsync($"/v1/fine_tuning/jobs/{job}");
+            final = await ReadAsync(res);
+            if (final.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < until, "the job did not finish: " + a.Output + b.Output);
+            await Task.Delay(50);
+        }
+
+        Assert.True(final.GetProperty("status").GetString() == "succeeded", final.ToString());
+        Assert.Equal(5000, leaseMs);
+
+        string model = final.GetProperty("fine_tuned_model").GetString()!;
+        // The replica that trained it exported the adapter into its own data folder; the other has none of it yet.
+        bool onA = Directory.Exists(Path.Combine(dirA, "fine_tuning", job, "output", "adapter"));
+        var (trainer, trainerDir, other, otherDir) = onA ? (a, dirA, b, dirB) : (b, dirB, a, dirA);
+        Assert.True(Directory.Exists(Path.Combine(trainerDir, "fine_tuning", job, "output", "adapter")), "no replica exported the adapter");
+        Assert.False(Directory.Exists(Path.Combine(otherDir, "cache", "adapters", job)));
+        Assert.Equal(2L, await _db.ScalarAsync<long>("SELECT count(*) FROM blobs WHERE id LIKE @p", ("p", $"ftadapter-{job}-%")));
+
+        // Several requests at once on the replica that does not hold it: one fetch from the store, every request answered.
+        string chat = JsonSerializer.Serialize(new { model, messages = new[] { new { role = "user", content = "Where is Lily?" } }, max_tokens = 12, temperature = 0 });
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var res = await other.Http.PostAsync("/v1/chat/completions", Json(chat));
+            return (await ReadAsync(res)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
+        }));
+        using var reference = await trainer.Http.PostAsync("/v1/chat/completions", Json(chat));
+        string? expected = (await ReadAsync(reference)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
+        Assert.All(answers, text => Assert.Equal(expected, text));
+        Assert.True(File.Exists(Path.Combine(otherDir, "cache", "adapters", job, "adapter", "adapter_model.safetensors")));
+        using (var models = await other.Http.GetAsync("/v1/models"))
+        {
+            Assert.Contains(model, await models.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The adapter changes the output: the base model answers otherwise, so the equality above is the adapter's.
+        string baseChat = JsonSerializer.Serialize(new { model = "stories260K", messages = new[] { new { role = "user", content = "Where is Lily?" } }, max_tokens = 12, temperature = 0 });
+        using var baseline = await other.Http.PostAsync("/v1/chat/completions", Json(baseChat));
+        Assert.NotEqual(expected, (await ReadAsync(baseline)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+
+        // A third replica started afterwards lists it from the start (its start-up restore fetches it).
+        string dirC = Scratch("c");
+        using var c = Replica(dirC);
+        await c.WaitReadyAsync();
+        using (var models = await c.Http.GetAsync("/v1/models"))
+        {
+            Assert.Contains(model, await models.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    private static string CatDataset()
+    {
+        // The dataset of the end-to-end adapter test: the assistant always answers the same sentence.
+        var jsonl = new StringBuilder();
+        foreach (string p in (string[])["Tell me a story.", "What did the dog do?", "Where is Lily?", "Who is happy?", "What is red?", "Can you sing?", "Where do birds live?", "What is big?", "Why is the sky blue?", "Who likes cake?"])
+        {
+            jsonl.AppendLine(JsonSerializer.Serialize(new { messages = new[] { new { role = "user", content = p }, new { role = "assistant", content = "The cat sat on the mat." } } }));
+        }
+
+        return jsonl.ToString();
     }
 
     private ServeProcess Replica(string dataDir, params string[] extra) =>

@@ -39,6 +39,7 @@ internal static class ServeCommand
         var skipHealth = new Option<bool>("--skip-health-check") { Description = "start even if the start-up health check (database, disk, model file hashes) fails" };
         var maxUpload = new Option<long>("--max-upload-bytes") { Description = "largest file upload (POST /v1/files) in bytes", DefaultValueFactory = _ => 512L << 20 };
         var batchLease = new Option<double>("--batch-lease") { Description = "seconds after a crash before another worker resumes a running batch", DefaultValueFactory = _ => 30 };
+        var fineTuneLease = new Option<double>("--fine-tune-lease") { Description = "seconds after a crash before another replica resumes a running fine-tuning job from its last checkpoint (1 to 86400)", DefaultValueFactory = _ => 30 };
         var fileStorage = new Option<string?>("--file-storage") { Description = "where file contents (uploads, batch outputs) go: store (in the store, shared by every replica; the default with PostgreSQL), s3 (the --s3-location bucket; the default when it is given) or local (DATA_DIR/files; the default with SQLite)" };
         var s3Location = new Option<string?>("--s3-location") { Description = "s3://BUCKET[/PREFIX] for file contents in an S3-compatible bucket; credentials, region and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and AWS_ENDPOINT_URL_S3" };
         var kvType = KvTypeOption.Create();
@@ -56,7 +57,7 @@ internal static class ServeCommand
         {
             config, redis, inferenceTimeout, streamIdleTimeout, logFormat, otlp,
             noAuth, noConsole, kvType, maxRunning, maxBatchTokens, kvCacheBytes, maxQueueTokens,
-            skipHealth, maxUpload, batchLease, fileStorage, s3Location,
+            skipHealth, maxUpload, batchLease, fineTuneLease, fileStorage, s3Location,
             model, tokenizer, threads, context, chatTemplate, store, host, port, maxQueue, modelId, requestTimeout, queueTimeout, maxBody, dataDir,
         };
         roles.AddTo(cmd);
@@ -84,13 +85,14 @@ internal static class ServeCommand
                 DataDirectory = DataDirectory.Resolve(parse.GetValue(dataDir)),
                 MaxUploadBytes = parse.GetValue(maxUpload),
                 BatchLeaseDuration = TimeSpan.FromSeconds(parse.GetValue(batchLease)),
+                FineTuneLeaseDuration = SafeSeconds(parse.GetValue(fineTuneLease)),
                 AuthDisabled = parse.GetValue(noAuth),
                 KvCacheType = KvTypeOption.Parse(parse.GetValue(kvType)),
             };
             if (ServeSettings.Load(parse, options, config,
                 [(port, "Gateway:Port"), (host, "Gateway:Host"), (maxQueue, "Gateway:MaxQueue"), (modelId, "Gateway:ModelId"), (threads, "Gateway:Threads"),
                  (context, "Gateway:ContextTokens"), (requestTimeout, "Gateway:RequestTimeout"), (queueTimeout, "Gateway:QueueTimeout"),
-                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (fileStorage, "Gateway:FileStorage"), (s3Location, "Gateway:S3Location"), (noAuth, "Gateway:AuthDisabled"),
+                 (maxBody, "Gateway:MaxBodyBytes"), (maxUpload, "Gateway:MaxUploadBytes"), (batchLease, "Gateway:BatchLeaseDuration"), (fineTuneLease, "Gateway:FineTuneLeaseDuration"), (fileStorage, "Gateway:FileStorage"), (s3Location, "Gateway:S3Location"), (noAuth, "Gateway:AuthDisabled"),
                  (redis, "Gateway:RateLimits:Redis"), (inferenceTimeout, "Gateway:InferenceTimeout"), (streamIdleTimeout, "Gateway:StreamIdleTimeout"),
                  (logFormat, "Gateway:LogFormat"), (otlp, "Gateway:OtlpEndpoint"),
                  (maxRunning, "Gateway:MaxRunning"), (maxBatchTokens, "Gateway:MaxBatchTokens"), (kvCacheBytes, "Gateway:KvCacheBytes"), (maxQueueTokens, "Gateway:MaxQueueTokens")], typedModels) is not { } layered)
@@ -158,4 +160,8 @@ internal static class ServeCommand
         }));
         return cmd;
     }
+
+    /// <summary>Seconds as a span for validation to judge; NaN and values beyond TimeSpan become out-of-range spans, not a crash.</summary>
+    private static TimeSpan SafeSeconds(double seconds) =>
+        double.IsNaN(seconds) || seconds <= 0 ? TimeSpan.Zero : seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
 }

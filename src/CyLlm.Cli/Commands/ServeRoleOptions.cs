@@ -13,7 +13,7 @@ namespace CyLlm.Cli.Commands;
 internal sealed class ServeRoleOptions
 {
     private readonly Option<string> _role = new("--role") { Description = "prefill | decode | both (co-located, or the router when --prefill-worker/--decode-worker are given)", DefaultValueFactory = _ => "both" };
-    private readonly Option<string?> _bootstrap = new("--bootstrap") { Description = "bootstrap registry HOST:PORT: workers connect to it, a router listens on it" };
+    private readonly Option<string?> _bootstrap = new("--bootstrap") { Description = "bootstrap registry: HOST:PORT (workers connect to it, a router listens on it), redis://HOST:PORT or rediss://... (shared in Redis: several routers, none hosts it), or redis (the server of --redis)" };
     private readonly Option<string> _kvHost = new("--kv-host") { Description = "prefill role: address to accept KV connections on", DefaultValueFactory = _ => "127.0.0.1" };
     private readonly Option<int> _kvPort = new("--kv-port") { Description = "prefill role: KV transfer port (0 = any free port)" };
     private readonly Option<string[]> _prefillWorkers = new("--prefill-worker") { Description = "router: a prefill worker's base URL (repeatable)", AllowMultipleArgumentsPerToken = false };
@@ -175,10 +175,24 @@ internal sealed class ServeRoleOptions
             throw new ArgumentException($"--kv-heartbeat {heartbeat} must be a positive number of seconds");
         }
 
-        KvEndpoint? endpoint;
+        KvEndpoint? endpoint = null;
+        string? redis = null;
         try
         {
-            endpoint = bootstrap is null ? null : KvEndpoint.Parse(bootstrap);
+            if (bootstrap is not null && bootstrap.Trim().Equals("redis", StringComparison.OrdinalIgnoreCase))
+            {
+                // The server of --redis (or Gateway:RateLimits:Redis, CYLLM_Gateway__RateLimits__Redis): a password stays off the command line.
+                redis = options.RateLimits.Redis ?? throw new ArgumentException("--bootstrap redis needs --redis HOST:PORT (or Gateway:RateLimits:Redis)");
+            }
+            else if (bootstrap is not null && (bootstrap.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || bootstrap.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)))
+            {
+                _ = CyLlm.Gateway.RateLimits.RedisAddress.Parse(bootstrap); // a bad URL is one line now, not a failed registration later
+                redis = bootstrap;
+            }
+            else
+            {
+                endpoint = bootstrap is null ? null : KvEndpoint.Parse(bootstrap);
+            }
         }
         catch (FormatException ex)
         {
@@ -189,6 +203,7 @@ internal sealed class ServeRoleOptions
         {
             Role = role,
             Bootstrap = endpoint,
+            BootstrapRedis = redis,
             KvHost = parse.GetValue(_kvHost)!,
             KvPort = parse.GetValue(_kvPort),
             PrefillWorkers = parse.GetValue(_prefillWorkers) ?? [],

@@ -36,4 +36,19 @@ public static class CallerModelExtensions
     }
 
     public static IInferenceBackend ResolveModelFor(this GatewayState state, HttpContext ctx, string? requested) => state.ResolveModelFor(ctx, requested, out _);
+
+    /// <summary>
+    /// <see cref="ResolveModelFor(GatewayState, HttpContext, string?, out string?)"/> after fetching a fine-tuned adapter
+    /// another replica finished, when the request names one this replica does not hold yet (<see cref="FineTunedAdapters.EnsureAsync"/>).
+    /// </summary>
+    public static async Task<(IInferenceBackend Backend, string? Adapter)> ResolveModelForAsync(this GatewayState state, HttpContext ctx, string? requested)
+    {
+        if (state.FineTunedAdapters is { } adapters)
+        {
+            await adapters.EnsureAsync(requested, ctx.GetCaller(), ctx.RequestAborted);
+        }
+
+        var backend = state.ResolveModelFor(ctx, requested, out string? adapter);
+        return (backend, adapter);
+    }
 }

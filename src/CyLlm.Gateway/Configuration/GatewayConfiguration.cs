@@ -45,6 +45,7 @@ public static class GatewayConfiguration
         ["Gateway:InferenceTimeout"] = "--inference-timeout",
         ["Gateway:StreamIdleTimeout"] = "--stream-idle-timeout",
         ["Gateway:BatchLeaseDuration"] = "--batch-lease",
+        ["Gateway:FineTuneLeaseDuration"] = "--fine-tune-lease",
         ["Gateway:DataDirectory"] = "--data-dir",
         ["Gateway:AuthDisabled"] = "--no-auth",
         ["Gateway:RateLimits:Redis"] = "--redis",

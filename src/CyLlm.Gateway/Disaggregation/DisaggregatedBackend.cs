@@ -30,26 +30,38 @@ public sealed class DisaggregatedBackend : IInferenceBackend
     private readonly IInferenceBackend _local;
     private readonly DisaggregationSettings _settings;
     private readonly HttpClient _http;
-    private readonly BootstrapServer _bootstrap;
+    private readonly BootstrapServer? _bootstrap;
     private readonly WorkerPicker _picker;
 
-    public DisaggregatedBackend(IInferenceBackend local, DisaggregationSettings settings, TimeSpan requestTimeout)
+    public DisaggregatedBackend(IInferenceBackend local, DisaggregationSettings settings, TimeSpan requestTimeout, TimeProvider? time = null)
     {
-        var bootstrap = settings.Bootstrap ?? throw new ArgumentException("a router needs --bootstrap HOST:PORT");
+        if (!settings.HasRegistry)
+        {
+            throw new ArgumentException("a router needs --bootstrap HOST:PORT or --bootstrap redis://HOST:PORT");
+        }
+
         _local = local;
         _settings = settings;
-        _picker = new WorkerPicker(settings.PrefillWorkers, settings.DecodeWorkers);
+        _picker = new WorkerPicker(settings.PrefillWorkers, settings.DecodeWorkers, time);
         _http = new HttpClient { Timeout = requestTimeout };
         if (settings.WorkerApiKey is { } key)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
 
-        _bootstrap = new BootstrapServer(IPAddress.Parse(bootstrap.Host), bootstrap.Port, settings.Transfer);
+        // With the registry in Redis the workers meet there: this router hosts nothing, and any number of routers
+        // can front the same workers.
+        if (settings.BootstrapRedis is null && settings.Bootstrap is { } bootstrap)
+        {
+            _bootstrap = new BootstrapServer(IPAddress.Parse(bootstrap.Host), bootstrap.Port, settings.Transfer);
+        }
     }
 
-    /// <summary>Where the bootstrap registry listens (its port when --bootstrap named port 0).</summary>
-    public KvEndpoint Bootstrap => _bootstrap.Endpoint;
+    /// <summary>Where the bootstrap registry listens (its port when --bootstrap named port 0); null when it is in Redis.</summary>
+    public KvEndpoint? Bootstrap => _bootstrap?.Endpoint;
+
+    /// <summary>The router's worker choice (tests: down marks).</summary>
+    internal WorkerPicker Picker => _picker;
 
     public string ModelId => _local.ModelId;
 
@@ -116,7 +128,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         // once, so the client gets its 502 as soon as the failure is known, not when the wait runs out.
         using var prefillFailed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         string? prefillError = null;
-        var prefill = _http.PostAsJsonAsync($"{prefillUrl}/internal/disaggregation/prefill", new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt, CacheSalt = cacheSalt }, ct);
+        var prefill = PostPrefillAsync(new PrefillWorkRequest { BootstrapRoom = room, PromptTokens = prompt, CacheSalt = cacheSalt }, prefillUrl, u => Volatile.Write(ref prefillUrl, u), ct);
         _ = prefill.ContinueWith(
             async t =>
             {
@@ -181,9 +193,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         var stream = new DecodeStreamReader(prompt, onToken);
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, $"{decodeUrl}/internal/disaggregation/decode") { Content = JsonContent.Create(work) };
-            // Headers only: the body is read line by line as the decode worker flushes tokens.
-            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, prefillFailed.Token);
+            using var response = await SendDecodeAsync(work, prompt, decodeUrl, u => decodeUrl = u, prefillFailed.Token);
             if (!response.IsSuccessStatusCode)
             {
                 var (reason, param) = await ErrorOf(response, ct);
@@ -250,6 +260,68 @@ public sealed class DisaggregatedBackend : IInferenceBackend
         }
     }
 
+    /// <summary>
+    /// POSTs the prefill request; a worker whose connection is refused (a dead process: nothing was sent) is marked down
+    /// and the next worker for the prompt gets the same room — the decode worker is still waiting for it to be registered.
+    /// </summary>
+    private async Task<HttpResponseMessage> PostPrefillAsync(PrefillWorkRequest work, string url, Action<string> retried, CancellationToken ct)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await _http.PostAsJsonAsync($"{url}/internal/disaggregation/prefill", work, ct);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError && !ct.IsCancellationRequested)
+            {
+                _picker.MarkDown(url);
+                if (attempt >= _settings.PrefillWorkers.Count || NextWorker(work.PromptTokens, prefill: true) is not { } next || next == url)
+                {
+                    throw;
+                }
+
+                url = next;
+                retried(url);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends the decode request and returns once its headers arrive (the body is read line by line as the decode worker
+    /// flushes tokens). A refused connection marks the worker down and the next decode worker for the prompt takes the
+    /// same room: nothing reached the dead one, so the room is still unclaimed.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendDecodeAsync(DecodeWorkRequest work, int[] prompt, string url, Action<string> retried, CancellationToken ct)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, $"{url}/internal/disaggregation/decode") { Content = JsonContent.Create(work) };
+            try
+            {
+                return await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError && !ct.IsCancellationRequested)
+            {
+                _picker.MarkDown(url);
+                if (attempt >= _settings.DecodeWorkers.Count || NextWorker(prompt, prefill: false) is not { } next || next == url)
+                {
+                    throw;
+                }
+
+                url = next;
+                retried(url);
+            }
+        }
+    }
+
+    /// <summary>The worker the picker chooses now (the down ones left out). Its lease is released at once: a retry's
+    /// load is not counted, which only matters while a worker is failing.</summary>
+    private string? NextWorker(int[] prompt, bool prefill)
+    {
+        using var lease = _picker.Pick(prompt);
+        return prefill ? lease.PrefillUrl : lease.DecodeUrl;
+    }
+
     /// <summary>A worker's message with a fix for the client when it has none.</summary>
     private static string WithFix(string message) =>
         message.Contains("Fix:", StringComparison.Ordinal) ? message : $"{message.TrimEnd('.')}. Fix: retry the request; if it persists, check the decode worker's log";
@@ -288,7 +360,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
 
     public void Dispose()
     {
-        _bootstrap.Dispose();
+        _bootstrap?.Dispose();
         _http.Dispose();
         _local.Dispose();
     }

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CyLlm.Gateway.Disaggregation;
 
@@ -27,7 +28,7 @@ public static class DisaggregationRoutes
         app.MapPost("/internal/disaggregation/prefill", async (HttpContext ctx) =>
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-            var worker = DisaggregationWorker.For(state, ServeRole.Prefill);
+            var worker = DisaggregationWorker.For(state, ServeRole.Prefill, ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger<RedisBootstrapRegistry>());
             var req = await RequestReader.ReadAsync<PrefillWorkRequest>(ctx, state.Options.MaxBodyBytes);
             CheckPrompt(req.PromptTokens, req.BootstrapRoom);
             await AdmitTokensAsync(ctx, req.PromptTokens.Length);
@@ -56,7 +57,7 @@ public static class DisaggregationRoutes
         app.MapPost("/internal/disaggregation/decode", async (HttpContext ctx) =>
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-            var worker = DisaggregationWorker.For(state, ServeRole.Decode);
+            var worker = DisaggregationWorker.For(state, ServeRole.Decode, ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger<RedisBootstrapRegistry>());
             var req = await RequestReader.ReadAsync<DecodeWorkRequest>(ctx, state.Options.MaxBodyBytes);
             CheckPrompt(req.PromptTokens, req.BootstrapRoom);
             var sampling = SamplingOf(req, state.RequireBackend().VocabSize);

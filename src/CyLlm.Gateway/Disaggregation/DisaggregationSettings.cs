@@ -5,7 +5,7 @@ namespace CyLlm.Gateway.Disaggregation;
 /// <summary>
 /// Disaggregated serving settings of one gateway. Prefill and decode workers connect to the bootstrap registry at
 /// <see cref="Bootstrap"/>; a router (role both with <see cref="PrefillWorkers"/> and <see cref="DecodeWorkers"/>)
-/// hosts that registry there and sends each request to one worker of each kind with a fresh bootstrap room.
+/// hosts that registry there (or, with <see cref="BootstrapRedis"/>, workers meet in Redis) and sends each request to one worker of each kind with a fresh bootstrap room.
 /// </summary>
 public sealed record DisaggregationSettings
 {
@@ -13,6 +13,21 @@ public sealed record DisaggregationSettings
 
     /// <summary>The bootstrap registry: where workers connect, where a router listens.</summary>
     public KvEndpoint? Bootstrap { get; init; }
+
+    /// <summary>
+    /// The bootstrap registry in Redis instead (<c>--bootstrap redis://HOST:PORT</c>, or <c>--bootstrap redis</c> for the
+    /// server of <c>--redis</c>): workers register and look up rooms there, so several routers can share the same
+    /// workers and no router hosts a registry. Holds a password when the address does: log only
+    /// <see cref="CyLlm.Gateway.RateLimits.RedisAddress.Redacted"/>.
+    /// </summary>
+    public string? BootstrapRedis { get; init; }
+
+    /// <summary>How long a room lives in the Redis registry unless unregistered: twice the bootstrap timeout, so an
+    /// entry outlives every decode worker's wait for it and a killed prefill worker's entries still vanish.</summary>
+    public TimeSpan RegistryTtl => Transfer.BootstrapTimeout * 2;
+
+    /// <summary>Whether a registry is configured at all (TCP or Redis).</summary>
+    public bool HasRegistry => Bootstrap is not null || BootstrapRedis is not null;
 
     /// <summary>Prefill role: the address to listen on for KV connections (port 0 = any free one).</summary>
     public string KvHost { get; init; } = "127.0.0.1";
@@ -36,9 +51,14 @@ public sealed record DisaggregationSettings
     public List<string> Validate()
     {
         var problems = new List<string>();
-        if (Role != ServeRole.Both && Bootstrap is null)
+        if (Bootstrap is not null && BootstrapRedis is not null)
         {
-            problems.Add($"--role {Role.ToString().ToLowerInvariant()} needs --bootstrap HOST:PORT (the router's bootstrap registry)");
+            problems.Add("give the bootstrap registry once: --bootstrap HOST:PORT (a router hosts it) or --bootstrap redis://HOST:PORT (shared in Redis)");
+        }
+
+        if (Role != ServeRole.Both && !HasRegistry)
+        {
+            problems.Add($"--role {Role.ToString().ToLowerInvariant()} needs --bootstrap HOST:PORT (the router's bootstrap registry) or --bootstrap redis://HOST:PORT");
         }
 
         if (Role == ServeRole.Both && (PrefillWorkers.Count > 0) != (DecodeWorkers.Count > 0))
@@ -46,9 +66,9 @@ public sealed record DisaggregationSettings
             problems.Add("a router needs both --prefill-worker and --decode-worker URLs");
         }
 
-        if (IsRouter && Bootstrap is null)
+        if (IsRouter && !HasRegistry)
         {
-            problems.Add("a router needs --bootstrap HOST:PORT to host the bootstrap registry on");
+            problems.Add("a router needs --bootstrap HOST:PORT to host the bootstrap registry on, or --bootstrap redis://HOST:PORT where its workers share one");
         }
 
         if (Role != ServeRole.Both && (PrefillWorkers.Count > 0 || DecodeWorkers.Count > 0))

@@ -4,6 +4,8 @@ using CyLlm.Engine.Disaggregation;
 using CyLlm.Engine.Scheduling;
 using CyLlm.Gateway.Errors;
 using CyLlm.Gateway.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CyLlm.Gateway.Disaggregation;
 
@@ -15,11 +17,12 @@ public sealed class DisaggregationWorker : IAsyncDisposable
 {
     private static readonly ConditionalWeakTable<GatewayState, DisaggregationWorker> Workers = new();
 
-    private DisaggregationWorker(ServingEngine serving, DisaggregationSettings settings)
+    private DisaggregationWorker(ServingEngine serving, DisaggregationSettings settings, ILogger log)
     {
         Settings = settings;
-        var bootstrap = settings.Bootstrap ?? throw new InvalidOperationException("a worker needs a bootstrap registry");
-        Registry = new BootstrapClient(bootstrap, settings.Transfer.SharedSecret);
+        Registry = settings.BootstrapRedis is { } redis
+            ? RedisBootstrapRegistry.Connect(redis, settings.RegistryTtl, log: log)
+            : new BootstrapClient(settings.Bootstrap ?? throw new InvalidOperationException("a worker needs a bootstrap registry"), settings.Transfer.SharedSecret);
         if (settings.Role == ServeRole.Prefill)
         {
             Prefill = new PrefillServer(serving, Registry, settings.Transfer, new IPEndPoint(IPAddress.Parse(settings.KvHost), settings.KvPort));
@@ -32,14 +35,15 @@ public sealed class DisaggregationWorker : IAsyncDisposable
 
     public DisaggregationSettings Settings { get; }
 
-    public BootstrapClient Registry { get; }
+    /// <summary>Where this worker meets its peers: the router's <see cref="BootstrapServer"/> or Redis.</summary>
+    public IBootstrapRegistry Registry { get; }
 
     public PrefillServer? Prefill { get; }
 
     public DecodeClient? Decode { get; }
 
     /// <summary>The worker of <paramref name="state"/>'s gateway in <paramref name="role"/>; a clear 404 when the gateway has another role.</summary>
-    public static DisaggregationWorker For(GatewayState state, ServeRole role)
+    public static DisaggregationWorker For(GatewayState state, ServeRole role, ILogger? log = null)
     {
         var settings = state.Options.Disaggregation;
         if (settings is null || settings.Role != role)
@@ -55,7 +59,7 @@ public sealed class DisaggregationWorker : IAsyncDisposable
         {
             if (!Workers.TryGetValue(state, out var w))
             {
-                w = new DisaggregationWorker(serving, settings);
+                w = new DisaggregationWorker(serving, settings, log ?? NullLogger.Instance);
                 Workers.Add(state, w);
             }
 
@@ -75,7 +79,7 @@ public sealed class DisaggregationWorker : IAsyncDisposable
             await Decode.DisposeAsync();
         }
 
-        Registry.Dispose();
+        (Registry as IDisposable)?.Dispose();
     }
 
     /// <summary>Disposes the worker of <paramref name="state"/>, if one was created.</summary>

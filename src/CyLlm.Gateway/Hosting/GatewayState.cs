@@ -18,6 +18,9 @@ public sealed class GatewayState(GatewayOptions options, ModelHost model, StoreH
 
     public TimeProvider Time => Options.Time;
 
+    /// <summary>Fine-tuned adapters: registration, and with shared file storage the copies other replicas fetch (set by GatewayApp).</summary>
+    public FineTunedAdapters? FineTunedAdapters { get; set; }
+
     /// <summary>Each tenant's prefix-cache salt (keyed by the data folder's secret), set on every engine request.</summary>
     public TenantCacheSalts CacheSalts { get; } = TenantCacheSalts.Open(storeHost.DataDirectory);
 

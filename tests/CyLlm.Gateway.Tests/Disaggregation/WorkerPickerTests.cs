@@ -84,4 +84,48 @@ public sealed class WorkerPickerTests
 
         Assert.InRange(moved, 20, 80); // about a quarter lived on the removed worker
     }
+
+    [Fact]
+    public void A_worker_marked_down_is_skipped_for_the_back_off_then_picked_again()
+    {
+        var clock = new CyLlm.Gateway.Tests.Infrastructure.ManualTimeProvider();
+        var picker = new WorkerPicker(Urls(2), Urls(2), clock);
+        int[] prompt = Prompt(5);
+        int preferredPrefill, preferredDecode;
+        using (var first = picker.Pick(prompt))
+        {
+            (preferredPrefill, preferredDecode) = (first.PrefillIndex, first.DecodeIndex);
+        }
+
+        picker.MarkDown(Urls(2)[preferredPrefill]);
+        picker.MarkDown(Urls(2)[preferredDecode] + "/");
+        Assert.True(picker.IsDown(Urls(2)[preferredDecode]));
+        for (int i = 0; i < 20; i++)
+        {
+            using var lease = picker.Pick(prompt);
+            Assert.Equal(1 - preferredPrefill, lease.PrefillIndex);
+            Assert.Equal(1 - preferredDecode, lease.DecodeIndex);
+        }
+
+        clock.Advance(WorkerPicker.DownFor);
+        using var back = picker.Pick(prompt);
+        Assert.Equal((preferredPrefill, preferredDecode), (back.PrefillIndex, back.DecodeIndex));
+    }
+
+    [Fact]
+    public void When_every_worker_of_a_kind_is_down_the_marks_are_ignored()
+    {
+        var picker = new WorkerPicker(Urls(2), Urls(1), new CyLlm.Gateway.Tests.Infrastructure.ManualTimeProvider());
+        foreach (string url in Urls(2))
+        {
+            picker.MarkDown(url);
+        }
+
+        // Some worker must be tried (one may be back); the prompt's own preference decides as without marks.
+        var fresh = new WorkerPicker(Urls(2), Urls(1));
+        using var expected = fresh.Pick(Prompt(9));
+        using var lease = picker.Pick(Prompt(9));
+        Assert.Equal(expected.PrefillIndex, lease.PrefillIndex);
+        Assert.Equal(0, lease.DecodeIndex);
+    }
 }

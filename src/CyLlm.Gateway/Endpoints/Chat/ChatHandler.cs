@@ -23,7 +23,7 @@ public static class ChatHandler
         var state = ctx.RequestServices.GetRequiredService<GatewayState>();
         var req = await RequestReader.ReadAsync<ChatCompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
-        var backend = state.ResolveModelFor(ctx, req.Model, out string? adapter);
+        var (backend, adapter) = await state.ResolveModelForAsync(ctx, req.Model);
         var grammar = StructuredOutput.Resolve(req, req.ResponseFormat);
 
         var tools = ChatToolReader.Read(req);

@@ -18,7 +18,7 @@ public static class CompletionHandler
         var state = ctx.RequestServices.GetRequiredService<GatewayState>();
         var req = await RequestReader.ReadAsync<CompletionRequest>(ctx, state.Options.MaxBodyBytes);
         SamplingMapper.CheckCommon(req);
-        var backend = state.ResolveModelFor(ctx, req.Model, out string? adapter);
+        var (backend, adapter) = await state.ResolveModelForAsync(ctx, req.Model);
         if (req.Suffix is not null)
         {
             throw ApiError.Unsupported("suffix");

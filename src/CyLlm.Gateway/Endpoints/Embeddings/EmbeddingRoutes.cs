@@ -38,7 +38,7 @@ public static class EmbeddingRoutes
                 "base64" => true,
                 _ => throw ApiError.BadRequest($"encoding_format must be 'float' or 'base64', not '{req.EncodingFormat}'", "encoding_format"),
             };
-            var backend = state.ResolveModelFor(ctx, req.Model);
+            var (backend, _) = await state.ResolveModelForAsync(ctx, req.Model);
             var inputs = Inputs(req.Input, backend);
             var data = new List<EmbeddingItem>(inputs.Count);
             long tokens = 0;

@@ -13,10 +13,16 @@ public static class ModelRoutes
 {
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/models", (HttpContext ctx) =>
+        app.MapGet("/v1/models", async (HttpContext ctx) =>
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
             _ = state.RequireBackend();
+            if (state.FineTunedAdapters is { } adapters)
+            {
+                // Adapters other replicas finished since the last look (rate-limited: each look scans the store).
+                await adapters.SyncAsync(ctx.RequestAborted);
+            }
+
             // A key with a model allow-list sees only the models it may use.
             var caller = ctx.GetCaller();
             var list = new List<ModelObject>();
@@ -45,10 +51,11 @@ public static class ModelRoutes
 
             return JsonResults.Ok(new ModelList("list", list.ToArray()));
         });
-        app.MapGet("/v1/models/{id}", (HttpContext ctx, string id) =>
+        app.MapGet("/v1/models/{id}", async (HttpContext ctx, string id) =>
         {
             var state = ctx.RequestServices.GetRequiredService<GatewayState>();
-            return JsonResults.Ok(Describe(state, state.ResolveModelFor(ctx, id)));
+            var (backend, _) = await state.ResolveModelForAsync(ctx, id);
+            return JsonResults.Ok(Describe(state, backend));
         });
         return app;
     }

@@ -25,7 +25,7 @@ public static class TokenizeRoutes
                 throw ApiError.Unsupported(req.Extra.Keys.First());
             }
 
-            var backend = state.ResolveModelFor(ctx, req.Model);
+            var (backend, _) = await state.ResolveModelForAsync(ctx, req.Model);
             int[] ids;
             if (req.Messages is not null)
             {
@@ -52,7 +52,7 @@ public static class TokenizeRoutes
                 throw ApiError.Unsupported(req.Extra.Keys.First());
             }
 
-            var backend = state.ResolveModelFor(ctx, req.Model);
+            var (backend, _) = await state.ResolveModelForAsync(ctx, req.Model);
             var tokens = req.Tokens ?? throw ApiError.BadRequest("tokens is required", "tokens");
             for (int i = 0; i < tokens.Count; i++)
             {
