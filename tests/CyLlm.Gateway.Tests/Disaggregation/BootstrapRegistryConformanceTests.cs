@@ -6,8 +6,8 @@ namespace CyLlm.Gateway.Tests.Disaggregation;
 
 /// <summary>
 /// The same contract for every bootstrap registry: in memory, over TCP (<see cref="BootstrapServer"/> and two
-/// <see cref="BootstrapClient"/>s) and in Redis (<see cref="RedisBootstrapRegistry"/>; skipped without
-/// CYLLM_TEST_REDIS outside CI). The prefill side registers through one handle, the decode side looks up through another.
+/// <see cref="BootstrapClient"/>s) and in Redis (<see cref="RedisBootstrapRegistry"/>; the Redis of
+/// .ci/services.sh or CYLLM_TEST_REDIS, failing without it). The prefill side registers through one handle, the decode side looks up through another.
 /// </summary>
 public sealed class BootstrapRegistryConformanceTests
 {
@@ -137,12 +137,13 @@ public sealed class BootstrapRegistryConformanceTests
         l.Stop(); // connections are refused
         using var registry = RedisBootstrapRegistry.Connect($"127.0.0.1:{port}", TimeSpan.FromSeconds(60));
         // Each command waits for a connection up to the registry's command timeout (a worker's first request may come
-        // while the connection is still being made), then fails as the registry failure both sides handle.
+        // while the connection is still being made), then fails as the registry failure both sides handle. The bound is
+        // "no hang", not a latency: a registration can wait out two timeouts (connect, then the command), measured 10.0 s.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await Assert.ThrowsAsync<IOException>(() => registry.LookupAsync(new RoomId(1), CancellationToken.None));
-        Assert.True(clock.Elapsed < RedisBootstrapRegistry.CommandTimeout * 2, $"the lookup took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < RedisBootstrapRegistry.CommandTimeout * 3, $"the lookup took {clock.Elapsed}");
         clock.Restart();
         await Assert.ThrowsAsync<IOException>(() => registry.RegisterAsync(new RoomId(1), Prefill, CancellationToken.None));
-        Assert.True(clock.Elapsed < RedisBootstrapRegistry.CommandTimeout * 2, $"the registration took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < RedisBootstrapRegistry.CommandTimeout * 3, $"the registration took {clock.Elapsed}");
     }
 }

@@ -36,12 +36,9 @@ internal sealed class RegistryUnderTest : IAsyncDisposable
 
     public static TheoryData<string> Kinds => [InMemory, Tcp, RedisKind];
 
-    /// <summary>The Redis server of these tests: CYLLM_TEST_REDIS, or under CI the one .ci/services.sh starts (a CI run
-    /// fails rather than skips without it); elsewhere unset means skipped.</summary>
-    public static string? RedisAddress =>
-        Environment.GetEnvironmentVariable("CYLLM_TEST_REDIS") is { Length: > 0 } a ? a
-        : string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1:6390"
-        : null;
+    /// <summary>The Redis server of these tests, as for the rate-limit tests: CYLLM_TEST_REDIS, else the one
+    /// .ci/services.sh starts on 127.0.0.1:6390. Without it they fail, never skip.</summary>
+    public static string? RedisAddress => RateLimits.RedisTestServer.Address;
 
     public static async Task<RegistryUnderTest> CreateAsync(string kind, TimeSpan? ttl = null)
     {

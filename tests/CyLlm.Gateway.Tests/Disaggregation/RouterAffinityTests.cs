@@ -16,17 +16,11 @@ namespace CyLlm.Gateway.Tests.Disaggregation;
 /// </summary>
 public sealed class RouterAffinityTests
 {
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task A_repeated_long_prompt_hits_the_prefix_cache_every_time()
     {
-        var bootstrap = new KvEndpoint("127.0.0.1", FreePort());
+        var bootstrap = new KvEndpoint("127.0.0.1", TestPorts.Reserve());
         var transfer = new DisaggregationOptions { BootstrapTimeout = TimeSpan.FromSeconds(10), AllocationTokens = 32 };
         var worker = new GatewayOptions { ModelPath = RepoPaths.StoriesModel, Threads = 1 };
         var servers = new List<LiveServer>();

@@ -33,7 +33,7 @@ public sealed class RouterCluster : IAsyncDisposable
     /// <param name="decodeUrl">A stub decode worker's URL; null starts a real one.</param>
     public static async Task<RouterCluster> StartAsync(string? prefillUrl = null, string? decodeUrl = null, TimeSpan? bootstrapTimeout = null)
     {
-        var bootstrap = new KvEndpoint("127.0.0.1", FreePort());
+        var bootstrap = new KvEndpoint("127.0.0.1", TestPorts.Reserve());
         var transfer = new DisaggregationOptions { BootstrapTimeout = bootstrapTimeout ?? TimeSpan.FromSeconds(10), AllocationTokens = 32 };
         var worker = new GatewayOptions { ModelPath = RepoPaths.StoriesModel, Threads = 1 };
         LiveServer? prefill = null;
@@ -83,10 +83,4 @@ public sealed class RouterCluster : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

@@ -18,7 +18,7 @@ public sealed class RouterTests
     [Fact]
     public async Task Completions_through_the_router_equal_colocated_and_failures_are_clear_errors()
     {
-        var bootstrap = new KvEndpoint("127.0.0.1", FreePort());
+        var bootstrap = new KvEndpoint("127.0.0.1", TestPorts.Reserve());
         var transfer = new DisaggregationOptions { BootstrapTimeout = TimeSpan.FromSeconds(2), AllocationTokens = 32 };
         var worker = new GatewayOptions { ModelPath = RepoPaths.StoriesModel, Threads = 1 };
         await using var prefill = await LiveServer.StartAsync(worker with
@@ -72,10 +72,4 @@ public sealed class RouterTests
         return JsonDocument.Parse(json).RootElement.GetProperty("choices")[0].GetProperty("text").GetString()!;
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

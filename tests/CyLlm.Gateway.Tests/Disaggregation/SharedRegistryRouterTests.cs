@@ -10,7 +10,7 @@ namespace CyLlm.Gateway.Tests.Disaggregation;
 /// <summary>
 /// Issue 17: two routers in front of the same prefill and decode workers, all meeting in one Redis bootstrap registry
 /// (no router hosts a <see cref="BootstrapServer"/>). Both answer with the co-located greedy output, interleaved and
-/// at once. Skipped without CYLLM_TEST_REDIS outside CI (<see cref="RegistryUnderTest.RedisAddress"/>).
+/// at once. Redis from <see cref="RegistryUnderTest.RedisAddress"/> (fails without it).
 /// </summary>
 public sealed class SharedRegistryRouterTests
 {

@@ -21,7 +21,7 @@ public sealed class WorkerKeyRouterTests : IDisposable
     [Fact]
     public async Task A_router_sending_a_worker_key_serves_through_workers_that_require_one()
     {
-        var bootstrap = new KvEndpoint("127.0.0.1", FreePort());
+        var bootstrap = new KvEndpoint("127.0.0.1", TestPorts.Reserve());
         var transfer = new DisaggregationOptions { BootstrapTimeout = TimeSpan.FromSeconds(10), AllocationTokens = 32 };
         // Both workers use one store (as replicas on one database do), so one key is valid on both.
         var worker = new GatewayOptions { ModelPath = RepoPaths.StoriesModel, Threads = 1, DataDirectory = _data };
@@ -66,10 +66,4 @@ public sealed class WorkerKeyRouterTests : IDisposable
         await ErrorAssert.IsAsync(await decode.Http.SendAsync(direct), 403, "insufficient_scope");
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
