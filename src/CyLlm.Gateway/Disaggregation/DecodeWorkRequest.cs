@@ -11,6 +11,33 @@ namespace CyLlm.Gateway.Disaggregation;
 /// </summary>
 public sealed record DecodeWorkRequest
 {
+    /// <summary>A streamed request carrying every sampling setting of <paramref name="sp"/> (the grammar by its source);
+    /// the router adds its bootstrap room, the engine-worker backend the adapter and priority.</summary>
+    public static DecodeWorkRequest From(CyLlm.Engine.Sampling.SamplingParams sp, int[] prompt, long cacheSalt) => new()
+    {
+        PromptTokens = prompt,
+        CacheSalt = cacheSalt,
+        MaxTokens = sp.MaxTokens,
+        Temperature = sp.Temperature,
+        TopP = sp.TopP,
+        TopK = sp.TopK,
+        MinP = sp.MinP,
+        RepetitionPenalty = sp.RepetitionPenalty,
+        PresencePenalty = sp.PresencePenalty,
+        FrequencyPenalty = sp.FrequencyPenalty,
+        LogitBias = sp.LogitBias is { Count: > 0 } bias ? new Dictionary<int, float>(bias) : null,
+        Seed = sp.Seed,
+        MinTokens = sp.MinTokens,
+        IgnoreEos = sp.IgnoreEos,
+        RenderSpecialTokens = sp.RenderSpecialTokens,
+        Stop = [.. sp.Stop],
+        StopTokenIds = [.. sp.StopTokenIds],
+        Logprobs = sp.Logprobs,
+        TopLogprobs = sp.TopLogprobs,
+        Grammar = sp.Grammar is { } grammar ? WorkGrammar.From(grammar.Spec) : null,
+        Stream = true,
+    };
+
     // Array fields sent as JSON null read as empty (a clear 400 later), never as a null that would surface as a 500.
     [JsonPropertyName("bootstrap_room")]
     public ulong BootstrapRoom { get; init; }

@@ -165,31 +165,7 @@ public sealed class DisaggregatedBackend : IInferenceBackend
             CancellationToken.None,
             TaskContinuationOptions.None,
             TaskScheduler.Default);
-        var work = new DecodeWorkRequest
-        {
-            BootstrapRoom = room,
-            PromptTokens = prompt,
-            CacheSalt = cacheSalt,
-            MaxTokens = sp.MaxTokens,
-            Temperature = sp.Temperature,
-            TopP = sp.TopP,
-            TopK = sp.TopK,
-            MinP = sp.MinP,
-            RepetitionPenalty = sp.RepetitionPenalty,
-            PresencePenalty = sp.PresencePenalty,
-            FrequencyPenalty = sp.FrequencyPenalty,
-            LogitBias = sp.LogitBias is { Count: > 0 } bias ? new Dictionary<int, float>(bias) : null,
-            Seed = sp.Seed,
-            MinTokens = sp.MinTokens,
-            IgnoreEos = sp.IgnoreEos,
-            RenderSpecialTokens = sp.RenderSpecialTokens,
-            Stop = [.. sp.Stop],
-            StopTokenIds = [.. sp.StopTokenIds],
-            Logprobs = sp.Logprobs,
-            TopLogprobs = sp.TopLogprobs,
-            Grammar = sp.Grammar is { } grammar ? WorkGrammar.From(grammar.Spec) : null,
-            Stream = true,
-        };
+        var work = DecodeWorkRequest.From(sp, prompt, cacheSalt) with { BootstrapRoom = room };
         var stream = new DecodeStreamReader(prompt, onToken);
         try
         {

@@ -125,36 +125,8 @@ public sealed class RemoteEngineBackend : IInferenceBackend
         return new GenerationStream(tokens.Reader, Task.CompletedTask, RunAsync(work, prompt, request.Adapter, tokens, cancellationToken));
     }
 
-    private static DecodeWorkRequest WorkOf(GenerationRequest request, int[] prompt)
-    {
-        var sp = request.Sampling;
-        return new DecodeWorkRequest
-        {
-            PromptTokens = prompt,
-            CacheSalt = request.CacheSalt,
-            MaxTokens = sp.MaxTokens,
-            Temperature = sp.Temperature,
-            TopP = sp.TopP,
-            TopK = sp.TopK,
-            MinP = sp.MinP,
-            RepetitionPenalty = sp.RepetitionPenalty,
-            PresencePenalty = sp.PresencePenalty,
-            FrequencyPenalty = sp.FrequencyPenalty,
-            LogitBias = sp.LogitBias is { Count: > 0 } bias ? new Dictionary<int, float>(bias) : null,
-            Seed = sp.Seed,
-            MinTokens = sp.MinTokens,
-            IgnoreEos = sp.IgnoreEos,
-            RenderSpecialTokens = sp.RenderSpecialTokens,
-            Stop = [.. sp.Stop],
-            StopTokenIds = [.. sp.StopTokenIds],
-            Logprobs = sp.Logprobs,
-            TopLogprobs = sp.TopLogprobs,
-            Grammar = sp.Grammar is { } grammar ? WorkGrammar.From(grammar.Spec) : null,
-            Adapter = request.Adapter,
-            Priority = request.Priority,
-            Stream = true,
-        };
-    }
+    private static DecodeWorkRequest WorkOf(GenerationRequest request, int[] prompt) =>
+        DecodeWorkRequest.From(request.Sampling, prompt, request.CacheSalt) with { Adapter = request.Adapter, Priority = request.Priority };
 
     /// <summary>
     /// Tries live workers in affinity order until one answers. A failed attempt is retried only when nothing of it
