@@ -35,7 +35,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_qwen3 import (ALIGN, GGML_F32, GGML_F16, GGUF_MAGIC, TYPES, kv_f32, kv_str, kv_u32,  # noqa: E402
+from gen_qwen3 import (pad_to_alignment, write_tiled, ALIGN, GGML_F32, GGML_F16, GGUF_MAGIC, TYPES, kv_f32, kv_str, kv_u32,  # noqa: E402
                        next_prime, tokenizer_kvs, w_str)
 
 SHAPE = dict(dim=192, hidden_dim=512, n_heads=4, n_kv_heads=2, head_dim=64, vocab=32000, ctx=512, rms_eps=1e-6)
@@ -151,17 +151,8 @@ def generate(c, arch, type_name, out_path, tokenizer_src, seed=10, std=0.02, poo
             if is_norm:
                 f.write(struct.pack("<%df" % dims[0], *[rng.uniform(0.5, 1.5) for _ in range(dims[0])]))
             else:
-                start = rng.randrange(chunks) * chunk_bytes
-                left = nb
-                while left > 0:
-                    k = min(left, len(pool))
-                    f.write(pool2[start:start + k])
-                    left -= k
-                    start = (start + k) % len(pool)
-            pos = off + nb
-            pad = (-pos) % ALIGN
-            f.write(b"\0" * pad)
-            pos += pad
+                write_tiled(f, pool2, len(pool), rng.randrange(chunks) * chunk_bytes, nb)
+            pos = pad_to_alignment(f, off + nb)
     os.replace(tmp, out_path)
     print(f"wrote {out_path}: {os.path.getsize(out_path)} bytes", file=sys.stderr)
 

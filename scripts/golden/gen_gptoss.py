@@ -39,7 +39,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_qwen3 import ALIGN, GGUF_MAGIC, T_ARRAY, T_STRING, kv_f32, kv_str, kv_u32, next_prime, w_str  # noqa: E402
+from gen_qwen3 import pad_to_alignment, write_tiled, ALIGN, GGUF_MAGIC, T_ARRAY, T_STRING, kv_f32, kv_str, kv_u32, next_prime, w_str  # noqa: E402
 
 GGML_F32 = 0
 T_INT32, T_BOOL = 5, 7
@@ -203,17 +203,8 @@ def generate(c, out_path, window, seed, std=0.02, pool_elems=1 << 20):
             elif kind == "router":
                 f.write(struct.pack("<%df" % n, *[rng.gauss(0.0, router_std) for _ in range(n)]))
             else:
-                start = rng.randrange(chunks) * 128
-                left = nb
-                while left > 0:
-                    k = min(left, len(pool))
-                    f.write(pool2[start:start + k])
-                    left -= k
-                    start = (start + k) % len(pool)
-            pos = off + nb
-            pad = (-pos) % ALIGN
-            f.write(b"\0" * pad)
-            pos += pad
+                write_tiled(f, pool2, len(pool), rng.randrange(chunks) * 128, nb)
+            pos = pad_to_alignment(f, off + nb)
     os.replace(tmp, out_path)
     print(f"wrote {out_path}: {os.path.getsize(out_path)} bytes", file=sys.stderr)
 

@@ -41,7 +41,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_qwen3 import ALIGN, GGUF_MAGIC, kv_f32, kv_str, kv_u32, next_prime, tokenizer_kvs, w_str  # noqa: E402
+from gen_qwen3 import pad_to_alignment, write_tiled, ALIGN, GGUF_MAGIC, kv_f32, kv_str, kv_u32, next_prime, tokenizer_kvs, w_str  # noqa: E402
 
 GGML_F32, GGML_Q8_0 = 0, 8
 # CLI type -> (ggml type of matrices, general.file_type)
@@ -215,17 +215,8 @@ def generate(c, type_name, out_path, tokenizer_src, seed, std=0.02, pool_elems=1
             elif kind == "router":
                 f.write(struct.pack("<%df" % (nb // 4), *[rng.gauss(0.0, router_std) for _ in range(nb // 4)]))
             else:
-                start = rng.randrange(chunks) * chunk_bytes
-                left = nb
-                while left > 0:
-                    k = min(left, len(pool))
-                    f.write(pool2[start:start + k])
-                    left -= k
-                    start = (start + k) % len(pool)
-            pos = off + nb
-            pad = (-pos) % ALIGN
-            f.write(b"\0" * pad)
-            pos += pad
+                write_tiled(f, pool2, len(pool), rng.randrange(chunks) * chunk_bytes, nb)
+            pos = pad_to_alignment(f, off + nb)
     os.replace(tmp, out_path)
     print(f"wrote {out_path}: {os.path.getsize(out_path)} bytes", file=sys.stderr)
 

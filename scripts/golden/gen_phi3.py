@@ -29,7 +29,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_qwen3 import (ALIGN, GGML_F32, GGML_F16, GGUF_MAGIC, TYPES as FLOAT_TYPES, kv_f32, kv_str, kv_u32,  # noqa: E402
+from gen_qwen3 import (pad_to_alignment, write_tiled, ALIGN, GGML_F32, GGML_F16, GGUF_MAGIC, TYPES as FLOAT_TYPES, kv_f32, kv_str, kv_u32,  # noqa: E402
                        next_prime, tokenizer_kvs, w_str)
 from gen_moe import q8_0_blocks  # noqa: E402
 
@@ -146,17 +146,8 @@ def generate(c, variant, type_name, out_path, tokenizer_src, seed, std, pool_ele
             elif kind == "short":
                 f.write(struct.pack("<%df" % dims[0], *[rng.uniform(1.0, 1.6) for _ in range(dims[0])]))
             else:
-                start = rng.randrange(chunks) * chunk_bytes
-                left = nb
-                while left > 0:
-                    k = min(left, len(pool))
-                    f.write(pool2[start:start + k])
-                    left -= k
-                    start = (start + k) % len(pool)
-            pos = off + nb
-            pad = (-pos) % ALIGN
-            f.write(b"\0" * pad)
-            pos += pad
+                write_tiled(f, pool2, len(pool), rng.randrange(chunks) * chunk_bytes, nb)
+            pos = pad_to_alignment(f, off + nb)
     os.replace(tmp, out_path)
     print(f"wrote {out_path}: {os.path.getsize(out_path)} bytes", file=sys.stderr)
 

@@ -228,19 +228,28 @@ def generate(c, type_name, out_path, tokenizer_src, seed=10, std=0.02, pool_elem
             if is_norm:
                 f.write(struct.pack("<%df" % dims[0], *[rng.uniform(0.5, 1.5) for _ in range(dims[0])]))
             else:
-                start = rng.randrange(chunks) * chunk_bytes
-                left = nb
-                while left > 0:
-                    k = min(left, len(pool))
-                    f.write(pool2[start:start + k])
-                    left -= k
-                    start = (start + k) % len(pool)
-            pos = off + nb
-            pad = (-pos) % ALIGN
-            f.write(b"\0" * pad)
-            pos += pad
+                write_tiled(f, pool2, len(pool), rng.randrange(chunks) * chunk_bytes, nb)
+            pos = pad_to_alignment(f, off + nb)
     os.replace(tmp, out_path)
     print(f"wrote {out_path}: {os.path.getsize(out_path)} bytes", file=sys.stderr)
+
+
+def write_tiled(f, pool2, pool_len, start, nb):
+    """Writes nb bytes of a tensor from the weight pool (pool2 = pool + pool, pool_len its single length) starting at
+    byte offset start and wrapping around: every generator tiles its 2-D tensors from one pool this way."""
+    left = nb
+    while left > 0:
+        k = min(left, pool_len)
+        f.write(pool2[start:start + k])
+        left -= k
+        start = (start + k) % pool_len
+
+
+def pad_to_alignment(f, pos):
+    """Zero bytes up to the next ALIGN boundary after pos; returns the new position."""
+    pad = (-pos) % ALIGN
+    f.write(b"\0" * pad)
+    return pos + pad
 
 
 def main():
