@@ -13,7 +13,7 @@ public sealed class BootstrapRegistryConformanceTests
 {
     private static readonly KvEndpoint Prefill = new("10.1.2.3", 7200);
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Kinds))]
     public async Task A_room_nobody_registered_is_not_found(string kind)
     {
@@ -21,7 +21,7 @@ public sealed class BootstrapRegistryConformanceTests
         Assert.Null(await r.Reader.LookupAsync(new RoomId(42), CancellationToken.None));
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Kinds))]
     public async Task A_registered_room_is_found_by_the_other_side_until_unregistered(string kind)
     {
@@ -35,7 +35,7 @@ public sealed class BootstrapRegistryConformanceTests
         Assert.Null(await r.Reader.LookupAsync(room, CancellationToken.None));
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Kinds))]
     public async Task Rooms_are_independent_under_concurrent_registration(string kind)
     {
@@ -61,7 +61,7 @@ public sealed class BootstrapRegistryConformanceTests
         }
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(Kinds))]
     public async Task A_host_name_of_the_longest_allowed_length_round_trips(string kind)
     {
@@ -73,7 +73,7 @@ public sealed class BootstrapRegistryConformanceTests
 
     public static TheoryData<string> Kinds => RegistryUnderTest.Kinds;
 
-    [SkippableFact]
+    [Fact]
     public async Task Redis_entries_expire_with_the_ttl_and_are_namespaced()
     {
         await using var r = await RegistryUnderTest.CreateAsync(RegistryUnderTest.RedisKind, ttl: TimeSpan.FromSeconds(40));
@@ -90,7 +90,7 @@ public sealed class BootstrapRegistryConformanceTests
         Assert.Equal("10.1.2.3:7200", (string?)await r.Redis.GetDatabase().StringGetAsync(key));
     }
 
-    [SkippableTheory]
+    [Theory]
     [InlineData("garbage")]
     [InlineData("host:99999")]
     [InlineData("host:0")]
@@ -111,7 +111,7 @@ public sealed class BootstrapRegistryConformanceTests
         Assert.Single(r.Logs!.Lines, l => l.Contains("ignored", StringComparison.Ordinal));
     }
 
-    [SkippableFact]
+    [Fact]
     public async Task Oversized_binary_and_wrong_type_redis_entries_are_not_found_and_logged()
     {
         await using var r = await RegistryUnderTest.CreateAsync(RegistryUnderTest.RedisKind);
