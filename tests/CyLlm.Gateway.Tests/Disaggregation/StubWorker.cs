@@ -1,11 +1,6 @@
-using System.Net;
+using CyLlm.Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace CyLlm.Gateway.Tests.Disaggregation;
 
@@ -21,7 +16,7 @@ public sealed class StubWorker : IAsyncDisposable
 
     private StubWorker(WebApplication app) => _app = app;
 
-    public string BaseUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    public string BaseUrl => LoopbackApp.BaseUrl(_app);
 
     public int Running => Volatile.Read(ref _running);
 
@@ -29,10 +24,7 @@ public sealed class StubWorker : IAsyncDisposable
     /// <param name="prefill">Answers prefill requests instead of the default success (a failing prefill worker).</param>
     public static async Task<StubWorker> StartAsync(Func<HttpContext, Task> decode, Action<string>? prefillBody = null, Func<HttpContext, Task>? prefill = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var stub = new StubWorker(app);
         app.MapPost("/internal/disaggregation/prefill", async (HttpContext ctx) =>
         {

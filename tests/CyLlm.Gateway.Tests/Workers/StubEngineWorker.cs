@@ -1,12 +1,7 @@
-using System.Net;
+using CyLlm.Gateway.Tests.Infrastructure;
 using CyLlm.Gateway.Workers;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace CyLlm.Gateway.Tests.Workers;
 
@@ -22,7 +17,7 @@ public sealed class StubEngineWorker : IAsyncDisposable
 
     private StubEngineWorker(WebApplication app) => _app = app;
 
-    public string BaseUrl => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    public string BaseUrl => LoopbackApp.BaseUrl(_app);
 
     public int Generations => Volatile.Read(ref _generations);
 
@@ -30,10 +25,7 @@ public sealed class StubEngineWorker : IAsyncDisposable
 
     public static async Task<StubEngineWorker> StartAsync(Func<HttpContext, Task> generate)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var stub = new StubEngineWorker(app);
         app.MapGet("/internal/workers/status", () => stub.Healthy
             ? Results.Json(new WorkerStatusReport { Model = "stories260K" }, Json.GatewayJson.Options)
