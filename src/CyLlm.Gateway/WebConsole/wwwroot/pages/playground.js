@@ -18,7 +18,8 @@ export function render(root, ctx) {
   const send = /** @type {HTMLButtonElement} */ (h('button', { type: 'submit', class: 'primary' }, 'Send'));
   const stop = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', disabled: true }, 'Stop'));
   const clear = h('button', { type: 'button' }, 'Clear chat');
-  const log = h('div', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', 'data-testid': 'transcript' });
+  // Focusable: a long conversation scrolls inside it, and keyboard users must be able to scroll it (axe scrollable-region-focusable).
+  const log = h('div', { class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: 0, 'data-testid': 'transcript' });
   const stats = h('dl', { class: 'stats', 'data-testid': 'stats' });
   const status = h('div', { 'data-testid': 'chat-status', 'aria-live': 'polite' });
   const rawRequest = h('pre', { class: 'raw', 'data-testid': 'raw-request', tabindex: 0 });
